@@ -1,0 +1,63 @@
+# Chiave - one virtual environment, made here, holds everything the project
+# needs; every target installs it first, so a fresh clone needs only Python.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 3000
+SEED ?=
+POLICY ?=
+PYTEST_WORKERS ?= 2
+
+.PHONY: help install run test unit integration e2e lint openapi bench build clean
+
+help:
+	@echo "make run    - the whole API on http://127.0.0.1:$(PORT) over moto (PORT, SEED, POLICY)"
+	@echo "make test   - every test (unit, integration, end to end)"
+	@echo "make lint   - ruff, mypy, cfn-lint"
+	@echo "make bench  - cold start and AWS calls per flow (docs/PERFORMANCE.md)"
+	@echo "make build  - sam build (no Docker)"
+	@echo "make openapi - regenerate docs/openapi.json"
+
+$(STAMP): pyproject.toml layers/chiave/requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m chiave_local --port $(PORT) $(if $(SEED),--seed $(SEED)) $(if $(POLICY),--policy $(POLICY))
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit
+
+integration: $(STAMP)
+	$(BIN)/python -m pytest tests/integration
+
+e2e: $(STAMP)
+	$(BIN)/python -m pytest tests/e2e
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check layers local functions tests bench
+	$(BIN)/mypy
+	$(BIN)/cfn-lint template.yaml
+
+openapi: $(STAMP)
+	$(BIN)/python -m chiave_local.openapi
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+SAM_VENV := .venv-sam
+build:
+	test -x $(SAM_VENV)/bin/sam || ($(PYTHON) -m venv $(SAM_VENV) && $(SAM_VENV)/bin/python -m pip install --quiet aws-sam-cli)
+	PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" sam build
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache

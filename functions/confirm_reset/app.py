@@ -1,0 +1,27 @@
+"""POST /v1/password-resets/confirm: set the password with a link token."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from chiave.api.models import CompletedResponse, ConfirmRequest, responses_of
+from chiave.api.resolver import build_resolver, json_response, lambda_handler
+from chiave.flows.confirm import confirm
+
+router = APIGatewayRouter()
+
+
+@router.post(
+    "/password-resets/confirm",
+    responses=responses_of(200, CompletedResponse),
+    summary="Set the password: completes an activation or a reset",
+)
+def post_confirm(body: ConfirmRequest) -> Response[str]:
+    completed = confirm(body.token, body.new_password)
+    return json_response(
+        router, 200, CompletedResponse(user_code=completed.user_code, status=completed.status)
+    )
+
+
+app = build_resolver(router)
+handler = lambda_handler(app)

@@ -1,0 +1,28 @@
+"""POST /v1/flows/status: what a link is for, and which password rules apply."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from chiave.api.models import FlowStatusResponse, TokenRequest, responses_of
+from chiave.api.resolver import build_resolver, json_response, lambda_handler, request_language
+from chiave.flows.status import flow_status
+
+router = APIGatewayRouter()
+
+
+@router.post(
+    "/flows/status",
+    responses=responses_of(200, FlowStatusResponse),
+    summary="Describe the flow a link token stands for",
+)
+def post_flow_status(body: TokenRequest) -> Response[str]:
+    status = flow_status(body.token, time.time(), request_language(router))
+    return json_response(router, 200, FlowStatusResponse.model_validate(asdict(status)))
+
+
+app = build_resolver(router)
+handler = lambda_handler(app)

@@ -1,0 +1,30 @@
+"""POST /v1/schools/{school}/registrations: credentials by codice fiscale."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from chiave.api.models import ACCEPTED, RegistrationRequest, SchoolCode
+from chiave.api.resolver import accepted_response, build_resolver, client_ip, lambda_handler
+from chiave.flows.register import register
+
+router = APIGatewayRouter()
+
+
+@router.post(
+    "/schools/<school>/registrations",
+    status_code=202,
+    responses=ACCEPTED,
+    summary="Ask for credentials by codice fiscale (activation link by e-mail)",
+)
+def post_registration(school: Annotated[SchoolCode, Path()], body: RegistrationRequest) -> Response[str]:
+    accepted = register(school.upper(), body.codice_fiscale, client_ip(router), time.time())
+    return accepted_response(router, "register", accepted.email_hint)
+
+
+app = build_resolver(router)
+handler = lambda_handler(app)

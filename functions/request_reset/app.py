@@ -1,0 +1,30 @@
+"""POST /v1/schools/{school}/password-resets: "Password dimenticata?"."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from chiave.api.models import ACCEPTED, PasswordResetRequest, SchoolCode
+from chiave.api.resolver import accepted_response, build_resolver, client_ip, lambda_handler
+from chiave.flows.reset import request_reset
+
+router = APIGatewayRouter()
+
+
+@router.post(
+    "/schools/<school>/password-resets",
+    status_code=202,
+    responses=ACCEPTED,
+    summary="Ask for a reset link by codice fiscale, user code or e-mail",
+)
+def post_password_reset(school: Annotated[SchoolCode, Path()], body: PasswordResetRequest) -> Response[str]:
+    accepted = request_reset(school.upper(), body.identifier, client_ip(router), time.time())
+    return accepted_response(router, "request_reset", accepted.email_hint)
+
+
+app = build_resolver(router)
+handler = lambda_handler(app)

@@ -1,0 +1,1 @@
+"""Chiave: credentials for Italian school registers (shared Lambda layer package)."""

@@ -1,0 +1,103 @@
+"""Request and response bodies of the HTTP API (SPEC §3)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+
+def _printable(value: str) -> str:
+    # NUL, other control characters and lone surrogates cannot be stored or
+    # mailed: refuse them here rather than fail later.
+    if any(ord(char) < 32 or ord(char) == 127 or 0xD800 <= ord(char) <= 0xDFFF for char in value):
+        raise ValueError("contains control characters or invalid Unicode")
+    return value
+
+
+Printable = AfterValidator(_printable)
+CodiceFiscaleText = Annotated[str, StringConstraints(min_length=1, max_length=32), Printable]
+IdentifierText = Annotated[str, StringConstraints(min_length=1, max_length=254), Printable]
+TokenText = Annotated[str, StringConstraints(min_length=1, max_length=128), Printable]
+# Longer than the 128-character rule, so an over-long password is told which
+# rule it breaks instead of failing validation.
+PasswordText = Annotated[str, StringConstraints(min_length=1, max_length=1024), Printable]
+
+
+SchoolCode = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z]{4}[A-Za-z0-9]{6}$"),
+]
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RegistrationRequest(Request):
+    codice_fiscale: CodiceFiscaleText = Field(description="Codice fiscale (spaces, case ignored)")
+
+
+class PasswordResetRequest(Request):
+    identifier: IdentifierText = Field(description="Codice fiscale, user code or e-mail")
+
+
+class TokenRequest(Request):
+    token: TokenText = Field(description="The token from the link's fragment")
+
+
+class ConfirmRequest(TokenRequest):
+    new_password: PasswordText
+
+
+class AcceptedResponse(BaseModel):
+    status: str = "accepted"
+    message: str
+    email_hint: str | None = Field(None, description="Only with disclosure `explicit`")
+
+
+class CompletedResponse(BaseModel):
+    user_code: str
+    status: str
+
+
+class PasswordRuleResponse(BaseModel):
+    rule: str
+    description: str
+
+
+class PasswordPolicyResponse(BaseModel):
+    profile: str
+    min_length: int
+    max_length: int
+    rules: list[PasswordRuleResponse]
+
+
+class FlowStatusResponse(BaseModel):
+    purpose: str
+    expires_at: int
+    otp_required: bool
+    otp_verified: bool
+    password_policy: PasswordPolicyResponse
+
+
+class ProblemResponse(BaseModel):
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+
+
+def responses_of(status: int, model: type[BaseModel]) -> dict[int, Any]:
+    """OpenAPI responses: the success body and the problem document."""
+    problem = {"content": {"application/problem+json": {"model": ProblemResponse}}}
+    return {
+        status: {"description": "Success", "content": {"application/json": {"model": model}}},
+        400: {"description": "Bad request", **problem},
+        422: {"description": "Validation error", **problem},
+        429: {"description": "Rate limited", **problem},
+    }
+
+
+ACCEPTED = responses_of(202, AcceptedResponse)

@@ -1,0 +1,194 @@
+"""The one place HTTP meets the domain: a resolver per function, built the
+same way, with one exception handler per kind of failure, and the guard that
+refuses unreadable bodies before validation."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.router import Router
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from chiave import passwords
+from chiave.api.models import AcceptedResponse
+from chiave.api.problems import negotiate_language, problem
+from chiave.errors import DomainError
+from chiave.messages import ACCEPTED_MESSAGES
+from chiave.observability import logger, metrics
+
+# Every body this API takes is a few short fields.
+MAX_BODY_BYTES = 8 * 1024
+
+_FIELD_MESSAGES: dict[str, tuple[str, str]] = {
+    "missing": ("campo obbligatorio", "required field"),
+    "extra_forbidden": ("campo non previsto", "unexpected field"),
+    "string_type": ("deve essere un testo", "must be a string"),
+    "string_too_short": ("non può essere vuoto", "must not be empty"),
+    "string_too_long": ("troppo lungo", "too long"),
+    "string_pattern_mismatch": ("formato non valido", "invalid format"),
+    "value_error": ("contiene caratteri non ammessi", "contains characters that are not allowed"),
+    "model_attributes_type": ("deve essere un oggetto JSON", "must be a JSON object"),
+}
+
+
+def _problem_response(
+    code: str,
+    language: str,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[str]:
+    status, problem_headers, body = problem(code, language, extra)
+    return Response(
+        status_code=status,
+        content_type=problem_headers.pop("Content-Type"),
+        body=body,
+        headers={**problem_headers, **(headers or {})},
+    )
+
+
+class HasEvent(Protocol):
+    """A resolver, or a router included in one: both see the current request."""
+
+    @property
+    def current_event(self) -> Any: ...
+
+
+def request_language(source: HasEvent) -> str:
+    return negotiate_language(source.current_event.headers.get("accept-language"))
+
+
+def client_ip(source: HasEvent) -> str:
+    return str(source.current_event.request_context.identity.source_ip or "unknown")
+
+
+def json_response(source: HasEvent, status: int, model: BaseModel) -> Response[str]:
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body=model.model_dump_json(exclude_none=True),
+        headers={"Content-Language": request_language(source), "Cache-Control": "no-store"},
+    )
+
+
+def accepted_response(source: HasEvent, flow: str, email_hint: str | None) -> Response[str]:
+    """The 202 of register and request-reset: the same for every person."""
+    message = ACCEPTED_MESSAGES[flow][request_language(source) == "en"]
+    return json_response(source, 202, AcceptedResponse(message=message, email_hint=email_hint))
+
+
+def _domain_problem(app: APIGatewayRestResolver, error: DomainError) -> Response[str]:
+    language = request_language(app)
+    extra: dict[str, Any] = {}
+    headers: dict[str, str] = {}
+    if "retry_after" in error.facts:
+        extra["retry_after"] = error.facts["retry_after"]
+        headers["Retry-After"] = str(error.facts["retry_after"])
+    if "rules" in error.facts:
+        extra["rules"] = [
+            {
+                "rule": rule,
+                "description": passwords.rule_description(rule, error.facts["profile"], language),
+            }
+            for rule in error.facts["rules"]
+        ]
+    return _problem_response(error.code, language, extra, headers)
+
+
+def _validation_problem(app: APIGatewayRestResolver, error: RequestValidationError) -> Response[str]:
+    language = request_language(app)
+    issues = list(error.errors())
+    if any(issue.get("type") == "json_invalid" for issue in issues):
+        return _problem_response("malformed_request", language)
+    english = language == "en"
+    fields = []
+    for issue in issues:
+        italian, english_text = _FIELD_MESSAGES.get(
+            issue.get("type", ""), ("valore non valido", "invalid value")
+        )
+        # Never echo the input: it may be a password.
+        location = ".".join(str(part) for part in issue.get("loc", ()))
+        fields.append({"field": location, "message": english_text if english else italian})
+    return _problem_response("validation_error", language, {"errors": fields})
+
+
+def build_resolver(*routers: Router) -> APIGatewayRestResolver:
+    app = APIGatewayRestResolver(enable_validation=True)
+    for router in routers:
+        app.include_router(router)
+
+    @app.exception_handler(DomainError)
+    def on_domain_error(error: DomainError) -> Response[str]:
+        return _domain_problem(app, error)
+
+    @app.exception_handler(RequestValidationError)
+    def on_validation_error(error: RequestValidationError) -> Response[str]:
+        return _validation_problem(app, error)
+
+    @app.not_found
+    def on_not_found(_error: Exception) -> Response[str]:
+        return _problem_response("not_found", request_language(app))
+
+    @app.exception_handler(Exception)
+    def on_unexpected(error: Exception) -> Response[str]:
+        logger.exception("unexpected error", extra={"error_type": type(error).__name__})
+        return _problem_response("internal_error", request_language(app))
+
+    return app
+
+
+def _event_problem(event: dict[str, Any], code: str) -> dict[str, Any]:
+    headers = {key.lower(): value for key, value in (event.get("headers") or {}).items()}
+    status, problem_headers, body = problem(code, negotiate_language(headers.get("accept-language")))
+    return {
+        "statusCode": status,
+        "headers": problem_headers,
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+def refuse_unreadable_body(event: dict[str, Any]) -> dict[str, Any] | None:
+    """Bodies the validator cannot even read get a 4xx here, not a 5xx there:
+    too large, not UTF-8, not JSON, nested past the parser's recursion limit."""
+    raw = event.get("body")
+    if raw is None or raw == "":
+        return None
+    if len(raw) > MAX_BODY_BYTES * 4 // 3 + 4:
+        return _event_problem(event, "payload_too_large")
+    headers = {key.lower(): value for key, value in (event.get("headers") or {}).items()}
+    content_type = headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        return _event_problem(event, "unsupported_media_type")
+    try:
+        data = base64.b64decode(raw, validate=True) if event.get("isBase64Encoded") else raw.encode("utf-8")
+        if len(data) > MAX_BODY_BYTES:
+            return _event_problem(event, "payload_too_large")
+        json.loads(data.decode("utf-8"))
+    except (binascii.Error, UnicodeError, ValueError, RecursionError):
+        return _event_problem(event, "malformed_request")
+    return None
+
+
+def lambda_handler(
+    app: APIGatewayRestResolver,
+) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """The Lambda entry point of an API function: logs correlated by request id,
+    metrics flushed per invocation, unreadable bodies refused up front."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        refused = refuse_unreadable_body(event)
+        if refused is not None:
+            return refused
+        return app.resolve(event, context)
+
+    return handler

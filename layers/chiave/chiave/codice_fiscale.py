@@ -1,0 +1,103 @@
+"""Italian codice fiscale: normalisation, check character and omocodia.
+
+Omocodia: when two people would share a code, the Agenzia delle Entrate swaps
+digits (from the right) for the letters LMNPQRSTUV. Every variant names the
+same person, so the canonical key maps those letters back to digits and
+recomputes the check character.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Positions (0-based) that hold digits in a plain code and may hold
+# omocodia letters instead.
+OMOCODIA_POSITIONS = (6, 7, 9, 10, 12, 13, 14)
+OMOCODIA_LETTERS = "LMNPQRSTUV"
+_TO_DIGIT = {letter: str(digit) for digit, letter in enumerate(OMOCODIA_LETTERS)}
+
+_SHAPE = re.compile(
+    r"^[A-Z]{6}[0-9LMNPQRSTUV]{2}[ABCDEHLMPRST][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]$"
+)
+
+# Odd positions (1st, 3rd...) weigh by this table; a digit weighs as the
+# letter of the same rank (0 as A, 1 as B...).
+_ODD_LETTER_VALUES = (
+    1,
+    0,
+    5,
+    7,
+    9,
+    13,
+    15,
+    17,
+    19,
+    21,
+    2,
+    4,
+    18,
+    20,
+    11,
+    3,
+    6,
+    8,
+    12,
+    14,
+    16,
+    10,
+    22,
+    25,
+    24,
+    23,
+)
+_ODD_VALUES = {
+    **{chr(ord("A") + rank): value for rank, value in enumerate(_ODD_LETTER_VALUES)},
+    **{str(digit): _ODD_LETTER_VALUES[digit] for digit in range(10)},
+}
+
+
+def _even_value(char: str) -> int:
+    return int(char) if char.isdigit() else ord(char) - ord("A")
+
+
+def check_character(first_fifteen: str) -> str:
+    """The control character of a code's first fifteen characters."""
+    total = sum(
+        _ODD_VALUES[char] if index % 2 == 0 else _even_value(char) for index, char in enumerate(first_fifteen)
+    )
+    return chr(ord("A") + total % 26)
+
+
+def normalise(raw: str) -> str:
+    """Uppercase and drop spaces, as a parent may type it."""
+    return "".join(raw.split()).upper()
+
+
+def is_valid(raw: str) -> bool:
+    code = normalise(raw)
+    if not _SHAPE.match(code):
+        return False
+    day = int(_TO_DIGIT.get(code[9], code[9]) + _TO_DIGIT.get(code[10], code[10]))
+    if not (1 <= day <= 31 or 41 <= day <= 71):
+        return False
+    return check_character(code[:15]) == code[15]
+
+
+def canonical(raw: str) -> str:
+    """The one key every omocodia variant of a valid code maps to.
+
+    Raises ValueError for an invalid code: callers validate first.
+    """
+    code = normalise(raw)
+    if not is_valid(code):
+        raise ValueError("invalid codice fiscale")
+    chars = list(code[:15])
+    for position in OMOCODIA_POSITIONS:
+        chars[position] = _TO_DIGIT.get(chars[position], chars[position])
+    body = "".join(chars)
+    return body + check_character(body)
+
+
+def is_omocode(raw: str) -> bool:
+    code = normalise(raw)
+    return any(code[position] in _TO_DIGIT for position in OMOCODIA_POSITIONS)

@@ -1,0 +1,94 @@
+"""Plain data the flows work on: no AWS in here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from chiave.policy import Language, PasswordProfile, Policy
+
+
+class Role(StrEnum):
+    GENITORE = "genitore"
+    STUDENTE = "studente"
+    DOCENTE = "docente"
+    PERSONALE = "personale"
+
+
+class AccountStatus(StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    AWAITING_IDENTIFICATION = "awaiting_identification"
+    DISABLED = "disabled"
+    # "locked" is not stored: it is derived from `locked_until` (time-bound).
+
+
+WITH_CREDENTIALS = frozenset({AccountStatus.ACTIVE, AccountStatus.AWAITING_IDENTIFICATION})
+
+
+class Purpose(StrEnum):
+    ACTIVATION = "activation"
+    RESET = "reset"
+    EMAIL_VERIFICATION = "email_verification"
+
+
+@dataclass(frozen=True)
+class School:
+    id: str
+    name: str
+    fiscal_code: str
+    reply_to: str
+    portal_url: str
+    policy: Policy = field(default_factory=Policy)
+
+
+@dataclass(frozen=True)
+class Person:
+    """An anagrafica row and the account that goes with it (one item)."""
+
+    school_id: str
+    codice_fiscale: str  # canonical (omocodia folded)
+    surname: str
+    name: str
+    role: Role
+    email: str | None = None
+    mobile: str | None = None
+    status: AccountStatus = AccountStatus.PENDING
+    user_code: str | None = None
+    # Bumped whenever a credential is set: links issued before die with it.
+    credential_epoch: int = 0
+
+    @property
+    def has_credentials(self) -> bool:
+        return self.status in WITH_CREDENTIALS
+
+
+@dataclass(frozen=True)
+class Flow:
+    """What an e-mailed link stands for. The terms a confirm needs (password
+    profile, OTP requirement, language, recipient) are fixed when the link is
+    issued, so confirming reads one item."""
+
+    token_sha256: str
+    purpose: Purpose
+    school_id: str
+    school_name: str
+    reply_to: str
+    codice_fiscale: str
+    surname: str
+    name: str
+    email: str
+    user_code: str | None
+    account_status: AccountStatus
+    credential_epoch: int
+    created_at: int
+    expires_at: int
+    otp_required: bool
+    password_profile: PasswordProfile
+    language: Language
+    in_person_identification: bool
+    otp_verified: bool = False
+    used_at: int | None = None
+
+    def is_expired(self, now: float) -> bool:
+        return now >= self.expires_at

@@ -1,0 +1,76 @@
+"""Domain errors: each carries the stable `code` of SPEC §3 and the facts
+its problem document shows. The API maps them to problem+json in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    code = "error"
+
+    def __init__(self, **facts: Any) -> None:
+        super().__init__(self.code)
+        self.facts = facts
+
+
+class InvalidCodiceFiscale(DomainError):
+    code = "invalid_codice_fiscale"
+
+
+class InvalidUserCode(DomainError):
+    code = "invalid_user_code"
+
+
+class SchoolNotFound(DomainError):
+    code = "school_not_found"
+
+
+class PersonNotFound(DomainError):
+    code = "person_not_found"
+
+
+class AlreadyRegistered(DomainError):
+    code = "already_registered"
+
+
+class EmailMissing(DomainError):
+    code = "email_missing"
+
+
+class AccountNotFound(DomainError):
+    code = "account_not_found"
+
+
+class TokenInvalid(DomainError):
+    code = "token_invalid"
+
+
+class TokenExpired(DomainError):
+    code = "token_expired"
+
+
+class TokenUsed(DomainError):
+    code = "token_used"
+
+
+class OtpRequired(DomainError):
+    code = "otp_required"
+
+
+class RateLimited(DomainError):
+    """facts: retry_after (seconds)."""
+
+    code = "rate_limited"
+
+
+class WeakPassword(DomainError):
+    """facts: rules (names of the failed rules), profile."""
+
+    code = "weak_password"
+
+
+class AccountUnavailable(DomainError):
+    """The account was disabled by ops while a link was open."""
+
+    code = "account_unavailable"

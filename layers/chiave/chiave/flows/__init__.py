@@ -1,0 +1,1 @@
+"""One module per flow: plain functions over plain data and the store."""

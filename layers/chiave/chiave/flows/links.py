@@ -1,0 +1,94 @@
+"""What register and request-reset share: limits, links and their e-mails."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chiave import codice_fiscale, ratelimit, tokens
+from chiave.domain import Flow, Person, Purpose, School
+from chiave.errors import InvalidCodiceFiscale
+from chiave.outbox import Notice
+from chiave.policy import Policy
+
+LINK_PATHS = {Purpose.ACTIVATION: "attiva", Purpose.RESET: "recupera"}
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The 202 answer; `email_hint` only in explicit disclosure."""
+
+    email_hint: str | None = None
+
+
+def parse_codice_fiscale(raw: str) -> str:
+    if not codice_fiscale.is_valid(raw):
+        raise InvalidCodiceFiscale()
+    return codice_fiscale.canonical(raw)
+
+
+def request_counters(
+    scope: str, school: School, identifier: str, client_ip: str, now: float
+) -> list[ratelimit.Counter]:
+    policy = school.policy
+    return [
+        ratelimit.hourly(scope, f"{school.id}|{identifier}", policy.requests_per_identifier_per_hour, now),
+        # One counter per address across flows and schools: it measures the address.
+        ratelimit.hourly("ip", client_ip, policy.requests_per_ip_per_hour, now),
+    ]
+
+
+def link_lifetime(policy: Policy, purpose: Purpose) -> int:
+    if purpose is Purpose.ACTIVATION:
+        return policy.activation_link_lifetime_s
+    return policy.reset_link_lifetime_s
+
+
+def open_link(school: School, person: Person, purpose: Purpose, now: float) -> tuple[Flow, Notice]:
+    """A new link for `person`: the flow to store and the e-mail that carries it.
+
+    The token lives only in the e-mail; the table keeps its SHA-256."""
+    assert person.email is not None
+    policy = school.policy
+    token = tokens.new_token()
+    lifetime = link_lifetime(policy, purpose)
+    otp_required = (
+        policy.otp_required_for_activation if purpose is Purpose.ACTIVATION else policy.otp_required_for_reset
+    )
+    flow = Flow(
+        token_sha256=tokens.token_hash(token),
+        purpose=purpose,
+        school_id=school.id,
+        school_name=school.name,
+        reply_to=school.reply_to,
+        codice_fiscale=person.codice_fiscale,
+        surname=person.surname,
+        name=person.name,
+        email=person.email,
+        user_code=person.user_code,
+        account_status=person.status,
+        credential_epoch=person.credential_epoch,
+        created_at=int(now),
+        expires_at=int(now) + lifetime,
+        otp_required=otp_required,
+        password_profile=policy.password_profile,
+        language=policy.language,
+        in_person_identification=policy.in_person_identification,
+    )
+    # The token travels in the fragment: it never reaches a server log.
+    link = f"{school.portal_url.rstrip('/')}/{LINK_PATHS[purpose]}#token={token}"
+    params = {
+        "name": person.name,
+        "link": link,
+        "hours": str(lifetime // 3600),
+        "minutes": str(lifetime // 60),
+        "user_code": person.user_code or "",
+    }
+    notice = Notice(
+        template=purpose.value,  # type: ignore[arg-type]
+        language=policy.language,
+        to=person.email,
+        school_name=school.name,
+        reply_to=school.reply_to,
+        params=params,
+    )
+    return flow, notice

@@ -1,0 +1,79 @@
+"""register: a person asks for credentials with their codice fiscale (SPEC §2.1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from chiave import masking, outbox, store
+from chiave.domain import AccountStatus, Flow, Person, Purpose, School
+from chiave.errors import (
+    AlreadyRegistered,
+    DomainError,
+    EmailMissing,
+    PersonNotFound,
+    SchoolNotFound,
+)
+from chiave.flows.links import Accepted, open_link, parse_codice_fiscale, request_counters
+from chiave.observability import count_outcome, logger
+from chiave.outbox import Notice
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: str
+    refusal: DomainError | None = None  # shown only in explicit disclosure
+    flows: list[Flow] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+
+
+def register(school_id: str, raw_codice_fiscale: str, client_ip: str, now: float) -> Accepted:
+    cf = parse_codice_fiscale(raw_codice_fiscale)
+    school, person = store.get_school_and_person(school_id, cf)
+    if school is None:
+        raise SchoolNotFound()
+    decision = decide(school, person, now)
+    # Counted whatever the outcome, before anything is revealed.
+    store.count_requests_and_open_flows(
+        request_counters("register", school, cf, client_ip, now), decision.flows, now
+    )
+    if decision.notices:
+        outbox.enqueue(decision.notices)
+    logger.info(
+        "register handled",
+        extra={
+            "outcome": decision.outcome,
+            "school": school_id,
+            "codice_fiscale": masking.mask_codice_fiscale(cf),
+        },
+    )
+    count_outcome("register", decision.outcome)
+    if school.policy.disclosure != "explicit":
+        return Accepted()
+    if decision.refusal is not None:
+        raise decision.refusal
+    assert person is not None and person.email is not None
+    return Accepted(email_hint=masking.mask_email(person.email))
+
+
+def decide(school: School, person: Person | None, now: float) -> Decision:
+    if person is None:
+        return Decision("person_unknown", PersonNotFound())
+    if person.has_credentials or person.status is AccountStatus.DISABLED:
+        notices = []
+        if person.email and person.has_credentials and school.policy.disclosure == "private":
+            # The screen cannot say "already registered" without enumeration: the mail can.
+            notices.append(
+                Notice(
+                    template="already_registered",
+                    language=school.policy.language,
+                    to=person.email,
+                    school_name=school.name,
+                    reply_to=school.reply_to,
+                    params={"name": person.name, "portal_url": school.portal_url},
+                )
+            )
+        return Decision("already_registered", AlreadyRegistered(), notices=notices)
+    if not person.email:
+        return Decision("email_missing", EmailMissing())
+    flow, notice = open_link(school, person, Purpose.ACTIVATION, now)
+    return Decision("link_sent", flows=[flow], notices=[notice])

@@ -1,0 +1,77 @@
+"""request-reset: "Password dimenticata?" by codice fiscale, user code or
+e-mail (SPEC §2.2)."""
+
+from __future__ import annotations
+
+from chiave import masking, outbox, store, user_code
+from chiave.domain import Person, Purpose, School
+from chiave.errors import AccountNotFound, EmailMissing, InvalidUserCode, SchoolNotFound
+from chiave.flows.links import Accepted, open_link, parse_codice_fiscale, request_counters
+from chiave.observability import count_outcome, logger
+
+# One e-mail address may serve several accounts of a school (two parents
+# sharing a mailbox); each gets its own link, up to this many.
+MAX_ACCOUNTS_PER_EMAIL = 5
+
+
+def classify(identifier: str) -> tuple[str, str]:
+    """(kind, normalised value); raises for a malformed user code or cf."""
+    value = identifier.strip()
+    if "@" in value:
+        return "email", value.casefold()
+    if user_code.looks_like_user_code(value):
+        if not user_code.is_valid(value):
+            raise InvalidUserCode()
+        return "user_code", value
+    return "codice_fiscale", parse_codice_fiscale(value)
+
+
+def _lookup(school_id: str, kind: str, value: str) -> tuple[School | None, list[Person]]:
+    if kind == "codice_fiscale":
+        school, person = store.get_school_and_person(school_id, value)
+        return school, [person] if person else []
+    school = store.get_school(school_id)
+    if school is None:
+        return None, []
+    if kind == "user_code":
+        people = store.people_by_user_code(value)
+    else:
+        people = store.people_by_email(school_id, value, limit=MAX_ACCOUNTS_PER_EMAIL)
+    return school, [person for person in people if person.school_id == school_id]
+
+
+def request_reset(school_id: str, identifier: str, client_ip: str, now: float) -> Accepted:
+    kind, value = classify(identifier)
+    school, people = _lookup(school_id, kind, value)
+    if school is None:
+        raise SchoolNotFound()
+    with_credentials = [person for person in people if person.has_credentials]
+    reachable = [person for person in with_credentials if person.email]
+    links = [open_link(school, person, Purpose.RESET, now) for person in reachable]
+    store.count_requests_and_open_flows(
+        request_counters("reset", school, f"{kind}:{value}", client_ip, now),
+        [flow for flow, _ in links],
+        now,
+    )
+    if links:
+        outbox.enqueue([notice for _, notice in links])
+    outcome = "link_sent" if links else ("email_missing" if with_credentials else "no_account")
+    logger.info(
+        "request-reset handled",
+        extra={
+            "outcome": outcome,
+            "school": school_id,
+            "identifier_kind": kind,
+            "links": len(links),
+        },
+    )
+    count_outcome("request_reset", outcome)
+    if school.policy.disclosure != "explicit":
+        return Accepted()
+    if not with_credentials:
+        raise AccountNotFound()
+    if not reachable:
+        raise EmailMissing()
+    first_email = reachable[0].email
+    assert first_email is not None
+    return Accepted(email_hint=masking.mask_email(first_email))

@@ -1,0 +1,56 @@
+"""flow status: what a link is for, so a page can show the right form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chiave import passwords, store
+from chiave.errors import TokenUsed
+from chiave.flows.confirm import load_open_flow
+from chiave.policy import PasswordProfile
+
+
+@dataclass(frozen=True)
+class PasswordRule:
+    rule: str
+    description: str
+
+
+@dataclass(frozen=True)
+class PasswordPolicy:
+    profile: PasswordProfile
+    min_length: int
+    max_length: int
+    rules: list[PasswordRule]
+
+
+@dataclass(frozen=True)
+class FlowStatus:
+    purpose: str
+    expires_at: int
+    otp_required: bool
+    otp_verified: bool
+    password_policy: PasswordPolicy
+
+
+def flow_status(token: str, now: float, language: str) -> FlowStatus:
+    flow = load_open_flow(token, now)
+    # A credential set since this link was issued has killed it.
+    if store.credential_epoch(flow.school_id, flow.codice_fiscale) != flow.credential_epoch:
+        raise TokenUsed()
+    profile = flow.password_profile
+    return FlowStatus(
+        purpose=flow.purpose.value,
+        expires_at=flow.expires_at,
+        otp_required=flow.otp_required,
+        otp_verified=flow.otp_verified,
+        password_policy=PasswordPolicy(
+            profile=profile,
+            min_length=passwords.PROFILES[profile].min_length,
+            max_length=passwords.MAX_LENGTH,
+            rules=[
+                PasswordRule(rule, passwords.rule_description(rule, profile, language))
+                for rule in passwords.profile_rules(profile)
+            ],
+        ),
+    )

@@ -1,0 +1,63 @@
+"""Every key of the single table is built here, and nowhere else.
+
+Item types (see template.yaml):
+  school        PK=SCHOOL#{school}          SK=SCHOOL
+  person        PK=SCHOOL#{school}          SK=PERSON#{canonical cf}   anagrafica row + account
+  user code     PK=USERCODE#{code}          SK=USERCODE                 uniqueness, never deleted
+  flow          PK=FLOW#{sha256(token)}     SK=FLOW                     an e-mailed link
+  rate counter  PK=RATE#{scope}#{subject}   SK=WINDOW#{window start}    fixed-window counter
+  idempotency   PK=IDEMPOTENCY#{consumer}   SK={record key}             Powertools idempotency
+Indexes:
+  ByUserCode      user_code                         person by user code
+  ByEmail         email_key = {school}#{e-mail}     people by e-mail within a school
+  ByExpiryBucket  expiry_bucket (hour), expires_at  short-lived items for the sweep
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+Key = dict[str, str]
+
+PARTITION = "PK"
+SORT = "SK"
+TTL_ATTRIBUTE = "delete_after"
+BY_USER_CODE = "ByUserCode"
+BY_EMAIL = "ByEmail"
+BY_EXPIRY_BUCKET = "ByExpiryBucket"
+
+
+def school(school_id: str) -> Key:
+    return {PARTITION: f"SCHOOL#{school_id}", SORT: "SCHOOL"}
+
+
+def person(school_id: str, canonical_cf: str) -> Key:
+    return {PARTITION: f"SCHOOL#{school_id}", SORT: f"PERSON#{canonical_cf}"}
+
+
+def user_code_reservation(user_code: str) -> Key:
+    return {PARTITION: f"USERCODE#{user_code}", SORT: "USERCODE"}
+
+
+def flow(token_sha256: str) -> Key:
+    return {PARTITION: f"FLOW#{token_sha256}", SORT: "FLOW"}
+
+
+def rate_counter(scope: str, subject: str, window_start: int) -> Key:
+    # The subject (an identifier or an IP) is hashed: no PII in keys.
+    digest = hashlib.sha256(subject.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return {PARTITION: f"RATE#{scope}#{digest}", SORT: f"WINDOW#{window_start}"}
+
+
+def idempotency_partition(consumer: str) -> str:
+    return f"IDEMPOTENCY#{consumer}"
+
+
+def email_index_value(school_id: str, email: str) -> str:
+    return f"{school_id}#{email.casefold()}"
+
+
+def expiry_bucket(expires_at: float) -> str:
+    """The hour an item expires in, so the sweep reads one partition per hour."""
+    return time.strftime("%Y-%m-%dT%H", time.gmtime(expires_at))

@@ -1,0 +1,186 @@
+"""What a parent or a secretary reads when a request fails: Italian first,
+English when the request asks for it (`Accept-Language: en`)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Message(NamedTuple):
+    status: int
+    title_it: str
+    detail_it: str
+    title_en: str
+    detail_en: str
+
+
+CATALOGUE: dict[str, Message] = {
+    "invalid_codice_fiscale": Message(
+        422,
+        "Codice fiscale non valido",
+        "Il codice fiscale non è valido",
+        "Invalid codice fiscale",
+        "The codice fiscale is not valid",
+    ),
+    "invalid_user_code": Message(
+        422,
+        "Codice utente non valido",
+        "Il codice utente non è valido: controllare le cifre inserite",
+        "Invalid user code",
+        "The user code is not valid: check the digits you typed",
+    ),
+    "school_not_found": Message(
+        404,
+        "Scuola non trovata",
+        "Il codice meccanografico non corrisponde a nessuna scuola servita da Chiave",
+        "School not found",
+        "No school served by Chiave has this code",
+    ),
+    "person_not_found": Message(
+        404,
+        "Anagrafica non trovata",
+        "Nessuna anagrafica corrispondente al codice fiscale inserito è stata trovata nel "
+        "sistema. Rivolgersi alla segreteria della scuola",
+        "Person not found",
+        "No registry entry matches the codice fiscale you entered. Please contact the school office",
+    ),
+    "already_registered": Message(
+        409,
+        "Credenziali già presenti",
+        "Sono già presenti delle credenziali per la persona identificata dal codice fiscale",
+        "Already registered",
+        "Credentials already exist for the person identified by this codice fiscale",
+    ),
+    "email_missing": Message(
+        422,
+        "Indirizzo email mancante",
+        "Indirizzo email non presente nel sistema. Per procedere occorre comunicare un "
+        "indirizzo email alla segreteria della scuola",
+        "E-mail address missing",
+        "No e-mail address is on record. To proceed, give an e-mail address to the school office",
+    ),
+    "account_not_found": Message(
+        404,
+        "Utente non trovato",
+        "Non è stato trovato un utente relativo al codice fiscale inserito. Si prega di "
+        "effettuare la registrazione al sistema",
+        "Account not found",
+        "No account was found for what you entered. Please register first",
+    ),
+    "token_invalid": Message(
+        400,
+        "Link non valido",
+        "Il link non è valido. Controllare di aver copiato l'indirizzo completo dalla mail",
+        "Invalid link",
+        "The link is not valid. Check that you copied the whole address from the e-mail",
+    ),
+    "token_expired": Message(
+        410,
+        "Link scaduto",
+        "Il link è scaduto. Richiederne uno nuovo",
+        "Link expired",
+        "The link has expired. Please ask for a new one",
+    ),
+    "token_used": Message(
+        410,
+        "Link già utilizzato",
+        "Il link è già stato utilizzato o non è più valido. Richiederne uno nuovo se necessario",
+        "Link already used",
+        "The link has already been used or is no longer valid. Ask for a new one if needed",
+    ),
+    "otp_required": Message(
+        403,
+        "Verifica del cellulare richiesta",
+        "Prima di impostare la password occorre inserire il codice ricevuto via SMS",
+        "Phone verification required",
+        "Enter the code you received by SMS before setting the password",
+    ),
+    "rate_limited": Message(
+        429,
+        "Troppe richieste",
+        "Sono state fatte troppe richieste. Riprovare più tardi",
+        "Too many requests",
+        "Too many requests. Please try again later",
+    ),
+    "weak_password": Message(
+        422,
+        "Password non conforme",
+        "La password non rispetta le regole indicate",
+        "Password not accepted",
+        "The password does not meet the listed rules",
+    ),
+    "account_unavailable": Message(
+        403,
+        "Utenza non disponibile",
+        "L'utenza non è attiva. Rivolgersi alla segreteria della scuola",
+        "Account unavailable",
+        "The account is not active. Please contact the school office",
+    ),
+    "validation_error": Message(
+        422,
+        "Richiesta non valida",
+        "Alcuni campi della richiesta non sono validi",
+        "Invalid request",
+        "Some fields of the request are not valid",
+    ),
+    "malformed_request": Message(
+        400,
+        "Richiesta non leggibile",
+        "Il corpo della richiesta non è un JSON valido",
+        "Unreadable request",
+        "The request body is not valid JSON",
+    ),
+    "payload_too_large": Message(
+        413,
+        "Richiesta troppo grande",
+        "Il corpo della richiesta supera la dimensione massima consentita",
+        "Request too large",
+        "The request body exceeds the maximum size",
+    ),
+    "unsupported_media_type": Message(
+        415,
+        "Formato non supportato",
+        "Inviare il corpo della richiesta come application/json",
+        "Unsupported media type",
+        "Send the request body as application/json",
+    ),
+    "not_found": Message(
+        404,
+        "Risorsa non trovata",
+        "L'indirizzo richiesto non esiste",
+        "Not found",
+        "The requested address does not exist",
+    ),
+    "method_not_allowed": Message(
+        405,
+        "Metodo non consentito",
+        "Il metodo HTTP non è consentito per questo indirizzo",
+        "Method not allowed",
+        "The HTTP method is not allowed for this address",
+    ),
+    "internal_error": Message(
+        500,
+        "Errore interno",
+        "Si è verificato un errore imprevisto. Riprovare tra qualche minuto",
+        "Internal error",
+        "An unexpected error occurred. Please try again in a few minutes",
+    ),
+}
+
+
+# The 202 of register and request-reset, identical whether or not the person
+# exists: (Italian, English).
+ACCEPTED_MESSAGES: dict[str, tuple[str, str]] = {
+    "register": (
+        "Se il codice fiscale è presente in anagrafica con un indirizzo email, riceverai una "
+        "mail con il link per scegliere la password.",
+        "If the codice fiscale is on record with an e-mail address, you will receive an "
+        "e-mail with a link to choose your password.",
+    ),
+    "request_reset": (
+        "Se i dati corrispondono a un utente registrato, riceverai una mail all'indirizzo "
+        "comunicato alla scuola con il link per scegliere una nuova password.",
+        "If the details match a registered user, you will receive an e-mail at the address "
+        "on record with a link to choose a new password.",
+    ),
+}

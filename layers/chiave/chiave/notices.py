@@ -1,0 +1,174 @@
+"""Rendering of the e-mails notify sends: Italian first, then English
+(English only when the school's language is `en`). No secret is rendered
+except the link a message exists to deliver."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+
+from chiave.outbox import Notice
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+# template -> language -> (subject, paragraphs). `{link}` paragraphs become links.
+_TEXTS: dict[str, dict[str, tuple[str, list[str]]]] = {
+    "activation": {
+        "it": (
+            "Attivazione delle credenziali del registro elettronico",
+            [
+                "Gentile {name},",
+                "la scuola {school} ha ricevuto la richiesta di credenziali per il registro "
+                "elettronico. Per scegliere la password apri questo link entro {hours} ore:",
+                "{link}",
+                "Se non hai fatto tu la richiesta, ignora questa mail.",
+            ],
+        ),
+        "en": (
+            "Activate your school register credentials",
+            [
+                "Dear {name},",
+                "{school} received a request for school register credentials. To choose your "
+                "password, open this link within {hours} hours:",
+                "{link}",
+                "If you did not ask for this, ignore this e-mail.",
+            ],
+        ),
+    },
+    "reset": {
+        "it": (
+            "Ripristino della password del registro elettronico",
+            [
+                "Gentile {name},",
+                "per scegliere una nuova password apri questo link entro {minutes} minuti:",
+                "{link}",
+                "Il tuo codice utente è {user_code}. Se non hai chiesto il ripristino, ignora "
+                "questa mail: la password attuale resta valida.",
+            ],
+        ),
+        "en": (
+            "Reset your school register password",
+            [
+                "Dear {name},",
+                "to choose a new password, open this link within {minutes} minutes:",
+                "{link}",
+                "Your user code is {user_code}. If you did not ask for a reset, ignore this "
+                "e-mail: your current password still works.",
+            ],
+        ),
+    },
+    "activation_done": {
+        "it": (
+            "Registrazione completata",
+            [
+                "Gentile {name},",
+                "la registrazione è avvenuta con successo. Il tuo codice utente è {user_code}: "
+                "usalo con la password che hai scelto per accedere al registro di {school}.",
+                "Conserva con cura le credenziali. La password non viene mai inviata per mail.",
+            ],
+        ),
+        "en": (
+            "Registration complete",
+            [
+                "Dear {name},",
+                "your registration is complete. Your user code is {user_code}: use it with the "
+                "password you chose to sign in to the register of {school}.",
+                "Keep your credentials safe. Your password is never sent by e-mail.",
+            ],
+        ),
+    },
+    "password_changed": {
+        "it": (
+            "La password è stata cambiata",
+            [
+                "Gentile {name},",
+                "la password del codice utente {user_code} è stata cambiata ora.",
+                "Se non sei stato tu, ripristina subito la password e avvisa la segreteria di {school}.",
+            ],
+        ),
+        "en": (
+            "Your password was changed",
+            [
+                "Dear {name},",
+                "the password of user code {user_code} has just been changed.",
+                "If this was not you, reset your password at once and tell the office of {school}.",
+            ],
+        ),
+    },
+    "already_registered": {
+        "it": (
+            "Hai già le credenziali del registro elettronico",
+            [
+                "Gentile {name},",
+                "abbiamo ricevuto una richiesta di registrazione, ma per te sono già presenti "
+                "delle credenziali presso {school}.",
+                'Se non ricordi la password usa "Password dimenticata?": {portal_url}',
+                "Se non hai fatto tu la richiesta, ignora questa mail.",
+            ],
+        ),
+        "en": (
+            "You already have school register credentials",
+            [
+                "Dear {name},",
+                "we received a registration request, but you already have credentials at {school}.",
+                'If you forgot your password, use "Forgot password?": {portal_url}',
+                "If you did not ask for this, ignore this e-mail.",
+            ],
+        ),
+    },
+}
+
+_SEPARATOR = "— English version below —"
+
+
+def _paragraphs(notice: Notice, language: str) -> tuple[str, list[str]]:
+    subject, paragraphs = _TEXTS[notice.template][language]
+    values = {**notice.params, "school": notice.school_name}
+    return subject, [paragraph.format_map(values) for paragraph in paragraphs]
+
+
+def _html_paragraph(paragraph: str, link: str | None) -> str:
+    if link and paragraph == link:
+        escaped = html.escape(link)
+        return f'<p><a href="{escaped}">{escaped}</a></p>'
+    return f"<p>{html.escape(paragraph)}</p>"
+
+
+def render(notice: Notice) -> Rendered:
+    languages = ["en"] if notice.language == "en" else ["it", "en"]
+    link = notice.params.get("link")
+    subjects, text_blocks, html_blocks = [], [], []
+    for language in languages:
+        subject, paragraphs = _paragraphs(notice, language)
+        subjects.append(subject)
+        text_blocks.append("\n\n".join(paragraphs))
+        html_blocks.append("".join(_html_paragraph(p, link) for p in paragraphs))
+    text = f"\n\n{_SEPARATOR}\n\n".join(text_blocks)
+    body_html = f"<hr><p><em>{html.escape(_SEPARATOR)}</em></p>".join(html_blocks)
+    return Rendered(
+        subject=subjects[0],
+        text=text + "\n",
+        html=f'<!doctype html><html lang="{languages[0]}"><body>{body_html}</body></html>',
+    )
+
+
+def mime_message(notice: Notice, rendered: Rendered, sender_address: str) -> bytes:
+    """A multipart/alternative message: the school's name in From, its office
+    in Reply-To, our verified domain as the sending address."""
+    message = EmailMessage()
+    message["Subject"] = rendered.subject
+    message["From"] = formataddr((f"{notice.school_name} (Chiave)", sender_address))
+    message["To"] = notice.to
+    message["Reply-To"] = notice.reply_to
+    message["Message-ID"] = make_msgid(idstring=notice.id, domain=sender_address.split("@")[-1])
+    message.set_content(rendered.text)
+    message.add_alternative(rendered.html, subtype="html")
+    return message.as_bytes()

@@ -1,0 +1,28 @@
+"""Fixed-window request counters (SPEC §5: per identifier and per IP, per hour)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+HOUR_S = 3600
+
+
+@dataclass(frozen=True)
+class Counter:
+    scope: str
+    subject: str
+    limit: int
+    window_start: int
+    window_s: int = HOUR_S
+
+    @property
+    def window_end(self) -> int:
+        return self.window_start + self.window_s
+
+    def retry_after(self, now: float) -> int:
+        return max(1, int(self.window_end - now))
+
+
+def hourly(scope: str, subject: str, limit: int, now: float) -> Counter:
+    start = int(now) - int(now) % HOUR_S
+    return Counter(scope=scope, subject=subject, limit=limit, window_start=start)

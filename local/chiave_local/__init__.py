@@ -1,0 +1,1 @@
+"""The local stack: the SAM application on one machine, over moto."""

@@ -1,0 +1,48 @@
+"""`make run`: the whole API on 127.0.0.1 over an in-process moto server."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from chiave_local.stack import start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m chiave_local", description=__doc__)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 3000))
+    parser.add_argument(
+        "--seed",
+        type=Path,
+        default=os.environ.get("SEED") or None,
+        help="anagrafica CSV (default: the demo school)",
+    )
+    parser.add_argument(
+        "--policy",
+        type=Path,
+        default=os.environ.get("POLICY") or None,
+        help="JSON object: school id -> policy overrides",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no walk-through at start-up")
+    arguments = parser.parse_args(argv)
+    try:
+        stack = start(arguments.port, arguments.seed, arguments.policy)
+    except (ValueError, OSError) as error:
+        print(f"chiave local stack: {error}", file=sys.stderr)
+        return 2
+    if not arguments.quiet:
+        print(stack.walkthrough(), flush=True)
+    print(f"ready on {stack.base_url}", flush=True)
+    try:
+        stack.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""Create the template's table, queues and SES resources in moto."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from chiave_local import template as tpl
+
+ACCOUNT_ID = "123456789012"
+
+
+@dataclass
+class Deployment:
+    endpoint_url: str
+    region: str
+    stack: str
+    refs: dict[str, str] = field(default_factory=dict)
+    attributes: dict[tuple[str, str], str] = field(default_factory=dict)
+    physical: dict[str, str] = field(default_factory=dict)  # logical id -> physical name
+
+    def resolve(self, value: Any) -> Any:
+        return tpl.resolve(value, self.refs, self.attributes)
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, endpoint_url=self.endpoint_url, region_name=self.region)
+
+
+def deploy(endpoint_url: str, region: str, stack: str = "chiave-local") -> Deployment:
+    deployment = Deployment(endpoint_url, region, stack)
+    deployment.refs.update(tpl.parameter_defaults())
+    deployment.refs.update(
+        {
+            "AWS::Region": region,
+            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::Partition": "aws",
+            "AWS::StackName": stack,
+            "AWS::URLSuffix": "amazonaws.com",
+        }
+    )
+    _create_queues(deployment)
+    _create_tables(deployment)
+    _create_email(deployment)
+    for logical_id in tpl.resources_of_type("AWS::Serverless::LayerVersion"):
+        deployment.refs[logical_id] = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:layer:{logical_id}:1"
+    return deployment
+
+
+def _create_tables(deployment: Deployment) -> None:
+    dynamodb = deployment.client("dynamodb")
+    for logical_id, resource in tpl.resources_of_type("AWS::DynamoDB::Table").items():
+        properties = resource["Properties"]
+        name = f"{deployment.stack}-{logical_id}"
+        arguments = {
+            key: properties[key]
+            for key in (
+                "AttributeDefinitions",
+                "KeySchema",
+                "GlobalSecondaryIndexes",
+                "BillingMode",
+            )
+            if key in properties
+        }
+        dynamodb.create_table(TableName=name, **arguments)
+        ttl = properties.get("TimeToLiveSpecification")
+        if ttl:
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        deployment.refs[logical_id] = name
+        deployment.attributes[(logical_id, "Arn")] = (
+            f"arn:aws:dynamodb:{deployment.region}:{ACCOUNT_ID}:table/{name}"
+        )
+        deployment.physical[logical_id] = name
+
+
+_QUEUE_ATTRIBUTES = ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds")
+
+
+def _create_queues(deployment: Deployment) -> None:
+    sqs = deployment.client("sqs")
+    queues = tpl.resources_of_type("AWS::SQS::Queue")
+    for logical_id, resource in queues.items():
+        properties = resource.get("Properties", {})
+        name = f"{deployment.stack}-{logical_id}"
+        attributes = {key: str(properties[key]) for key in _QUEUE_ATTRIBUTES if key in properties}
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        deployment.refs[logical_id] = url
+        deployment.attributes[(logical_id, "QueueUrl")] = url
+        deployment.attributes[(logical_id, "Arn")] = f"arn:aws:sqs:{deployment.region}:{ACCOUNT_ID}:{name}"
+        deployment.attributes[(logical_id, "QueueName")] = name
+        deployment.physical[logical_id] = url
+    # Redrive policies point at other queues: set them once all exist.
+    for logical_id, resource in queues.items():
+        redrive = resource.get("Properties", {}).get("RedrivePolicy")
+        if redrive:
+            sqs.set_queue_attributes(
+                QueueUrl=deployment.refs[logical_id],
+                Attributes={"RedrivePolicy": json.dumps(deployment.resolve(redrive))},
+            )
+
+
+def _create_email(deployment: Deployment) -> None:
+    sesv2 = deployment.client("sesv2")
+    for logical_id in tpl.resources_of_type("AWS::SES::ConfigurationSet"):
+        name = f"{deployment.stack}-{logical_id}"
+        sesv2.create_configuration_set(ConfigurationSetName=name)
+        deployment.refs[logical_id] = name
+        deployment.physical[logical_id] = name
+    for logical_id, resource in tpl.resources_of_type("AWS::SES::EmailIdentity").items():
+        identity = deployment.resolve(resource["Properties"]["EmailIdentity"])
+        sesv2.create_email_identity(EmailIdentity=identity)
+        deployment.refs[logical_id] = identity
+        deployment.physical[logical_id] = identity

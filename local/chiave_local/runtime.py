@@ -1,0 +1,105 @@
+"""Run the template's functions in this process, as Lambda would: the
+handler the template names, the environment the template gives it, a
+Lambda context. Invocations are serialised because the environment is
+process-wide."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from chiave_local import template as tpl
+from chiave_local.resources import ACCOUNT_ID, Deployment
+
+_lock = threading.RLock()
+_modules: dict[str, ModuleType] = {}
+
+
+@dataclass
+class LambdaContext:
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int = 512
+    function_version: str = "$LATEST"
+    aws_request_id: str = ""
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+    deadline: float = 0.0
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+def load_module(spec: tpl.FunctionSpec) -> ModuleType:
+    """Import a function's handler module from its CodeUri, under a name of its own."""
+    if spec.logical_id not in _modules:
+        path = spec.code_dir / f"{spec.module.replace('.', '/')}.py"
+        module_spec = importlib.util.spec_from_file_location(f"function_{spec.logical_id}", path)
+        assert module_spec is not None and module_spec.loader is not None
+        module = importlib.util.module_from_spec(module_spec)
+        module_spec.loader.exec_module(module)
+        _modules[spec.logical_id] = module
+    return _modules[spec.logical_id]
+
+
+def function_environment(spec: tpl.FunctionSpec, deployment: Deployment) -> dict[str, str]:
+    resolved = deployment.resolve(spec.environment)
+    return {
+        **{name: str(value) for name, value in resolved.items()},
+        "AWS_LAMBDA_FUNCTION_NAME": spec.logical_id,
+        "AWS_REGION": deployment.region,
+        "AWS_DEFAULT_REGION": deployment.region,
+        "AWS_ENDPOINT_URL": deployment.endpoint_url,
+    }
+
+
+@contextmanager
+def environment(variables: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+class Functions:
+    """The template's functions, ready to invoke."""
+
+    def __init__(self, deployment: Deployment) -> None:
+        self.deployment = deployment
+        self.specs = tpl.functions()
+        # Lambda imports a handler inside its environment, before any event.
+        for spec in self.specs.values():
+            with _lock, environment(function_environment(spec, deployment)):
+                load_module(spec)
+
+    def handler(self, logical_id: str) -> Callable[[dict[str, Any], Any], Any]:
+        spec = self.specs[logical_id]
+        with _lock, environment(function_environment(spec, self.deployment)):
+            handler: Callable[[dict[str, Any], Any], Any] = getattr(load_module(spec), spec.attribute)
+        return handler
+
+    def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
+        spec = self.specs[logical_id]
+        context = LambdaContext(
+            function_name=logical_id,
+            invoked_function_arn=f"arn:aws:lambda:{self.deployment.region}:{ACCOUNT_ID}:function:{logical_id}",
+            aws_request_id=str(uuid.uuid4()),
+            deadline=time.monotonic() + 10,
+        )
+        with _lock, environment(function_environment(spec, self.deployment)):
+            handler = getattr(load_module(spec), spec.attribute)
+            return handler(event, context)

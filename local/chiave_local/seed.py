@@ -1,0 +1,72 @@
+"""Schools and people for the local stack: the demo school, or SEED/POLICY."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from importlib import resources
+from pathlib import Path
+
+from chiave import anagrafica, store
+from chiave.domain import School
+from chiave.policy import PolicyError, policy_from_overrides
+
+DEMO_SCHOOL = School(
+    id="RMIC817009",
+    name="Istituto Comprensivo Via Guicciardini 8",
+    fiscal_code="97204170589",
+    reply_to="rmic817009@istruzione.it",
+    portal_url="",
+)
+# SMS one-time codes arrive with the next issue; until then the demo school
+# lets a newcomer activate without one. Every other school keeps the default.
+DEMO_POLICY = {DEMO_SCHOOL.id: {"otp_required_for_activation": False}}
+
+
+class SeedError(ValueError):
+    """A seed or policy file that cannot be loaded as given."""
+
+
+def demo_csv() -> str:
+    return resources.files("chiave_local").joinpath("demo_anagrafica.csv").read_text("utf-8")
+
+
+def load(
+    seed_path: Path | None, policy_path: Path | None, portal_url: str
+) -> tuple[list[School], anagrafica.Anagrafica]:
+    text = seed_path.read_text("utf-8-sig") if seed_path else demo_csv()
+    parsed = anagrafica.parse(text)
+    if parsed.errors:
+        lines = "\n".join(f"  riga {e.line}: {e.message}" for e in parsed.errors)
+        raise SeedError(f"anagrafica non caricata:\n{lines}")
+    if policy_path:
+        overrides = json.loads(policy_path.read_text("utf-8"))
+    else:
+        overrides = DEMO_POLICY if seed_path is None else {}
+    if not isinstance(overrides, dict):
+        raise SeedError("POLICY must be a JSON object: school id -> policy overrides")
+    schools = []
+    for school_id in parsed.schools:
+        base = (
+            DEMO_SCHOOL
+            if school_id == DEMO_SCHOOL.id
+            else School(
+                id=school_id,
+                name=f"Scuola {school_id}",
+                fiscal_code="",
+                reply_to=f"{school_id.lower()}@istruzione.it",
+                portal_url="",
+            )
+        )
+        try:
+            policy = policy_from_overrides(overrides.get(school_id, {}))
+        except PolicyError as error:
+            raise SeedError(f"{school_id}: {error}") from None
+        schools.append(replace(base, portal_url=portal_url, policy=policy))
+    unknown = set(overrides) - {school.id for school in schools}
+    if unknown:
+        raise SeedError(f"POLICY names schools not in the anagrafica: {', '.join(sorted(unknown))}")
+    for school in schools:
+        store.put_school(school)
+    store.put_people(parsed.people)
+    return schools, parsed

@@ -1,0 +1,169 @@
+"""The local stack's HTTP server: the API under /{stage}, as API Gateway
+routes it from template.yaml, and the /_local helpers of SPEC §4."""
+
+from __future__ import annotations
+
+import json
+import re
+import traceback
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from typing import Any
+
+from chiave_local import apigw, openapi, sent
+from chiave_local import template as tpl
+from chiave_local.runtime import Functions
+
+# API Gateway's own payload limit is 10 MB; the functions refuse far less.
+MAX_REQUEST_BYTES = 10 * 1024 * 1024
+_INVOKE = re.compile(r"^/_local/invoke/([A-Za-z0-9]+)$")
+_SWAGGER_ASSETS = {
+    "/docs/swagger-ui-bundle.min.js": ("swagger-ui-bundle.min.js", "application/javascript"),
+    "/docs/swagger-ui.min.css": ("swagger-ui.min.css", "text/css"),
+}
+
+
+class LocalStack(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], functions: Functions) -> None:
+        super().__init__(address, Handler)
+        self.functions = functions
+        self.openapi_document = openapi.render()
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: LocalStack
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # the functions log JSON; the access log would only repeat it
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def do_PATCH(self) -> None:
+        self._dispatch("PATCH")
+
+    def _dispatch(self, method: str) -> None:
+        path, _, query = self.path.partition("?")
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_REQUEST_BYTES:
+            self._send_json(413, {"message": "Request Too Long"})
+            return
+        body = self.rfile.read(length) if length else b""
+        stage_prefix = f"/{tpl.api_stage()}/"
+        if path.startswith(stage_prefix):
+            self._api(method, path[len(stage_prefix) - 1 :], query, body)
+        elif method == "GET" and path == "/_local/outbox":
+            self._send_json(200, sent.outbox(self.server.functions.deployment.region))
+        elif method == "GET" and path == "/_local/info":
+            deployment = self.server.functions.deployment
+            self._send_json(
+                200,
+                {
+                    "aws_endpoint_url": deployment.endpoint_url,
+                    "region": deployment.region,
+                    "resources": deployment.physical,
+                },
+            )
+        elif method == "POST" and (found := _INVOKE.match(path)):
+            self._invoke(found.group(1), body)
+        elif method == "GET" and path in ("/docs", "/docs/"):
+            self._send(200, "text/html; charset=utf-8", self._swagger_page().encode())
+        elif method == "GET" and path == "/docs/openapi.json":
+            self._send(200, "application/json", self.server.openapi_document.encode())
+        elif method == "GET" and path in _SWAGGER_ASSETS:
+            name, content_type = _SWAGGER_ASSETS[path]
+            asset = resources.files("aws_lambda_powertools.event_handler.openapi.swagger_ui") / name
+            self._send(200, content_type, asset.read_bytes())
+        else:
+            # API Gateway's own answer for a path outside the API.
+            self._send_json(403, {"message": "Missing Authentication Token"})
+
+    def _api(self, method: str, path: str, query: str, body: bytes) -> None:
+        matched = apigw.match_route(method, path)
+        if matched is None:
+            self._send_json(
+                403 if not apigw.path_exists(path) else 405,
+                {"message": "Missing Authentication Token"},
+            )
+            return
+        route, parameters = matched
+        event = apigw.proxy_event(
+            route,
+            parameters,
+            path,
+            query,
+            list(self.headers.items()),
+            body,
+            source_ip=self.client_address[0],
+            host=self.headers.get("Host", "127.0.0.1"),
+        )
+        try:
+            result = self.server.functions.invoke(route.function_id, event)
+        except Exception:  # what API Gateway says when the integration fails
+            traceback.print_exc()
+            self._send_json(502, {"message": "Internal server error"})
+            return
+        headers = dict(result.get("headers") or {})
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            headers[name] = values[-1]
+        payload = result.get("body") or ""
+        data = payload.encode("utf-8")
+        if result.get("isBase64Encoded"):
+            import base64
+
+            data = base64.b64decode(payload)
+        content_type = headers.pop("Content-Type", headers.pop("content-type", "application/json"))
+        self._send(int(result.get("statusCode", 200)), content_type, data, headers)
+
+    def _invoke(self, function_id: str, body: bytes) -> None:
+        if function_id not in self.server.functions.specs:
+            self._send_json(404, {"message": f"no function {function_id} in template.yaml"})
+            return
+        try:
+            event = json.loads(body or b"{}")
+        except ValueError:
+            self._send_json(400, {"message": "the event must be JSON"})
+            return
+        self._send_json(200, self.server.functions.invoke(function_id, event))
+
+    def _swagger_page(self) -> str:
+        from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import (
+            generate_swagger_html,
+        )
+
+        return generate_swagger_html(
+            spec=self.server.openapi_document,
+            swagger_js="/docs/swagger-ui-bundle.min.js",
+            swagger_css="/docs/swagger-ui.min.css",
+            swagger_base_url="/docs",
+            oauth2_config=None,
+        )
+
+    def _send_json(self, status: int, document: Any) -> None:
+        self._send(status, "application/json", json.dumps(document, ensure_ascii=False).encode())
+
+    def _send(
+        self, status: int, content_type: str, data: bytes, headers: dict[str, str] | None = None
+    ) -> None:
+        self.send_response(
+            status, HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
+        )
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)

@@ -1,0 +1,123 @@
+"""Start and stop the local stack: moto, the template's resources, the seed,
+the queue pollers and the HTTP server."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from moto.server import ThreadedMotoServer
+
+from chiave_local import seed, worker
+from chiave_local import template as tpl
+from chiave_local.resources import Deployment, deploy
+from chiave_local.runtime import Functions, environment, function_environment
+from chiave_local.server import LocalStack
+
+REGION = "eu-south-1"  # Milan
+
+
+@dataclass
+class RunningStack:
+    moto: ThreadedMotoServer
+    deployment: Deployment
+    functions: Functions
+    server: LocalStack
+    pollers: list[worker.QueuePoller]
+    schools: list[str]
+    people: list[tuple[str, str, str, str]]  # school, cf, name, e-mail
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def serve_forever(self) -> None:
+        self.server.serve_forever(poll_interval=0.2)
+
+    def serve_in_background(self) -> threading.Thread:
+        thread = threading.Thread(target=self.serve_forever, name="local-stack", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        for poller in self.pollers:
+            poller.stopped.set()
+        self.server.shutdown()
+        self.server.server_close()
+        self.moto.stop()
+
+    def walkthrough(self) -> str:
+        api = f"{self.base_url}/{tpl.api_stage()}"
+        school = self.schools[0]
+        first = next((p for p in self.people if p[3]), self.people[0])
+        lines = [
+            "Chiave local stack",
+            f"  API            {api}",
+            f"  Swagger UI     {self.base_url}/docs",
+            f"  outbox         {self.base_url}/_local/outbox",
+            f"  moto           {self.deployment.endpoint_url} ({self.deployment.region})",
+            "",
+            "Anagrafica loaded:",
+            *[f"  {s}  {cf}  {name:<24} {email or '(no e-mail)'}" for s, cf, name, email in self.people],
+            "",
+            "Walk-through:",
+            "  # 1. ask for credentials",
+            f"  curl -s -X POST {api}/schools/{school}/registrations \\",
+            f"       -H 'Content-Type: application/json' -d '{{\"codice_fiscale\": \"{first[1]}\"}}'",
+            "  # 2. read the activation e-mail and copy the token after #token=",
+            f"  curl -s {self.base_url}/_local/outbox",
+            "  # 3. choose the password: the answer carries your user code",
+            f"  curl -s -X POST {api}/password-resets/confirm -H 'Content-Type: application/json' \\",
+            '       -d \'{"token": "<token>", "new_password": "Quaderno-Blu-42"}\'',
+            "  # 4. forgot it? ask for a reset by codice fiscale, user code or e-mail",
+            f"  curl -s -X POST {api}/schools/{school}/password-resets \\",
+            f"       -H 'Content-Type: application/json' -d '{{\"identifier\": \"{first[3]}\"}}'",
+        ]
+        return "\n".join(lines)
+
+
+def start(port: int, seed_path: Path | None = None, policy_path: Path | None = None) -> RunningStack:
+    # Anything that talks to AWS here talks to moto, with dummy credentials.
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+        }
+    )
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's access log
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    host, moto_port = moto.get_host_and_port()
+    endpoint = f"http://{host}:{moto_port}"
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    try:
+        deployment = deploy(endpoint, REGION)
+        functions = Functions(deployment)
+        server = LocalStack(("127.0.0.1", port), functions)
+        bound_port = server.server_address[1]
+        seeding_env = function_environment(next(iter(functions.specs.values())), deployment)
+        with environment(seeding_env):
+            schools, parsed = seed.load(seed_path, policy_path, f"http://127.0.0.1:{bound_port}")
+    except BaseException:
+        moto.stop()
+        raise
+    pollers = worker.pollers(functions)
+    for poller in pollers:
+        poller.start()
+    return RunningStack(
+        moto=moto,
+        deployment=deployment,
+        functions=functions,
+        server=server,
+        pollers=pollers,
+        schools=[school.id for school in schools],
+        people=[
+            (p.school_id, p.codice_fiscale, f"{p.name} {p.surname}", p.email or "") for p in parsed.people
+        ],
+    )

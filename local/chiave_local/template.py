@@ -1,0 +1,145 @@
+"""template.yaml, read once: functions, their API events and environment,
+and the resources the local stack creates. Nothing here is a second
+definition of the application: every name comes from the template."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_PATH = ROOT / "template.yaml"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short-form tags (!Ref, !GetAtt, !Sub...)."""
+
+
+def _tag_constructor(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if tag_suffix == "Ref" else f"Fn::{tag_suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if tag_suffix == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _tag_constructor)
+
+
+@cache
+def template() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.load(TEMPLATE_PATH.read_text("utf-8"), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    return loaded
+
+
+def resources_of_type(resource_type: str) -> dict[str, dict[str, Any]]:
+    return {
+        logical_id: resource
+        for logical_id, resource in template()["Resources"].items()
+        if resource["Type"] == resource_type
+    }
+
+
+@dataclass(frozen=True)
+class ApiRoute:
+    function_id: str
+    method: str
+    path: str  # as in the template: /schools/{school}/registrations
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.path))
+        return re.compile(f"^{regex}$")
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    logical_id: str
+    code_dir: Path
+    module: str
+    attribute: str
+    environment: dict[str, Any]  # unresolved: values may be intrinsics
+    routes: tuple[ApiRoute, ...]
+    queue_sources: tuple[str, ...]  # logical ids of SQS queues it consumes
+
+
+def functions() -> dict[str, FunctionSpec]:
+    globals_env = template().get("Globals", {}).get("Function", {}).get("Environment", {})
+    specs = {}
+    for logical_id, resource in resources_of_type("AWS::Serverless::Function").items():
+        properties = resource["Properties"]
+        module, attribute = properties["Handler"].rsplit(".", 1)
+        environment = {
+            **globals_env.get("Variables", {}),
+            **properties.get("Environment", {}).get("Variables", {}),
+        }
+        routes, queues = [], []
+        for event in properties.get("Events", {}).values():
+            if event["Type"] == "Api":
+                routes.append(
+                    ApiRoute(
+                        logical_id,
+                        event["Properties"]["Method"].upper(),
+                        event["Properties"]["Path"],
+                    )
+                )
+            elif event["Type"] == "SQS":
+                queues.append(event["Properties"]["Queue"]["Fn::GetAtt"][0])
+        specs[logical_id] = FunctionSpec(
+            logical_id=logical_id,
+            code_dir=ROOT / properties["CodeUri"],
+            module=module,
+            attribute=attribute,
+            environment=environment,
+            routes=tuple(routes),
+            queue_sources=tuple(queues),
+        )
+    return specs
+
+
+def api_routes() -> list[ApiRoute]:
+    return [route for spec in functions().values() for route in spec.routes]
+
+
+def api_stage() -> str:
+    api = next(iter(resources_of_type("AWS::Serverless::Api").values()))
+    return str(api["Properties"]["StageName"])
+
+
+def parameter_defaults() -> dict[str, str]:
+    return {name: str(spec.get("Default", "")) for name, spec in template().get("Parameters", {}).items()}
+
+
+def resolve(value: Any, refs: dict[str, str], attributes: dict[tuple[str, str], str]) -> Any:
+    """Evaluate the few intrinsics the template uses, given physical names."""
+    if isinstance(value, dict) and len(value) == 1:
+        ((name, argument),) = value.items()
+        if name == "Ref":
+            return refs[argument]
+        if name == "Fn::GetAtt":
+            return attributes[(argument[0], argument[1])]
+        if name == "Fn::Sub":
+
+            def substitute(match: re.Match[str]) -> str:
+                token = match.group(1)
+                if "." in token:
+                    logical, attribute = token.split(".", 1)
+                    return attributes[(logical, attribute)]
+                return refs[token]
+
+            return re.sub(r"\$\{([^}]+)\}", substitute, argument)
+    if isinstance(value, dict):
+        return {key: resolve(item, refs, attributes) for key, item in value.items()}
+    if isinstance(value, list):
+        return [resolve(item, refs, attributes) for item in value]
+    return value

@@ -1,0 +1,78 @@
+"""The SQS event source mapping, locally: poll each queue a function consumes
+and invoke it with genuine SQS events, deleting what it did not report failed."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from typing import Any
+
+from chiave_local.runtime import Functions
+
+BATCH_SIZE = 10
+logger = logging.getLogger(__name__)
+
+
+class QueuePoller(threading.Thread):
+    def __init__(self, functions: Functions, function_id: str, queue_id: str) -> None:
+        super().__init__(name=f"poll-{queue_id}", daemon=True)
+        self.functions = functions
+        self.function_id = function_id
+        deployment = functions.deployment
+        self.queue_url = deployment.refs[queue_id]
+        self.queue_arn = deployment.attributes[(queue_id, "Arn")]
+        self.region = deployment.region
+        self.sqs = deployment.client("sqs")
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                self.poll_once(wait_seconds=1)
+            except Exception:  # keep polling, as the real event source would
+                logger.exception("local queue poller failed")
+                self.stopped.wait(1)
+
+    def poll_once(self, wait_seconds: int = 0) -> int:
+        answer = self.sqs.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=BATCH_SIZE,
+            WaitTimeSeconds=wait_seconds,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        messages = answer.get("Messages", [])
+        if not messages:
+            return 0
+        event = {"Records": [self._record(message) for message in messages]}
+        result: dict[str, Any] = self.functions.invoke(self.function_id, event) or {}
+        failed = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
+        done = [m for m in messages if m["MessageId"] not in failed]
+        if done:
+            self.sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+            )
+        return len(messages)
+
+    def _record(self, message: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": message.get("Attributes", {}),
+            "messageAttributes": message.get("MessageAttributes", {}),
+            "md5OfBody": hashlib.md5(message["Body"].encode(), usedforsecurity=False).hexdigest(),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": self.queue_arn,
+            "awsRegion": self.region,
+        }
+
+
+def pollers(functions: Functions) -> list[QueuePoller]:
+    return [
+        QueuePoller(functions, spec.logical_id, queue_id)
+        for spec in functions.specs.values()
+        for queue_id in spec.queue_sources
+    ]
