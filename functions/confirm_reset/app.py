@@ -13,7 +13,7 @@ router = APIGatewayRouter()
 
 @router.post(
     "/password-resets/confirm",
-    responses=responses_of(200, CompletedResponse),
+    responses=responses_of(200, CompletedResponse, 403, 410),
     summary="Set the password: completes an activation or a reset",
 )
 def post_confirm(body: ConfirmRequest) -> Response[str]:

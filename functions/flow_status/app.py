@@ -16,7 +16,7 @@ router = APIGatewayRouter()
 
 @router.post(
     "/flows/status",
-    responses=responses_of(200, FlowStatusResponse),
+    responses=responses_of(200, FlowStatusResponse, 410),
     summary="Describe the flow a link token stands for",
 )
 def post_flow_status(body: TokenRequest) -> Response[str]:

@@ -26,7 +26,9 @@ class Deployment:
         return tpl.resolve(value, self.refs, self.attributes)
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, endpoint_url=self.endpoint_url, region_name=self.region)
+        # No endpoint: in-process moto (mock_aws) intercepts the default one.
+        factory: Any = boto3.client
+        return factory(service, endpoint_url=self.endpoint_url or None, region_name=self.region)
 
 
 def deploy(endpoint_url: str, region: str, stack: str = "chiave-local") -> Deployment:

@@ -52,13 +52,15 @@ def load_module(spec: tpl.FunctionSpec) -> ModuleType:
 
 def function_environment(spec: tpl.FunctionSpec, deployment: Deployment) -> dict[str, str]:
     resolved = deployment.resolve(spec.environment)
-    return {
+    variables = {
         **{name: str(value) for name, value in resolved.items()},
         "AWS_LAMBDA_FUNCTION_NAME": spec.logical_id,
         "AWS_REGION": deployment.region,
         "AWS_DEFAULT_REGION": deployment.region,
-        "AWS_ENDPOINT_URL": deployment.endpoint_url,
     }
+    if deployment.endpoint_url:
+        variables["AWS_ENDPOINT_URL"] = deployment.endpoint_url
+    return variables
 
 
 @contextmanager

@@ -32,8 +32,7 @@ class RunningStack:
 
     @property
     def base_url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def serve_forever(self) -> None:
         self.server.serve_forever(poll_interval=0.2)

@@ -73,14 +73,21 @@ class FunctionSpec:
     queue_sources: tuple[str, ...]  # logical ids of SQS queues it consumes
 
 
+def global_environment() -> dict[str, Any]:
+    """Globals.Function.Environment: what every function's process starts with."""
+    variables: dict[str, Any] = (
+        template().get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    )
+    return variables
+
+
 def functions() -> dict[str, FunctionSpec]:
-    globals_env = template().get("Globals", {}).get("Function", {}).get("Environment", {})
     specs = {}
     for logical_id, resource in resources_of_type("AWS::Serverless::Function").items():
         properties = resource["Properties"]
         module, attribute = properties["Handler"].rsplit(".", 1)
         environment = {
-            **globals_env.get("Variables", {}),
+            **global_environment(),
             **properties.get("Environment", {}).get("Variables", {}),
         }
         routes, queues = [], []

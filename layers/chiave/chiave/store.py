@@ -97,8 +97,9 @@ _PERSON_FIELDS = [
 
 
 def _person_from(item: Item) -> Person:
+    fields: dict[str, Any] = {name: item[name] for name in _PERSON_FIELDS if name in item}
     return Person(
-        **{name: item.get(name) for name in _PERSON_FIELDS if name in item},
+        **fields,
         role=Role(item["role"]),
         status=AccountStatus(item.get("status", AccountStatus.PENDING)),
     )
@@ -123,7 +124,7 @@ def put_people(people: Iterable[Person]) -> None:
 def _write_batch(requests: list[dict[str, Any]]) -> None:
     pending: Mapping[str, Any] = {_table(): requests}
     while pending:
-        answer = dynamodb().batch_write_item(RequestItems=pending)  # type: ignore[arg-type]
+        answer = dynamodb().batch_write_item(RequestItems=pending)
         pending = answer.get("UnprocessedItems") or {}
 
 
@@ -184,6 +185,8 @@ def _flow_item(flow: Flow) -> Item:
     item: Item = {**keys.flow(flow.token_sha256), "entity": "flow", **asdict(flow)}
     item["purpose"] = flow.purpose.value
     item["account_status"] = flow.account_status.value
+    # Not `user_code`: that name is the ByUserCode index key, for people only.
+    item["account_user_code"] = item.pop("user_code")
     item["expiry_bucket"] = keys.expiry_bucket(flow.expires_at)
     item[keys.TTL_ATTRIBUTE] = flow.expires_at + FLOW_RETENTION_S
     return item
@@ -193,7 +196,8 @@ _FLOW_FIELDS = tuple(Flow.__dataclass_fields__)
 
 
 def _flow_from(item: Item) -> Flow:
-    values = {name: item.get(name) for name in _FLOW_FIELDS}
+    values: dict[str, Any] = {name: item.get(name) for name in _FLOW_FIELDS}
+    values["user_code"] = item.get("account_user_code")
     values["purpose"] = Purpose(item["purpose"])
     values["account_status"] = AccountStatus(item["account_status"])
     return Flow(**values)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
@@ -89,15 +90,16 @@ class ProblemResponse(BaseModel):
     code: str
 
 
-def responses_of(status: int, model: type[BaseModel]) -> dict[int, Any]:
-    """OpenAPI responses: the success body and the problem document."""
+def responses_of(status: int, model: type[BaseModel], *problem_statuses: int) -> dict[int, Any]:
+    """OpenAPI responses: the success body and the problem documents it may get."""
     problem = {"content": {"application/problem+json": {"model": ProblemResponse}}}
-    return {
-        status: {"description": "Success", "content": {"application/json": {"model": model}}},
-        400: {"description": "Bad request", **problem},
-        422: {"description": "Validation error", **problem},
-        429: {"description": "Rate limited", **problem},
+    responses: dict[int, Any] = {
+        status: {"description": HTTPStatus(status).phrase, "content": {"application/json": {"model": model}}}
     }
+    for problem_status in sorted({400, 413, 415, 422, 429, *problem_statuses}):
+        responses[problem_status] = {"description": HTTPStatus(problem_status).phrase, **problem}
+    return responses
 
 
-ACCEPTED = responses_of(202, AcceptedResponse)
+# register and request-reset: 404 (unknown school; explicit disclosure), 409.
+ACCEPTED = responses_of(202, AcceptedResponse, 404, 409)

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.router import Router
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
@@ -22,7 +22,7 @@ from chiave.api.models import AcceptedResponse
 from chiave.api.problems import negotiate_language, problem
 from chiave.errors import DomainError
 from chiave.messages import ACCEPTED_MESSAGES
-from chiave.observability import logger, metrics
+from chiave.observability import count_outcome, logger, metrics
 
 # Every body this API takes is a few short fields.
 MAX_BODY_BYTES = 8 * 1024
@@ -46,6 +46,7 @@ def _problem_response(
     headers: dict[str, str] | None = None,
 ) -> Response[str]:
     status, problem_headers, body = problem(code, language, extra)
+    count_outcome("problem", code)
     return Response(
         status_code=status,
         content_type=problem_headers.pop("Content-Type"),
@@ -147,6 +148,7 @@ def build_resolver(*routers: Router) -> APIGatewayRestResolver:
 def _event_problem(event: dict[str, Any], code: str) -> dict[str, Any]:
     headers = {key.lower(): value for key, value in (event.get("headers") or {}).items()}
     status, problem_headers, body = problem(code, negotiate_language(headers.get("accept-language")))
+    count_outcome("problem", code)
     return {
         "statusCode": status,
         "headers": problem_headers,

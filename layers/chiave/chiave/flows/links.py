@@ -84,7 +84,7 @@ def open_link(school: School, person: Person, purpose: Purpose, now: float) -> t
         "user_code": person.user_code or "",
     }
     notice = Notice(
-        template=purpose.value,  # type: ignore[arg-type]
+        template=purpose.value,
         language=policy.language,
         to=person.email,
         school_name=school.name,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from chiave import passwords, store
 from chiave.errors import TokenUsed
 from chiave.flows.confirm import load_open_flow
+from chiave.observability import count_outcome
 from chiave.policy import PasswordProfile
 
 
@@ -39,6 +40,7 @@ def flow_status(token: str, now: float, language: str) -> FlowStatus:
     if store.credential_epoch(flow.school_id, flow.codice_fiscale) != flow.credential_epoch:
         raise TokenUsed()
     profile = flow.password_profile
+    count_outcome("flow_status", flow.purpose.value)
     return FlowStatus(
         purpose=flow.purpose.value,
         expires_at=flow.expires_at,

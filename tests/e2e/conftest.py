@@ -1,0 +1,95 @@
+"""End-to-end tier: the local stack (`make run`) started as a process, real
+HTTP on 127.0.0.1, moto over the wire."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+START_TIMEOUT_S = 60
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    headers: dict[str, str]
+    text: str
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.text)
+
+
+@dataclass
+class LocalStack:
+    base_url: str
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        raw: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> HttpResponse:
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        request = urllib.request.Request(self.base_url + path, data=data, method=method)  # noqa: S310
+        request.add_header("Content-Type", "application/json")
+        for name, value in (headers or {}).items():
+            request.add_header(name, value)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - loopback only
+                return HttpResponse(answer.status, dict(answer.headers), answer.read().decode())
+        except urllib.error.HTTPError as error:
+            return HttpResponse(error.code, dict(error.headers), error.read().decode())
+
+    def post(self, path: str, body: Any = None, **kwargs: Any) -> HttpResponse:
+        return self.request("POST", path, body, **kwargs)
+
+    def emails(self, at_least: int) -> list[dict[str, Any]]:
+        """The outbox once the notify poller has sent `at_least` e-mails."""
+        deadline = time.monotonic() + 15
+        while True:
+            emails: list[dict[str, Any]] = self.request("GET", "/_local/outbox").json["emails"]
+            if len(emails) >= at_least or time.monotonic() > deadline:
+                return emails
+            time.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def local_stack() -> Iterator[LocalStack]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "chiave_local", "--port", "0", "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    deadline = time.monotonic() + START_TIMEOUT_S
+    base_url = None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if line.startswith("ready on "):
+            base_url = line.split()[-1]
+            break
+        if not line and process.poll() is not None:
+            break
+    if base_url is None:
+        process.kill()
+        pytest.fail("the local stack did not start")
+    # Keep draining its output so it never blocks on a full pipe.
+    import threading
+
+    threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()  # type: ignore[union-attr]
+    yield LocalStack(base_url)
+    process.terminate()
+    process.wait(timeout=10)

@@ -1,0 +1,34 @@
+"""Steps several integration tests share."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+PASSWORD = "Quaderno-Blu-42"
+
+
+def last_token(stack: Any) -> str:
+    found = re.search(r"#token=([A-Za-z0-9_-]{43})", stack.deliver()[-1]["text"])
+    assert found, "no link in the last e-mail"
+    return found.group(1)
+
+
+def confirm(stack: Any, load_event: Any, token: str, password: str = PASSWORD, **headers: str) -> Any:
+    event = load_event("confirm_reset", body={"token": token, "new_password": password}, headers=headers)
+    return stack.call("ConfirmResetFunction", event)
+
+
+def activate(stack: Any, load_event: Any, cf: str, password: str = PASSWORD) -> str:
+    """Register and confirm; returns the user code."""
+    registered = stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": cf}))
+    assert registered.status == 202
+    response = confirm(stack, load_event, last_token(stack), password)
+    assert response.status == 200, response.body
+    user_code: str = response.body["user_code"]
+    return user_code
+
+
+def request_reset(stack: Any, load_event: Any, identifier: str) -> Any:
+    event = load_event("request_reset", body={"identifier": identifier})
+    return stack.call("RequestResetFunction", event)

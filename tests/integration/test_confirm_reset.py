@@ -1,0 +1,204 @@
+"""confirm-reset and request-reset through their handlers, against moto."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from chiave import keys, user_code
+from chiave.flows.register import register
+
+from tests.integration.helpers import PASSWORD, activate, confirm, last_token, request_reset
+
+KNOWN = "RSSMRA82C52H501K"
+UNKNOWN = "BNCGNN80A01H501T"
+
+
+def _scan(stack):
+    dynamodb = stack.deployment.client("dynamodb")
+    return dynamodb.scan(TableName=stack.deployment.refs["Table"])["Items"]
+
+
+def _person(stack):
+    dynamodb = stack.deployment.client("dynamodb")
+    key = {name: {"S": value} for name, value in keys.person("RMIC817009", KNOWN).items()}
+    return dynamodb.get_item(TableName=stack.deployment.refs["Table"], Key=key)["Item"]
+
+
+def test_activation_sets_the_password_and_mails_the_user_code(stack, load_event):
+    # Given an activation link
+    stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}))
+    token = last_token(stack)
+    # When the person chooses a good password
+    response = confirm(stack, load_event, token)
+    # Then the account is active with a valid 9-digit user code
+    assert response.status == 200
+    code = response.body["user_code"]
+    assert response.body["status"] == "active"
+    assert user_code.is_valid(code)
+    # And a second e-mail carries the user code, never the password
+    confirmation = stack.deliver()[-1]
+    assert confirmation["subject"] == "Registrazione completata"
+    assert code in confirmation["text"]
+    assert PASSWORD not in confirmation["text"] + confirmation["html"]
+    assert token not in confirmation["text"]
+
+
+def test_passwords_are_stored_as_argon2id_hashes(stack, load_event):
+    activate(stack, load_event, KNOWN)
+    stored = _person(stack)["password_hash"]["S"]
+    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert PASSWORD not in str(_scan(stack))
+
+
+def test_only_the_sha256_of_a_token_is_stored(stack, load_event):
+    stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}))
+    token = last_token(stack)
+    items = str(_scan(stack))
+    assert token not in items
+    assert f"FLOW#{hashlib.sha256(token.encode()).hexdigest()}" in items
+
+
+def test_a_link_works_once(stack, load_event):
+    stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}))
+    token = last_token(stack)
+    assert confirm(stack, load_event, token).status == 200
+    again = confirm(stack, load_event, token, "Another-Pass-77")
+    assert (again.status, again.body["code"]) == (410, "token_used")
+
+
+def test_a_present_but_expired_link_is_refused(stack, load_event):
+    # Given a link issued 73 hours ago: moto, like DynamoDB, still holds the item
+    with stack.env():
+        register("RMIC817009", KNOWN, "198.51.100.7", now=time.time() - 73 * 3600)
+    token = last_token(stack)
+    assert any(item["PK"]["S"].startswith("FLOW#") for item in _scan(stack))
+    # When it is used
+    response = confirm(stack, load_event, token)
+    # Then it is refused as expired, and nothing changed
+    assert (response.status, response.body["code"]) == (410, "token_expired")
+    assert _person(stack)["status"]["S"] == "pending"
+
+
+def test_an_unknown_or_malformed_token_is_invalid(stack, load_event):
+    for token in ("A" * 43, "not-a-token", "x" * 128):
+        response = confirm(stack, load_event, token)
+        assert (response.status, response.body["code"]) == (400, "token_invalid")
+
+
+def test_otp_is_required_for_activation_when_the_policy_says_so(stack, load_event):
+    # Given the spec's default: OTP required for activation
+    stack.set_policy(otp_required_for_activation=True)
+    stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}))
+    token = last_token(stack)
+    # When the password is confirmed before any OTP
+    response = confirm(stack, load_event, token)
+    # Then it is refused, and the link stays usable
+    assert (response.status, response.body["code"]) == (403, "otp_required")
+    status = stack.call("FlowStatusFunction", load_event("flow_status", body={"token": token}))
+    assert status.body["otp_required"] is True and status.body["otp_verified"] is False
+
+
+def test_weak_passwords_are_refused_naming_every_failed_rule(stack, load_event):
+    stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}))
+    token = last_token(stack)
+    response = confirm(stack, load_event, token, "rossi")
+    assert (response.status, response.body["code"]) == (422, "weak_password")
+    rules = {rule["rule"] for rule in response.body["rules"]}
+    assert rules == {"min_length", "digit", "uppercase", "special", "personal_data"}
+    english = confirm(stack, load_event, token, "Password1!", **{"Accept-Language": "en"})
+    assert english.body["title"] == "Password not accepted"
+    assert english.body["rules"] == [{"rule": "common", "description": "must not be a common password"}]
+    # The link was not consumed by the refusals
+    assert confirm(stack, load_event, token).status == 200
+
+
+def test_reset_by_each_identifier_mails_a_recovery_link(stack, load_event):
+    code = activate(stack, load_event, KNOWN)
+    for identifier in (KNOWN, code, "Maria.Rossi@Example.it"):
+        before = len(stack.deliver())
+        response = request_reset(stack, load_event, identifier)
+        assert response.status == 202
+        emails = stack.deliver()
+        assert len(emails) == before + 1
+        assert "https://registro.example.it/recupera#token=" in emails[-1]["text"]
+        assert code in emails[-1]["text"]
+
+
+def test_reset_answers_the_same_for_unknown_and_pending_people(stack, load_event):
+    code = activate(stack, load_event, KNOWN)
+    answers = []
+    for identifier in (KNOWN, code, UNKNOWN, "VRDGLI85L61H501C", "nobody@example.it", "100000009"):
+        response = request_reset(stack, load_event, identifier)
+        answers.append((response.status, response.headers, response.raw["body"]))
+    assert all(answer == answers[0] for answer in answers), answers
+
+
+def test_a_mistyped_user_code_is_caught_before_any_lookup(stack, load_event):
+    code = activate(stack, load_event, KNOWN)
+    wrong = code[:-1] + str((int(code[-1]) + 1) % 10)
+    response = request_reset(stack, load_event, wrong)
+    assert (response.status, response.body["code"]) == (422, "invalid_user_code")
+
+
+def test_confirming_a_reset_kills_every_other_open_link(stack, load_event):
+    # Given an active account with two reset links and one older activation link
+    stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}))
+    stale_activation = last_token(stack)
+    code = activate(stack, load_event, KNOWN)
+    request_reset(stack, load_event, KNOWN)
+    first = last_token(stack)
+    request_reset(stack, load_event, code)
+    second = last_token(stack)
+    # When one reset is confirmed
+    done = confirm(stack, load_event, second, "Nuova-Password-2026")
+    assert done.body == {"user_code": code, "status": "active"}
+    # Then the other links are dead
+    for token in (first, stale_activation):
+        response = confirm(stack, load_event, token, "Ancora-Altra-99")
+        assert (response.status, response.body["code"]) == (410, "token_used")
+        status = stack.call("FlowStatusFunction", load_event("flow_status", body={"token": token}))
+        assert status.status == 410
+    # And a notice without secrets tells the owner
+    notice = stack.deliver()[-1]
+    assert notice["subject"] == "La password è stata cambiata"
+    assert "Nuova-Password-2026" not in notice["text"] + notice["html"]
+    assert "#token=" not in notice["text"]
+
+
+def test_a_disabled_account_cannot_use_an_open_link_and_the_link_survives(stack, load_event):
+    stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}))
+    token = last_token(stack)
+    dynamodb = stack.deployment.client("dynamodb")
+    key = {name: {"S": value} for name, value in keys.person("RMIC817009", KNOWN).items()}
+    dynamodb.update_item(
+        TableName=stack.deployment.refs["Table"],
+        Key=key,
+        UpdateExpression="SET #s = :d",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":d": {"S": "disabled"}},
+    )
+    response = confirm(stack, load_event, token)
+    assert (response.status, response.body["code"]) == (403, "account_unavailable")
+    flows = [item for item in _scan(stack) if item["PK"]["S"].startswith("FLOW#")]
+    assert all("used_at" not in item for item in flows)
+
+
+def test_in_person_identification_keeps_the_account_waiting(stack, load_event):
+    stack.set_policy(otp_required_for_activation=False, in_person_identification=True)
+    stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}))
+    response = confirm(stack, load_event, last_token(stack))
+    assert response.body["status"] == "awaiting_identification"
+
+
+def test_flow_status_describes_the_link(stack, load_event):
+    stack.set_policy(otp_required_for_activation=False, password_profile="nist")
+    stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}))
+    token = last_token(stack)
+    response = stack.call("FlowStatusFunction", load_event("flow_status", body={"token": token}))
+    assert response.status == 200
+    assert response.body["purpose"] == "activation"
+    assert response.body["expires_at"] > time.time() + 71 * 3600
+    policy = response.body["password_policy"]
+    assert (policy["profile"], policy["min_length"], policy["max_length"]) == ("nist", 15, 128)
+    assert "digit" not in {rule["rule"] for rule in policy["rules"]}

@@ -1,0 +1,137 @@
+"""register through its handler, against moto."""
+
+from __future__ import annotations
+
+import re
+
+from chiave import codice_fiscale
+
+KNOWN = "RSSMRA82C52H501K"  # Maria Rossi, with e-mail
+NO_EMAIL = "VRDGLI85L61H501C"  # Giulia Verdi, no e-mail
+UNKNOWN = "BNCGNN80A01H501T"  # valid, not in the anagrafica
+
+
+def test_register_emails_an_activation_link_to_the_person(stack, load_event):
+    # Given a person in the anagrafica with an e-mail
+    # When they ask for credentials
+    response = stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}))
+    # Then the answer is 202 and an activation link reaches their mailbox
+    assert response.status == 202
+    emails = stack.deliver()
+    assert [e["to"] for e in emails] == ["maria.rossi@example.it"]
+    assert re.search(r"https://registro\.example\.it/attiva#token=[A-Za-z0-9_-]{43}\s", emails[0]["text"])
+    assert "entro 72 ore" in emails[0]["text"]
+
+
+def test_register_accepts_lowercase_spaced_and_omocodic_codes(stack, load_event):
+    # Given the same person typed in lower case with spaces, and an omocodia variant
+    omocode = "RSSMRA82C52H5L1V"  # 0 -> L, as the Agenzia delle Entrate assigns
+    assert codice_fiscale.canonical(omocode) == KNOWN
+    for typed in ("rssmra 82c52 h501k", omocode):
+        # When they register
+        response = stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": typed}))
+        assert response.status == 202
+    # Then both reach the one person
+    assert [e["to"] for e in stack.deliver()] == ["maria.rossi@example.it"] * 2
+
+
+def test_private_mode_answers_the_same_for_known_and_unknown_people(stack, load_event):
+    # Given the default (private) disclosure
+    answers = []
+    for cf in (KNOWN, UNKNOWN, NO_EMAIL):
+        # When a known person, an unknown one and one without e-mail register
+        response = stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": cf}))
+        answers.append((response.status, response.headers, response.raw["body"]))
+    # Then status, headers and body are identical
+    assert answers[0] == answers[1] == answers[2]
+    assert answers[0][0] == 202
+    assert "email_hint" not in answers[0][2]
+
+
+def test_private_mode_tells_an_already_registered_person_by_mail_only(stack, load_event):
+    # Given an account that already has credentials
+    from tests.integration.helpers import activate
+
+    activate(stack, load_event, KNOWN)
+    # When the person registers again
+    response = stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}))
+    # Then the answer is the usual 202 and the mailbox explains
+    assert response.status == 202
+    assert "già presenti delle credenziali" in stack.deliver()[-1]["text"]
+
+
+def test_explicit_mode_reproduces_the_seed_messages(stack, load_event):
+    # Given a school that chose explicit disclosure
+    stack.set_policy(disclosure="explicit", otp_required_for_activation=False)
+    # When an unknown person registers
+    unknown = stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": UNKNOWN}))
+    # Then they read Vivoscuola's message
+    assert unknown.status == 404
+    assert unknown.headers["Content-Type"] == "application/problem+json"
+    assert unknown.body["code"] == "person_not_found"
+    assert unknown.body["detail"] == (
+        "Nessuna anagrafica corrispondente al codice fiscale inserito è stata trovata nel sistema. "
+        "Rivolgersi alla segreteria della scuola"
+    )
+    no_email = stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": NO_EMAIL}))
+    assert (no_email.status, no_email.body["code"]) == (422, "email_missing")
+    assert no_email.body["detail"].startswith("Indirizzo email non presente nel sistema.")
+    known = stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}))
+    assert (known.status, known.body["email_hint"]) == (202, "m*****i@example.it")
+
+
+def test_explicit_mode_says_already_registered(stack, load_event):
+    from tests.integration.helpers import activate
+
+    activate(stack, load_event, KNOWN)
+    stack.set_policy(disclosure="explicit")
+    response = stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}))
+    assert (response.status, response.body["code"]) == (409, "already_registered")
+    assert response.body["detail"] == (
+        "Sono già presenti delle credenziali per la persona identificata dal codice fiscale"
+    )
+
+
+def test_an_invalid_codice_fiscale_is_refused_in_either_mode(stack, load_event):
+    for disclosure in ("private", "explicit"):
+        stack.set_policy(disclosure=disclosure)
+        bad_check = KNOWN[:15] + ("A" if KNOWN[15] != "A" else "B")
+        response = stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": bad_check}))
+        assert (response.status, response.body["code"]) == (422, "invalid_codice_fiscale")
+        assert response.body["detail"] == "Il codice fiscale non è valido"
+    assert stack.queued() == 0
+
+
+def test_an_unknown_school_is_a_404(stack, load_event):
+    event = load_event("register", body={"codice_fiscale": KNOWN}, path_parameters={"school": "MIIC000000"})
+    response = stack.call("RegisterFunction", event)
+    assert (response.status, response.body["code"]) == (404, "school_not_found")
+
+
+def test_requests_per_identifier_are_limited_whether_or_not_the_person_exists(stack, load_event):
+    # Given the default limit of 5 requests per identifier per hour
+    for cf in (KNOWN, UNKNOWN):
+        for _ in range(5):
+            ok = stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": cf}))
+            assert ok.status == 202
+        # When a sixth request comes
+        refused = stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": cf}))
+        # Then it is refused with Retry-After, and nothing more is sent
+        assert (refused.status, refused.body["code"]) == (429, "rate_limited")
+        assert 0 < int(refused.headers["Retry-After"]) <= 3600
+    assert len(stack.deliver()) == 5
+
+
+def test_requests_per_ip_are_limited_across_identifiers(stack, load_event):
+    # Given a school allowing 10 requests per IP per hour
+    stack.set_policy(requests_per_ip_per_hour=10)
+    people = [KNOWN, UNKNOWN, NO_EMAIL]
+    statuses = []
+    for attempt in range(11):
+        event = load_event("register", body={"codice_fiscale": people[attempt % 3]}, source_ip="203.0.113.9")
+        statuses.append(stack.call("RegisterFunction", event).status)
+    # Then the eleventh request from that address is refused
+    assert statuses == [202] * 10 + [429]
+    # And another address is not affected
+    other = load_event("register", body={"codice_fiscale": KNOWN}, source_ip="203.0.113.10")
+    assert stack.call("RegisterFunction", other).status == 202

@@ -1,0 +1,43 @@
+"""The anagrafica CSV."""
+
+from __future__ import annotations
+
+from chiave import anagrafica
+
+HEADER = "scuola;codice_fiscale;cognome;nome;email;cellulare;ruolo\n"
+
+
+def test_rows_are_normalised():
+    parsed = anagrafica.parse(
+        "\ufeff"
+        + HEADER
+        + "rmic817009;rssmra82c52h5l1v;Rossi;Maria;Maria.Rossi@Example.IT;333 123 4567;Genitore\n"
+    )
+    assert parsed.errors == []
+    (person,) = parsed.people
+    assert person.school_id == "RMIC817009"
+    assert person.codice_fiscale == "RSSMRA82C52H501K"  # omocodia folded
+    assert person.email == "maria.rossi@example.it"
+    assert person.mobile == "+393331234567"
+    assert parsed.schools == ["RMIC817009"]
+
+
+def test_bad_rows_are_reported_by_line_and_not_loaded():
+    parsed = anagrafica.parse(
+        HEADER
+        + "RMIC817009;RSSMRA82C52H501X;Rossi;Maria;;;genitore\n"
+        + "RMIC817009;RSSMRA82C52H501K;Rossi;Maria;not-an-email;;genitore\n"
+        + "RMIC817009;RSSMRA82C52H501K;Rossi;Maria;;12;genitore\n"
+        + "RMIC817009;RSSMRA82C52H501K;Rossi;Maria;;;nonno\n"
+        + "RMIC817009;RSSMRA82C52H501K;;Maria;;;genitore\n"
+        + "BAD;RSSMRA82C52H501K;Rossi;Maria;;;genitore\n"
+        + "RMIC817009;RSSMRA82C52H501K;Rossi;Maria;;;genitore\n"
+        + "RMIC817009;RSSMRA82C52H501K;Rossi;Maria;;;genitore\n"
+    )
+    assert [error.line for error in parsed.errors] == [2, 3, 4, 5, 6, 7, 9]
+    assert len(parsed.people) == 1
+
+
+def test_a_wrong_header_is_refused():
+    parsed = anagrafica.parse("cf;nome\nX;Y\n")
+    assert parsed.people == [] and parsed.errors[0].line == 1

@@ -1,0 +1,82 @@
+"""Our codice fiscale module, property-tested against python-codicefiscale
+(a test-only oracle)."""
+
+from __future__ import annotations
+
+import string
+from datetime import date
+
+from chiave import codice_fiscale
+from codicefiscale import codicefiscale as oracle
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+LETTERS = st.text(alphabet=string.ascii_uppercase, min_size=2, max_size=12)
+PLACES = st.sampled_from(["H501", "F205", "F839", "L219", "A944", "Z404", "G273"])
+BIRTHDATES = st.dates(min_value=date(1930, 1, 1), max_value=date(2020, 12, 31))
+
+
+def _oracle_code(surname: str, name: str, gender: str, born: date, place: str) -> str:
+    return oracle.encode(
+        lastname=surname, firstname=name, gender=gender, birthdate=born.strftime("%d/%m/%Y"), birthplace=place
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(LETTERS, LETTERS, st.sampled_from("MF"), BIRTHDATES, PLACES)
+def test_valid_codes_agree_with_the_oracle(surname, name, gender, born, place):
+    # Given a code the oracle builds
+    code = _oracle_code(surname, name, gender, born, place)
+    # Then our check character and validity agree with it
+    assert codice_fiscale.check_character(code[:15]) == oracle.encode_cin(code[:15]) == code[15]
+    assert codice_fiscale.is_valid(code)
+    assert codice_fiscale.canonical(code) == code
+
+
+@settings(max_examples=100, deadline=None)
+@given(LETTERS, LETTERS, st.sampled_from("MF"), BIRTHDATES, PLACES, st.data())
+def test_every_omocodia_variant_maps_to_one_key(surname, name, gender, born, place, data):
+    # Given any of the oracle's omocodia variants of a code
+    code = _oracle_code(surname, name, gender, born, place)
+    variants = oracle.decode(code)["omocodes"]
+    variant = data.draw(st.sampled_from(variants))
+    # Then it is valid and folds to the oracle's canonical form
+    assert codice_fiscale.is_valid(variant)
+    assert codice_fiscale.canonical(variant) == variants[0]
+    assert codice_fiscale.is_omocode(variant) == oracle.is_omocode(variant)
+
+
+@settings(max_examples=200, deadline=None)
+@given(LETTERS, LETTERS, st.sampled_from("MF"), BIRTHDATES, PLACES, st.sampled_from(string.ascii_uppercase))
+def test_a_wrong_check_character_is_refused(surname, name, gender, born, place, wrong):
+    code = _oracle_code(surname, name, gender, born, place)
+    tampered = code[:15] + wrong
+    assert codice_fiscale.is_valid(tampered) == (wrong == code[15])
+
+
+@given(
+    st.one_of(
+        st.text(max_size=40),
+        st.text(alphabet=string.ascii_uppercase + string.digits, min_size=16, max_size=16),
+    )
+)
+def test_arbitrary_text_never_crashes_and_valid_means_the_oracle_s_check_character(text):
+    if codice_fiscale.is_valid(text):
+        code = codice_fiscale.normalise(text)
+        assert oracle.encode_cin(code[:15]) == code[15]
+
+
+def test_case_and_spaces_are_ignored():
+    assert codice_fiscale.canonical(" rss mra 82c52 h501k ") == "RSSMRA82C52H501K"
+
+
+def test_malformed_codes_are_refused():
+    for code in (
+        "",
+        "RSSMRA82C52H501",
+        "RSSMRA82C52H501KK",
+        "RSSMRA82Z52H501K",
+        "RSSMRA82C99H501K",
+        "1SSMRA82C52H501K",
+    ):
+        assert not codice_fiscale.is_valid(code)

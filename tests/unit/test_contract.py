@@ -1,0 +1,61 @@
+"""Routes are declared once: the template's API events, the code's routes,
+the committed OpenAPI document and the sample events must agree."""
+
+from __future__ import annotations
+
+import json
+
+from chiave_local import apigw, openapi
+from chiave_local import template as tpl
+from chiave_local.runtime import load_module
+
+from tests.conftest import EVENTS, load_event
+
+
+def _code_routes(spec: tpl.FunctionSpec) -> set[tuple[str, str]]:
+    paths = load_module(spec).app.get_openapi_schema().paths or {}
+    return {
+        (method.upper(), path)
+        for path, item in paths.items()
+        for method in ("get", "post", "put", "patch", "delete")
+        if getattr(item, method, None) is not None
+    }
+
+
+def test_each_function_serves_exactly_the_routes_its_template_events_declare():
+    for spec in tpl.functions().values():
+        if not spec.routes:
+            continue
+        declared = {(route.method, route.path) for route in spec.routes}
+        assert _code_routes(spec) == declared, spec.logical_id
+
+
+def test_the_template_declares_the_spec_s_routes():
+    stage = tpl.api_stage()
+    routes = {(route.method, f"/{stage}{route.path}") for route in tpl.api_routes()}
+    assert routes == {
+        ("POST", "/v1/schools/{school}/registrations"),
+        ("POST", "/v1/schools/{school}/password-resets"),
+        ("POST", "/v1/password-resets/confirm"),
+        ("POST", "/v1/flows/status"),
+    }
+
+
+def test_the_committed_openapi_document_is_current():
+    committed = openapi.OPENAPI_PATH.read_text("utf-8")
+    assert committed == openapi.render(), "docs/openapi.json drifted: run `make openapi`"
+
+
+def test_sample_api_events_match_their_function_s_route():
+    for spec in tpl.functions().values():
+        for route in spec.routes:
+            sample = EVENTS / f"{spec.code_dir.name}.json"
+            event = load_event(sample.stem)
+            matched = apigw.match_route(event["httpMethod"], event["path"])
+            assert matched is not None and matched[0] == route, sample.name
+            assert event["resource"] == route.path
+
+
+def test_the_sample_sqs_event_carries_a_notice():
+    record = json.loads((EVENTS / "notify.json").read_text("utf-8"))["Records"][0]
+    assert json.loads(record["body"])["template"] == "activation"

@@ -1,0 +1,81 @@
+"""Masks, language negotiation, problem documents and e-mail rendering."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from chiave import masking, notices
+from chiave.api.problems import negotiate_language, problem
+from chiave.messages import CATALOGUE
+from chiave.outbox import Notice
+
+
+def test_masks():
+    assert masking.mask_email("daniela.rossi@gmail.com") == "d*****i@gmail.com"
+    assert masking.mask_email("d@gmail.com") == "d*****@gmail.com"
+    assert masking.mask_codice_fiscale("RSSMRA82C52H501K") == "RSS************K"
+    assert masking.mask_phone("+393331234567") == "+39*******567"
+
+
+@pytest.mark.parametrize(
+    "header, language",
+    [
+        (None, "it"),
+        ("", "it"),
+        ("en", "en"),
+        ("en-GB,en;q=0.9", "en"),
+        ("it-IT,it;q=0.9,en;q=0.8", "it"),
+        ("fr-FR,en;q=0.5", "en"),
+        ("de", "it"),
+        ("en;q=0.2,it;q=0.9", "it"),
+        ("en;q=bogus", "it"),
+    ],
+)
+def test_language_negotiation(header, language):
+    assert negotiate_language(header) == language
+
+
+@pytest.mark.parametrize("code", sorted(CATALOGUE))
+def test_every_problem_has_both_languages(code):
+    status, headers, body = problem(code, "it")
+    italian = json.loads(body)
+    english = json.loads(problem(code, "en")[2])
+    assert headers["Content-Type"] == "application/problem+json"
+    assert italian["status"] == status == english["status"]
+    assert italian["code"] == code
+    assert italian["detail"] != english["detail"]
+
+
+def _notice(template: str, language: str = "it", **params: str) -> Notice:
+    return Notice(
+        template=template,
+        language=language,
+        to="maria.rossi@example.it",
+        school_name="IC Test",
+        reply_to="segreteria@example.it",
+        params=params,
+    )
+
+
+def test_italian_mail_comes_first_then_english():
+    rendered = notices.render(
+        _notice("activation", name="Maria", link="https://x/attiva#token=T", hours="72")
+    )
+    assert rendered.subject == "Attivazione delle credenziali del registro elettronico"
+    assert rendered.text.index("Gentile Maria") < rendered.text.index("Dear Maria")
+    assert '<a href="https://x/attiva#token=T">' in rendered.html
+
+
+def test_html_escapes_what_it_renders():
+    rendered = notices.render(_notice("activation_done", name="<script>", user_code="817536758"))
+    assert "<script>" not in rendered.html
+    assert "&lt;script&gt;" in rendered.html
+
+
+def test_mime_message_has_both_parts_and_the_school_as_reply_to():
+    notice = _notice("password_changed", "en", name="Maria", user_code="817536758")
+    raw = notices.mime_message(notice, notices.render(notice), "noreply@chiave.example").decode()
+    assert "multipart/alternative" in raw
+    assert "Reply-To: segreteria@example.it" in raw
+    assert "IC Test (Chiave)" in raw
