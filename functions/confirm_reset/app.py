@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
 from chiave.api.models import CompletedResponse, ConfirmRequest, responses_of
 from chiave.api.resolver import build_resolver, json_response, lambda_handler
 from chiave.flows.confirm import confirm

@@ -7,6 +7,7 @@ from dataclasses import asdict
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
 from chiave.api.models import FlowStatusResponse, TokenRequest, responses_of
 from chiave.api.resolver import build_resolver, json_response, lambda_handler, request_language
 from chiave.flows.status import flow_status

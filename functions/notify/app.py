@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from chiave.delivery import deliver, idempotency
 from chiave.observability import logger, metrics
 from chiave.outbox import Notice

@@ -8,6 +8,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
 from chiave.api.models import ACCEPTED, RegistrationRequest, SchoolCode
 from chiave.api.resolver import accepted_response, build_resolver, client_ip, lambda_handler
 from chiave.flows.register import register

@@ -29,12 +29,14 @@ class RunningStack:
     pollers: list[worker.QueuePoller]
     schools: list[str]
     people: list[tuple[str, str, str, str]]  # school, cf, name, e-mail
+    serving: bool = False
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def serve_forever(self) -> None:
+        self.serving = True
         self.server.serve_forever(poll_interval=0.2)
 
     def serve_in_background(self) -> threading.Thread:
@@ -45,7 +47,8 @@ class RunningStack:
     def stop(self) -> None:
         for poller in self.pollers:
             poller.stopped.set()
-        self.server.shutdown()
+        if self.serving:  # shutdown() waits for a serve_forever loop
+            self.server.shutdown()
         self.server.server_close()
         self.moto.stop()
 
@@ -79,7 +82,9 @@ class RunningStack:
         return "\n".join(lines)
 
 
-def start(port: int, seed_path: Path | None = None, policy_path: Path | None = None) -> RunningStack:
+def start(
+    port: int, seed_path: Path | None = None, policy_path: Path | None = None, run_pollers: bool = True
+) -> RunningStack:
     # Anything that talks to AWS here talks to moto, with dummy credentials.
     os.environ.update(
         {
@@ -106,7 +111,7 @@ def start(port: int, seed_path: Path | None = None, policy_path: Path | None = N
     except BaseException:
         moto.stop()
         raise
-    pollers = worker.pollers(functions)
+    pollers = worker.pollers(functions) if run_pollers else []
     for poller in pollers:
         poller.start()
     return RunningStack(

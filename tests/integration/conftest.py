@@ -10,13 +10,14 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
+from moto import mock_aws
+
 from chiave import aws, store
 from chiave.policy import policy_from_overrides
 from chiave_local import seed, sent
 from chiave_local.resources import Deployment, deploy
 from chiave_local.runtime import Functions, environment, function_environment
 from chiave_local.worker import QueuePoller
-from moto import mock_aws
 
 REGION = "eu-south-1"
 PORTAL = "https://registro.example.it"

@@ -7,7 +7,6 @@ import time
 
 from chiave import keys, user_code
 from chiave.flows.register import register
-
 from tests.integration.helpers import PASSWORD, activate, confirm, last_token, request_reset
 
 KNOWN = "RSSMRA82C52H501K"

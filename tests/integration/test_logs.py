@@ -8,8 +8,8 @@ import logging
 import re
 
 import pytest
-from chiave.observability import logger
 
+from chiave.observability import logger
 from tests.integration.helpers import PASSWORD, activate, last_token, request_reset
 
 KNOWN = "RSSMRA82C52H501K"

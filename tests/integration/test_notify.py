@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from chiave_local import sent
-
 from tests.integration.conftest import REGION
 
 

@@ -7,9 +7,8 @@ import json
 
 from chiave_local import apigw, openapi
 from chiave_local import template as tpl
+from chiave_local.events import EVENTS, load_event
 from chiave_local.runtime import load_module
-
-from tests.conftest import EVENTS, load_event
 
 
 def _code_routes(spec: tpl.FunctionSpec) -> set[tuple[str, str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from chiave.policy import Policy, PolicyError, overrides_of, policy_from_overrides
 
 BOUNDS = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from chiave import masking, notices
 from chiave.api.problems import negotiate_language, problem
 from chiave.messages import CATALOGUE

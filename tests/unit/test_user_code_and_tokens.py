@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import hashlib
 
-from chiave import tokens, user_code
 from hypothesis import given
 from hypothesis import strategies as st
+
+from chiave import tokens, user_code
 
 
 def test_new_user_codes_are_nine_digits_and_valid():

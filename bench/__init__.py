@@ -1,0 +1,1 @@
+"""make bench: cold start per function and AWS calls per flow."""
