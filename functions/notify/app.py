@@ -14,13 +14,14 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chiave.delivery import deliver, idempotency
-from chiave.observability import logger, metrics
+from chiave.observability import count_outcome, logger, metrics
 from chiave.outbox import Notice
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def send_record(record: SQSRecord) -> str:
+    count_outcome("notify", "record_received")  # a replayed notice is received, not sent
     return deliver(notice=Notice.model_validate_json(record.body))
 
 

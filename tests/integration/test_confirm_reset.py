@@ -245,3 +245,13 @@ def test_explicit_reset_messages(stack, load_event):
     stack.set_policy(disclosure="explicit")
     found = request_reset(stack, load_event, KNOWN)
     assert (found.status, found.body["email_hint"]) == (202, "m*****i@example.it")
+
+
+def test_reset_requests_per_identifier_are_limited(stack, load_event):
+    # Given a school allowing 2 requests per identifier per hour
+    stack.set_policy(otp_required_for_activation=False, requests_per_identifier_per_hour=2)
+    code = activate(stack, load_event, KNOWN)
+    statuses = [request_reset(stack, load_event, code).status for _ in range(3)]
+    # Then the third is refused, and another identifier of the same person still counts apart
+    assert statuses == [202, 202, 429]
+    assert request_reset(stack, load_event, KNOWN).status == 202

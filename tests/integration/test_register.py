@@ -135,3 +135,20 @@ def test_requests_per_ip_are_limited_across_identifiers(stack, load_event):
     # And another address is not affected
     other = load_event("register", body={"codice_fiscale": KNOWN}, source_ip="203.0.113.10")
     assert stack.call("RegisterFunction", other).status == 202
+
+
+def test_the_school_language_chooses_the_mail_language(stack, load_event):
+    # Given a school whose language is English
+    stack.set_policy(otp_required_for_activation=False, language="en")
+    # When a person registers
+    stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}))
+    # Then the activation e-mail is in English only
+    email = stack.deliver()[-1]
+    assert email["subject"] == "Activate your school register credentials"
+    assert "Gentile" not in email["text"]
+
+
+def test_link_lifetimes_follow_the_policy(stack, load_event):
+    stack.set_policy(otp_required_for_activation=False, activation_link_lifetime_s=7200)
+    stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}))
+    assert "entro 2 ore" in stack.deliver()[-1]["text"]
