@@ -83,6 +83,10 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, "text/html; charset=utf-8", self._swagger_page().encode())
         elif method == "GET" and path == "/docs/openapi.json":
             self._send(200, "application/json", self.server.openapi_document.encode())
+        elif method == "GET" and path in ("/attiva", "/recupera"):
+            # Where e-mailed links point locally; the token stays in the fragment.
+            page = resources.files("chiave_local").joinpath("portal_placeholder.html").read_bytes()
+            self._send(200, "text/html; charset=utf-8", page)
         elif method == "GET" and path in _SWAGGER_ASSETS:
             name, content_type = _SWAGGER_ASSETS[path]
             asset = resources.files("aws_lambda_powertools.event_handler.openapi.swagger_ui") / name

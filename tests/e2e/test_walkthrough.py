@@ -124,3 +124,5 @@ def test_local_helpers(local_stack):
     assert docs.status == 200 and "swagger" in docs.text.lower()
     assert local_stack.request("GET", "/docs/openapi.json").json["servers"] == [{"url": "/v1"}]
     assert local_stack.request("GET", "/v1/nowhere").status == 403
+    placeholder = local_stack.request("GET", "/attiva")
+    assert placeholder.status == 200 and "password-resets/confirm" in placeholder.text
