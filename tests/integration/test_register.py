@@ -152,3 +152,37 @@ def test_link_lifetimes_follow_the_policy(stack, load_event):
     stack.set_policy(otp_required_for_activation=False, activation_link_lifetime_s=7200)
     stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}))
     assert "entro 2 ore" in stack.deliver()[-1]["text"]
+
+
+def _operations(stack, function_id, event):
+    """The AWS operations one invocation makes, in order."""
+    from chiave import aws
+
+    stack.call(function_id, event)  # warm: clients exist afterwards
+    made: list[str] = []
+
+    def record(model, **_):
+        made.append(model.name)
+
+    clients = [aws.dynamodb(), aws.sqs()]
+    for client in clients:
+        client.meta.events.register("before-call", record)
+    try:
+        stack.call(function_id, event)
+    finally:
+        for client in clients:
+            client.meta.events.unregister("before-call", record)
+    return made
+
+
+def test_private_mode_makes_the_same_aws_calls_for_known_and_unknown_people(stack, load_event):
+    # Given private disclosure, When a known, an unknown and an unreachable person register
+    calls = [
+        _operations(stack, "RegisterFunction", load_event("register", body={"codice_fiscale": cf}))
+        for cf in (KNOWN, UNKNOWN, NO_EMAIL)
+    ]
+    # Then each answer cost the same round trips, so timing tells nothing
+    assert calls[0] == calls[1] == calls[2] == ["BatchGetItem", "TransactWriteItems", "SendMessage"]
+    # And only the known person gets mail; the padding is dropped by notify
+    assert [email["to"] for email in stack.deliver()] == ["maria.rossi@example.it"] * 2
+    assert stack.queued() == 0

@@ -36,8 +36,9 @@ def register(school_id: str, raw_codice_fiscale: str, client_ip: str, now: float
     store.count_requests_and_open_flows(
         request_counters("register", school, cf, client_ip, now), decision.flows, now
     )
-    if decision.notices:
-        outbox.enqueue(decision.notices)
+    private = school.policy.disclosure != "explicit"
+    if decision.notices or private:
+        outbox.enqueue(decision.notices or [outbox.padding()])
     logger.info(
         "register handled",
         extra={
@@ -47,7 +48,7 @@ def register(school_id: str, raw_codice_fiscale: str, client_ip: str, now: float
         },
     )
     count_outcome("register", decision.outcome)
-    if school.policy.disclosure != "explicit":
+    if private:
         return Accepted()
     if decision.refusal is not None:
         raise decision.refusal

@@ -53,8 +53,9 @@ def request_reset(school_id: str, identifier: str, client_ip: str, now: float) -
         [flow for flow, _ in links],
         now,
     )
-    if links:
-        outbox.enqueue([notice for _, notice in links])
+    private = school.policy.disclosure != "explicit"
+    if links or private:
+        outbox.enqueue([notice for _, notice in links] or [outbox.padding()])
     outcome = "link_sent" if links else ("email_missing" if with_credentials else "no_account")
     logger.info(
         "request-reset handled",
@@ -66,7 +67,7 @@ def request_reset(school_id: str, identifier: str, client_ip: str, now: float) -
         },
     )
     count_outcome("request_reset", outcome)
-    if school.policy.disclosure != "explicit":
+    if private:
         return Accepted()
     if not with_credentials:
         raise AccountNotFound()
