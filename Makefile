@@ -46,6 +46,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check layers local functions tests bench
 	$(BIN)/mypy
+	for handler in functions/*/app.py; do $(BIN)/mypy "$$handler" || exit 1; done
 	$(BIN)/cfn-lint template.yaml
 
 openapi: $(STAMP)

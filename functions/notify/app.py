@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.batch import (
     EventType,
     process_partial_response,
 )
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -26,12 +27,13 @@ def send_record(record: SQSRecord) -> str:
         count_outcome("notify", "padding_dropped")
         return "dropped"
     count_outcome("notify", "record_received")  # a replayed notice is received, not sent
-    return deliver(notice=notice)
+    message_id: str = deliver(notice=notice)
+    return message_id
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     idempotency.register_lambda_context(context)
     return process_partial_response(
         event=event, record_handler=send_record, processor=processor, context=context
