@@ -3,10 +3,10 @@ routes it from template.yaml, and the /_local helpers of SPEC §4."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import traceback
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Any
@@ -57,8 +57,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, method: str) -> None:
         path, _, query = self.path.partition("?")
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_REQUEST_BYTES:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            self._send_json(400, {"message": "Bad Request"})
+            return
+        if length < 0 or length > MAX_REQUEST_BYTES:
             self._send_json(413, {"message": "Request Too Long"})
             return
         body = self.rfile.read(length) if length else b""
@@ -124,11 +128,7 @@ class Handler(BaseHTTPRequestHandler):
         for name, values in (result.get("multiValueHeaders") or {}).items():
             headers[name] = values[-1]
         payload = result.get("body") or ""
-        data = payload.encode("utf-8")
-        if result.get("isBase64Encoded"):
-            import base64
-
-            data = base64.b64decode(payload)
+        data = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode("utf-8")
         content_type = headers.pop("Content-Type", headers.pop("content-type", "application/json"))
         self._send(int(result.get("statusCode", 200)), content_type, data, headers)
 
@@ -162,9 +162,7 @@ class Handler(BaseHTTPRequestHandler):
     def _send(
         self, status: int, content_type: str, data: bytes, headers: dict[str, str] | None = None
     ) -> None:
-        self.send_response(
-            status, HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
-        )
+        self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         for name, value in (headers or {}).items():
