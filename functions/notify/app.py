@@ -23,6 +23,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 def send_record(record: SQSRecord) -> str:
     notice = Notice.model_validate_json(record.body)
+    logger.set_correlation_id(notice.correlation_id or notice.id)
     if notice.channel == "none":  # padding from an enumeration-safe answer
         count_outcome("notify", "padding_dropped")
         return "dropped"

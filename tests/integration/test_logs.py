@@ -40,7 +40,10 @@ def test_a_whole_journey_logs_no_secret_and_masks_personal_data(stack, load_even
     handled = [line for line in lines if line.get("message") == "register handled"]
     assert handled and handled[0]["correlation_id"] == "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
     assert handled[0]["codice_fiscale"] == "RSS************K"
-    assert any(line.get("to") == "m*****i@example.it" for line in lines)
+    sent = [line for line in lines if line.get("message") == "notice sent"]
+    assert sent and all(line["to"] == "m*****i@example.it" for line in sent)
+    # notify's logs join the request that caused them
+    assert {line["correlation_id"] for line in sent} == {"c6af9ac6-7b61-11e6-9a41-93e8deadbeef"}
     # And no secret nor unmasked personal data appears anywhere
     for secret in (PASSWORD, token, KNOWN, EMAIL, user_code):
         assert secret not in output

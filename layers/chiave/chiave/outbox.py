@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from chiave.aws import sqs
+from chiave.observability import logger
 from chiave.policy import Language
 from chiave.settings import settings
 
@@ -33,6 +34,8 @@ class Notice(BaseModel):
     school_name: str
     reply_to: str
     params: dict[str, str] = Field(default_factory=dict)
+    # The API request that caused it, so notify's logs join the request's.
+    correlation_id: str | None = None
 
 
 def padding() -> Notice:
@@ -44,6 +47,8 @@ def padding() -> Notice:
 
 def enqueue(notices: Sequence[Notice]) -> None:
     queue_url = settings().outbox_queue_url
+    correlation_id = logger.get_correlation_id()
+    notices = [notice.model_copy(update={"correlation_id": correlation_id}) for notice in notices]
     for start in range(0, len(notices), SQS_BATCH):
         chunk = notices[start : start + SQS_BATCH]
         if len(chunk) == 1:
