@@ -3,6 +3,7 @@ the queue pollers and the HTTP server."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from moto.server import ThreadedMotoServer
 
+from chiave.policy import overrides_of
 from chiave_local import seed, worker
 from chiave_local import template as tpl
 from chiave_local.resources import Deployment, deploy
@@ -28,6 +30,7 @@ class RunningStack:
     server: LocalStack
     pollers: list[worker.QueuePoller]
     schools: list[str]
+    policies: dict[str, dict[str, object]]  # school -> overrides of the defaults
     people: list[tuple[str, str, str, str]]  # school, cf, name, e-mail
     serving: bool = False
 
@@ -62,6 +65,9 @@ class RunningStack:
             f"  Swagger UI     {self.base_url}/docs",
             f"  outbox         {self.base_url}/_local/outbox",
             f"  moto           {self.deployment.endpoint_url} ({self.deployment.region})",
+            "",
+            "Schools and their policy overrides (SPEC §5 defaults otherwise):",
+            *[f"  {school}  {json.dumps(self.policies[school]) or '{}'}" for school in self.schools],
             "",
             "Anagrafica loaded:",
             *[f"  {s}  {cf}  {name:<24} {email or '(no e-mail)'}" for s, cf, name, email in self.people],
@@ -121,6 +127,7 @@ def start(
         server=server,
         pollers=pollers,
         schools=[school.id for school in schools],
+        policies={school.id: overrides_of(school.policy) for school in schools},
         people=[
             (p.school_id, p.codice_fiscale, f"{p.name} {p.surname}", p.email or "") for p in parsed.people
         ],

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -65,31 +66,40 @@ class LocalStack:
             time.sleep(0.05)
 
 
-@pytest.fixture(scope="session")
-def local_stack() -> Iterator[LocalStack]:
+def start_stack(*arguments: str) -> tuple[subprocess.Popen[str], LocalStack | None, str]:
+    """`python -m chiave_local` on a free port: the process, the stack once
+    it answers (None if it exited), and what it printed before that."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "chiave_local", "--port", "0", "--quiet"],
+        [sys.executable, "-m", "chiave_local", "--port", "0", "--quiet", *arguments],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     assert process.stdout is not None
     deadline = time.monotonic() + START_TIMEOUT_S
-    base_url = None
+    printed: list[str] = []
     while time.monotonic() < deadline:
         line = process.stdout.readline()
         if line.startswith("ready on "):
-            base_url = line.split()[-1]
-            break
+            # Keep draining its output so it never blocks on a full pipe.
+            threading.Thread(target=process.stdout.read, daemon=True).start()
+            return process, LocalStack(line.split()[-1]), "".join(printed)
+        printed.append(line)
         if not line and process.poll() is not None:
             break
-    if base_url is None:
-        process.kill()
-        pytest.fail("the local stack did not start")
-    # Keep draining its output so it never blocks on a full pipe.
-    import threading
+    return process, None, "".join(printed)
 
-    threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()  # type: ignore[union-attr]
-    yield LocalStack(base_url)
+
+def stop_stack(process: subprocess.Popen[str]) -> None:
     process.terminate()
     process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def local_stack() -> Iterator[LocalStack]:
+    process, stack, printed = start_stack()
+    if stack is None:
+        process.kill()
+        pytest.fail(f"the local stack did not start:\n{printed}")
+    yield stack
+    stop_stack(process)
