@@ -56,11 +56,11 @@ class LocalStack:
     def post(self, path: str, body: Any = None, **kwargs: Any) -> HttpResponse:
         return self.request("POST", path, body, **kwargs)
 
-    def emails(self, at_least: int) -> list[dict[str, Any]]:
-        """The outbox once the notify poller has sent `at_least` e-mails."""
+    def emails_to(self, address: str, at_least: int) -> list[dict[str, Any]]:
+        """The e-mails sent to `address`, once notify has sent `at_least` of them."""
         deadline = time.monotonic() + 15
         while True:
-            emails: list[dict[str, Any]] = self.request("GET", "/_local/outbox").json["emails"]
+            emails = [e for e in self.request("GET", "/_local/outbox").json["emails"] if e["to"] == address]
             if len(emails) >= at_least or time.monotonic() > deadline:
                 return emails
             time.sleep(0.05)

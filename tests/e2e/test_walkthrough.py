@@ -16,20 +16,21 @@ def _token(email: dict) -> str:
     return found.group(1)
 
 
-def _last_email_to(stack, address: str, count: int) -> dict:
-    emails = stack.emails(at_least=count)
+def _nth_email_to(stack, address: str, count: int) -> dict:
+    """The `count`-th e-mail to `address`."""
+    emails = stack.emails_to(address, at_least=count)
     assert len(emails) >= count
-    mine = [email for email in emails if email["to"] == address]
-    return mine[-1]
+    return emails[count - 1]
 
 
 def test_register_confirm_reset_and_dead_links(local_stack):
-    sent = len(local_stack.emails(at_least=0))
+    maria = "maria.rossi@example.it"
+    sent = len(local_stack.emails_to(maria, at_least=0))
     # Given Maria asks for credentials
     response = local_stack.post(f"{API}/schools/{SCHOOL}/registrations", {"codice_fiscale": MARIA})
     assert response.status == 202
     # When the activation e-mail arrives
-    activation = _last_email_to(local_stack, "maria.rossi@example.it", sent + 1)
+    activation = _nth_email_to(local_stack, maria, sent + 1)
     assert "/attiva#token=" in activation["text"]
     token = _token(activation)
     status = local_stack.post(f"{API}/flows/status", {"token": token})
@@ -40,7 +41,7 @@ def test_register_confirm_reset_and_dead_links(local_stack):
     )
     assert done.status == 200, done.text
     user_code = done.json["user_code"]
-    confirmation = _last_email_to(local_stack, "maria.rossi@example.it", sent + 2)
+    confirmation = _nth_email_to(local_stack, maria, sent + 2)
     assert user_code in confirmation["text"]
     # And the link cannot be used again
     again = local_stack.post(
@@ -54,7 +55,7 @@ def test_register_confirm_reset_and_dead_links(local_stack):
     for number, identifier in enumerate((MARIA, user_code, "maria.rossi@example.it"), start=1):
         asked = local_stack.post(f"{API}/schools/{SCHOOL}/password-resets", {"identifier": identifier})
         assert asked.status == 202
-        email = _last_email_to(local_stack, "maria.rossi@example.it", sent + 2 + number)
+        email = _nth_email_to(local_stack, maria, sent + 2 + number)
         assert "/recupera#token=" in email["text"]
         reset_tokens.append(_token(email))
     # When the last link is used
@@ -68,7 +69,7 @@ def test_register_confirm_reset_and_dead_links(local_stack):
             f"{API}/password-resets/confirm", {"token": old, "new_password": "Ancora-Una-2026"}
         )
         assert dead.status == 410
-    notice = _last_email_to(local_stack, "maria.rossi@example.it", sent + 6)
+    notice = _nth_email_to(local_stack, maria, sent + 6)
     assert notice["subject"] == "La password è stata cambiata"
     assert "Nuova-Chiave-2026" not in notice["text"] + notice["html"]
 
