@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chiave import codice_fiscale, ratelimit, tokens
+from chiave import codice_fiscale, outbox, ratelimit, store, tokens
 from chiave.domain import Flow, Person, Purpose, School
 from chiave.errors import InvalidCodiceFiscale
+from chiave.observability import count_outcome, logger
 from chiave.outbox import Notice
 from chiave.policy import Policy
 
@@ -35,6 +36,29 @@ def request_counters(
         # One counter per address across flows and schools: it measures the address.
         ratelimit.hourly("ip", client_ip, policy.requests_per_ip_per_hour, now),
     ]
+
+
+def settle(
+    flow_name: str,
+    school: School,
+    counters: list[ratelimit.Counter],
+    flows: list[Flow],
+    notices: list[Notice],
+    outcome: str,
+    now: float,
+    **log_facts: object,
+) -> None:
+    """How register and request-reset end, whatever they found: the request is
+    counted and the links stored in one transaction (over a limit, nothing is
+    opened), the notices queued, the outcome logged and counted.
+
+    In private disclosure a request that sends nothing still queues a padding
+    notice, so every answer makes the same AWS calls."""
+    store.count_requests_and_open_flows(counters, flows, now)
+    if notices or school.policy.disclosure == "private":
+        outbox.enqueue(notices or [outbox.padding()])
+    logger.info(f"{flow_name} handled", extra={"outcome": outcome, "school": school.id, **log_facts})
+    count_outcome(flow_name, outcome)
 
 
 def link_lifetime(policy: Policy, purpose: Purpose) -> int:

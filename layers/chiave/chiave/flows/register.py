@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from chiave import masking, outbox, store
+from chiave import masking, store
 from chiave.domain import AccountStatus, Flow, Person, Purpose, School
 from chiave.errors import (
     AlreadyRegistered,
@@ -13,8 +13,7 @@ from chiave.errors import (
     PersonNotFound,
     SchoolNotFound,
 )
-from chiave.flows.links import Accepted, open_link, parse_codice_fiscale, request_counters
-from chiave.observability import count_outcome, logger
+from chiave.flows.links import Accepted, open_link, parse_codice_fiscale, request_counters, settle
 from chiave.outbox import Notice
 
 
@@ -33,22 +32,17 @@ def register(school_id: str, raw_codice_fiscale: str, client_ip: str, now: float
         raise SchoolNotFound()
     decision = decide(school, person, now)
     # Counted whatever the outcome, before anything is revealed.
-    store.count_requests_and_open_flows(
-        request_counters("register", school, cf, client_ip, now), decision.flows, now
+    settle(
+        "register",
+        school,
+        request_counters("register", school, cf, client_ip, now),
+        decision.flows,
+        decision.notices,
+        decision.outcome,
+        now,
+        codice_fiscale=masking.mask_codice_fiscale(cf),
     )
-    private = school.policy.disclosure != "explicit"
-    if decision.notices or private:
-        outbox.enqueue(decision.notices or [outbox.padding()])
-    logger.info(
-        "register handled",
-        extra={
-            "outcome": decision.outcome,
-            "school": school_id,
-            "codice_fiscale": masking.mask_codice_fiscale(cf),
-        },
-    )
-    count_outcome("register", decision.outcome)
-    if private:
+    if school.policy.disclosure == "private":
         return Accepted()
     if decision.refusal is not None:
         raise decision.refusal

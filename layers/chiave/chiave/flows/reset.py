@@ -3,11 +3,10 @@ e-mail (SPEC §2.2)."""
 
 from __future__ import annotations
 
-from chiave import masking, outbox, store, user_code
+from chiave import masking, store, user_code
 from chiave.domain import Person, Purpose, School
 from chiave.errors import AccountNotFound, EmailMissing, InvalidUserCode, SchoolNotFound
-from chiave.flows.links import Accepted, open_link, parse_codice_fiscale, request_counters
-from chiave.observability import count_outcome, logger
+from chiave.flows.links import Accepted, open_link, parse_codice_fiscale, request_counters, settle
 
 # One e-mail address may serve several accounts of a school (two parents
 # sharing a mailbox); each gets its own link, up to this many.
@@ -48,26 +47,18 @@ def request_reset(school_id: str, identifier: str, client_ip: str, now: float) -
     with_credentials = [person for person in people if person.has_credentials]
     reachable = [person for person in with_credentials if person.email]
     links = [open_link(school, person, Purpose.RESET, now) for person in reachable]
-    store.count_requests_and_open_flows(
+    settle(
+        "request_reset",
+        school,
         request_counters("reset", school, f"{kind}:{value}", client_ip, now),
         [flow for flow, _ in links],
+        [notice for _, notice in links],
+        "link_sent" if links else ("email_missing" if with_credentials else "no_account"),
         now,
+        identifier_kind=kind,
+        links=len(links),
     )
-    private = school.policy.disclosure != "explicit"
-    if links or private:
-        outbox.enqueue([notice for _, notice in links] or [outbox.padding()])
-    outcome = "link_sent" if links else ("email_missing" if with_credentials else "no_account")
-    logger.info(
-        "request-reset handled",
-        extra={
-            "outcome": outcome,
-            "school": school_id,
-            "identifier_kind": kind,
-            "links": len(links),
-        },
-    )
-    count_outcome("request_reset", outcome)
-    if private:
+    if school.policy.disclosure == "private":
         return Accepted()
     if not with_credentials:
         raise AccountNotFound()
