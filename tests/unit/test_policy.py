@@ -31,7 +31,7 @@ def test_defaults_are_the_spec_s():
     assert policy.otp_required_for_reset is False
     assert policy.password_profile == "registro"
     assert policy.disclosure == "private"
-    assert policy.sms_allowed_prefixes == ("+39",)
+    assert policy.sms_allowed_prefixes == ["+39"]
     assert policy.language == "it"
 
 
@@ -54,6 +54,10 @@ def test_bounds_are_enforced_never_clamped(key):
         {"sms_allowed_prefixes": ["39"]},
         {"sms_allowed_prefixes": []},
         {"unknown_key": 1},
+        {"requests_per_identifier_per_hour": True},
+        {"otp_length": "7"},
+        {"otp_required_for_activation": "no"},
+        {"otp_required_for_reset": 1},
     ],
 )
 def test_bad_values_and_unknown_keys_are_refused(overrides):

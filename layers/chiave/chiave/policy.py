@@ -16,7 +16,8 @@ Language = Literal["it", "en"]
 
 
 class Policy(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Strict: `true` is not a count and "7" is not a length; refuse, don't coerce.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     activation_link_lifetime_s: int = Field(259_200, ge=600, le=604_800)
     reset_link_lifetime_s: int = Field(3_600, ge=300, le=86_400)
@@ -26,7 +27,7 @@ class Policy(BaseModel):
     otp_max_sends_per_flow: int = Field(5, ge=1, le=10)
     otp_resend_cooldown_s: int = Field(60, ge=0, le=600)
     sms_per_number_per_day: int = Field(10, ge=1, le=50)
-    sms_allowed_prefixes: tuple[E164Prefix, ...] = Field(("+39",), min_length=1)
+    sms_allowed_prefixes: list[E164Prefix] = Field(default_factory=lambda: ["+39"], min_length=1)
     requests_per_identifier_per_hour: int = Field(5, ge=1, le=100)
     requests_per_ip_per_hour: int = Field(100, ge=10, le=10_000)
     login_max_failures: int = Field(10, ge=1, le=100)
@@ -48,7 +49,7 @@ class PolicyError(ValueError):
 
 def policy_from_overrides(overrides: dict[str, Any]) -> Policy:
     try:
-        return Policy.model_validate(overrides, strict=False)
+        return Policy.model_validate(overrides)
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in issue['loc']) or 'policy'}: {issue['msg']}"

@@ -35,9 +35,19 @@ def _to_dynamo(item: Mapping[str, Any]) -> dict[str, Any]:
     return {name: _serializer.serialize(value) for name, value in item.items() if value is not None}
 
 
+def _plain(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal, at any depth; ours are integers."""
+    if isinstance(value, Decimal):
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | set):
+        return [_plain(item) for item in value]
+    return value
+
+
 def _from_dynamo(item: Mapping[str, Any]) -> Item:
-    plain = {name: _deserializer.deserialize(value) for name, value in item.items()}
-    return {name: int(value) if isinstance(value, Decimal) else value for name, value in plain.items()}
+    return {name: _plain(_deserializer.deserialize(value)) for name, value in item.items()}
 
 
 def _table() -> str:
