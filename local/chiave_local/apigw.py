@@ -20,10 +20,6 @@ def match_route(method: str, path: str) -> tuple[tpl.ApiRoute, dict[str, str]] |
     return None
 
 
-def path_exists(path: str) -> bool:
-    return any(route.pattern.match(path) for route in tpl.api_routes())
-
-
 def proxy_event(
     route: tpl.ApiRoute,
     path_parameters: dict[str, str],

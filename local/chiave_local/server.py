@@ -63,7 +63,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send_json(400, {"message": "Bad Request"})
             return
         if length < 0 or length > MAX_REQUEST_BYTES:
-            self._send_json(413, {"message": "Request Too Long"})
+            self._gateway_response("REQUEST_TOO_LARGE")
             return
         body = self.rfile.read(length) if length else b""
         stage_prefix = f"/{tpl.api_stage()}/"
@@ -96,16 +96,12 @@ class Handler(BaseHTTPRequestHandler):
             asset = resources.files("aws_lambda_powertools.event_handler.openapi.swagger_ui") / name
             self._send(200, content_type, asset.read_bytes())
         else:
-            # API Gateway's own answer for a path outside the API.
-            self._send_json(403, {"message": "Missing Authentication Token"})
+            self._send_json(404, {"message": "not a route of the API (under /v1/) nor of the local stack"})
 
     def _api(self, method: str, path: str, query: str, body: bytes) -> None:
         matched = apigw.match_route(method, path)
-        if matched is None:
-            self._send_json(
-                403 if not apigw.path_exists(path) else 405,
-                {"message": "Missing Authentication Token"},
-            )
+        if matched is None:  # API Gateway answers this itself
+            self._gateway_response("MISSING_AUTHENTICATION_TOKEN")
             return
         route, parameters = matched
         event = apigw.proxy_event(
@@ -120,9 +116,9 @@ class Handler(BaseHTTPRequestHandler):
         )
         try:
             result = self.server.functions.invoke(route.function_id, event)
-        except Exception:  # what API Gateway says when the integration fails
+        except Exception:  # the integration failed: API Gateway's 5XX response
             traceback.print_exc()
-            self._send_json(502, {"message": "Internal server error"})
+            self._gateway_response("DEFAULT_5XX")
             return
         headers = dict(result.get("headers") or {})
         for name, values in (result.get("multiValueHeaders") or {}).items():
@@ -155,6 +151,12 @@ class Handler(BaseHTTPRequestHandler):
             swagger_base_url="/docs",
             oauth2_config=None,
         )
+
+    def _gateway_response(self, kind: str) -> None:
+        response = tpl.gateway_responses()[kind]
+        headers = dict(response.headers)
+        content_type = headers.pop("Content-Type", "application/json")
+        self._send(response.status, content_type, response.body.encode(), headers)
 
     def _send_json(self, status: int, document: Any) -> None:
         self._send(status, "application/json", json.dumps(document, ensure_ascii=False).encode())

@@ -123,6 +123,27 @@ def api_stage() -> str:
     return str(api["Properties"]["StageName"])
 
 
+@dataclass(frozen=True)
+class GatewayResponse:
+    status: int
+    headers: dict[str, str]
+    body: str
+
+
+def gateway_responses() -> dict[str, GatewayResponse]:
+    """The API's GatewayResponses: what API Gateway itself answers."""
+    api = next(iter(resources_of_type("AWS::Serverless::Api").values()))
+    responses = {}
+    for kind, spec in api["Properties"].get("GatewayResponses", {}).items():
+        headers = spec.get("ResponseParameters", {}).get("Headers", {})
+        responses[kind] = GatewayResponse(
+            status=int(spec["StatusCode"]),
+            headers={name: value.strip("'") for name, value in headers.items()},
+            body=spec["ResponseTemplates"]["application/json"],
+        )
+    return responses
+
+
 def parameter_defaults() -> dict[str, str]:
     return {name: str(spec.get("Default", "")) for name, spec in template().get("Parameters", {}).items()}
 

@@ -124,6 +124,10 @@ def test_local_helpers(local_stack):
     docs = local_stack.request("GET", "/docs")
     assert docs.status == 200 and "swagger" in docs.text.lower()
     assert local_stack.request("GET", "/docs/openapi.json").json["servers"] == [{"url": "/v1"}]
-    assert local_stack.request("GET", "/v1/nowhere").status == 403
+    nowhere = local_stack.request("GET", "/v1/nowhere")
+    assert (nowhere.status, nowhere.headers["Content-Type"]) == (404, "application/problem+json")
+    assert nowhere.json["code"] == "not_found"
+    wrong_method = local_stack.request("GET", "/v1/password-resets/confirm")
+    assert wrong_method.status == 404
     placeholder = local_stack.request("GET", "/attiva")
     assert placeholder.status == 200 and "password-resets/confirm" in placeholder.text

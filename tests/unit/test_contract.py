@@ -58,3 +58,20 @@ def test_sample_api_events_match_their_function_s_route():
 def test_the_sample_sqs_event_carries_a_notice():
     record = json.loads((EVENTS / "notify.json").read_text("utf-8"))["Records"][0]
     assert json.loads(record["body"])["template"] == "activation"
+
+
+def test_api_gateway_s_own_responses_are_our_problem_documents():
+    from chiave.api.problems import problem
+
+    codes = {
+        "MISSING_AUTHENTICATION_TOKEN": "not_found",
+        "THROTTLED": "rate_limited",
+        "REQUEST_TOO_LARGE": "payload_too_large",
+        "DEFAULT_5XX": "service_unavailable",
+    }
+    responses = tpl.gateway_responses()
+    assert set(responses) == set(codes)
+    for kind, code in codes.items():
+        status, headers, body = problem(code, "it")
+        assert (responses[kind].status, responses[kind].body) == (status, body), kind
+        assert responses[kind].headers == headers

@@ -158,6 +158,13 @@ CATALOGUE: dict[str, Message] = {
         "Method not allowed",
         "The HTTP method is not allowed for this address",
     ),
+    "service_unavailable": Message(
+        502,
+        "Servizio non disponibile",
+        "Il servizio non ha risposto. Riprovare tra qualche minuto",
+        "Service unavailable",
+        "The service did not answer. Please try again in a few minutes",
+    ),
     "internal_error": Message(
         500,
         "Errore interno",
