@@ -129,3 +129,25 @@ def test_a_password_is_never_echoed_in_a_problem(stack, load_event):
     response = stack.call("ConfirmResetFunction", event)
     _assert_problem(response)
     assert "Segreto" not in response.raw["body"]
+
+
+@pytest.mark.parametrize(
+    "function_id, sample, field, others",
+    [
+        ("RegisterFunction", "register", "codice_fiscale", {}),
+        ("RequestResetFunction", "request_reset", "identifier", {}),
+        ("FlowStatusFunction", "flow_status", "token", {}),
+        ("ConfirmResetFunction", "confirm_reset", "new_password", {"token": "A" * 43}),
+    ],
+)
+@pytest.mark.parametrize("bad", ["a\\u0000b@example.it", "\\ud800@example.it", "x\\u001b@example.it"])
+def test_control_characters_and_lone_surrogates_are_refused_by_field(
+    stack, load_event, function_id, sample, field, others, bad
+):
+    # Given a field carrying what DynamoDB and SMTP cannot take (escaped in JSON)
+    body = json.dumps(others)[:-1] + (", " if others else "") + f'"{field}": "{bad}"' + "}"
+    # When it is sent
+    response = stack.call(function_id, load_event(sample, raw_body=body))
+    # Then that field is named as not allowed
+    assert (response.status, response.body["code"]) == (422, "validation_error")
+    assert {"field": f"body.{field}", "message": "contiene caratteri non ammessi"} in response.body["errors"]

@@ -35,6 +35,7 @@ _FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "string_too_long": ("troppo lungo", "too long"),
     "string_pattern_mismatch": ("formato non valido", "invalid format"),
     "value_error": ("contiene caratteri non ammessi", "contains characters that are not allowed"),
+    "string_unicode": ("contiene caratteri non ammessi", "contains characters that are not allowed"),
     "model_attributes_type": ("deve essere un oggetto JSON", "must be a JSON object"),
 }
 
