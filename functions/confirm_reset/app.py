@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
@@ -18,7 +20,7 @@ router = APIGatewayRouter()
     summary="Set the password: completes an activation or a reset",
 )
 def post_confirm(body: ConfirmRequest) -> Response[str]:
-    completed = confirm(body.token, body.new_password)
+    completed = confirm(body.token, body.new_password, time.time())
     return json_response(
         router, 200, CompletedResponse(user_code=completed.user_code, status=completed.status)
     )

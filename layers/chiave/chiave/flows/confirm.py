@@ -3,7 +3,6 @@ activation and reset (SPEC §2.5)."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from chiave import outbox, passwords, store, tokens
@@ -39,8 +38,8 @@ def load_open_flow(token: str, now: float) -> Flow:
     return flow
 
 
-def confirm(token: str, new_password: str, now: float | None = None) -> Completed:
-    moment = int(now if now is not None else time.time())
+def confirm(token: str, new_password: str, now: float) -> Completed:
+    moment = int(now)
     flow = load_open_flow(token, moment)
     if flow.otp_required and not flow.otp_verified:
         raise OtpRequired()
