@@ -16,8 +16,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from chiave import aws
 from chiave_local import sent
+from chiave_local.calls import recording
 from chiave_local.events import load_event
 from chiave_local.runtime import function_environment
 from chiave_local.stack import RunningStack, start
@@ -149,23 +149,11 @@ class Bench:
 
     def count_calls(self, function_id: str, make_event: Any) -> Counter[str]:
         self.call(function_id, make_event())  # warm the container
-        calls: Counter[str] = Counter()
-
-        def record(model: Any, **_: Any) -> None:
-            calls[f"{model.service_model.service_name}:{model.name}"] += 1
-
         event = make_event()  # preparing the event may call AWS itself
-        # Each client copies the session's hooks when created: hook the clients.
-        clients = [aws.dynamodb(), aws.sqs()]
-        for client in clients:
-            client.meta.events.register("before-call", record)
-        try:
+        with recording() as made:
             result = self.call(function_id, event)
-        finally:
-            for client in clients:
-                client.meta.events.unregister("before-call", record)
         assert result["statusCode"] < 300, result
-        return calls
+        return Counter(made)
 
     def calls_per_flow(self, user_code: str) -> list[tuple[str, str, Counter[str]]]:
         def register_unknown() -> dict[str, Any]:

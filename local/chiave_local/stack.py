@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,11 +40,6 @@ class RunningStack:
     def serve_forever(self) -> None:
         self.serving = True
         self.server.serve_forever(poll_interval=0.2)
-
-    def serve_in_background(self) -> threading.Thread:
-        thread = threading.Thread(target=self.serve_forever, name="local-stack", daemon=True)
-        thread.start()
-        return thread
 
     def stop(self) -> None:
         for poller in self.pollers:

@@ -156,23 +156,12 @@ def test_link_lifetimes_follow_the_policy(stack, load_event):
 
 def _operations(stack, function_id, event):
     """The AWS operations one invocation makes, in order."""
-    from chiave import aws
+    from chiave_local.calls import recording
 
     stack.call(function_id, event)  # warm: clients exist afterwards
-    made: list[str] = []
-
-    def record(model, **_):
-        made.append(model.name)
-
-    clients = [aws.dynamodb(), aws.sqs()]
-    for client in clients:
-        client.meta.events.register("before-call", record)
-    try:
+    with recording() as made:
         stack.call(function_id, event)
-    finally:
-        for client in clients:
-            client.meta.events.unregister("before-call", record)
-    return made
+    return [operation.split(":")[1] for operation in made]
 
 
 def test_private_mode_makes_the_same_aws_calls_for_known_and_unknown_people(stack, load_event):

@@ -159,15 +159,6 @@ def get_school_and_person(school_id: str, canonical_cf: str) -> tuple[School | N
     return school, person
 
 
-def get_person(school_id: str, canonical_cf: str) -> Person | None:
-    answer = dynamodb().get_item(
-        TableName=_table(),
-        Key=_to_dynamo(keys.person(school_id, canonical_cf)),
-        ConsistentRead=True,
-    )
-    return _person_from(_from_dynamo(answer["Item"])) if "Item" in answer else None
-
-
 def _query_people(index: str, attribute: str, value: str, limit: int) -> list[Person]:
     answer = dynamodb().query(
         TableName=_table(),

@@ -146,8 +146,7 @@ def build_resolver(*routers: Router) -> APIGatewayRestResolver:
     return app
 
 
-def _event_problem(event: dict[str, Any], code: str) -> dict[str, Any]:
-    headers = {key.lower(): value for key, value in (event.get("headers") or {}).items()}
+def _event_problem(headers: dict[str, str], code: str) -> dict[str, Any]:
     status, problem_headers, body = problem(code, negotiate_language(headers.get("accept-language")))
     count_outcome("problem", code)
     return {
@@ -164,19 +163,19 @@ def refuse_unreadable_body(event: dict[str, Any]) -> dict[str, Any] | None:
     raw = event.get("body")
     if raw is None or raw == "":
         return None
-    if len(raw) > MAX_BODY_BYTES * 4 // 3 + 4:
-        return _event_problem(event, "payload_too_large")
     headers = {key.lower(): value for key, value in (event.get("headers") or {}).items()}
+    if len(raw) > MAX_BODY_BYTES * 4 // 3 + 4:
+        return _event_problem(headers, "payload_too_large")
     content_type = headers.get("content-type", "application/json").split(";")[0].strip().lower()
     if content_type != "application/json":
-        return _event_problem(event, "unsupported_media_type")
+        return _event_problem(headers, "unsupported_media_type")
     try:
         data = base64.b64decode(raw, validate=True) if event.get("isBase64Encoded") else raw.encode("utf-8")
         if len(data) > MAX_BODY_BYTES:
-            return _event_problem(event, "payload_too_large")
+            return _event_problem(headers, "payload_too_large")
         json.loads(data.decode("utf-8"))
     except (binascii.Error, UnicodeError, ValueError, RecursionError):
-        return _event_problem(event, "malformed_request")
+        return _event_problem(headers, "malformed_request")
     return None
 
 
