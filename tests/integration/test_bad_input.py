@@ -88,17 +88,33 @@ def test_odd_school_path_parameters_get_a_problem(stack, load_event, school):
     assert stack.queued() == 0
 
 
-@pytest.mark.parametrize(
-    "headers, code",
-    [
-        ({"Content-Type": "text/plain"}, "unsupported_media_type"),
-        ({"Content-Type": "application/x-www-form-urlencoded"}, "unsupported_media_type"),
-    ],
-)
-def test_other_content_types_are_refused(stack, load_event, headers, code):
-    response = stack.call("RegisterFunction", load_event("register", headers=headers))
+OTHER_MEDIA_TYPES = ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data", "", "*/*"]
+
+
+@pytest.mark.parametrize("media_type", OTHER_MEDIA_TYPES)
+@pytest.mark.parametrize("body", ['{"codice_fiscale": "RSSMRA82C52H501K"}', "", None, "codice_fiscale=X"])
+def test_other_media_types_are_refused_whatever_the_body(stack, load_event, media_type, body):
+    # Given a body, empty or not, declared as something other than JSON
+    event = load_event("register", headers={"Content-Type": media_type})
+    event["body"] = body
+    # When it arrives, Then it is refused as an unsupported media type and nothing is queued
+    response = stack.call("RegisterFunction", event)
     _assert_problem(response)
-    assert response.body["code"] == code
+    assert response.body["code"] == "unsupported_media_type"
+    assert stack.queued() == 0
+
+
+@pytest.mark.parametrize(
+    "media_type",
+    ["Application/JSON", "APPLICATION/JSON; charset=UTF-8", " application/json ", "application/Json"],
+)
+def test_the_json_media_type_is_compared_without_letter_case(stack, load_event, media_type):
+    event = load_event("register", body={"codice_fiscale": KNOWN}, headers={"Content-Type": media_type})
+    assert stack.call("RegisterFunction", event).status == 202
+    empty = load_event("register", headers={"Content-Type": media_type})
+    empty["body"] = ""
+    refused = stack.call("RegisterFunction", empty)
+    assert (refused.status, refused.body["code"]) == (422, "validation_error")
 
 
 def test_base64_bodies_are_decoded_or_refused(stack, load_event):

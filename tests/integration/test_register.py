@@ -23,16 +23,41 @@ def test_register_emails_an_activation_link_to_the_person(stack, load_event):
     assert "entro 72 ore" in emails[0]["text"]
 
 
-def test_register_accepts_lowercase_spaced_and_omocodic_codes(stack, load_event):
-    # Given the same person typed in lower case with spaces, and an omocodia variant
-    omocode = "RSSMRA82C52H5L1V"  # 0 -> L, as the Agenzia delle Entrate assigns
-    assert codice_fiscale.canonical(omocode) == KNOWN
-    for typed in ("rssmra 82c52 h501k", omocode):
-        # When they register
-        response = stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": typed}))
+def test_register_accepts_lowercase_and_spaced_codes(stack, load_event):
+    # Given the person's code typed in lower case with spaces
+    response = stack.call(
+        "RegisterFunction", load_event("register", body={"codice_fiscale": "rssmra 82c52 h501k"})
+    )
+    # Then it reaches her
+    assert response.status == 202
+    assert [e["to"] for e in stack.deliver()] == ["maria.rossi@example.it"]
+
+
+def test_twins_sharing_a_base_code_stay_two_people(stack, load_event):
+    # Given Maria and her twin Marta, to whom the Agency gave an omocode of Maria's code
+    from chiave import store
+    from chiave.domain import Person, Role
+
+    twin = "RSSMRA82C52H5L1V"
+    assert codice_fiscale.is_valid(twin) and codice_fiscale.canonical(twin) == twin
+    with stack.env():
+        store.put_people(
+            [Person("RMIC817009", twin, "Rossi", "Marta", Role.GENITORE, email="marta.rossi@example.it")]
+        )
+    # When each registers with her own code
+    for code in (twin, KNOWN):
+        response = stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": code}))
         assert response.status == 202
-    # Then both reach the one person
-    assert [e["to"] for e in stack.deliver()] == ["maria.rossi@example.it"] * 2
+    # Then each link reaches its own person
+    assert [e["to"] for e in stack.deliver()] == ["marta.rossi@example.it", "maria.rossi@example.it"]
+    # And once Maria is active, a reset asked with Marta's code never reaches Maria
+    from tests.integration.helpers import confirm, last_token, request_reset
+
+    stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}))
+    assert confirm(stack, load_event, last_token(stack)).status == 200
+    sent_before = len(stack.deliver())
+    assert request_reset(stack, load_event, twin).status == 202
+    assert len(stack.deliver()) == sent_before
 
 
 def test_private_mode_answers_the_same_for_known_and_unknown_people(stack, load_event):

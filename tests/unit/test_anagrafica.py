@@ -16,7 +16,7 @@ def test_rows_are_normalised():
     assert parsed.errors == []
     (person,) = parsed.people
     assert person.school_id == "RMIC817009"
-    assert person.codice_fiscale == "RSSMRA82C52H501K"  # omocodia folded
+    assert person.codice_fiscale == "RSSMRA82C52H5L1V"  # an omocode is kept as issued
     assert person.email == "maria.rossi@example.it"
     assert person.mobile == "+393331234567"
     assert parsed.schools == ["RMIC817009"]
@@ -41,3 +41,18 @@ def test_bad_rows_are_reported_by_line_and_not_loaded():
 def test_a_wrong_header_is_refused():
     parsed = anagrafica.parse("cf;nome\nX;Y\n")
     assert parsed.people == [] and parsed.errors[0].line == 1
+
+
+def test_twins_with_a_base_code_and_an_omocode_are_two_people():
+    # Given twins: the Agency gave the second an omocode of the first's code
+    parsed = anagrafica.parse(
+        HEADER
+        + "RMIC817009;RSSMRA82C52H501K;Rossi;Maria;maria@example.it;;studente\n"
+        + "RMIC817009;RSSMRA82C52H5L1V;Rossi;Marta;marta@example.it;;studente\n"
+    )
+    # Then both are loaded, each under the code as issued
+    assert parsed.errors == []
+    assert [(p.codice_fiscale, p.name) for p in parsed.people] == [
+        ("RSSMRA82C52H501K", "Maria"),
+        ("RSSMRA82C52H5L1V", "Marta"),
+    ]

@@ -36,14 +36,16 @@ def test_valid_codes_agree_with_the_oracle(surname, name, gender, born, place):
 
 @settings(max_examples=100, deadline=None)
 @given(LETTERS, LETTERS, st.sampled_from("MF"), BIRTHDATES, PLACES, st.data())
-def test_every_omocodia_variant_maps_to_one_key(surname, name, gender, born, place, data):
-    # Given any of the oracle's omocodia variants of a code
+def test_every_omocode_is_a_person_of_its_own(surname, name, gender, born, place, data):
+    # Given any of the oracle's omocodia variants of a code: the codes the
+    # Agency issues to people who would otherwise share it (twins)
     code = _oracle_code(surname, name, gender, born, place)
     variants = oracle.decode(code)["omocodes"]
     variant = data.draw(st.sampled_from(variants))
-    # Then it is valid and folds to the oracle's canonical form
+    # Then it is valid and is its own key, never folded onto the base code
     assert codice_fiscale.is_valid(variant)
-    assert codice_fiscale.canonical(variant) == variants[0]
+    assert codice_fiscale.canonical(variant) == variant
+    assert len({codice_fiscale.canonical(other) for other in variants}) == len(variants)
     assert codice_fiscale.is_omocode(variant) == oracle.is_omocode(variant)
 
 
@@ -81,3 +83,29 @@ def test_malformed_codes_are_refused():
         "1SSMRA82C52H501K",
     ):
         assert not codice_fiscale.is_valid(code)
+
+
+# Codes of real public bodies (published) and a textbook example.
+PROVISIONAL = ["80185250588", "97204170589", "12345678903"]
+
+
+def test_eleven_digit_provisional_codes_are_checked_by_their_check_digit():
+    for code in PROVISIONAL:
+        # Given a valid 11-digit code, Then it is accepted as issued
+        assert codice_fiscale.is_valid(code) and codice_fiscale.canonical(code) == code
+        # And every other last digit is refused
+        for digit in "0123456789":
+            if digit != code[-1]:
+                assert not codice_fiscale.is_valid(code[:-1] + digit)
+    assert not codice_fiscale.is_valid("1234567890")  # ten digits
+    assert not codice_fiscale.is_valid("123456789031")  # twelve
+
+
+def test_non_ascii_letters_are_refused_not_upper_cased_into_a_code():
+    # "ß".upper() is "SS", "ſ".upper() "S", "ı".upper() "I": each would turn
+    # into the ASCII letters of a valid code.
+    for lookalike in ("rſsmra82c52h501k", "rßmra82c52h501k", "RSSMRA82C52H501K".replace("S", "ſ")):
+        assert not codice_fiscale.is_valid(lookalike)
+    with_i = "BNCLCI80A01H501" + codice_fiscale.check_character("BNCLCI80A01H501")
+    assert codice_fiscale.is_valid(with_i)
+    assert not codice_fiscale.is_valid(with_i.replace("I", "ı"))

@@ -1,9 +1,13 @@
-"""Italian codice fiscale: normalisation, check character and omocodia.
+"""Italian codice fiscale: normalisation and check characters (SPEC §6).
 
-Omocodia: when two people would share a code, the Agenzia delle Entrate swaps
-digits (from the right) for the letters LMNPQRSTUV. Every variant names the
-same person, so the canonical key maps those letters back to digits and
-recomputes the check character.
+Omocodia: when two people would share a code (twins born the same day in the
+same town), the Agenzia delle Entrate gives the second one a code with digits
+swapped (from the right) for the letters LMNPQRSTUV. That code is *another
+person's* code: it is never folded onto its base form. The code as issued,
+upper-cased and without spaces, is the key.
+
+A person without a definitive code may hold the 11-digit provisional one
+(codice fiscale numerico), whose last digit is a check digit.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import re
 
 # Positions (0-based) that hold digits in a plain code and may hold
-# omocodia letters instead.
+# omocodia letters instead (validation only: nothing is folded).
 OMOCODIA_POSITIONS = (6, 7, 9, 10, 12, 13, 14)
 OMOCODIA_LETTERS = "LMNPQRSTUV"
 _TO_DIGIT = {letter: str(digit) for digit, letter in enumerate(OMOCODIA_LETTERS)}
@@ -68,13 +72,31 @@ def check_character(first_fifteen: str) -> str:
     return chr(ord("A") + total % 26)
 
 
+def provisional_check_digit(first_ten: str) -> str:
+    """The check digit of an 11-digit provisional code (as for a partita IVA)."""
+    total = 0
+    for index, char in enumerate(first_ten):
+        digit = int(char)
+        if index % 2 == 1:
+            digit *= 2
+            digit -= 9 if digit > 9 else 0
+        total += digit
+    return str((10 - total % 10) % 10)
+
+
 def normalise(raw: str) -> str:
-    """Uppercase and drop spaces, as a parent may type it."""
-    return "".join(raw.split()).upper()
+    """Uppercase and drop spaces, as a parent may type it.
+
+    Only ASCII is upper-cased: `ß`, `ſ` or `ı` would otherwise turn into the
+    ASCII letters of somebody else's code ("SS", "S", "I")."""
+    compact = "".join(raw.split())
+    return compact.upper() if compact.isascii() else compact
 
 
 def is_valid(raw: str) -> bool:
     code = normalise(raw)
+    if len(code) == 11 and code.isdigit():
+        return provisional_check_digit(code[:10]) == code[10]
     if not _SHAPE.match(code):
         return False
     day = int(_TO_DIGIT.get(code[9], code[9]) + _TO_DIGIT.get(code[10], code[10]))
@@ -84,18 +106,15 @@ def is_valid(raw: str) -> bool:
 
 
 def canonical(raw: str) -> str:
-    """The one key every omocodia variant of a valid code maps to.
+    """The key of a valid code: the code as issued, normalised. An omocode
+    keeps its letters: it names a different person from its base code.
 
     Raises ValueError for an invalid code: callers validate first.
     """
     code = normalise(raw)
     if not is_valid(code):
         raise ValueError("invalid codice fiscale")
-    chars = list(code[:15])
-    for position in OMOCODIA_POSITIONS:
-        chars[position] = _TO_DIGIT.get(chars[position], chars[position])
-    body = "".join(chars)
-    return body + check_character(body)
+    return code
 
 
 def is_omocode(raw: str) -> bool:

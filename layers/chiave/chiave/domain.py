@@ -47,7 +47,7 @@ class Person:
     """An anagrafica row and the account that goes with it (one item)."""
 
     school_id: str
-    codice_fiscale: str  # canonical (omocodia folded)
+    codice_fiscale: str  # as issued (an omocode is another person), normalised
     surname: str
     name: str
     role: Role

@@ -2,7 +2,7 @@
 
 Item types (see template.yaml):
   school        PK=SCHOOL#{school}          SK=SCHOOL
-  person        PK=SCHOOL#{school}          SK=PERSON#{canonical cf}   anagrafica row + account
+  person        PK=SCHOOL#{school}          SK=PERSON#{codice fiscale}  as issued; anagrafica row + account
   user code     PK=USERCODE#{code}          SK=USERCODE                 uniqueness, never deleted
   flow          PK=FLOW#{sha256(token)}     SK=FLOW                     an e-mailed link
   rate counter  PK=RATE#{scope}#{subject}   SK=WINDOW#{window start}    fixed-window counter

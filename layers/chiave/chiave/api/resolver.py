@@ -157,18 +157,32 @@ def _event_problem(headers: dict[str, str], code: str) -> dict[str, Any]:
     }
 
 
+def _set_content_type(event: dict[str, Any], value: str) -> None:
+    """Powertools compares the media type with its letter case: give it ours."""
+    for name in list(event.get("headers") or {}):
+        if name.lower() == "content-type":
+            event["headers"][name] = value
+    for name in list(event.get("multiValueHeaders") or {}):
+        if name.lower() == "content-type":
+            event["multiValueHeaders"][name] = [value]
+
+
 def refuse_unreadable_body(event: dict[str, Any]) -> dict[str, Any] | None:
     """Bodies the validator cannot even read get a 4xx here, not a 5xx there:
-    too large, not UTF-8, not JSON, nested past the parser's recursion limit."""
+    a media type other than JSON (whatever the body), too large, not UTF-8,
+    not JSON, nested past the parser's recursion limit. A JSON media type in
+    any letter case reaches the validator as `application/json`."""
+    headers = {key.lower(): value for key, value in (event.get("headers") or {}).items()}
+    declared = headers.get("content-type")
+    if declared is not None:
+        if declared.split(";")[0].strip().lower() != "application/json":
+            return _event_problem(headers, "unsupported_media_type")
+        _set_content_type(event, "application/json")
     raw = event.get("body")
     if raw is None or raw == "":
         return None
-    headers = {key.lower(): value for key, value in (event.get("headers") or {}).items()}
     if len(raw) > MAX_BODY_BYTES * 4 // 3 + 4:
         return _event_problem(headers, "payload_too_large")
-    content_type = headers.get("content-type", "application/json").split(";")[0].strip().lower()
-    if content_type != "application/json":
-        return _event_problem(headers, "unsupported_media_type")
     try:
         data = base64.b64decode(raw, validate=True) if event.get("isBase64Encoded") else raw.encode("utf-8")
         if len(data) > MAX_BODY_BYTES:
