@@ -1,4 +1,4 @@
-"""SQS consumer of the outbox: renders and sends every notice, reporting
+"""SQS consumer of the outbox: delivers each committed message, reporting
 partial batch failures so only the failed messages are retried."""
 
 from __future__ import annotations
@@ -14,27 +14,25 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from chiave.delivery import deliver, idempotency
-from chiave.observability import count_outcome, logger, metrics
-from chiave.outbox import Notice
+from chiave import budget
+from chiave.delivery import handle, idempotency, parse
+from chiave.observability import logger, metrics
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose every record failed is reported like any other, not raised:
+# the failures' texts stay out of the function's error log.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def send_record(record: SQSRecord) -> str:
-    notice = Notice.model_validate_json(record.body)
-    logger.set_correlation_id(notice.correlation_id or notice.id)
-    if notice.channel == "none":  # padding from an enumeration-safe answer
-        count_outcome("notify", "padding_dropped")
-        return "dropped"
-    count_outcome("notify", "record_received")  # a replayed notice is received, not sent
-    message_id: str = deliver(notice=notice)
-    return message_id
+    message = parse(record.body)
+    logger.set_correlation_id(message.correlation_id or message.commit_id)
+    return handle(message, record.receipt_handle, int(record.attributes.approximate_receive_count))
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    budget.start(context)
     idempotency.register_lambda_context(context)
     return process_partial_response(
         event=event, record_handler=send_record, processor=processor, context=context

@@ -43,6 +43,7 @@ def deploy(endpoint_url: str, region: str, stack: str = "chiave-local") -> Deplo
             "AWS::URLSuffix": "amazonaws.com",
         }
     )
+    _create_keys(deployment)
     _create_queues(deployment)
     _create_tables(deployment)
     _create_email(deployment)
@@ -75,6 +76,19 @@ def _create_tables(deployment: Deployment) -> None:
             f"arn:aws:dynamodb:{deployment.region}:{ACCOUNT_ID}:table/{name}"
         )
         deployment.physical[logical_id] = name
+
+
+def _create_keys(deployment: Deployment) -> None:
+    kms = deployment.client("kms")
+    for logical_id, resource in tpl.resources_of_type("AWS::KMS::Key").items():
+        properties = resource.get("Properties", {})
+        metadata = kms.create_key(Description=properties.get("Description", logical_id))["KeyMetadata"]
+        if properties.get("EnableKeyRotation"):
+            kms.enable_key_rotation(KeyId=metadata["KeyId"])
+        deployment.refs[logical_id] = metadata["KeyId"]
+        deployment.attributes[(logical_id, "Arn")] = metadata["Arn"]
+        deployment.attributes[(logical_id, "KeyId")] = metadata["KeyId"]
+        deployment.physical[logical_id] = metadata["Arn"]
 
 
 _QUEUE_ATTRIBUTES = ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds")

@@ -25,6 +25,8 @@ class QueuePoller(threading.Thread):
         self.region = deployment.region
         self.sqs = deployment.client("sqs")
         self.stopped = threading.Event()
+        # Receipt handles of the messages the function reported failed, last first.
+        self.failed: list[str] = []
 
     def run(self) -> None:
         while not self.stopped.is_set():
@@ -46,9 +48,14 @@ class QueuePoller(threading.Thread):
         if not messages:
             return 0
         event = {"Records": [self._record(message) for message in messages]}
-        result: dict[str, Any] = self.functions.invoke(self.function_id, event) or {}
-        failed = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
+        try:
+            result: dict[str, Any] = self.functions.invoke(self.function_id, event) or {}
+            failed = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
+        except Exception:  # the invocation failed: the whole batch comes back later
+            logger.exception("local %s invocation failed", self.function_id)
+            failed = {message["MessageId"] for message in messages}
         done = [m for m in messages if m["MessageId"] not in failed]
+        self.failed = [m["ReceiptHandle"] for m in messages if m["MessageId"] in failed] + self.failed
         if done:
             self.sqs.delete_message_batch(
                 QueueUrl=self.queue_url,

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from chiave import aws, store
+from chiave import aws, store, tokens
 from chiave.policy import policy_from_overrides
 from chiave_local import seed, sent
 from chiave_local.resources import Deployment, deploy
@@ -35,6 +35,7 @@ class Response:
 class Stack:
     deployment: Deployment
     functions: Functions
+    _poller: QueuePoller | None = None
 
     def call(self, function_id: str, event: dict[str, Any]) -> Response:
         result = self.functions.invoke(function_id, event)
@@ -60,17 +61,33 @@ class Stack:
 
     def deliver(self) -> list[dict[str, Any]]:
         """Drain the outbox through notify; every e-mail sent so far."""
-        poller = QueuePoller(self.functions, "NotifyFunction", "OutboxQueue")
-        while poller.poll_once():
+        while self.poller().poll_once():
             pass
         return sent.outbox(REGION)["emails"]
 
-    def queued(self) -> int:
+    def queued(self, queue_id: str = "OutboxQueue", invisible: bool = False) -> int:
+        """Messages waiting in a queue (or, with `invisible`, handed out or deferred)."""
         sqs = self.deployment.client("sqs")
-        attributes = sqs.get_queue_attributes(
-            QueueUrl=self.deployment.refs["OutboxQueue"], AttributeNames=["ApproximateNumberOfMessages"]
-        )["Attributes"]
-        return int(attributes["ApproximateNumberOfMessages"])
+        name = "ApproximateNumberOfMessagesNotVisible" if invisible else "ApproximateNumberOfMessages"
+        attributes = sqs.get_queue_attributes(QueueUrl=self.deployment.refs[queue_id], AttributeNames=[name])
+        return int(attributes["Attributes"][name])
+
+    def release_failed(self) -> int:
+        """As if the visibility timeout of every message notify failed or
+        deferred had passed: they are handed out again on the next poll."""
+        poller = self.poller()
+        sqs = self.deployment.client("sqs")
+        for handle in poller.failed:
+            sqs.change_message_visibility(
+                QueueUrl=poller.queue_url, ReceiptHandle=handle, VisibilityTimeout=0
+            )
+        released, poller.failed = len(poller.failed), []
+        return released
+
+    def poller(self) -> QueuePoller:
+        if self._poller is None:
+            self._poller = QueuePoller(self.functions, "NotifyFunction", "OutboxQueue")
+        return self._poller
 
 
 @pytest.fixture
@@ -85,6 +102,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
         aws.reset_clients()
+        tokens.forget_keys()
         deployment = deploy("", REGION)
         functions = Functions(deployment)
         test_stack = Stack(deployment, functions)

@@ -211,27 +211,6 @@ def test_flow_status_refuses_a_present_but_expired_link(stack, load_event):
     assert (response.status, response.body["code"]) == (410, "token_expired")
 
 
-def test_single_use_holds_even_against_a_stale_read(stack, load_event):
-    # Given two confirmations that both read the link while it was unused
-    import pytest
-
-    from chiave import passwords, store, tokens
-    from chiave.domain import AccountStatus
-    from chiave.errors import TokenUsed
-
-    stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}))
-    token = last_token(stack)
-    with stack.env("ConfirmResetFunction"):
-        flow = store.get_flow(tokens.token_hash(token))
-        assert flow is not None and flow.used_at is None
-        password_hash = passwords.hash_secret(PASSWORD)
-        now = int(time.time())
-        store.complete_flow(flow, password_hash, "817536758", AccountStatus.ACTIVE, now)
-        # When the second one writes, Then the conditional write refuses it
-        with pytest.raises(TokenUsed):
-            store.complete_flow(flow, password_hash, "100000009", AccountStatus.ACTIVE, now)
-
-
 def test_explicit_reset_messages(stack, load_event):
     stack.set_policy(disclosure="explicit")
     pending = request_reset(stack, load_event, KNOWN)

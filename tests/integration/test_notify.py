@@ -1,23 +1,51 @@
-"""notify: idempotent per notice, partial batch failures."""
+"""notify: only committed messages, each notice once, nothing lost."""
 
 from __future__ import annotations
 
 import json
+import time
 
+import pytest
+
+from chiave import keys, outbox
 from chiave_local import sent
+from chiave_local.calls import failing
 from tests.integration.conftest import REGION
 
 
+def _commit(stack, commit_id):
+    """The receipt a flow's transaction writes for its message."""
+    dynamodb = stack.deployment.client("dynamodb")
+    item = {name: {"S": value} for name, value in keys.commit_receipt(commit_id).items()}
+    dynamodb.put_item(TableName=stack.deployment.refs["Table"], Item=item)
+
+
+def _sample_message(load_event, **changes):
+    body = json.loads(load_event("notify")["Records"][0]["body"])
+    return outbox.Message.model_validate(body | changes)
+
+
+def _queue(stack, message):
+    stack.deployment.client("sqs").send_message(
+        QueueUrl=stack.deployment.refs["OutboxQueue"], MessageBody=message.model_dump_json()
+    )
+
+
 def test_a_notice_delivered_twice_is_sent_once(stack, load_event):
+    # Given the sample message, whose commit landed
     event = load_event("notify")
+    _commit(stack, json.loads(event["Records"][0]["body"])["commit_id"])
+    # When the queue hands it over twice
     first = stack.functions.invoke("NotifyFunction", event)
     again = stack.functions.invoke("NotifyFunction", event)
+    # Then one e-mail leaves
     assert first == again == {"batchItemFailures": []}
     assert len(sent.outbox(REGION)["emails"]) == 1
 
 
 def test_only_the_failed_record_is_reported(stack, load_event):
     event = load_event("notify")
+    _commit(stack, json.loads(event["Records"][0]["body"])["commit_id"])
     good = event["Records"][0]
     bad = {**good, "messageId": "bad-one", "body": json.dumps({"template": "nonexistent"})}
     result = stack.functions.invoke("NotifyFunction", {"Records": [good, bad]})
@@ -31,9 +59,63 @@ def test_only_the_failed_record_is_reported(stack, load_event):
 def test_english_schools_get_english_mail(stack, load_event):
     event = load_event("notify")
     record = event["Records"][0]
-    notice = json.loads(record["body"]) | {"language": "en"}
-    record["body"] = json.dumps(notice)
+    body = json.loads(record["body"])
+    body["notices"][0]["language"] = "en"
+    record["body"] = json.dumps(body)
+    _commit(stack, body["commit_id"])
     stack.functions.invoke("NotifyFunction", event)
     email = sent.outbox(REGION)["emails"][0]
     assert email["subject"] == "Activate your school register credentials"
     assert "Gentile" not in email["text"]
+
+
+def test_a_message_met_before_its_commit_waits_for_it(stack, load_event):
+    # Given a message queued by a flow that has not committed yet
+    message = _sample_message(load_event, commit_id=outbox.new_id(), commit_by=int(time.time()) + 8)
+    _queue(stack, message)
+    # When notify meets it, Then nothing is sent and the message is handed back
+    assert stack.deliver() == []
+    assert stack.queued(invisible=True) == 1
+    # And once the commit has landed, the next look sends it, once
+    _commit(stack, message.commit_id)
+    assert stack.release_failed() == 1
+    assert [e["to"] for e in stack.deliver()] == ["maria.rossi@example.it"]
+    assert stack.queued() + stack.queued(invisible=True) == 0
+
+
+def test_a_message_whose_commit_never_landed_is_dropped_after_its_deadline(stack, load_event):
+    # Given a message whose flow's deadline has passed without a commit
+    message = _sample_message(load_event, commit_id=outbox.new_id(), commit_by=int(time.time()) - 60)
+    _queue(stack, message)
+    # When notify meets it, Then it is dropped unsent, and not left for the dead-letter queue
+    assert stack.deliver() == []
+    assert stack.queued() + stack.queued(invisible=True) + stack.queued("OutboxDeadLetterQueue") == 0
+
+
+@pytest.mark.parametrize("fault", ["throttling", "server_error", "timeout", "unreachable"])
+def test_an_ses_failure_is_retried_and_the_e_mail_leaves_once(stack, load_event, fault):
+    # Given a committed message
+    message = _sample_message(load_event, commit_id=outbox.new_id(), commit_by=int(time.time()) + 60)
+    _commit(stack, message.commit_id)
+    _queue(stack, message)
+    # When SES fails the first time
+    with stack.env("NotifyFunction"), failing(fault, operation="SendEmail"):
+        assert stack.deliver() == []
+    # Then the message is kept, and the retry sends it once
+    assert stack.release_failed() == 1
+    assert len(stack.deliver()) == 1
+    assert stack.release_failed() == 0 and len(stack.deliver()) == 1
+
+
+def test_a_poison_message_ends_in_the_dead_letter_queue(stack):
+    # Given a body that is no outbox message
+    stack.deployment.client("sqs").send_message(
+        QueueUrl=stack.deployment.refs["OutboxQueue"], MessageBody="{}"
+    )
+    # When notify has failed it as often as the redrive policy allows
+    for _ in range(6):
+        stack.deliver()
+        stack.release_failed()
+    # Then it waits in the dead-letter queue, and nothing was sent
+    assert stack.queued("OutboxDeadLetterQueue") == 1
+    assert sent.outbox(REGION)["emails"] == []

@@ -55,9 +55,9 @@ def test_sample_api_events_match_their_function_s_route():
             assert event["resource"] == route.path
 
 
-def test_the_sample_sqs_event_carries_a_notice():
+def test_the_sample_sqs_event_carries_an_outbox_message():
     record = json.loads((EVENTS / "notify.json").read_text("utf-8"))["Records"][0]
-    assert json.loads(record["body"])["template"] == "activation"
+    assert json.loads(record["body"])["notices"][0]["template"] == "activation"
 
 
 def test_api_gateway_s_own_responses_are_our_problem_documents():

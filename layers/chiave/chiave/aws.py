@@ -1,6 +1,8 @@
 """AWS clients, created once per container and only when first used.
 
 boto3 honours AWS_ENDPOINT_URL, so the same code talks to moto locally.
+Every client has short timeouts and checks the invocation's time budget
+before each attempt (chiave.budget), so no call outlives the function.
 """
 
 from __future__ import annotations
@@ -11,12 +13,19 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.config import Config
 
+from chiave import budget
+
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_kms import KMSClient
     from mypy_boto3_sesv2 import SESV2Client
     from mypy_boto3_sqs import SQSClient
 
-_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
+_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 3},
+    connect_timeout=budget.CONNECT_TIMEOUT_S,
+    read_timeout=budget.READ_TIMEOUT_S,
+)
 
 
 @cache
@@ -25,7 +34,9 @@ def session() -> boto3.session.Session:
 
 
 def _client(service: str) -> Any:
-    return session().client(service, config=_CONFIG)  # type: ignore[call-overload]
+    client = session().client(service, config=_CONFIG)  # type: ignore[call-overload]
+    client.meta.events.register("before-send", budget.before_attempt)
+    return client
 
 
 @cache
@@ -41,12 +52,23 @@ def sqs() -> SQSClient:
 
 
 @cache
+def kms() -> KMSClient:
+    client: KMSClient = _client("kms")
+    return client
+
+
+@cache
 def sesv2() -> SESV2Client:
     client: SESV2Client = _client("sesv2")
     return client
 
 
+def clients() -> list[Any]:
+    """Every client this container has created so far."""
+    return [factory() for factory in (dynamodb, sqs, kms, sesv2) if factory.cache_info().currsize]
+
+
 def reset_clients() -> None:
     """Forget cached clients (tests switch endpoints between sessions)."""
-    for factory in (session, dynamodb, sqs, sesv2):
+    for factory in (session, dynamodb, sqs, kms, sesv2):
         factory.cache_clear()

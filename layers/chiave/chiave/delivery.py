@@ -1,25 +1,40 @@
-"""Delivery of outbox notices through SES v2, once per notice id.
+"""Delivery of outbox messages through SES v2: only what was committed, each
+notice once.
 
-Powertools idempotency records each notice id in the table, so a message the
-queue hands over twice (at-least-once delivery, a retried batch) is sent once.
+A message is delivered once the commit it announces has landed (its receipt
+exists, chiave.outbox). Until its flow's deadline has passed a message
+without a receipt is handed back to the queue for a little while; after
+that its flow never committed, and it is dropped. Powertools idempotency
+records each notice id in the table, so a message the queue hands over twice
+(at-least-once delivery, a retried batch) sends each e-mail once.
+
+Errors raised here never carry input values or addresses: the batch
+processor puts their text in the function's error log.
 """
 
 from __future__ import annotations
+
+import time
 
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
     idempotent_function,
 )
+from botocore.exceptions import ClientError
+from pydantic import ValidationError
 
-from chiave import keys, masking, notices
+from chiave import keys, masking, notices, outbox, store, tokens
 from chiave.aws import sesv2
 from chiave.observability import count_outcome, logger
-from chiave.outbox import Notice
+from chiave.outbox import Message, Notice
 from chiave.settings import settings
 
 # Longer than the queue's retention: a redelivered notice is always recognised.
 IDEMPOTENCY_WINDOW_S = 5 * 24 * 3600
+# A message met before its commit: look again this soon (a commit usually
+# lands milliseconds after its message is queued).
+FIRST_LOOK_AGAIN_S = 2
 
 persistence = DynamoDBPersistenceLayer(
     table_name=settings().table_name,
@@ -31,24 +46,82 @@ persistence = DynamoDBPersistenceLayer(
 idempotency = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=IDEMPOTENCY_WINDOW_S)
 
 
+class MalformedMessage(Exception):
+    """A body that is not an outbox message (it ends in the dead-letter queue)."""
+
+
+class NotCommittedYet(Exception):
+    """The message's commit has not landed yet; it was handed back to the queue."""
+
+
+class DeliveryFailed(Exception):
+    """SES refused or failed; retried by the queue, then the dead-letter queue."""
+
+
+def parse(body: str) -> Message:
+    try:
+        return Message.model_validate_json(body)
+    except ValidationError as error:
+        # Name the fields, never their values (a token's tail, an address).
+        fields = sorted({".".join(str(part) for part in issue["loc"]) or "body" for issue in error.errors()})
+        raise MalformedMessage(f"not an outbox message: {', '.join(fields)}") from None
+
+
+def handle(message: Message, receipt_handle: str, receive_count: int) -> str:
+    """Deliver, defer or drop one message; returns what happened."""
+    if not message.deliverable:  # cover only: nothing to send
+        count_outcome("notify", "cover_dropped")
+        return "dropped"
+    if not store.commit_landed(message.commit_id):
+        now = time.time()
+        if message.abandoned(now):
+            # Its flow failed before committing: nothing happened to announce.
+            logger.info("notice abandoned: its commit never landed", extra={"commit_id": message.commit_id})
+            count_outcome("notify", "abandoned")
+            return "abandoned"
+        wait = (
+            FIRST_LOOK_AGAIN_S if receive_count <= 1 else message.commit_by + outbox.COMMIT_GRACE_S - now + 1
+        )
+        outbox.defer(receipt_handle, max(1, min(int(wait), 900)))
+        count_outcome("notify", "deferred")
+        raise NotCommittedYet(message.commit_id)
+    for notice in message.deliverable:
+        count_outcome("notify", "notice_received")  # a replayed notice is received, not sent
+        deliver(notice=notice)
+    return "delivered"
+
+
+def _with_link(notice: Notice) -> Notice:
+    if notice.sealed_token is None or notice.link_base is None:
+        return notice
+    link = notice.link_base + tokens.unseal(notice.sealed_token)
+    return notice.model_copy(update={"params": {**notice.params, "link": link}})
+
+
 @idempotent_function(data_keyword_argument="notice", config=idempotency, persistence_store=persistence)
 def deliver(notice: Notice) -> str:
-    rendered = notices.render(notice)
+    rendered = notices.render(_with_link(notice))
     current = settings()
-    answer = sesv2().send_email(
-        FromEmailAddress=current.sender_address,
-        Destination={"ToAddresses": [notice.to]},
-        ReplyToAddresses=[notice.reply_to],
-        Content={"Raw": {"Data": notices.mime_message(notice, rendered, current.sender_address)}},
-        ConfigurationSetName=current.ses_configuration_set,
-    )
+    try:
+        answer = sesv2().send_email(
+            FromEmailAddress=current.sender_address,
+            Destination={"ToAddresses": [notice.to]},
+            ReplyToAddresses=[notice.reply_to],
+            Content={"Raw": {"Data": notices.mime_message(notice, rendered, current.sender_address)}},
+            ConfigurationSetName=current.ses_configuration_set,
+        )
+    except ClientError as error:
+        # SES's message may quote the address: keep only its code.
+        code = error.response.get("Error", {}).get("Code", "unknown")
+        logger.warning(
+            "SES refused a notice",
+            extra={"error_code": code, "notice_id": notice.id, "template": notice.template},
+        )
+        count_outcome("notify", f"ses_{code}")
+        raise DeliveryFailed(f"SES: {code}") from None
     logger.info(
         "notice sent",
-        extra={
-            "template": notice.template,
-            "to": masking.mask_email(notice.to),
-            "notice_id": notice.id,
-        },
+        extra={"template": notice.template, "to": masking.mask_email(notice.to), "notice_id": notice.id},
     )
     count_outcome("notify", f"{notice.template}_sent")
     return answer["MessageId"]

@@ -89,6 +89,9 @@ class Flow:
     in_person_identification: bool
     otp_verified: bool = False
     used_at: int | None = None
+    # The answer its confirmation gave, kept for a client that lost it.
+    completed_user_code: str | None = None
+    completed_status: str | None = None
 
     def is_expired(self, now: float) -> bool:
         return now >= self.expires_at

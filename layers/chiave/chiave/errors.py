@@ -74,3 +74,11 @@ class AccountUnavailable(DomainError):
     """The account was disabled by ops while a link was open."""
 
     code = "account_unavailable"
+
+
+class RecipientCapped(DomainError):
+    """The recipient got as many link e-mails this hour as the policy allows.
+    Told only in explicit disclosure (as rate_limited); in private disclosure
+    the answer stays the usual 202. facts: retry_after (seconds)."""
+
+    code = "rate_limited"

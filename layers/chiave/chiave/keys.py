@@ -5,6 +5,10 @@ Item types (see template.yaml):
   person        PK=SCHOOL#{school}          SK=PERSON#{codice fiscale}  as issued; anagrafica row + account
   user code     PK=USERCODE#{code}          SK=USERCODE                 uniqueness, never deleted
   flow          PK=FLOW#{sha256(token)}     SK=FLOW                     an e-mailed link
+  cover         PK=COVER#{sha256(token)}    SK=FLOW                     what a request for nobody
+                                                                        writes instead of a flow
+  commit        PK=COMMIT#{commit id}       SK=COMMIT                   receipt: the transaction a
+                                                                        queued message announces landed
   rate counter  PK=RATE#{scope}#{subject}   SK=WINDOW#{window start}    fixed-window counter
   idempotency   PK=IDEMPOTENCY#{consumer}   SK={record key}             Powertools idempotency
 Indexes:
@@ -42,6 +46,14 @@ def user_code_reservation(user_code: str) -> Key:
 
 def flow(token_sha256: str) -> Key:
     return {PARTITION: f"FLOW#{token_sha256}", SORT: "FLOW"}
+
+
+def cover(token_sha256: str) -> Key:
+    return {PARTITION: f"COVER#{token_sha256}", SORT: "FLOW"}
+
+
+def commit_receipt(commit_id: str) -> Key:
+    return {PARTITION: f"COMMIT#{commit_id}", SORT: "COMMIT"}
 
 
 def rate_counter(scope: str, subject: str, window_start: int) -> Key:

@@ -159,7 +159,7 @@ CATALOGUE: dict[str, Message] = {
         "The HTTP method is not allowed for this address",
     ),
     "service_unavailable": Message(
-        502,
+        503,
         "Servizio non disponibile",
         "Il servizio non ha risposto. Riprovare tra qualche minuto",
         "Service unavailable",

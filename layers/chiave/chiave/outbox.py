@@ -1,13 +1,19 @@
 """The outbox: flows enqueue what to send; only `notify` talks to SES/SNS.
 
-A message carries everything needed to render it, so notify reads nothing.
-The queue is encrypted at rest: a message may carry a link token.
+The invariant (docs/OUTBOX.md): no committed change without its notice, no
+notice without its committed change. A flow sends its message *before* it
+commits, and the message names the commit it announces (`commit_id`); the
+flow's transaction writes that commit's receipt. `notify` delivers a message
+only once its receipt exists, so the message of an attempt that failed is
+never delivered, not even after a later attempt succeeds (that one has a
+commit id of its own). A message carries everything needed to render it;
+link tokens travel sealed (chiave.tokens).
 """
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,17 +22,24 @@ from chiave.aws import sqs
 from chiave.observability import logger
 from chiave.policy import Language
 from chiave.settings import settings
-
-SQS_BATCH = 10
+from chiave.tokens import SealedToken
 
 Template = Literal["activation", "reset", "activation_done", "password_changed", "already_registered", "none"]
+
+# A commit lands before the flow's deadline or never; notify waits this much
+# longer before it calls a message without a receipt abandoned.
+COMMIT_GRACE_S = 5
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
 
 
 class Notice(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: str = Field(default_factory=lambda: uuid.uuid4().hex)
-    # "none": nothing to deliver (see padding()).
+    id: str = Field(default_factory=new_id)
+    # "none": a cover notice, the same size as a real one, that notify drops.
     channel: Literal["email", "none"] = "email"
     template: Template
     language: Language
@@ -34,29 +47,48 @@ class Notice(BaseModel):
     school_name: str
     reply_to: str
     params: dict[str, str] = Field(default_factory=dict)
+    # The e-mailed link: `link_base` + the token notify unseals.
+    link_base: str | None = None
+    sealed_token: SealedToken | None = None
+
+
+class Message(BaseModel):
+    """One queue message: every notice of one request, bound to its commit."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    commit_id: str = Field(default_factory=new_id)
+    # Epoch seconds: the flow commits before then or not at all.
+    commit_by: int
+    notices: list[Notice]
     # The API request that caused it, so notify's logs join the request's.
     correlation_id: str | None = None
 
+    @property
+    def deliverable(self) -> list[Notice]:
+        return [notice for notice in self.notices if notice.channel != "none"]
 
-def padding() -> Notice:
-    """What a request that sends nothing enqueues in private disclosure, so
-    that its answer costs the same round trips as one that sends a link:
-    response time must not tell whether a person exists. notify drops it."""
-    return Notice(channel="none", template="none", language="it", to="", school_name="", reply_to="")
+    def abandoned(self, now: float) -> bool:
+        """Past the moment its commit could still land."""
+        return now > self.commit_by + COMMIT_GRACE_S
 
 
-def enqueue(notices: Sequence[Notice]) -> None:
-    queue_url = settings().outbox_queue_url
-    correlation_id = logger.get_correlation_id()
-    notices = [notice.model_copy(update={"correlation_id": correlation_id}) for notice in notices]
-    for start in range(0, len(notices), SQS_BATCH):
-        chunk = notices[start : start + SQS_BATCH]
-        if len(chunk) == 1:
-            sqs().send_message(QueueUrl=queue_url, MessageBody=chunk[0].model_dump_json())
-            continue
-        answer = sqs().send_message_batch(
-            QueueUrl=queue_url,
-            Entries=[{"Id": n.id, "MessageBody": n.model_dump_json()} for n in chunk],
-        )
-        if answer.get("Failed"):
-            raise RuntimeError(f"outbox refused {len(answer['Failed'])} messages")
+def message(notices: list[Notice], commit_by: int) -> Message:
+    return Message(commit_by=commit_by, notices=notices, correlation_id=logger.get_correlation_id())
+
+
+def send(outgoing: Message) -> None:
+    """One SendMessage per request, whatever the number of notices: the same
+    AWS calls whoever the request was for."""
+    sqs().send_message(QueueUrl=settings().outbox_queue_url, MessageBody=outgoing.model_dump_json())
+
+
+def defer(receipt_handle: str, seconds: int) -> None:
+    """Hand a message back to the queue for `seconds` (its commit may still land)."""
+    sqs().change_message_visibility(
+        QueueUrl=settings().outbox_queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
+    )
+
+
+def commit_deadline(remaining_s: float) -> int:
+    return int(time.time() + min(remaining_s, 900)) + 1

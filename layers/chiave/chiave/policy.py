@@ -30,6 +30,8 @@ class Policy(BaseModel):
     sms_allowed_prefixes: list[E164Prefix] = Field(default_factory=lambda: ["+39"], min_length=1)
     requests_per_identifier_per_hour: int = Field(5, ge=1, le=100)
     requests_per_ip_per_hour: int = Field(100, ge=10, le=10_000)
+    # Register and every kind of reset together; credential-change notices are never capped.
+    link_emails_per_recipient_per_hour: int = Field(5, ge=1, le=20)
     login_max_failures: int = Field(10, ge=1, le=100)
     login_lock_s: int = Field(900, ge=60, le=86_400)
     pin_length: int = Field(6, ge=5, le=8)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 HOUR_S = 3600
+# Link e-mails to one address, across register and every kind of reset.
+RECIPIENT_SCOPE = "recipient"
 
 
 @dataclass(frozen=True)

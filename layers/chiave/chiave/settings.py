@@ -14,6 +14,10 @@ class Settings(BaseModel):
     outbox_queue_url: str = Field("", alias="OUTBOX_QUEUE_URL")
     ses_configuration_set: str = Field("", alias="SES_CONFIGURATION_SET")
     sender_address: str = Field("", alias="SENDER_ADDRESS")
+    # The KMS key that seals link tokens in the outbox (chiave.tokens).
+    outbox_key_id: str = Field("", alias="OUTBOX_KEY_ID")
+    # One limit per client address for the whole deployment, across schools.
+    requests_per_ip_per_hour: int = Field(1000, alias="REQUESTS_PER_IP_PER_HOUR")
 
 
 def settings() -> Settings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
@@ -9,12 +10,14 @@ from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from chiave import keys
+from chiave import budget, faults, keys, ratelimit
 from chiave.aws import dynamodb
 from chiave.domain import AccountStatus, Flow, Person, Purpose, Role, School
-from chiave.errors import AccountUnavailable, RateLimited, TokenExpired, TokenUsed
+from chiave.errors import AccountUnavailable, RateLimited, RecipientCapped, TokenExpired, TokenUsed
+from chiave.faults import ServiceUnavailable
+from chiave.observability import count_outcome
 from chiave.policy import overrides_of, policy_from_overrides
 from chiave.ratelimit import Counter
 from chiave.settings import settings
@@ -22,8 +25,15 @@ from chiave.settings import settings
 # Items stay this long after their link expires, so a late click is told
 # "expired" rather than "invalid"; correctness never depends on deletion.
 FLOW_RETENTION_S = 7 * 24 * 3600
-# Transactions on a busy counter (one school's NAT address) may conflict.
-TRANSACTION_ATTEMPTS = 3
+# Transactions on a busy counter (one school's NAT address) may conflict:
+# tried again with jittered pauses while the time budget allows.
+TRANSACTION_ATTEMPTS = 8
+CONFLICT_PAUSE_S = 0.02
+CONFLICT_PAUSE_CAP_S = 0.5
+# Receipts outlive the queue and its dead-letter queue (4 + 14 days), so a
+# message redriven by ops is still recognised as committed.
+RECEIPT_RETENTION_S = 19 * 24 * 3600
+COVER_RETENTION_S = 3600
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -211,14 +221,19 @@ def get_flow(token_sha256: str) -> Flow | None:
     return _flow_from(_from_dynamo(answer["Item"])) if "Item" in answer else None
 
 
-def credential_epoch(school_id: str, canonical_cf: str) -> int | None:
+def account_state(school_id: str, codice_fiscale: str) -> tuple[int | None, AccountStatus | None]:
+    """The account's credential epoch and status (None, None: no such person)."""
     answer = dynamodb().get_item(
         TableName=_table(),
-        Key=_to_dynamo(keys.person(school_id, canonical_cf)),
-        ProjectionExpression="credential_epoch",
+        Key=_to_dynamo(keys.person(school_id, codice_fiscale)),
+        ProjectionExpression="credential_epoch, #status",
+        ExpressionAttributeNames={"#status": "status"},
         ConsistentRead=True,
     )
-    return int(_from_dynamo(answer["Item"]).get("credential_epoch", 0)) if "Item" in answer else None
+    if "Item" not in answer:
+        return None, None
+    item = _from_dynamo(answer["Item"])
+    return int(item.get("credential_epoch", 0)), AccountStatus(item.get("status", AccountStatus.PENDING))
 
 
 def _counter_update(counter: Counter) -> dict[str, Any]:
@@ -240,47 +255,123 @@ def _reasons(error: ClientError) -> list[str]:
     return [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])]
 
 
+def _cancelled(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == "TransactionCanceledException"
+
+
 def _transact(items: list[dict[str, Any]]) -> None:
-    """TransactWriteItems, retried when it only lost a race with another one."""
+    """TransactWriteItems, tried again while it only loses races with other
+    transactions (a busy counter: one school's NAT at a parents' evening)
+    and the time budget allows; then 503, never 500."""
     for attempt in range(TRANSACTION_ATTEMPTS):
         try:
             dynamodb().transact_write_items(TransactItems=items)  # type: ignore[arg-type]
             return
         except ClientError as error:
-            conflict = "TransactionConflict" in _reasons(error)
-            if not conflict or attempt == TRANSACTION_ATTEMPTS - 1:
+            if not (_cancelled(error) and "TransactionConflict" in _reasons(error)):
                 raise
-            time.sleep(0.02 * (attempt + 1))
+        # Full jitter: concurrent requests spread out instead of colliding again.
+        pause = random.uniform(0, min(CONFLICT_PAUSE_CAP_S, CONFLICT_PAUSE_S * 2**attempt))  # noqa: S311
+        if not budget.allows(pause + budget.ATTEMPT_S):
+            break
+        time.sleep(pause)
+    count_outcome("store", "conflicts_exhausted")
+    raise ServiceUnavailable(retry_after=1)
 
 
-def count_requests_and_open_flows(counters: Sequence[Counter], flows: Sequence[Flow], now: float) -> None:
-    """Count the request against every limit and store the new links, atomically:
-    a request over a limit opens nothing. Raises RateLimited."""
-    items = [_counter_update(counter) for counter in counters]
-    items += [
-        {
-            "Put": {
-                "TableName": _table(),
-                "Item": _to_dynamo(_flow_item(flow)),
-                "ConditionExpression": "attribute_not_exists(PK)",
-            }
+def _receipt(commit_id: str, now: float) -> dict[str, Any]:
+    return {
+        "Put": {
+            "TableName": _table(),
+            "Item": _to_dynamo(
+                {
+                    **keys.commit_receipt(commit_id),
+                    "entity": "commit",
+                    keys.TTL_ATTRIBUTE: int(now) + RECEIPT_RETENTION_S,
+                }
+            ),
+            "ConditionExpression": "attribute_not_exists(PK)",
         }
-        for flow in flows
-    ]
+    }
+
+
+def commit_landed(commit_id: str) -> bool:
+    answer = dynamodb().get_item(
+        TableName=_table(),
+        Key=_to_dynamo(keys.commit_receipt(commit_id)),
+        ProjectionExpression=keys.PARTITION,
+        ConsistentRead=True,
+    )
+    return "Item" in answer
+
+
+def _commit(items: list[dict[str, Any]], commit_id: str, now: float) -> None:
+    """One transaction with the receipt of `commit_id` (chiave.outbox).
+
+    When the answer is lost (a timeout, a 5xx after botocore's retries, which
+    reuse one ClientRequestToken and so cannot apply twice), the receipt says
+    whether the transaction landed: a request whose effect happened is never
+    answered 503."""
     try:
-        _transact(items)
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "TransactionCanceledException":
+        _transact([*items, _receipt(commit_id, now)])
+    except (ClientError, BotoCoreError) as error:
+        if not faults.is_ambiguous(error):
             raise
-        reasons = _reasons(error)
+        try:
+            landed = commit_landed(commit_id)
+        except (ClientError, BotoCoreError):
+            raise error from None
+        if not landed:
+            raise
+        count_outcome("store", "ambiguous_commit_landed")
+
+
+def _flow_put(flow: Flow, cover: bool) -> dict[str, Any]:
+    item = _flow_item(flow)
+    if cover:
+        # The same size as a flow, under a key no token leads to; gone within the hour.
+        item |= keys.cover(flow.token_sha256)
+        item["entity"] = "cover"
+        item[keys.TTL_ATTRIBUTE] = int(flow.created_at) + COVER_RETENTION_S
+        item["expiry_bucket"] = "-" * len(item["expiry_bucket"])  # outside the sweep's index
+    return {
+        "Put": {
+            "TableName": _table(),
+            "Item": _to_dynamo(item),
+            "ConditionExpression": "attribute_not_exists(PK)",
+        }
+    }
+
+
+def count_requests_and_open_flows(
+    counters: Sequence[Counter], flows: Sequence[Flow], covers: Sequence[Flow], commit_id: str, now: float
+) -> None:
+    """Count the request against every limit and store the new links, atomically,
+    with the receipt of the commit the queued message announces: a request
+    over a limit opens nothing. `covers` are written where a request for
+    nobody would have written links, so every request writes the same.
+
+    Raises RateLimited for the request's own limits, RecipientCapped when only
+    a recipient's cap refused it."""
+    items = [_counter_update(counter) for counter in counters]
+    items += [_flow_put(flow, cover=False) for flow in flows]
+    items += [_flow_put(flow, cover=True) for flow in covers]
+    try:
+        _commit(items, commit_id, now)
+    except ClientError as error:
+        if not _cancelled(error):
+            raise
         exceeded = [
             counter
-            for counter, reason in zip(counters, reasons, strict=False)
+            for counter, reason in zip(counters, _reasons(error), strict=False)
             if reason == "ConditionalCheckFailed"
         ]
         if not exceeded:
             raise
-        raise RateLimited(retry_after=max(c.retry_after(now) for c in exceeded)) from None
+        retry_after = max(counter.retry_after(now) for counter in exceeded)
+        if all(counter.scope == ratelimit.RECIPIENT_SCOPE for counter in exceeded):
+            raise RecipientCapped(retry_after=retry_after) from None
+        raise RateLimited(retry_after=retry_after) from None
 
 
 class UserCodeTaken(Exception):
@@ -288,19 +379,27 @@ class UserCodeTaken(Exception):
 
 
 def complete_flow(
-    flow: Flow, password_hash: str, user_code: str, new_status: AccountStatus | None, now: int
+    flow: Flow,
+    password_hash: str,
+    user_code: str,
+    new_status: AccountStatus | None,
+    commit_id: str,
+    now: int,
 ) -> None:
     """Set the password and consume the link in one transaction. Every other
-    open link of the account dies with it: the credential epoch moves on."""
+    open link of the account dies with it: the credential epoch moves on.
+    The link keeps the answer it gave (user code, status), so a client that
+    lost it can be given it again (chiave.flows.confirm)."""
+    status = (new_status or flow.account_status).value
     person_key = _to_dynamo(keys.person(flow.school_id, flow.codice_fiscale))
     consume_flow = {
         "Update": {
             "TableName": _table(),
             "Key": _to_dynamo(keys.flow(flow.token_sha256)),
-            "UpdateExpression": "SET used_at = :now",
+            "UpdateExpression": "SET used_at = :now, completed_user_code = :code, completed_status = :status",
             "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(used_at) "
             "AND expires_at > :now",
-            "ExpressionAttributeValues": _to_dynamo({":now": now}),
+            "ExpressionAttributeValues": _to_dynamo({":now": now, ":code": user_code, ":status": status}),
         }
     }
     names = {"#status": "status"}
@@ -355,9 +454,9 @@ def complete_flow(
             }
         )
     try:
-        _transact(items)
+        _commit(items, commit_id, now)
     except ClientError as error:
-        if error.response["Error"]["Code"] != "TransactionCanceledException":
+        if not _cancelled(error):
             raise
         _explain_cancelled_completion(error, flow, now)
 
@@ -375,3 +474,15 @@ def _explain_cancelled_completion(error: ClientError, flow: Flow, now: int) -> N
     if len(codes) > 2 and codes[2] == "ConditionalCheckFailed":
         raise UserCodeTaken()
     raise error
+
+
+def password_hash(school_id: str, codice_fiscale: str) -> str | None:
+    """The account's password hash (a confirm given again; chiave.flows.confirm)."""
+    answer = dynamodb().get_item(
+        TableName=_table(),
+        Key=_to_dynamo(keys.person(school_id, codice_fiscale)),
+        ProjectionExpression="password_hash",
+        ConsistentRead=True,
+    )
+    value = _from_dynamo(answer.get("Item", {})).get("password_hash")
+    return str(value) if value else None

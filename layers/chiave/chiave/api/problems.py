@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from chiave.faults import RETRY_AFTER_S
 from chiave.messages import CATALOGUE
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -27,8 +28,17 @@ def negotiate_language(accept_language: str | None) -> str:
     return best
 
 
+# Problems a client should retry carry Retry-After (header and field), also
+# when API Gateway itself answers (template.yaml's GatewayResponses).
+DEFAULT_RETRY_AFTER_S = {"service_unavailable": RETRY_AFTER_S, "rate_limited": 1}
+
+
 def problem(code: str, language: str, extra: dict[str, Any] | None = None) -> tuple[int, dict[str, str], str]:
     """(status, headers, body) of the problem document for `code`."""
+    extra = dict(extra or {})
+    retry_after = extra.setdefault("retry_after", DEFAULT_RETRY_AFTER_S.get(code))
+    if retry_after is None:
+        del extra["retry_after"]
     message = CATALOGUE[code]
     english = language == "en"
     document: dict[str, Any] = {
@@ -37,7 +47,9 @@ def problem(code: str, language: str, extra: dict[str, Any] | None = None) -> tu
         "status": message.status,
         "detail": message.detail_en if english else message.detail_it,
         "code": code,
-        **(extra or {}),
+        **extra,
     }
     headers = {"Content-Type": PROBLEM_CONTENT_TYPE, "Content-Language": language}
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     return message.status, headers, json.dumps(document, ensure_ascii=False)

@@ -1,5 +1,6 @@
 """The one place HTTP meets the domain: a resolver per function, built the
-same way, with one exception handler per kind of failure, and the guard that
+same way, with one exception handler per kind of failure (domain errors,
+bad bodies, AWS failures: 503 when transient, bugs: 500), and the guard that
 refuses unreadable bodies before validation."""
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
-from chiave import passwords
+from chiave import budget, faults, passwords
 from chiave.api.models import AcceptedResponse
 from chiave.api.problems import negotiate_language, problem
 from chiave.errors import DomainError
+from chiave.faults import ServiceUnavailable
 from chiave.messages import ACCEPTED_MESSAGES
 from chiave.observability import count_outcome, logger, metrics
 
@@ -44,7 +47,6 @@ def _problem_response(
     code: str,
     language: str,
     extra: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
 ) -> Response[str]:
     status, problem_headers, body = problem(code, language, extra)
     count_outcome("problem", code)
@@ -52,7 +54,7 @@ def _problem_response(
         status_code=status,
         content_type=problem_headers.pop("Content-Type"),
         body=body,
-        headers={**problem_headers, **(headers or {})},
+        headers=problem_headers,
     )
 
 
@@ -89,10 +91,8 @@ def accepted_response(source: HasEvent, flow: str, email_hint: str | None) -> Re
 def _domain_problem(app: APIGatewayRestResolver, error: DomainError) -> Response[str]:
     language = request_language(app)
     extra: dict[str, Any] = {}
-    headers: dict[str, str] = {}
     if "retry_after" in error.facts:
         extra["retry_after"] = error.facts["retry_after"]
-        headers["Retry-After"] = str(error.facts["retry_after"])
     if "rules" in error.facts:
         extra["rules"] = [
             {
@@ -101,7 +101,7 @@ def _domain_problem(app: APIGatewayRestResolver, error: DomainError) -> Response
             }
             for rule in error.facts["rules"]
         ]
-    return _problem_response(error.code, language, extra, headers)
+    return _problem_response(error.code, language, extra)
 
 
 def _validation_problem(app: APIGatewayRestResolver, error: RequestValidationError) -> Response[str]:
@@ -138,12 +138,32 @@ def build_resolver(*routers: Router) -> APIGatewayRestResolver:
     def on_not_found(_error: Exception) -> Response[str]:
         return _problem_response("not_found", request_language(app))
 
+    @app.exception_handler([ClientError, BotoCoreError])
+    def on_aws_failure(error: Exception) -> Response[str]:
+        # Flows commit last, and a lost answer is resolved by the commit's
+        # receipt: a transient failure that reaches here committed nothing.
+        if faults.is_transient(error):
+            logger.warning("AWS dependency failed", extra={"error": _aws_error_name(error)})
+            return _domain_problem(app, ServiceUnavailable())
+        return _internal_error(app, error)
+
     @app.exception_handler(Exception)
     def on_unexpected(error: Exception) -> Response[str]:
-        logger.exception("unexpected error", extra={"error_type": type(error).__name__})
-        return _problem_response("internal_error", request_language(app))
+        return _internal_error(app, error)
 
     return app
+
+
+def _internal_error(app: APIGatewayRestResolver, error: Exception) -> Response[str]:
+    """A bug, or a deployment that denies what the code needs: a 500."""
+    logger.exception("unexpected error", extra={"error_type": type(error).__name__})
+    return _problem_response("internal_error", request_language(app))
+
+
+def _aws_error_name(error: Exception) -> str:
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code", "ClientError"))
+    return type(error).__name__
 
 
 def _event_problem(headers: dict[str, str], code: str) -> dict[str, Any]:
@@ -202,6 +222,7 @@ def lambda_handler(
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        budget.start(context)
         refused = refuse_unreadable_body(event)
         if refused is not None:
             return refused

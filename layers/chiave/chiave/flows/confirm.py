@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chiave import outbox, passwords, store, tokens
+from chiave import budget, outbox, passwords, store, tokens
 from chiave.domain import AccountStatus, Flow, Purpose
-from chiave.errors import OtpRequired, TokenExpired, TokenInvalid, TokenUsed, WeakPassword
+from chiave.errors import AccountUnavailable, OtpRequired, TokenExpired, TokenInvalid, TokenUsed, WeakPassword
 from chiave.observability import count_outcome, logger
 from chiave.outbox import Notice
 from chiave.user_code import new_user_code
 
 USER_CODE_DRAWS = 5
+# A client whose answer was lost (a timeout, a dropped connection) may send
+# the same confirmation again this long after it succeeded, and is given the
+# same answer: the user code is never lost.
+REPLAY_WINDOW_S = 900
 
 
 @dataclass(frozen=True)
@@ -21,55 +25,97 @@ class Completed:
     status: str
 
 
-def load_open_flow(token: str, now: float) -> Flow:
-    """The flow a token stands for, refused unless it is still usable.
-
-    Expiry is checked here on every read: TTL deletes items up to two days
-    late, and moto (like DynamoDB) keeps expired items until then."""
+def load_flow(token: str) -> Flow:
     if not tokens.is_well_formed(token):
         raise TokenInvalid()
     flow = store.get_flow(tokens.token_hash(token))
     if flow is None:
         raise TokenInvalid()
+    return flow
+
+
+def check_open(flow: Flow, now: float) -> None:
+    """Refuse a link that is no longer usable.
+
+    Expiry is checked here on every read: TTL deletes items up to two days
+    late, and moto (like DynamoDB) keeps expired items until then."""
     if flow.used_at is not None:
         raise TokenUsed()
     if flow.is_expired(now):
         raise TokenExpired()
+
+
+def load_open_flow(token: str, now: float) -> Flow:
+    """The flow a token stands for, refused unless it is still usable."""
+    flow = load_flow(token)
+    check_open(flow, now)
     return flow
 
 
 def confirm(token: str, new_password: str, now: float) -> Completed:
     moment = int(now)
-    flow = load_open_flow(token, moment)
+    flow = load_flow(token)
+    if flow.used_at is not None:
+        return _replay(flow, new_password, moment)
+    check_open(flow, moment)
     if flow.otp_required and not flow.otp_verified:
         raise OtpRequired()
-    activation = flow.purpose is Purpose.ACTIVATION
     code = flow.user_code or new_user_code()
-    context = [flow.codice_fiscale, flow.name, flow.surname, code]
-    failed = passwords.failed_rules(new_password, flow.password_profile, context)
+    failed = passwords.failed_rules(
+        new_password, flow.password_profile, [flow.codice_fiscale, flow.name, flow.surname, code]
+    )
     if failed:
+        _check_still_open(flow)  # a dead link is told so before any password rule
         count_outcome("confirm_reset", "weak_password")
         raise WeakPassword(rules=failed, profile=flow.password_profile)
     password_hash = passwords.hash_secret(new_password)
-    if activation:
-        new_status: AccountStatus | None = (
+    new_status: AccountStatus | None = None
+    if flow.purpose is Purpose.ACTIVATION:
+        new_status = (
             AccountStatus.AWAITING_IDENTIFICATION if flow.in_person_identification else AccountStatus.ACTIVE
         )
-    else:
-        new_status = None
     for _draw in range(USER_CODE_DRAWS):
+        # The confirmation e-mail is queued before the commit it announces;
+        # a new draw is a new commit with a message of its own.
+        message = outbox.message([_notice(flow, code)], outbox.commit_deadline(budget.remaining()))
+        outbox.send(message)
         try:
-            store.complete_flow(flow, password_hash, code, new_status, moment)
+            store.complete_flow(flow, password_hash, code, new_status, message.commit_id, moment)
             break
         except store.UserCodeTaken:
             code = new_user_code()
     else:
         raise RuntimeError("no free user code after several draws")
     status = (new_status or flow.account_status).value
-    outbox.enqueue([_notice(flow, code)])
     logger.info("confirm-reset completed", extra={"purpose": flow.purpose.value, "school": flow.school_id})
     count_outcome("confirm_reset", f"{flow.purpose.value}_completed")
     return Completed(user_code=code, status=status)
+
+
+def _check_still_open(flow: Flow) -> None:
+    epoch, status = store.account_state(flow.school_id, flow.codice_fiscale)
+    if status == AccountStatus.DISABLED:
+        raise AccountUnavailable()
+    if epoch != flow.credential_epoch:
+        raise TokenUsed()  # superseded: a credential was set since this link
+
+
+def _replay(flow: Flow, new_password: str, now: int) -> Completed:
+    """The same confirmation sent again (its answer was lost) gets the same
+    answer; anything else meets a used link. Only the password that was set
+    proves it is the same confirmation."""
+    assert flow.used_at is not None
+    if (
+        flow.completed_user_code is None
+        or flow.completed_status is None
+        or now - flow.used_at > REPLAY_WINDOW_S
+    ):
+        raise TokenUsed()
+    stored = store.password_hash(flow.school_id, flow.codice_fiscale)
+    if stored is None or not passwords.verify_secret(stored, new_password):
+        raise TokenUsed()
+    count_outcome("confirm_reset", "replayed")
+    return Completed(user_code=flow.completed_user_code, status=flow.completed_status)
 
 
 def _notice(flow: Flow, user_code: str) -> Notice:

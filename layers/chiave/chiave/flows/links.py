@@ -1,17 +1,32 @@
-"""What register and request-reset share: limits, links and their e-mails."""
+"""What register and request-reset share: limits, links and their e-mails,
+and the one way both end (settle)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from chiave import codice_fiscale, outbox, ratelimit, store, tokens
-from chiave.domain import Flow, Person, Purpose, School
-from chiave.errors import InvalidCodiceFiscale
+from chiave import budget, codice_fiscale, outbox, ratelimit, store, tokens
+from chiave.domain import AccountStatus, Flow, Person, Purpose, Role, School
+from chiave.errors import InvalidCodiceFiscale, RecipientCapped
 from chiave.observability import count_outcome, logger
 from chiave.outbox import Notice
 from chiave.policy import Policy
+from chiave.settings import settings
 
 LINK_PATHS = {Purpose.ACTIVATION: "attiva", Purpose.RESET: "recupera"}
+
+# Whom a request for nobody opens its cover link for: fields of ordinary
+# length, so that what is written and queued weighs what a real link does.
+COVER_PERSON = Person(
+    school_id="XXXX000000",
+    codice_fiscale="XXXXXX00X00X000X",
+    surname="Xxxxxxxx",
+    name="Xxxxxx",
+    role=Role.GENITORE,
+    email="xxxxxx.xxxxxxxx@xxxxxxx.it",
+    status=AccountStatus.ACTIVE,
+    user_code="000000000",
+)
 
 
 @dataclass(frozen=True)
@@ -19,6 +34,14 @@ class Accepted:
     """The 202 answer; `email_hint` only in explicit disclosure."""
 
     email_hint: str | None = None
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link to open: the flow to store and the e-mail that carries it."""
+
+    flow: Flow
+    notice: Notice
 
 
 def parse_codice_fiscale(raw: str) -> str:
@@ -33,30 +56,68 @@ def request_counters(
     policy = school.policy
     return [
         ratelimit.hourly(scope, f"{school.id}|{identifier}", policy.requests_per_identifier_per_hour, now),
-        # One counter per address across flows and schools: it measures the address.
-        ratelimit.hourly("ip", client_ip, policy.requests_per_ip_per_hour, now),
+        # The school's own limit on its parents behind one address...
+        ratelimit.hourly("ip", f"{school.id}|{client_ip}", policy.requests_per_ip_per_hour, now),
+        # ...and the deployment's, one for every school: it measures the address.
+        ratelimit.hourly("ip", client_ip, settings().requests_per_ip_per_hour, now),
     ]
+
+
+def recipient_counter(school: School, notice: Notice, now: float) -> ratelimit.Counter:
+    # A cover notice counts a recipient nobody has: the same write, nobody's limit.
+    subject = notice.id if notice.channel == "none" else notice.to.casefold()
+    return ratelimit.hourly(
+        ratelimit.RECIPIENT_SCOPE,
+        f"{school.id}|{subject}",
+        school.policy.link_emails_per_recipient_per_hour,
+        now,
+    )
 
 
 def settle(
     flow_name: str,
     school: School,
     counters: list[ratelimit.Counter],
-    flows: list[Flow],
-    notices: list[Notice],
+    links: list[Link],
+    extra_notices: list[Notice],
     outcome: str,
     now: float,
     **log_facts: object,
-) -> None:
-    """How register and request-reset end, whatever they found: the request is
-    counted and the links stored in one transaction (over a limit, nothing is
-    opened), the notices queued, the outcome logged and counted.
+) -> str:
+    """How register and request-reset end, whatever they found.
 
-    In private disclosure a request that sends nothing still queues a padding
-    notice, so every answer makes the same AWS calls."""
-    store.count_requests_and_open_flows(counters, flows, now)
-    if notices or school.policy.disclosure == "private":
-        outbox.enqueue(notices or [outbox.padding()])
+    The message is queued first, then the request is counted and the links
+    stored in one transaction with the message's commit receipt (over a limit
+    nothing is opened, and notify never delivers the message). A request that
+    opens no link opens a cover instead, so every answer makes the same AWS
+    calls and writes and queues the same amount. Returns the outcome."""
+    purpose = Purpose.ACTIVATION if flow_name == "register" else Purpose.RESET
+    covers = [] if links else [cover_link(school, purpose, now)]
+    notices = [link.notice for link in links] + extra_notices or [link.notice for link in covers]
+    recipients = [recipient_counter(school, notice, now) for notice in notices]
+    message = outbox.message(notices, outbox.commit_deadline(budget.remaining()))
+    outbox.send(message)
+    try:
+        store.count_requests_and_open_flows(
+            counters + recipients,
+            [link.flow for link in links],
+            [link.flow for link in covers],
+            message.commit_id,
+            now,
+        )
+    except RecipientCapped:
+        # Only the recipient's cap refused: the request still counts, nothing
+        # is opened, and notify never delivers the message (no receipt).
+        store.count_requests_and_open_flows(counters, [], [], outbox.new_id(), now)
+        _ended(flow_name, school, "recipient_capped", **log_facts)
+        if school.policy.disclosure == "explicit":
+            raise
+        return "recipient_capped"
+    _ended(flow_name, school, outcome, **log_facts)
+    return outcome
+
+
+def _ended(flow_name: str, school: School, outcome: str, **log_facts: object) -> None:
     logger.info(f"{flow_name} handled", extra={"outcome": outcome, "school": school.id, **log_facts})
     count_outcome(flow_name, outcome)
 
@@ -67,13 +128,13 @@ def link_lifetime(policy: Policy, purpose: Purpose) -> int:
     return policy.reset_link_lifetime_s
 
 
-def open_link(school: School, person: Person, purpose: Purpose, now: float) -> tuple[Flow, Notice]:
+def open_link(school: School, person: Person, purpose: Purpose, now: float) -> Link:
     """A new link for `person`: the flow to store and the e-mail that carries it.
 
-    The token lives only in the e-mail; the table keeps its SHA-256."""
+    The table keeps the token's SHA-256; the queue carries it sealed."""
     assert person.email is not None
     policy = school.policy
-    token = tokens.new_token()
+    token, sealed = tokens.new_sealed_token(tokens.data_key(settings().outbox_key_id))
     lifetime = link_lifetime(policy, purpose)
     otp_required = (
         policy.otp_required_for_activation if purpose is Purpose.ACTIVATION else policy.otp_required_for_reset
@@ -98,11 +159,8 @@ def open_link(school: School, person: Person, purpose: Purpose, now: float) -> t
         language=policy.language,
         in_person_identification=policy.in_person_identification,
     )
-    # The token travels in the fragment: it never reaches a server log.
-    link = f"{school.portal_url.rstrip('/')}/{LINK_PATHS[purpose]}#token={token}"
     params = {
         "name": person.name,
-        "link": link,
         "hours": str(lifetime // 3600),
         "minutes": str(lifetime // 60),
         "user_code": person.user_code or "",
@@ -114,5 +172,16 @@ def open_link(school: School, person: Person, purpose: Purpose, now: float) -> t
         school_name=school.name,
         reply_to=school.reply_to,
         params=params,
+        # The token travels in the fragment: it never reaches a server log.
+        link_base=f"{school.portal_url.rstrip('/')}/{LINK_PATHS[purpose]}#token=",
+        sealed_token=sealed,
     )
-    return flow, notice
+    return Link(flow, notice)
+
+
+def cover_link(school: School, purpose: Purpose, now: float) -> Link:
+    """What a request that sends nothing opens: a link for nobody, built as a
+    real one is, stored under a key no token leads to, queued as a notice
+    notify drops."""
+    link = open_link(school, COVER_PERSON, purpose, now)
+    return replace(link, notice=link.notice.model_copy(update={"channel": "none"}))

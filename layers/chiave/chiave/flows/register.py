@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from chiave import masking, store
-from chiave.domain import AccountStatus, Flow, Person, Purpose, School
+from chiave.domain import AccountStatus, Person, Purpose, School
 from chiave.errors import (
     AlreadyRegistered,
     DomainError,
@@ -13,7 +13,7 @@ from chiave.errors import (
     PersonNotFound,
     SchoolNotFound,
 )
-from chiave.flows.links import Accepted, open_link, parse_codice_fiscale, request_counters, settle
+from chiave.flows.links import Accepted, Link, open_link, parse_codice_fiscale, request_counters, settle
 from chiave.outbox import Notice
 
 
@@ -21,7 +21,7 @@ from chiave.outbox import Notice
 class Decision:
     outcome: str
     refusal: DomainError | None = None  # shown only in explicit disclosure
-    flows: list[Flow] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
 
 
@@ -32,11 +32,11 @@ def register(school_id: str, raw_codice_fiscale: str, client_ip: str, now: float
         raise SchoolNotFound()
     decision = decide(school, person, now)
     # Counted whatever the outcome, before anything is revealed.
-    settle(
+    outcome = settle(
         "register",
         school,
         request_counters("register", school, cf, client_ip, now),
-        decision.flows,
+        decision.links,
         decision.notices,
         decision.outcome,
         now,
@@ -46,7 +46,7 @@ def register(school_id: str, raw_codice_fiscale: str, client_ip: str, now: float
         return Accepted()
     if decision.refusal is not None:
         raise decision.refusal
-    assert person is not None and person.email is not None
+    assert person is not None and person.email is not None and outcome == "link_sent"
     return Accepted(email_hint=masking.mask_email(person.email))
 
 
@@ -70,5 +70,4 @@ def decide(school: School, person: Person | None, now: float) -> Decision:
         return Decision("already_registered", AlreadyRegistered(), notices=notices)
     if not person.email:
         return Decision("email_missing", EmailMissing())
-    flow, notice = open_link(school, person, Purpose.ACTIVATION, now)
-    return Decision("link_sent", flows=[flow], notices=[notice])
+    return Decision("link_sent", links=[open_link(school, person, Purpose.ACTIVATION, now)])

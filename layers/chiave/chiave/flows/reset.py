@@ -51,12 +51,12 @@ def request_reset(school_id: str, identifier: str, client_ip: str, now: float) -
         "request_reset",
         school,
         request_counters("reset", school, f"{kind}:{value}", client_ip, now),
-        [flow for flow, _ in links],
-        [notice for _, notice in links],
+        links,
+        [],
         "link_sent" if links else ("email_missing" if with_credentials else "no_account"),
         now,
         identifier_kind=kind,
-        links=len(links),
+        link_count=len(links),
     )
     if school.policy.disclosure == "private":
         return Accepted()

@@ -37,7 +37,8 @@ class FlowStatus:
 def flow_status(token: str, now: float, language: str) -> FlowStatus:
     flow = load_open_flow(token, now)
     # A credential set since this link was issued has killed it.
-    if store.credential_epoch(flow.school_id, flow.codice_fiscale) != flow.credential_epoch:
+    epoch, _status = store.account_state(flow.school_id, flow.codice_fiscale)
+    if epoch != flow.credential_epoch:
         raise TokenUsed()
     profile = flow.password_profile
     count_outcome("flow_status", flow.purpose.value)
