@@ -32,8 +32,8 @@ def send_record(record: SQSRecord) -> str:
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    budget.start(context)
     idempotency.register_lambda_context(context)
-    return process_partial_response(
-        event=event, record_handler=send_record, processor=processor, context=context
-    )
+    with budget.invocation(context):
+        return process_partial_response(
+            event=event, record_handler=send_record, processor=processor, context=context
+        )

@@ -3,6 +3,7 @@ or failed on purpose (fault-injection tests), by their position in a flow."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -64,8 +65,35 @@ FAULTS: dict[str, Callable[[str], Exception]] = {
 
 
 @contextmanager
+def conflicting(losses: int) -> Iterator[list[int]]:
+    """Each TransactWriteItems loses `losses` races with other transactions
+    (as a busy counter makes them do) before one lands. Yields the attempts."""
+    attempts: list[int] = []
+
+    def before(model: Any, params: dict[str, Any], **_: Any) -> None:
+        if model.name != "TransactWriteItems":
+            return
+        items = len(json.loads(params["body"])["TransactItems"])  # params: the request as sent
+        attempts.append(items)
+        if len(attempts) % (losses + 1):
+            reasons = [{"Code": "TransactionConflict"}] + [{"Code": "None"}] * (items - 1)
+            answer: Any = {
+                "Error": {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"},
+                "CancellationReasons": reasons,
+                "ResponseMetadata": {"HTTPStatusCode": 400},
+            }
+            raise ClientError(answer, model.name)
+
+    with _hooked("before-call", before):
+        yield attempts
+
+
+@contextmanager
 def failing(
-    fault: str, position: int = 0, operation: str | None = None, applied: bool = False
+    fault: str | Callable[[str], Exception],
+    position: int = 0,
+    operation: str | None = None,
+    applied: bool = False,
 ) -> Iterator[list[str]]:
     """The call at `position` (0-based, in call order; among the calls of
     `operation` only, when given) fails with `fault`.
@@ -79,14 +107,16 @@ def failing(
             return False
         return sum(1 for call in made if operation in (None, call)) - 1 == position
 
+    make = FAULTS[fault] if isinstance(fault, str) else fault
+
     def before(model: Any, **_: Any) -> None:
         made.append(model.name)
         if not applied and chosen(model.name):
-            raise FAULTS[fault](model.name)
+            raise make(model.name)
 
     def after(model: Any, **_: Any) -> None:
         if applied and chosen(model.name):
-            raise FAULTS[fault](model.name)
+            raise make(model.name)
 
     with _hooked("before-call", before), _hooked("after-call", after):
         yield made

@@ -32,3 +32,12 @@ def activate(stack: Any, load_event: Any, cf: str, password: str = PASSWORD) -> 
 def request_reset(stack: Any, load_event: Any, identifier: str) -> Any:
     event = load_event("request_reset", body={"identifier": identifier})
     return stack.call("RequestResetFunction", event)
+
+
+def unknown_codes(count: int) -> list[str]:
+    """Valid codici fiscali of people in no anagrafica (different birth days)."""
+    from chiave import codice_fiscale
+
+    days = [f"{day:02d}" for day in (*range(1, 32), *range(41, 72))]
+    bodies = [f"BNCGNN80A{day}H501" for day in days[:count]]
+    return [body + codice_fiscale.check_character(body) for body in bodies]

@@ -234,3 +234,53 @@ def test_reset_requests_per_identifier_are_limited(stack, load_event):
     # Then the third is refused, and another identifier of the same person still counts apart
     assert statuses == [202, 202, 429]
     assert request_reset(stack, load_event, KNOWN).status == 202
+
+
+def test_a_confirmation_sent_again_gets_its_original_answer(stack, load_event):
+    # Given a confirmation whose answer the parent's browser lost
+    stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}))
+    token = last_token(stack)
+    first = confirm(stack, load_event, token)
+    assert first.status == 200
+    mails = len(stack.deliver())
+    # When the browser sends the same confirmation again
+    again = confirm(stack, load_event, token)
+    # Then it gets the same answer (the user code is never lost), and no second e-mail
+    assert (again.status, again.body) == (200, first.body)
+    assert len(stack.deliver()) == mails
+    # But another password on the used link is refused
+    other = confirm(stack, load_event, token, "Another-Pass-77")
+    assert (other.status, other.body["code"]) == (410, "token_used")
+
+
+def test_the_original_answer_is_given_again_only_for_a_while(stack, load_event):
+    from chiave.flows.confirm import REPLAY_WINDOW_S
+
+    stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}))
+    token = last_token(stack)
+    assert confirm(stack, load_event, token).status == 200
+    # Given the confirmation happened longer ago than the replay window
+    dynamodb = stack.deployment.client("dynamodb")
+    key = {
+        name: {"S": value} for name, value in keys.flow(hashlib.sha256(token.encode()).hexdigest()).items()
+    }
+    used_at = int(time.time()) - REPLAY_WINDOW_S - 1
+    dynamodb.update_item(
+        TableName=stack.deployment.refs["Table"],
+        Key=key,
+        UpdateExpression="SET used_at = :t",
+        ExpressionAttributeValues={":t": {"N": str(used_at)}},
+    )
+    # Then the same confirmation meets a used link
+    again = confirm(stack, load_event, token)
+    assert (again.status, again.body["code"]) == (410, "token_used")
+
+
+def test_a_dead_link_is_told_before_the_password_rules(stack, load_event):
+    # Given a link superseded by a password set through another link
+    stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}))
+    stale = last_token(stack)
+    activate(stack, load_event, KNOWN)
+    # When a weak password is sent with it, Then the answer is about the link
+    response = confirm(stack, load_event, stale, "weak")
+    assert (response.status, response.body["code"]) == (410, "token_used")

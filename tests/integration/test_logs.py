@@ -6,9 +6,11 @@ import io
 import json
 import logging
 import re
+import traceback
 
 import pytest
 
+from chiave import keys
 from chiave.observability import logger
 from tests.integration.helpers import PASSWORD, activate, last_token, request_reset
 
@@ -48,3 +50,68 @@ def test_a_whole_journey_logs_no_secret_and_masks_personal_data(stack, load_even
     for secret in (PASSWORD, token, KNOWN, EMAIL, user_code):
         assert secret not in output
     assert not re.search(r"#token=", output)
+
+
+def _runtime_view(stack, event):
+    """What Lambda's runtime would print or return for this invocation."""
+    try:
+        return json.dumps(stack.functions.invoke("NotifyFunction", event))
+    except Exception as error:  # an unhandled error: the runtime logs its traceback
+        return "".join(traceback.format_exception(error))
+
+
+def _malformed_record(load_event):
+    event = load_event("notify")
+    body = json.dumps({"commit_id": 7, "notices": [{"to": EMAIL, "params": {"link": "#token=SECRETTAIL"}}]})
+    event["Records"][0]["body"] = body
+    return event
+
+
+def test_a_malformed_outbox_message_is_reported_without_its_values(stack, load_event, capsys, log_stream):
+    # Given a message notify cannot read, carrying an address and a token's tail
+    event = _malformed_record(load_event)
+    # When notify fails it, Then neither its answer nor its logs carry those values
+    seen = _runtime_view(stack, event) + log_stream.getvalue() + capsys.readouterr().out
+    assert "batchItemFailures" in seen
+    assert "SECRETTAIL" not in seen and EMAIL not in seen
+
+
+def test_the_reason_a_message_is_unreadable_names_fields_not_values(stack, load_event):
+    from chiave.delivery import MalformedMessage, parse
+
+    with pytest.raises(MalformedMessage) as refused:
+        parse(_malformed_record(load_event)["Records"][0]["body"])
+    text = "".join(traceback.format_exception(refused.value))
+    assert "notices.0" in text and "commit_by" in text
+    assert "SECRETTAIL" not in text and EMAIL not in text
+
+
+def test_an_ses_rejection_is_logged_and_raised_without_the_address(stack, load_event, capsys, log_stream):
+    from botocore.exceptions import ClientError
+
+    from chiave import delivery, outbox
+    from chiave_local.calls import failing
+
+    def rejected(operation):
+        answer = {
+            "Error": {"Code": "MessageRejected", "Message": f"Email address is not verified: {EMAIL}"},
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        }
+        return ClientError(answer, operation)
+
+    # Given SES rejecting a committed message and quoting the address
+    message = outbox.Message.model_validate_json(load_event("notify")["Records"][0]["body"])
+    with stack.env("NotifyFunction"):
+        from chiave import store
+
+        store.dynamodb().put_item(
+            TableName=stack.deployment.refs["Table"],
+            Item={name: {"S": value} for name, value in keys.commit_receipt(message.commit_id).items()},
+        )
+        # When notify delivers it
+        with failing(rejected, operation="SendEmail"), pytest.raises(delivery.DeliveryFailed) as failed:
+            delivery.handle(message, "receipt-handle", 1)
+    # Then the failure and the logs name the refusal, never the address
+    text = "".join(traceback.format_exception(failed.value)) + log_stream.getvalue() + capsys.readouterr().out
+    assert "MessageRejected" in text
+    assert EMAIL not in text

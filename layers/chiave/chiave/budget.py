@@ -10,6 +10,8 @@ flow refuses cleanly with a 503 instead.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 from chiave.faults import BudgetExhausted
@@ -29,10 +31,15 @@ class HasRemainingTime(Protocol):
     def get_remaining_time_in_millis(self) -> int: ...
 
 
-def start(context: HasRemainingTime) -> None:
-    """Called first by every handler: the deadline of this invocation."""
+@contextmanager
+def invocation(context: HasRemainingTime) -> Iterator[None]:
+    """Every handler runs inside this: the deadline of its invocation."""
     global _deadline
     _deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000 - RESERVE_S
+    try:
+        yield
+    finally:
+        _deadline = None
 
 
 def remaining() -> float:

@@ -222,10 +222,10 @@ def lambda_handler(
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        budget.start(context)
         refused = refuse_unreadable_body(event)
         if refused is not None:
             return refused
-        return app.resolve(event, context)
+        with budget.invocation(context):
+            return app.resolve(event, context)
 
     return handler

@@ -1,0 +1,175 @@
+"""AWS faults at every call of every flow: the answer, the table and the
+outbox afterwards (the outbox invariant, docs/OUTBOX.md).
+
+Generated, not listed: for each flow and each fault class the test fails the
+first call, then the second, and so on, until the flow makes fewer calls than
+the position (so every position is covered, whatever the flow's calls are),
+and that last, unfaulted attempt must succeed and send exactly what it
+should: the notices of the failed attempts never go out.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import types
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from chiave import tokens
+from chiave_local.calls import FAULTS, failing
+from tests.integration.helpers import PASSWORD, activate, last_token
+
+KNOWN = "RSSMRA82C52H501K"
+UNKNOWN = "BNCGNN80A01H501T"
+EMAIL = "maria.rossi@example.it"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    function_id: str
+    prepare: Callable[[Any, Any], dict[str, Any]]  # (stack, load_event) -> event
+    success: int
+    mails: int  # e-mails the successful attempt sends
+
+
+def _register(cf: str) -> Callable[[Any, Any], dict[str, Any]]:
+    return lambda stack, load_event: load_event("register", body={"codice_fiscale": cf})
+
+
+def _reset(identifier: str) -> Callable[[Any, Any], dict[str, Any]]:
+    def prepare(stack: Any, load_event: Any) -> dict[str, Any]:
+        code = activate(stack, load_event, KNOWN)
+        return load_event(
+            "request_reset", body={"identifier": code if identifier == "user_code" else identifier}
+        )
+
+    return prepare
+
+
+def _with_link(sample: str, **fields: str) -> Callable[[Any, Any], dict[str, Any]]:
+    def prepare(stack: Any, load_event: Any) -> dict[str, Any]:
+        stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}))
+        return load_event(sample, body={"token": last_token(stack), **fields})
+
+    return prepare
+
+
+SCENARIOS = {
+    "register, known person": Scenario("RegisterFunction", _register(KNOWN), 202, 1),
+    "register, unknown person": Scenario("RegisterFunction", _register(UNKNOWN), 202, 0),
+    "reset by codice fiscale": Scenario("RequestResetFunction", _reset(KNOWN), 202, 1),
+    "reset by user code": Scenario("RequestResetFunction", _reset("user_code"), 202, 1),
+    "reset by e-mail": Scenario("RequestResetFunction", _reset(EMAIL), 202, 1),
+    "reset, nobody": Scenario("RequestResetFunction", _reset("nobody@example.it"), 202, 0),
+    "confirm": Scenario("ConfirmResetFunction", _with_link("confirm_reset", new_password=PASSWORD), 200, 1),
+    "flow status": Scenario("FlowStatusFunction", _with_link("flow_status"), 200, 0),
+}
+
+
+def _table(stack) -> list[dict[str, Any]]:
+    dynamodb = stack.deployment.client("dynamodb")
+    items = dynamodb.scan(TableName=stack.deployment.refs["Table"])["Items"]
+    return sorted(items, key=lambda item: (item["PK"]["S"], item["SK"]["S"]))
+
+
+def _past_every_deadline(monkeypatch) -> None:
+    """notify's clock, an hour on: a message without a receipt is abandoned."""
+    later = types.SimpleNamespace(time=lambda: time.time() + 3600)
+    # Imported by notify's handler, under notify's environment, like Lambda would.
+    monkeypatch.setattr(sys.modules["chiave.delivery"], "time", later)
+
+
+def _assert_unavailable(response) -> None:
+    assert response.status == 503, response.body
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.body["code"] == "service_unavailable"
+    assert int(response.headers["Retry-After"]) == response.body["retry_after"] > 0
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_a_fault_at_any_call_commits_nothing_and_sends_nothing(stack, load_event, monkeypatch, name, fault):
+    scenario = SCENARIOS[name]
+    # Given a flow ready to run, and what was sent before it
+    event = scenario.prepare(stack, load_event)
+    mails_before = len(stack.deliver())
+    table_before = _table(stack)
+    position = 0
+    while True:
+        tokens.forget_keys()  # so the container's KMS call is among the positions
+        # When the call at `position` fails
+        with stack.env(scenario.function_id), failing(fault, position) as made:
+            response = stack.call(scenario.function_id, event)
+        if len(made) <= position:
+            break  # the flow made fewer calls: this attempt ran unfaulted
+        # Then the answer is 503 with Retry-After, nothing changed and nothing is sent
+        _assert_unavailable(response)
+        assert _table(stack) == table_before, (name, made)
+        assert len(stack.deliver()) == mails_before, (name, made)
+        position += 1
+    # And the unfaulted attempt succeeds and sends exactly its own notices,
+    # even once every failed attempt's message has been looked at again
+    assert response.status == scenario.success, response.body
+    assert position >= 2
+    _past_every_deadline(monkeypatch)
+    stack.release_failed()
+    assert len(stack.deliver()) == mails_before + scenario.mails
+    assert stack.queued() + stack.queued(invisible=True) + stack.queued("OutboxDeadLetterQueue") == 0
+
+
+WRITERS = ["register, known person", "reset by e-mail", "confirm"]
+
+
+@pytest.mark.parametrize("fault", ["timeout", "server_error"])
+@pytest.mark.parametrize("name", WRITERS)
+def test_a_commit_whose_answer_was_lost_is_a_success(stack, load_event, name, fault):
+    scenario = SCENARIOS[name]
+    # Given a flow whose transaction lands but whose answer is lost
+    event = scenario.prepare(stack, load_event)
+    mails_before = len(stack.deliver())
+    with stack.env(scenario.function_id), failing(fault, operation="TransactWriteItems", applied=True):
+        response = stack.call(scenario.function_id, event)
+    # Then the flow learns from the receipt that it committed: a success, and its e-mail leaves once
+    assert response.status == scenario.success, response.body
+    assert len(stack.deliver()) == mails_before + scenario.mails
+
+
+@pytest.mark.parametrize("name", WRITERS)
+def test_a_message_queued_but_unanswered_is_never_delivered(stack, load_event, monkeypatch, name):
+    scenario = SCENARIOS[name]
+    # Given a flow whose message reaches the queue but whose SendMessage answer is lost
+    event = scenario.prepare(stack, load_event)
+    mails_before = len(stack.deliver())
+    table_before = _table(stack)
+    with stack.env(scenario.function_id), failing("timeout", operation="SendMessage", applied=True):
+        response = stack.call(scenario.function_id, event)
+    # Then nothing was committed, and notify never delivers the message
+    _assert_unavailable(response)
+    assert _table(stack) == table_before
+    _past_every_deadline(monkeypatch)
+    assert len(stack.deliver()) == mails_before
+    assert stack.queued() + stack.queued(invisible=True) == 0
+
+
+def test_a_flow_out_of_time_refuses_before_lambda_kills_it(stack, load_event):
+    # Given an invocation with less time left than one AWS call may take
+    event = load_event("register", body={"codice_fiscale": KNOWN})
+    table_before = _table(stack)
+    spec = stack.functions.specs["RegisterFunction"]
+    from chiave_local.runtime import LambdaContext, environment, function_environment, load_module
+
+    context = LambdaContext(
+        function_name="RegisterFunction",
+        invoked_function_arn="arn:aws:lambda:eu-south-1:123456789012:function:RegisterFunction",
+        deadline=time.monotonic() + 4,
+    )
+    with environment(function_environment(spec, stack.deployment)):
+        result = load_module(spec).handler(event, context)
+    # Then it answers 503 at once, and nothing was written or queued
+    assert result["statusCode"] == 503
+    assert _table(stack) == table_before
+    assert stack.queued() == 0

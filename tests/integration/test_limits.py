@@ -1,0 +1,105 @@
+"""Limits that protect people: a cap on link e-mails per recipient across
+register and every kind of reset, and one per-address limit for the whole
+deployment beside each school's own."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from chiave import store
+from tests.integration.helpers import activate, confirm, last_token, request_reset, unknown_codes
+
+KNOWN = "RSSMRA82C52H501K"
+EMAIL = "maria.rossi@example.it"
+
+
+def _mails_to(stack, address):
+    return [email for email in stack.deliver() if email["to"] == address]
+
+
+def test_one_person_gets_at_most_the_cap_of_link_e_mails_an_hour(stack, load_event):
+    # Given a cap of 3 link e-mails per recipient per hour, and an account
+    # activated this hour (its activation link was the first of the 3)
+    stack.set_policy(otp_required_for_activation=False, link_emails_per_recipient_per_hour=3)
+    code = activate(stack, load_event, KNOWN)
+    # When links are asked by every identifier and by register, twice each
+    answers = []
+    for identifier in (KNOWN, code, EMAIL, KNOWN, code, EMAIL):
+        response = request_reset(stack, load_event, identifier)
+        answers.append((response.status, response.raw["body"]))
+    registered = stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}))
+    # Then every answer is the same 202 (the cap reveals nobody), and only 3 links left in all
+    assert {answer for answer in answers} == {answers[0]} and answers[0][0] == 202
+    assert registered.status == 202
+    assert len([mail for mail in _mails_to(stack, EMAIL) if "#token=" in mail["text"]]) == 3
+
+
+def test_notices_of_a_credential_change_are_never_capped(stack, load_event):
+    # Given a person whose link e-mails reached the cap (activation link, then one reset link)
+    activate(stack, load_event, KNOWN)
+    stack.set_policy(otp_required_for_activation=False, link_emails_per_recipient_per_hour=2)
+    request_reset(stack, load_event, KNOWN)
+    token = last_token(stack)
+    request_reset(stack, load_event, KNOWN)  # capped
+    assert last_token(stack) == token
+    # When the password is changed with the link she got
+    assert confirm(stack, load_event, token, "Nuova-Password-2026").status == 200
+    # Then the notice of the change still reaches her
+    assert _mails_to(stack, EMAIL)[-1]["subject"] == "La password è stata cambiata"
+
+
+def test_in_explicit_disclosure_the_cap_is_told(stack, load_event):
+    activate(stack, load_event, KNOWN)
+    stack.set_policy(
+        otp_required_for_activation=False, disclosure="explicit", link_emails_per_recipient_per_hour=2
+    )
+    assert request_reset(stack, load_event, KNOWN).status == 202
+    refused = request_reset(stack, load_event, EMAIL)
+    assert (refused.status, refused.body["code"]) == (429, "rate_limited")
+    assert 0 < int(refused.headers["Retry-After"]) <= 3600
+
+
+@pytest.fixture
+def two_schools(stack):
+    with stack.env():
+        school = store.get_school("RMIC817009")
+        assert school is not None
+        store.put_school(replace(school, id="MIIC8AB001", name="IC Milano"))
+    return ["RMIC817009", "MIIC8AB001"]
+
+
+def test_one_address_has_one_limit_across_every_school(stack, load_event, two_schools):
+    # Given a deployment allowing 6 requests per address per hour, and two
+    # schools each allowing far more
+    stack.deployment.refs["RequestsPerIpPerHour"] = "6"
+    # When one address asks both schools in turn
+    statuses = []
+    for attempt in range(7):
+        school = two_schools[attempt % 2]
+        event = load_event(
+            "register",
+            body={"codice_fiscale": KNOWN},
+            path_parameters={"school": school},
+            source_ip="203.0.113.77",
+        )
+        statuses.append(stack.call("RegisterFunction", event).status)
+    # Then the seventh is refused, whichever school it asks
+    assert statuses == [202] * 6 + [429]
+
+
+def test_each_school_limits_its_own_requests_per_address(stack, load_event, two_schools):
+    # Given one school allowing 10 requests per address per hour
+    stack.set_policy(requests_per_ip_per_hour=10)
+    ip = {"source_ip": "203.0.113.78"}
+    for cf in unknown_codes(10):
+        event = load_event("register", body={"codice_fiscale": cf}, **ip)
+        assert stack.call("RegisterFunction", event).status == 202
+    refused = stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}, **ip))
+    assert refused.status == 429
+    # And the other school, with the default limit, still answers that address
+    other = load_event(
+        "register", body={"codice_fiscale": KNOWN}, path_parameters={"school": "MIIC8AB001"}, **ip
+    )
+    assert stack.call("RegisterFunction", other).status == 202
