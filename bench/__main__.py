@@ -16,7 +16,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from chiave_local import sent
+from bench import parity
+from chiave import keys
+from chiave_local import seed, sent
 from chiave_local.calls import recording
 from chiave_local.events import load_event
 from chiave_local.runtime import function_environment
@@ -32,8 +34,14 @@ POLICY = {
         "otp_required_for_activation": False,
         "requests_per_identifier_per_hour": 100,
         "requests_per_ip_per_hour": 10_000,
+        "link_emails_per_recipient_per_hour": 20,
     }
 }
+# Timing parity: people who register once each, people activated to ask for
+# a reset once each, and codes nobody has.
+PARITY_PENDING = parity.people(parity.PAIRS, "VRDPND")
+PARITY_ACTIVE = parity.people(parity.PAIRS, "VRDTTV")
+PARITY_UNKNOWN = parity.people(2 * parity.PAIRS, "NSSNNN")
 TARGET_RATIO = 1.25
 CALL_TARGETS = {"register": 4, "request-reset": 4, "confirm-reset": 3}
 
@@ -44,6 +52,7 @@ class Bench:
         self.functions = stack.functions
         self.workdir = workdir
         self.poller = QueuePoller(self.functions, "NotifyFunction", "OutboxQueue")
+        self.resets = 0
 
     def call(self, function_id: str, event: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = self.functions.invoke(function_id, event)
@@ -60,13 +69,48 @@ class Bench:
         return found.group(1)
 
     def reset_token(self) -> str:
-        self.call("RequestResetFunction", load_event("request_reset", body={"identifier": ACTIVE}))
+        # Spread over many accounts: one mailbox gets at most 20 links an hour.
+        self.resets += 1
+        cf = PARITY_ACTIVE[self.resets % len(PARITY_ACTIVE)]
+        self.call("RequestResetFunction", load_event("request_reset", body={"identifier": cf}))
         return self.token()
 
-    def activate(self) -> str:
-        self.call("RegisterFunction", load_event("register", body={"codice_fiscale": ACTIVE}))
+    def activate(self, cf: str = ACTIVE) -> str:
+        self.call("RegisterFunction", load_event("register", body={"codice_fiscale": cf}))
         event = load_event("confirm_reset", body={"token": self.token(), "new_password": "Quaderno-Blu-42"})
         return str(json.loads(self.call("ConfirmResetFunction", event)["body"])["user_code"])
+
+    def committed(self, commit_id: str) -> None:
+        """The receipt a flow's transaction writes for the message it queued."""
+        self.stack.deployment.client("dynamodb").put_item(
+            TableName=self.stack.deployment.refs["Table"],
+            Item={name: {"S": value} for name, value in keys.commit_receipt(commit_id).items()},
+        )
+
+    # ---- (c) timing parity ------------------------------------------------------------
+
+    def timing_parity(self) -> list[parity.Comparison]:
+        def request(function_id: str, sample: str, field: str, value: str) -> Any:
+            return lambda: self.call(function_id, load_event(sample, body={field: value}))
+
+        def requests(function_id: str, sample: str, field: str, values: list[str]) -> list[Any]:
+            return [request(function_id, sample, field, value) for value in values]
+
+        unknown = PARITY_UNKNOWN
+        comparisons = [
+            parity.compare(
+                "register",
+                requests("RegisterFunction", "register", "codice_fiscale", PARITY_PENDING),
+                requests("RegisterFunction", "register", "codice_fiscale", unknown[: parity.PAIRS]),
+            ),
+            parity.compare(
+                "request-reset (codice fiscale)",
+                requests("RequestResetFunction", "request_reset", "identifier", PARITY_ACTIVE),
+                requests("RequestResetFunction", "request_reset", "identifier", unknown[parity.PAIRS :]),
+            ),
+        ]
+        self.deliver()
+        return comparisons
 
     # ---- (a) cold start -------------------------------------------------------------
 
@@ -83,8 +127,10 @@ class Bench:
         if function_id == "FlowStatusFunction":
             return load_event("flow_status", body={"token": self.reset_token()})
         event = load_event("notify")
-        notice = json.loads(event["Records"][0]["body"]) | {"id": uuid.uuid4().hex}
-        event["Records"][0]["body"] = json.dumps(notice)
+        message = json.loads(event["Records"][0]["body"]) | {"commit_id": uuid.uuid4().hex}
+        message["notices"][0]["id"] = uuid.uuid4().hex
+        self.committed(message["commit_id"])
+        event["Records"][0]["body"] = json.dumps(message)
         return event
 
     def cold_once(self, function_id: str | None) -> dict[str, Any]:
@@ -226,15 +272,21 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as workdir:
         policy = Path(workdir) / "policy.json"
         policy.write_text(json.dumps(POLICY), encoding="utf-8")
-        stack = start(0, None, policy, run_pollers=False)
+        anagrafica = Path(workdir) / "anagrafica.csv"
+        rows = parity.anagrafica_rows("RMIC817009", PARITY_PENDING + PARITY_ACTIVE)
+        anagrafica.write_text(seed.demo_csv().rstrip("\n") + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+        stack = start(0, anagrafica, policy, run_pollers=False)
         try:
             bench = Bench(stack, Path(workdir))
             user_code = bench.activate()
+            for cf in PARITY_ACTIVE:
+                bench.activate(cf)
             calls = bench.calls_per_flow(user_code)
+            timing = bench.timing_parity()
             cold = bench.cold_starts()
         finally:
             stack.stop()
-    print(markdown(cold, calls))
+    print(markdown(cold, calls) + "\n" + parity.markdown(timing))
     return 0
 
 

@@ -1,20 +1,15 @@
-"""Shared test helpers: events from events/*.json with small overrides."""
+"""Shared test helpers: events from events/*.json with small overrides.
+
+Importing chiave_local gives this process the template's global environment
+first, as Lambda gives it to every function (chiave_local/__init__.py)."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
 
-from chiave_local import template
 from chiave_local.events import load_event
-
-# As in Lambda, Powertools reads its settings when chiave is first imported:
-# give this process the template's global (literal) settings before that.
-for _name, _value in template.global_environment().items():
-    if isinstance(_value, str):
-        os.environ.setdefault(_name, _value)
 
 
 @pytest.fixture(name="load_event")

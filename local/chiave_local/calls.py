@@ -42,6 +42,19 @@ def recording() -> Iterator[list[str]]:
         yield made
 
 
+@contextmanager
+def measuring() -> Iterator[list[tuple[str, int]]]:
+    """Yields a list that fills with (operation, bytes of the request as sent)."""
+    made: list[tuple[str, int]] = []
+
+    def measure(model: Any, params: dict[str, Any], **_: Any) -> None:
+        body = params.get("body") or b""
+        made.append((model.name, len(body if isinstance(body, bytes) else body.encode())))
+
+    with _hooked("before-call", measure):
+        yield made
+
+
 def _client_error(code: str, status: int) -> Callable[[str], Exception]:
     def make(operation: str) -> Exception:
         answer: Any = {

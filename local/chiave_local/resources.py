@@ -8,6 +8,7 @@ from typing import Any
 
 import boto3
 
+from chiave_local import moto_shim
 from chiave_local import template as tpl
 
 ACCOUNT_ID = "123456789012"
@@ -32,6 +33,7 @@ class Deployment:
 
 
 def deploy(endpoint_url: str, region: str, stack: str = "chiave-local") -> Deployment:
+    moto_shim.install()
     deployment = Deployment(endpoint_url, region, stack)
     deployment.refs.update(tpl.parameter_defaults())
     deployment.refs.update(

@@ -4,6 +4,7 @@ HTTP on 127.0.0.1, moto over the wire."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+
+from chiave_local import template
 
 START_TIMEOUT_S = 60
 
@@ -69,8 +72,13 @@ class LocalStack:
 def start_stack(*arguments: str) -> tuple[subprocess.Popen[str], LocalStack | None, str]:
     """`python -m chiave_local` on a free port: the process, the stack once
     it answers (None if it exited), and what it printed before that."""
+    # As `make run` starts it: without what this test process was given.
+    environment = {
+        name: value for name, value in os.environ.items() if name not in template.global_environment()
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "chiave_local", "--port", "0", "--quiet", *arguments],
+        env=environment,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

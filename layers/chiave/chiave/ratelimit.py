@@ -16,6 +16,8 @@ class Counter:
     limit: int
     window_start: int
     window_s: int = HOUR_S
+    # What this request counts for (two links to one shared mailbox count 2).
+    amount: int = 1
 
     @property
     def window_end(self) -> int:
@@ -25,6 +27,6 @@ class Counter:
         return max(1, int(self.window_end - now))
 
 
-def hourly(scope: str, subject: str, limit: int, now: float) -> Counter:
+def hourly(scope: str, subject: str, limit: int, now: float, amount: int = 1) -> Counter:
     start = int(now) - int(now) % HOUR_S
-    return Counter(scope=scope, subject=subject, limit=limit, window_start=start)
+    return Counter(scope=scope, subject=subject, limit=limit, window_start=start, amount=amount)

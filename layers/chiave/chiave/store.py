@@ -241,11 +241,15 @@ def _counter_update(counter: Counter) -> dict[str, Any]:
         "Update": {
             "TableName": _table(),
             "Key": _to_dynamo(keys.rate_counter(counter.scope, counter.subject, counter.window_start)),
-            "UpdateExpression": "ADD request_count :one SET #ttl = :delete_after",
-            "ConditionExpression": "attribute_not_exists(request_count) OR request_count < :limit",
+            "UpdateExpression": "ADD request_count :amount SET #ttl = :delete_after",
+            "ConditionExpression": "attribute_not_exists(request_count) OR request_count <= :room",
             "ExpressionAttributeNames": {"#ttl": keys.TTL_ATTRIBUTE},
             "ExpressionAttributeValues": _to_dynamo(
-                {":one": 1, ":limit": counter.limit, ":delete_after": counter.window_end + 3600}
+                {
+                    ":amount": counter.amount,
+                    ":room": counter.limit - counter.amount,
+                    ":delete_after": counter.window_end + 3600,
+                }
             ),
         }
     }

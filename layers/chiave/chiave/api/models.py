@@ -96,7 +96,7 @@ def responses_of(status: int, model: type[BaseModel], *problem_statuses: int) ->
     responses: dict[int, Any] = {
         status: {"description": HTTPStatus(status).phrase, "content": {"application/json": {"model": model}}}
     }
-    for problem_status in sorted({400, 413, 415, 422, 429, *problem_statuses}):
+    for problem_status in sorted({400, 413, 415, 422, 429, 503, *problem_statuses}):
         responses[problem_status] = {"description": HTTPStatus(problem_status).phrase, **problem}
     return responses
 

@@ -3,6 +3,7 @@ and the one way both end (settle)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, replace
 
 from chiave import budget, codice_fiscale, outbox, ratelimit, store, tokens
@@ -63,15 +64,20 @@ def request_counters(
     ]
 
 
-def recipient_counter(school: School, notice: Notice, now: float) -> ratelimit.Counter:
+def recipient_counters(school: School, notices: list[Notice], now: float) -> list[ratelimit.Counter]:
+    """One counter per address the request e-mails, counting its e-mails."""
     # A cover notice counts a recipient nobody has: the same write, nobody's limit.
-    subject = notice.id if notice.channel == "none" else notice.to.casefold()
-    return ratelimit.hourly(
-        ratelimit.RECIPIENT_SCOPE,
-        f"{school.id}|{subject}",
-        school.policy.link_emails_per_recipient_per_hour,
-        now,
-    )
+    subjects = Counter(notice.id if notice.channel == "none" else notice.to.casefold() for notice in notices)
+    return [
+        ratelimit.hourly(
+            ratelimit.RECIPIENT_SCOPE,
+            f"{school.id}|{subject}",
+            school.policy.link_emails_per_recipient_per_hour,
+            now,
+            amount=amount,
+        )
+        for subject, amount in subjects.items()
+    ]
 
 
 def settle(
@@ -94,7 +100,7 @@ def settle(
     purpose = Purpose.ACTIVATION if flow_name == "register" else Purpose.RESET
     covers = [] if links else [cover_link(school, purpose, now)]
     notices = [link.notice for link in links] + extra_notices or [link.notice for link in covers]
-    recipients = [recipient_counter(school, notice, now) for notice in notices]
+    recipients = recipient_counters(school, notices, now)
     message = outbox.message(notices, outbox.commit_deadline(budget.remaining()))
     outbox.send(message)
     try:
