@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
 
-from chiave import keys, outbox
+from chiave import keys, outbox, tokens
 from chiave_local import sent
-from chiave_local.calls import failing
+from chiave_local.calls import FAULTS, failing
 from tests.integration.conftest import REGION
 
 
@@ -119,3 +120,27 @@ def test_a_poison_message_ends_in_the_dead_letter_queue(stack):
     # Then it waits in the dead-letter queue, and nothing was sent
     assert stack.queued("OutboxDeadLetterQueue") == 1
     assert sent.outbox(REGION)["emails"] == []
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_a_fault_at_any_call_of_notify_loses_nothing_and_sends_once(stack, load_event, fault):
+    # Given a committed message carrying a sealed link
+    stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": "RSSMRA82C52H501K"}))
+    position = 0
+    while True:
+        tokens.forget_keys()  # so notify's KMS call is among the positions
+        # When notify's call at `position` fails
+        with stack.env("NotifyFunction"), failing(fault, position) as made:
+            emails = stack.deliver()
+        if len(made) <= position:
+            break
+        # Then nothing was sent, and the message is kept for another try
+        assert emails == []
+        assert stack.release_failed() == 1
+        position += 1
+    # And the unfaulted try sends it once, with a link that works
+    assert position >= 3
+    assert len(emails) == 1
+    token = re.search(r"#token=([A-Za-z0-9_-]{43})", emails[0]["text"]).group(1)
+    status = stack.call("FlowStatusFunction", load_event("flow_status", body={"token": token}))
+    assert status.status == 200

@@ -197,6 +197,6 @@ def test_private_mode_makes_the_same_aws_calls_for_known_and_unknown_people(stac
     ]
     # Then each answer cost the same round trips, so timing tells nothing
     assert calls[0] == calls[1] == calls[2] == ["BatchGetItem", "SendMessage", "TransactWriteItems"]
-    # And only the known person gets mail; the padding is dropped by notify
+    # And only the known person gets mail; the cover notices are dropped by notify
     assert [email["to"] for email in stack.deliver()] == ["maria.rossi@example.it"] * 2
     assert stack.queued() == 0

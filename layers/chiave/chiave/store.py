@@ -337,7 +337,7 @@ def _flow_put(flow: Flow, cover: bool) -> dict[str, Any]:
         item |= keys.cover(flow.token_sha256)
         item["entity"] = "cover"
         item[keys.TTL_ATTRIBUTE] = int(flow.created_at) + COVER_RETENTION_S
-        item["expiry_bucket"] = "-" * len(item["expiry_bucket"])  # outside the sweep's index
+        item["expiry_bucket"] = "-" * len(item["expiry_bucket"])  # an hour the sweep never reads
     return {
         "Put": {
             "TableName": _table(),
