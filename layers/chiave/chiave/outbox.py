@@ -18,17 +18,20 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chiave import budget
 from chiave.aws import sqs
 from chiave.observability import logger
 from chiave.policy import Language
 from chiave.settings import settings
 from chiave.tokens import SealedToken
 
-Template = Literal["activation", "reset", "activation_done", "password_changed", "already_registered", "none"]
+Template = Literal["activation", "reset", "activation_done", "password_changed", "already_registered"]
 
 # A commit lands before the flow's deadline or never; notify waits this much
 # longer before it calls a message without a receipt abandoned.
 COMMIT_GRACE_S = 5
+# Outside an invocation (scripts) the budget is unbounded: wait at most this.
+MAX_COMMIT_WAIT_S = 900
 
 
 def new_id() -> str:
@@ -73,14 +76,16 @@ class Message(BaseModel):
         return now > self.commit_by + COMMIT_GRACE_S
 
 
-def message(notices: list[Notice], commit_by: int) -> Message:
-    return Message(commit_by=commit_by, notices=notices, correlation_id=logger.get_correlation_id())
-
-
-def send(outgoing: Message) -> None:
-    """One SendMessage per request, whatever the number of notices: the same
-    AWS calls whoever the request was for."""
+def queue(notices: list[Notice]) -> Message:
+    """Queue every notice of a request in one message, *before* the commit it
+    names (`commit_id`), to be made by the end of the invocation's budget.
+    One SendMessage whatever the number of notices: the same AWS calls
+    whoever the request was for."""
+    # Past the budget the flow has refused; a commit never lands later.
+    commit_by = int(time.time() + min(budget.remaining(), MAX_COMMIT_WAIT_S)) + 1
+    outgoing = Message(commit_by=commit_by, notices=notices, correlation_id=logger.get_correlation_id())
     sqs().send_message(QueueUrl=settings().outbox_queue_url, MessageBody=outgoing.model_dump_json())
+    return outgoing
 
 
 def defer(receipt_handle: str, seconds: int) -> None:
@@ -88,7 +93,3 @@ def defer(receipt_handle: str, seconds: int) -> None:
     sqs().change_message_visibility(
         QueueUrl=settings().outbox_queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
     )
-
-
-def commit_deadline(remaining_s: float) -> int:
-    return int(time.time() + min(remaining_s, 900)) + 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chiave import budget, outbox, passwords, store, tokens
+from chiave import outbox, passwords, store, tokens
 from chiave.domain import AccountStatus, Flow, Purpose
 from chiave.errors import AccountUnavailable, OtpRequired, TokenExpired, TokenInvalid, TokenUsed, WeakPassword
 from chiave.observability import count_outcome, logger
@@ -77,8 +77,7 @@ def confirm(token: str, new_password: str, now: float) -> Completed:
     for _draw in range(USER_CODE_DRAWS):
         # The confirmation e-mail is queued before the commit it announces;
         # a new draw is a new commit with a message of its own.
-        message = outbox.message([_notice(flow, code)], outbox.commit_deadline(budget.remaining()))
-        outbox.send(message)
+        message = outbox.queue([_notice(flow, code)])
         try:
             store.complete_flow(flow, password_hash, code, new_status, message.commit_id, moment)
             break

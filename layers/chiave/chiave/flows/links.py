@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from chiave import budget, codice_fiscale, outbox, ratelimit, store, tokens
+from chiave import codice_fiscale, outbox, ratelimit, store, tokens
 from chiave.domain import AccountStatus, Flow, Person, Purpose, Role, School
 from chiave.errors import InvalidCodiceFiscale, RecipientCapped
 from chiave.observability import count_outcome, logger
@@ -101,8 +101,7 @@ def settle(
     covers = [] if links else [cover_link(school, purpose, now)]
     notices = [link.notice for link in links] + extra_notices or [link.notice for link in covers]
     recipients = recipient_counters(school, notices, now)
-    message = outbox.message(notices, outbox.commit_deadline(budget.remaining()))
-    outbox.send(message)
+    message = outbox.queue(notices)
     try:
         store.count_requests_and_open_flows(
             counters + recipients,
