@@ -75,3 +75,33 @@ def test_api_gateway_s_own_responses_are_our_problem_documents():
         status, headers, body = problem(code, "it")
         assert (responses[kind].status, responses[kind].body) == (status, body), kind
         assert responses[kind].headers == headers
+
+
+SPEC = tpl.ROOT.parent / "shared" / "SPEC.md"
+
+
+def _spec_statuses() -> dict[str, int]:
+    """Problem code -> status, from SPEC §3's table (`code` | status | ...)."""
+    statuses = {}
+    section = SPEC.read_text("utf-8").split("## 3.")[1].split("## 4.")[0]
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) < 2 or not cells[0].startswith("`"):
+            continue
+        codes = [code.strip().strip("`") for code in cells[0].split("/")]
+        numbers = [number.strip() for number in cells[1].split("/")]
+        if not all(number.isdigit() for number in numbers):
+            continue
+        for code, number in zip(codes, numbers * len(codes) if len(numbers) == 1 else numbers, strict=False):
+            statuses[code] = int(number)
+    return statuses
+
+
+def test_each_problem_code_has_the_status_the_spec_gives_it():
+    from chiave.messages import CATALOGUE
+
+    spec = _spec_statuses()
+    assert {"service_unavailable", "token_used", "payload_too_large"} <= set(spec)
+    for code, message in CATALOGUE.items():
+        if code in spec:
+            assert message.status == spec[code], code
