@@ -7,16 +7,19 @@ import base64
 import json
 import re
 import traceback
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Any
 
+from chiave.api.problems import negotiate_language, problem
 from chiave_local import apigw, openapi, sent
 from chiave_local import template as tpl
 from chiave_local.runtime import Functions
 
 # API Gateway's own payload limit is 10 MB; the functions refuse far less.
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
+READ_TIMEOUT_S = 1.0
 _INVOKE = re.compile(r"^/_local/invoke/([A-Za-z0-9]+)$")
 _SWAGGER_ASSETS = {
     "/docs/swagger-ui-bundle.min.js": ("swagger-ui-bundle.min.js", "application/javascript"),
@@ -26,6 +29,8 @@ _SWAGGER_ASSETS = {
 
 class LocalStack(ThreadingHTTPServer):
     daemon_threads = True
+    # A burst of parents must queue, not be reset (socketserver's default is 5).
+    request_queue_size = 512
 
     def __init__(self, address: tuple[str, int], functions: Functions) -> None:
         super().__init__(address, Handler)
@@ -33,39 +38,87 @@ class LocalStack(ThreadingHTTPServer):
         self.openapi_document = openapi.render()
 
 
+class FramingError(Exception):
+    """A request whose body cannot be read as framed (a lying length, bad chunks)."""
+
+
 class Handler(BaseHTTPRequestHandler):
     server: LocalStack
     protocol_version = "HTTP/1.1"
+    # A client that stops sending (a Content-Length longer than its body)
+    # holds a thread for at most this long.
+    timeout = READ_TIMEOUT_S
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the functions log JSON; the access log would only repeat it
 
-    def do_GET(self) -> None:
-        self._dispatch("GET")
+    def __getattr__(self, name: str) -> Any:
+        # Every method, known or not (HEAD, OPTIONS, TRACE, FOO), is answered
+        # as API Gateway would, instead of http.server's HTML 501.
+        if name.startswith("do_"):
+            return lambda: self._dispatch(name[3:])
+        raise AttributeError(name)
 
-    def do_POST(self) -> None:
-        self._dispatch("POST")
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """What http.server refuses itself (oversized headers, a bad request
+        line) gets a problem document, and the connection is closed."""
+        self.close_connection = True
+        if code in (HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, HTTPStatus.REQUEST_URI_TOO_LONG):
+            self._gateway_response("REQUEST_TOO_LARGE")
+        else:
+            self._problem("malformed_request")
 
-    def do_PUT(self) -> None:
-        self._dispatch("PUT")
+    def _read_body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            return self._read_chunks()
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            raise FramingError() from None
+        if length < 0:
+            raise FramingError()
+        if length > MAX_REQUEST_BYTES:
+            raise OverflowError()
+        body = self.rfile.read(length) if length else b""
+        if len(body) < length:
+            raise FramingError()
+        return body
 
-    def do_DELETE(self) -> None:
-        self._dispatch("DELETE")
-
-    def do_PATCH(self) -> None:
-        self._dispatch("PATCH")
+    def _read_chunks(self) -> bytes:
+        body = b""
+        while True:
+            size_line = self.rfile.readline(64)
+            try:
+                size = int(size_line.split(b";")[0].strip(), 16)
+            except ValueError:
+                raise FramingError() from None
+            if size < 0:
+                raise FramingError()
+            if len(body) + size > MAX_REQUEST_BYTES:
+                raise OverflowError()
+            if size == 0:
+                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return body
+            chunk = self.rfile.read(size + 2)
+            if len(chunk) < size + 2:
+                raise FramingError()
+            body += chunk[:size]
 
     def _dispatch(self, method: str) -> None:
         path, _, query = self.path.partition("?")
         try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            self._send_json(400, {"message": "Bad Request"})
-            return
-        if length < 0 or length > MAX_REQUEST_BYTES:
+            body = self._read_body()
+        except OverflowError:
+            self.close_connection = True
             self._gateway_response("REQUEST_TOO_LARGE")
             return
-        body = self.rfile.read(length) if length else b""
+        except (FramingError, TimeoutError):
+            self.close_connection = True
+            self._problem("malformed_request")
+            return
+        if method == "HEAD":
+            self.close_connection = True
         stage_prefix = f"/{tpl.api_stage()}/"
         if path.startswith(stage_prefix):
             self._api(method, path[len(stage_prefix) - 1 :], query, body)
@@ -152,6 +205,14 @@ class Handler(BaseHTTPRequestHandler):
             oauth2_config=None,
         )
 
+    def _problem(self, code: str) -> None:
+        # Headers may not have been read (a bad request line).
+        received = getattr(self, "headers", None)
+        language = negotiate_language(received.get("Accept-Language") if received else None)
+        status, headers, document = problem(code, language)
+        content_type = headers.pop("Content-Type")
+        self._send(status, content_type, document.encode(), headers)
+
     def _gateway_response(self, kind: str) -> None:
         response = tpl.gateway_responses()[kind]
         headers = dict(response.headers)
@@ -170,4 +231,5 @@ class Handler(BaseHTTPRequestHandler):
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(data)
+        if self.command != "HEAD":
+            self.wfile.write(data)

@@ -4,6 +4,7 @@ the queue pollers and the HTTP server."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 import logging
 import os
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from chiave_local.runtime import Functions, environment, function_environment
 from chiave_local.server import LocalStack
 
 REGION = "eu-south-1"  # Milan
+SHOWN_PEOPLE = 8
 
 
 @dataclass
@@ -49,6 +51,21 @@ class RunningStack:
         self.server.server_close()
         self.moto.stop()
 
+    def anagrafica_summary(self, shown: int = SHOWN_PEOPLE) -> list[str]:
+        """Counts per school, and the first few people (a real anagrafica has thousands)."""
+        per_school = Counter(school for school, *_ in self.people)
+        with_email = Counter(school for school, _, _, email in self.people if email)
+        lines = [f"Anagrafica loaded: {len(self.people)} people in {len(per_school)} school(s)"]
+        lines += [
+            f"  {school}  {count} people, {with_email[school]} with e-mail"
+            for school, count in per_school.items()
+        ]
+        lines.append(f"First {min(shown, len(self.people))}:")
+        lines += [
+            f"  {s}  {cf}  {name:<24} {email or '(no e-mail)'}" for s, cf, name, email in self.people[:shown]
+        ]
+        return lines
+
     def walkthrough(self) -> str:
         api = f"{self.base_url}/{tpl.api_stage()}"
         school = self.schools[0]
@@ -63,8 +80,7 @@ class RunningStack:
             "Schools and their policy overrides (SPEC §5 defaults otherwise):",
             *[f"  {school}  {json.dumps(self.policies[school]) or '{}'}" for school in self.schools],
             "",
-            "Anagrafica loaded:",
-            *[f"  {s}  {cf}  {name:<24} {email or '(no e-mail)'}" for s, cf, name, email in self.people],
+            *self.anagrafica_summary(),
             "",
             "Walk-through:",
             "  # 1. ask for credentials",

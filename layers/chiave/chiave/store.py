@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
@@ -129,11 +129,17 @@ def put_school(school: School) -> None:
     dynamodb().put_item(TableName=_table(), Item=_to_dynamo(_school_item(school)))
 
 
+def person_records(people: Iterable[Person]) -> Iterator[dict[str, Any]]:
+    """Anagrafica rows as table items, in DynamoDB's JSON."""
+    for person in people:
+        yield _to_dynamo(_person_item(person))
+
+
 def put_people(people: Iterable[Person]) -> None:
     """Load anagrafica rows (seed, import). Overwrites the rows it is given."""
     batch: list[dict[str, Any]] = []
-    for person in people:
-        batch.append({"PutRequest": {"Item": _to_dynamo(_person_item(person))}})
+    for record in person_records(people):
+        batch.append({"PutRequest": {"Item": record}})
         if len(batch) == 25:
             _write_batch(batch)
             batch = []
