@@ -4,9 +4,9 @@ the queue pollers and the HTTP server."""
 from __future__ import annotations
 
 import json
-from collections import Counter
 import logging
 import os
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
