@@ -9,13 +9,14 @@ SEED ?=
 POLICY ?=
 PYTEST_WORKERS ?= 2
 
-.PHONY: help install run test unit integration e2e lint openapi bench build clean
+.PHONY: help install run test unit integration e2e lint openapi bench load build clean
 
 help:
 	@echo "make run    - the whole API on http://127.0.0.1:$(PORT) over moto (PORT, SEED, POLICY)"
 	@echo "make test   - every test (unit, integration, end to end)"
-	@echo "make lint   - ruff, mypy, cfn-lint"
-	@echo "make bench  - cold start and AWS calls per flow (docs/PERFORMANCE.md)"
+	@echo "make lint   - ruff, mypy, cfn-lint, checkov"
+	@echo "make bench  - cold start, AWS calls per flow, timing parity (docs/PERFORMANCE.md)"
+	@echo "make load   - 20,000 people, 200 parents at once for 30 s, on 127.0.0.1 (LOAD_CLIENTS, LOAD_SECONDS)"
 	@echo "make build  - sam build (no Docker)"
 	@echo "make openapi - regenerate docs/openapi.json"
 
@@ -42,12 +43,22 @@ integration: $(STAMP)
 e2e: $(STAMP)
 	$(BIN)/python -m pytest tests/e2e
 
-lint: $(STAMP)
+CHECKOV_VENV := .venv-checkov
+CHECKOV_VERSION := 3.3.30
+
+$(CHECKOV_VENV)/bin/checkov:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet checkov==$(CHECKOV_VERSION)
+
+# checkov has its own virtual environment: its pins would fight the project's.
+lint: $(STAMP) $(CHECKOV_VENV)/bin/checkov
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check layers local functions tests bench
 	$(BIN)/mypy
 	for handler in functions/*/app.py; do $(BIN)/mypy "$$handler" || exit 1; done
 	$(BIN)/cfn-lint template.yaml
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation --file template.yaml
 
 openapi: $(STAMP)
 	$(BIN)/python -m chiave_local.openapi
@@ -55,10 +66,13 @@ openapi: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+load: $(STAMP)
+	$(BIN)/python -m bench.load
+
 SAM_VENV := .venv-sam
 build:
 	test -x $(SAM_VENV)/bin/sam || ($(PYTHON) -m venv $(SAM_VENV) && $(SAM_VENV)/bin/python -m pip install --quiet aws-sam-cli)
 	PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" sam build
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache

@@ -16,7 +16,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench import parity
+from bench import logs_to, parity
 from chiave import keys
 from chiave_local import seed, sent
 from chiave_local.calls import recording
@@ -26,6 +26,7 @@ from chiave_local.stack import RunningStack, start
 from chiave_local.worker import QueuePoller
 
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
+LOG_PATH = os.environ.get("BENCH_LOG", ".bench.log")
 COLD = Path(__file__).with_name("cold.py")
 ACTIVE = "RSSMRA82C52H501K"  # activated once, then reset again and again
 PENDING = "BNCLCU79S05F205Y"  # registers on every run (limits raised for the bench)
@@ -39,9 +40,9 @@ POLICY = {
 }
 # Timing parity: people who register once each, people activated to ask for
 # a reset once each, and codes nobody has.
-PARITY_PENDING = parity.people(parity.PAIRS, "VRDPND")
-PARITY_ACTIVE = parity.people(parity.PAIRS, "VRDTTV")
-PARITY_UNKNOWN = parity.people(2 * parity.PAIRS, "NSSNNN")
+PARITY_PENDING = parity.people(parity.PAIRS, "PND")
+PARITY_ACTIVE = parity.people(parity.PAIRS, "TTV")
+PARITY_UNKNOWN = parity.people(2 * parity.PAIRS, "NSS")
 TARGET_RATIO = 1.25
 CALL_TARGETS = {"register": 4, "request-reset": 4, "confirm-reset": 3}
 
@@ -275,19 +276,27 @@ def main() -> int:
         anagrafica = Path(workdir) / "anagrafica.csv"
         rows = parity.anagrafica_rows("RMIC817009", PARITY_PENDING + PARITY_ACTIVE)
         anagrafica.write_text(seed.demo_csv().rstrip("\n") + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
-        stack = start(0, anagrafica, policy, run_pollers=False)
-        try:
-            bench = Bench(stack, Path(workdir))
-            user_code = bench.activate()
-            for cf in PARITY_ACTIVE:
-                bench.activate(cf)
-            calls = bench.calls_per_flow(user_code)
-            timing = bench.timing_parity()
-            cold = bench.cold_starts()
-        finally:
-            stack.stop()
-    print(markdown(cold, calls) + "\n" + parity.markdown(timing))
+        with logs_to(Path(LOG_PATH)):
+            calls, timing, cold = measure(anagrafica, policy, Path(workdir))
+    print(f"(the functions' logs: {LOG_PATH})\n\n" + markdown(cold, calls) + "\n" + parity.markdown(timing))
     return 0
+
+
+def measure(
+    anagrafica: Path, policy: Path, workdir: Path
+) -> tuple[list[tuple[str, str, Counter[str]]], list[parity.Comparison], list[dict[str, Any]]]:
+    stack = start(0, anagrafica, policy, run_pollers=False)
+    try:
+        bench = Bench(stack, workdir)
+        user_code = bench.activate()
+        for cf in PARITY_ACTIVE:
+            bench.activate(cf)
+        calls = bench.calls_per_flow(user_code)
+        timing = bench.timing_parity()
+        cold = bench.cold_starts()
+    finally:
+        stack.stop()
+    return calls, timing, cold
 
 
 if __name__ == "__main__":

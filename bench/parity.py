@@ -5,9 +5,11 @@ the response time tells whether a person exists."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 import statistics
+import string
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -57,13 +59,17 @@ def mann_whitney_p(first: list[float], second: list[float]) -> float:
 
 
 def people(count: int, prefix: str) -> list[str]:
-    """Valid codici fiscali, distinct by birth day and month."""
-    codes = []
-    for month in "ABCDEHLMPRST":
-        for day in range(1, 29):
-            body = f"{prefix}80{month}{day:02d}H501"
-            codes.append(body + codice_fiscale.check_character(body))
-    return codes[:count]
+    """`count` valid codici fiscali whose first three letters are `prefix`'s,
+    distinct by the name letters, birth month and day."""
+    codes: list[str] = []
+    for name in itertools.product(string.ascii_uppercase, repeat=3):
+        for month in "ABCDEHLMPRST":
+            for day in range(1, 29):
+                body = f"{prefix[:3]}{''.join(name)}80{month}{day:02d}H501"
+                codes.append(body + codice_fiscale.check_character(body))
+                if len(codes) == count:
+                    return codes
+    return codes
 
 
 def anagrafica_rows(school: str, codes: list[str]) -> list[str]:

@@ -10,6 +10,7 @@ import os
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,7 +20,32 @@ from typing import Any
 from chiave_local import template as tpl
 from chiave_local.resources import ACCOUNT_ID, Deployment
 
-_lock = threading.RLock()
+
+class FifoLock:
+    """A lock taken in the order it was asked for. Invocations are serialised
+    (the environment is process-wide); with threading.Lock a burst of API
+    requests could starve the outbox poller for minutes."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._waiting: deque[threading.Event] = deque()
+
+    def __enter__(self) -> None:
+        turn = threading.Event()
+        with self._guard:
+            self._waiting.append(turn)
+            if len(self._waiting) == 1:
+                turn.set()
+        turn.wait()
+
+    def __exit__(self, *_: object) -> None:
+        with self._guard:
+            self._waiting.popleft()
+            if self._waiting:
+                self._waiting[0].set()
+
+
+_lock = FifoLock()
 _modules: dict[str, ModuleType] = {}
 
 
@@ -96,12 +122,15 @@ class Functions:
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         spec = self.specs[logical_id]
-        context = LambdaContext(
-            function_name=logical_id,
-            invoked_function_arn=f"arn:aws:lambda:{self.deployment.region}:{ACCOUNT_ID}:function:{logical_id}",
-            aws_request_id=str(uuid.uuid4()),
-            deadline=time.monotonic() + 10,
-        )
         with _lock, environment(function_environment(spec, self.deployment)):
+            # The clock starts when the function runs, not while it waits for
+            # the lock: on Lambda each invocation has a container of its own.
+            context = LambdaContext(
+                function_name=logical_id,
+                invoked_function_arn=f"arn:aws:lambda:{self.deployment.region}:{ACCOUNT_ID}:function:{logical_id}",
+                memory_limit_in_mb=spec.memory_mb,
+                aws_request_id=str(uuid.uuid4()),
+                deadline=time.monotonic() + spec.timeout_s,
+            )
             handler = getattr(load_module(spec), spec.attribute)
             return handler(event, context)

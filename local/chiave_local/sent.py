@@ -12,7 +12,7 @@ from moto.sns.models import sns_backends
 from chiave_local.resources import ACCOUNT_ID
 
 
-def _email(raw: str) -> dict[str, Any]:
+def email(raw: str) -> dict[str, Any]:
     message = message_from_string(raw, policy=policy.default)
     assert isinstance(message, EmailMessage)
     text = message.get_body(preferencelist=("plain",))
@@ -33,7 +33,7 @@ def outbox(region: str) -> dict[str, list[dict[str, Any]]]:
     for sent in ses.sent_messages:
         raw = getattr(sent, "raw_data", None)
         if raw is not None:
-            emails.append(_email(raw))
+            emails.append(email(raw))
         else:  # a Simple message
             emails.append(
                 {

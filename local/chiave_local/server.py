@@ -20,6 +20,7 @@ from chiave_local.runtime import Functions
 # API Gateway's own payload limit is 10 MB; the functions refuse far less.
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
 READ_TIMEOUT_S = 1.0
+IDLE_TIMEOUT_S = 10.0
 _INVOKE = re.compile(r"^/_local/invoke/([A-Za-z0-9]+)$")
 _SWAGGER_ASSETS = {
     "/docs/swagger-ui-bundle.min.js": ("swagger-ui-bundle.min.js", "application/javascript"),
@@ -45,9 +46,10 @@ class FramingError(Exception):
 class Handler(BaseHTTPRequestHandler):
     server: LocalStack
     protocol_version = "HTTP/1.1"
-    # A client that stops sending (a Content-Length longer than its body)
-    # holds a thread for at most this long.
-    timeout = READ_TIMEOUT_S
+    # An idle keep-alive connection, or one whose headers never end, is
+    # closed after this long; a body that stops coming (a Content-Length
+    # longer than the body) after READ_TIMEOUT_S.
+    timeout = IDLE_TIMEOUT_S
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the functions log JSON; the access log would only repeat it
@@ -69,6 +71,13 @@ class Handler(BaseHTTPRequestHandler):
             self._problem("malformed_request")
 
     def _read_body(self) -> bytes:
+        self.connection.settimeout(READ_TIMEOUT_S)
+        try:
+            return self._read_framed_body()
+        finally:
+            self.connection.settimeout(IDLE_TIMEOUT_S)
+
+    def _read_framed_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             return self._read_chunks()
         try:

@@ -71,6 +71,8 @@ class FunctionSpec:
     environment: dict[str, Any]  # unresolved: values may be intrinsics
     routes: tuple[ApiRoute, ...]
     queue_sources: tuple[str, ...]  # logical ids of SQS queues it consumes
+    timeout_s: int = 3  # Lambda's defaults, unless the template says otherwise
+    memory_mb: int = 128
 
 
 def global_environment() -> dict[str, Any]:
@@ -79,6 +81,11 @@ def global_environment() -> dict[str, Any]:
         template().get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
     )
     return variables
+
+
+def _function_setting(properties: dict[str, Any], name: str, default: int) -> Any:
+    """A function's own setting, else the Globals', else Lambda's default."""
+    return properties.get(name, template().get("Globals", {}).get("Function", {}).get(name, default))
 
 
 def functions() -> dict[str, FunctionSpec]:
@@ -110,6 +117,8 @@ def functions() -> dict[str, FunctionSpec]:
             environment=environment,
             routes=tuple(routes),
             queue_sources=tuple(queues),
+            timeout_s=int(_function_setting(properties, "Timeout", 3)),
+            memory_mb=int(_function_setting(properties, "MemorySize", 128)),
         )
     return specs
 

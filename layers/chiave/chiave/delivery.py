@@ -76,7 +76,14 @@ def handle(message: Message, receipt_handle: str, receive_count: int) -> str:
         now = time.time()
         if message.abandoned(now):
             # Its flow failed before committing: nothing happened to announce.
-            logger.info("notice abandoned: its commit never landed", extra={"commit_id": message.commit_id})
+            logger.info(
+                "notice abandoned: its commit never landed",
+                extra={
+                    "commit_id": message.commit_id,
+                    "templates": [notice.template for notice in message.deliverable],
+                    "late_s": round(now - message.commit_by),
+                },
+            )
             count_outcome("notify", "abandoned")
             return "abandoned"
         wait = (

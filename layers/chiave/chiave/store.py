@@ -30,9 +30,9 @@ FLOW_RETENTION_S = 7 * 24 * 3600
 TRANSACTION_ATTEMPTS = 8
 CONFLICT_PAUSE_S = 0.02
 CONFLICT_PAUSE_CAP_S = 0.5
-# Receipts outlive the queue and its dead-letter queue (4 + 14 days), so a
-# message redriven by ops is still recognised as committed.
-RECEIPT_RETENTION_S = 19 * 24 * 3600
+# Receipts outlive the queue and its dead-letter queue (4 + 7 days, plus
+# TTL's lateness), so a message redriven by ops is still recognised as committed.
+RECEIPT_RETENTION_S = 14 * 24 * 3600
 COVER_RETENTION_S = 3600
 
 _serializer = TypeSerializer()
