@@ -285,7 +285,8 @@ def main() -> int:
 def measure(
     anagrafica: Path, policy: Path, workdir: Path
 ) -> tuple[list[tuple[str, str, Counter[str]]], list[parity.Comparison], list[dict[str, Any]]]:
-    stack = start(0, anagrafica, policy, run_pollers=False)
+    # In this process: the bench watches the calls the AWS clients make.
+    stack = start(0, anagrafica, policy, run_pollers=False, isolated=False)
     try:
         bench = Bench(stack, workdir)
         user_code = bench.activate()

@@ -8,7 +8,6 @@ from typing import Any
 
 import boto3
 
-from chiave_local import moto_shim
 from chiave_local import template as tpl
 
 ACCOUNT_ID = "123456789012"
@@ -33,6 +32,8 @@ class Deployment:
 
 
 def deploy(endpoint_url: str, region: str, stack: str = "chiave-local") -> Deployment:
+    from chiave_local import moto_shim  # moto's insides: only where moto runs
+
     moto_shim.install()
     deployment = Deployment(endpoint_url, region, stack)
     deployment.refs.update(tpl.parameter_defaults())

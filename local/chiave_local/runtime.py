@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol
 
 from chiave_local import template as tpl
 from chiave_local.resources import ACCOUNT_ID, Deployment
@@ -103,8 +103,18 @@ def environment(variables: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
+class Invoker(Protocol):
+    """What runs the template's functions: in this process (Functions) or in
+    containers of their own (chiave_local.containers)."""
+
+    deployment: Deployment
+    specs: dict[str, tpl.FunctionSpec]
+
+    def invoke(self, logical_id: str, event: dict[str, Any]) -> Any: ...
+
+
 class Functions:
-    """The template's functions, ready to invoke."""
+    """The template's functions in this process, ready to invoke."""
 
     def __init__(self, deployment: Deployment) -> None:
         self.deployment = deployment

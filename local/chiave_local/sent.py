@@ -27,10 +27,11 @@ def email(raw: str) -> dict[str, Any]:
     }
 
 
-def outbox(region: str) -> dict[str, list[dict[str, Any]]]:
+def outbox(region: str, since: int = 0) -> dict[str, list[dict[str, Any]]]:
+    """Everything sent, oldest first; with `since`, the e-mails after the first `since`."""
     ses = ses_backends[ACCOUNT_ID][region]
     emails = []
-    for sent in ses.sent_messages:
+    for sent in ses.sent_messages[since:]:
         raw = getattr(sent, "raw_data", None)
         if raw is not None:
             emails.append(email(raw))

@@ -11,11 +11,12 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Any
+from urllib.parse import parse_qs
 
 from chiave.api.problems import negotiate_language, problem
 from chiave_local import apigw, openapi, sent
 from chiave_local import template as tpl
-from chiave_local.runtime import Functions
+from chiave_local.runtime import Invoker
 
 # API Gateway's own payload limit is 10 MB; the functions refuse far less.
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
@@ -33,7 +34,7 @@ class LocalStack(ThreadingHTTPServer):
     # A burst of parents must queue, not be reset (socketserver's default is 5).
     request_queue_size = 512
 
-    def __init__(self, address: tuple[str, int], functions: Functions) -> None:
+    def __init__(self, address: tuple[str, int], functions: Invoker) -> None:
         super().__init__(address, Handler)
         self.functions = functions
         self.openapi_document = openapi.render()
@@ -132,7 +133,10 @@ class Handler(BaseHTTPRequestHandler):
         if path.startswith(stage_prefix):
             self._api(method, path[len(stage_prefix) - 1 :], query, body)
         elif method == "GET" and path == "/_local/outbox":
-            self._send_json(200, sent.outbox(self.server.functions.deployment.region))
+            # ?since=N: only what was sent after the first N (a load test's mailbox).
+            since = parse_qs(query).get("since", ["0"])[-1]
+            region = self.server.functions.deployment.region
+            self._send_json(200, sent.outbox(region, int(since) if since.isdigit() else 0))
         elif method == "GET" and path == "/_local/info":
             deployment = self.server.functions.deployment
             self._send_json(
@@ -199,7 +203,17 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             self._send_json(400, {"message": "the event must be JSON"})
             return
-        self._send_json(200, self.server.functions.invoke(function_id, event))
+        try:
+            result = self.server.functions.invoke(function_id, event)
+        except Exception as error:  # as Lambda's Invoke reports a function error
+            self._send(
+                200,
+                "application/json",
+                json.dumps({"errorType": type(error).__name__, "errorMessage": str(error)[-2000:]}).encode(),
+                {"X-Amz-Function-Error": "Unhandled"},
+            )
+            return
+        self._send_json(200, result)
 
     def _swagger_page(self) -> str:
         from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import (

@@ -15,8 +15,9 @@ from moto.server import ThreadedMotoServer
 from chiave.policy import overrides_of
 from chiave_local import seed, worker
 from chiave_local import template as tpl
+from chiave_local.containers import ContainerFunctions
 from chiave_local.resources import Deployment, deploy
-from chiave_local.runtime import Functions, environment, function_environment
+from chiave_local.runtime import Functions, Invoker, environment, function_environment
 from chiave_local.server import LocalStack
 
 REGION = "eu-south-1"  # Milan
@@ -27,7 +28,7 @@ SHOWN_PEOPLE = 8
 class RunningStack:
     moto: ThreadedMotoServer
     deployment: Deployment
-    functions: Functions
+    functions: Invoker
     server: LocalStack
     pollers: list[worker.QueuePoller]
     schools: list[str]
@@ -49,6 +50,8 @@ class RunningStack:
         if self.serving:  # shutdown() waits for a serve_forever loop
             self.server.shutdown()
         self.server.server_close()
+        if isinstance(self.functions, ContainerFunctions):
+            self.functions.stop()
         self.moto.stop()
 
     def anagrafica_summary(self, shown: int = SHOWN_PEOPLE) -> list[str]:
@@ -99,8 +102,15 @@ class RunningStack:
 
 
 def start(
-    port: int, seed_path: Path | None = None, policy_path: Path | None = None, run_pollers: bool = True
+    port: int,
+    seed_path: Path | None = None,
+    policy_path: Path | None = None,
+    run_pollers: bool = True,
+    isolated: bool = True,
 ) -> RunningStack:
+    """The whole stack on 127.0.0.1. `isolated`: each function in containers
+    of its own (chiave_local.containers); otherwise in this process, where
+    `make bench` can watch the AWS calls the clients make."""
     # Anything that talks to AWS here talks to moto, with dummy credentials.
     os.environ.update(
         {
@@ -118,7 +128,7 @@ def start(
     os.environ["AWS_ENDPOINT_URL"] = endpoint
     try:
         deployment = deploy(endpoint, REGION)
-        functions = Functions(deployment)
+        functions: Invoker = ContainerFunctions(deployment) if isolated else Functions(deployment)
         server = LocalStack(("127.0.0.1", port), functions)
         bound_port = server.server_address[1]
         seeding_env = function_environment(next(iter(functions.specs.values())), deployment)

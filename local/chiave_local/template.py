@@ -71,6 +71,8 @@ class FunctionSpec:
     environment: dict[str, Any]  # unresolved: values may be intrinsics
     routes: tuple[ApiRoute, ...]
     queue_sources: tuple[str, ...]  # logical ids of SQS queues it consumes
+    # How many batches its SQS event sources hand it at once (ScalingConfig).
+    queue_concurrency: int = 1
     timeout_s: int = 3  # Lambda's defaults, unless the template says otherwise
     memory_mb: int = 128
 
@@ -97,7 +99,7 @@ def functions() -> dict[str, FunctionSpec]:
             **global_environment(),
             **properties.get("Environment", {}).get("Variables", {}),
         }
-        routes, queues = [], []
+        routes, queues, queue_concurrency = [], [], 1
         for event in properties.get("Events", {}).values():
             if event["Type"] == "Api":
                 routes.append(
@@ -109,6 +111,8 @@ def functions() -> dict[str, FunctionSpec]:
                 )
             elif event["Type"] == "SQS":
                 queues.append(event["Properties"]["Queue"]["Fn::GetAtt"][0])
+                scaling = event["Properties"].get("ScalingConfig", {})
+                queue_concurrency = int(scaling.get("MaximumConcurrency", 2))
         specs[logical_id] = FunctionSpec(
             logical_id=logical_id,
             code_dir=ROOT / properties["CodeUri"],
@@ -117,6 +121,7 @@ def functions() -> dict[str, FunctionSpec]:
             environment=environment,
             routes=tuple(routes),
             queue_sources=tuple(queues),
+            queue_concurrency=queue_concurrency,
             timeout_s=int(_function_setting(properties, "Timeout", 3)),
             memory_mb=int(_function_setting(properties, "MemorySize", 128)),
         )

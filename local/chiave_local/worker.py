@@ -8,14 +8,14 @@ import logging
 import threading
 from typing import Any
 
-from chiave_local.runtime import Functions
+from chiave_local.runtime import Invoker
 
 BATCH_SIZE = 10
 logger = logging.getLogger(__name__)
 
 
 class QueuePoller(threading.Thread):
-    def __init__(self, functions: Functions, function_id: str, queue_id: str) -> None:
+    def __init__(self, functions: Invoker, function_id: str, queue_id: str) -> None:
         super().__init__(name=f"poll-{queue_id}", daemon=True)
         self.functions = functions
         self.function_id = function_id
@@ -77,9 +77,11 @@ class QueuePoller(threading.Thread):
         }
 
 
-def pollers(functions: Functions) -> list[QueuePoller]:
+def pollers(functions: Invoker) -> list[QueuePoller]:
+    """As many pollers per queue as the event source's maximum concurrency."""
     return [
         QueuePoller(functions, spec.logical_id, queue_id)
         for spec in functions.specs.values()
         for queue_id in spec.queue_sources
+        for _ in range(spec.queue_concurrency)
     ]

@@ -1,0 +1,214 @@
+"""Least privilege, checked: every AWS action a function takes, on the
+resource it takes it on, is granted by that function's policy in
+template.yaml, and the policy grants nothing the functions never do.
+
+The functions are driven through every path that calls AWS (each flow, its
+refusals, a lost commit answer, a replayed confirmation, notify deferring and
+delivering), with every boto3 call recorded and charged to the function whose
+environment it ran in. KMS use behind the encrypted table, queues and
+environments (StorageKey) happens inside AWS, not in our calls: it is listed
+by hand below, each with its reason.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from typing import Any
+
+import botocore.client
+import pytest
+
+from chiave import keys, tokens
+from chiave_local import template as tpl
+from chiave_local.calls import failing
+from tests.integration.helpers import PASSWORD, activate, confirm, last_token, request_reset
+
+KNOWN = "RSSMRA82C52H501K"
+
+# Used by AWS on the function's behalf (SSE-KMS and encrypted environments):
+# function -> {(action, resource logical id): reason}.
+_WRITES_STORAGE = {
+    ("kms:Decrypt", "StorageKey"): "its environment, the table and the queue are encrypted with StorageKey",
+    ("kms:Encrypt", "StorageKey"): "it writes to the table encrypted with StorageKey",
+    (
+        "kms:GenerateDataKey",
+        "StorageKey",
+    ): "it writes to the table and sends to the queue, encrypted with StorageKey",
+}
+BY_AWS: dict[str, dict[tuple[str, str], str]] = {
+    "RegisterFunction": _WRITES_STORAGE,
+    "RequestResetFunction": _WRITES_STORAGE,
+    "ConfirmResetFunction": _WRITES_STORAGE,
+    "NotifyFunction": {
+        **_WRITES_STORAGE,
+        ("ses:SendRawEmail", "SenderIdentity"): "SES authorises a raw-content SendEmail as SendRawEmail",
+    },
+    "FlowStatusFunction": {
+        ("kms:Decrypt", "StorageKey"): "its environment and the table it reads are encrypted with StorageKey",
+    },
+}
+
+_ITEM_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
+
+
+def _actions(service: str, operation: str, params: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The IAM actions one call needs, each with the parameters naming its resource."""
+    if operation == "TransactWriteItems":
+        return [
+            (f"dynamodb:{_ITEM_ACTIONS[kind]}", body)
+            for item in params["TransactItems"]
+            for kind, body in item.items()
+        ]
+    prefix = {"sesv2": "ses"}.get(service, service)
+    return [(f"{prefix}:{operation}", params)]
+
+
+class Recorder:
+    def __init__(self, stack: Any) -> None:
+        self.stack = stack
+        self.used: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        self.running: str | None = None  # the function being invoked
+
+    def resources(self, action: str, params: dict[str, Any]) -> list[str]:
+        deployment = self.stack.deployment
+        if action.startswith("dynamodb:"):
+            arn = deployment.attributes[("Table", "Arn")]
+            return [f"{arn}/index/{params['IndexName']}" if "IndexName" in params else arn]
+        if action.startswith("sqs:"):
+            return [deployment.attributes[("OutboxQueue", "Arn")]]
+        if action.startswith("kms:"):
+            return [deployment.attributes[("OutboxKey", "Arn")]]  # the only key the code uses itself
+        # SES authorises a send against the identity and the configuration set.
+        return [
+            _ses_arn(self.stack, "identity/${SenderDomain}"),
+            _ses_arn(self.stack, "configuration-set/${EmailConfigurationSet}"),
+        ]
+
+    def record(self, service: str, operation: str, params: dict[str, Any]) -> None:
+        function = self.running
+        if function is None:  # the test itself, seeding or looking
+            return
+        for action, resource_params in _actions(service, operation, params):
+            for resource in self.resources(action, resource_params):
+                self.used[function].add((action, resource))
+
+
+def _ses_arn(stack: Any, suffix: str) -> str:
+    resolved: str = stack.deployment.resolve(
+        {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:" + suffix}
+    )
+    return resolved
+
+
+def _granted(stack: Any, function_id: str) -> set[tuple[str, str]]:
+    resource = tpl.resources_of_type("AWS::Serverless::Function")[function_id]
+    granted = set()
+    for policy in resource["Properties"].get("Policies", []):
+        for statement in policy["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            resources = (
+                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            )
+            for action in actions:
+                for arn in resources:
+                    granted.add((action, stack.deployment.resolve(arn)))
+    return granted
+
+
+def _by_aws(stack: Any, function_id: str) -> set[tuple[str, str]]:
+    resolved = set()
+    for action, logical_id in BY_AWS.get(function_id, {}):
+        if logical_id == "SenderIdentity":
+            resolved.add((action, _ses_arn(stack, "identity/${SenderDomain}")))
+            resolved.add((action, _ses_arn(stack, "configuration-set/${EmailConfigurationSet}")))
+        else:
+            resolved.add((action, stack.deployment.attributes[(logical_id, "Arn")]))
+    return resolved
+
+
+@pytest.fixture
+def recorded(stack, monkeypatch):
+    recorder = Recorder(stack)
+    original = botocore.client.BaseClient._make_api_call
+
+    def recording(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        recorder.record(client.meta.service_model.service_name, operation, params)
+        return original(client, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
+    invoke = stack.functions.invoke
+
+    def invoking(function_id: str, event: dict[str, Any]) -> Any:
+        recorder.running = function_id
+        # In-process, functions share module state; each Lambda container
+        # makes its own data key, so every function must be seen making one.
+        tokens.forget_keys()
+        try:
+            return invoke(function_id, event)
+        finally:
+            recorder.running = None
+
+    monkeypatch.setattr(stack.functions, "invoke", invoking)
+    return recorder
+
+
+def _drive_every_path(stack, load_event):
+    stack.set_policy(otp_required_for_activation=False, link_emails_per_recipient_per_hour=3)
+    # register: known, unknown, already registered
+    code = activate(stack, load_event, KNOWN)
+    for cf in (KNOWN, "BNCGNN80A01H501T"):
+        stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": cf}))
+    # reset by each identifier, one over the recipient's cap
+    for identifier in (KNOWN, code, "maria.rossi@example.it", KNOWN):
+        request_reset(stack, load_event, identifier)
+    token = last_token(stack)
+    # flow status, a weak password on a live link, the confirmation, its replay
+    stack.call("FlowStatusFunction", load_event("flow_status", body={"token": token}))
+    confirm(stack, load_event, token, "weak")
+    confirm(stack, load_event, token, PASSWORD)
+    confirm(stack, load_event, token, PASSWORD)
+    # a commit whose answer is lost, resolved by its receipt
+    stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": "BNCLCU79S05F205Y"}))
+    with stack.env("ConfirmResetFunction"), failing("timeout", operation="TransactWriteItems", applied=True):
+        confirm(stack, load_event, last_token(stack))
+    # notify: a message met before its commit is deferred, then delivered
+    message = {
+        **json.loads(load_event("notify")["Records"][0]["body"]),
+        "commit_id": "deferred-then-delivered",
+        "commit_by": int(time.time()) + 60,
+    }
+    sqs = stack.deployment.client("sqs")
+    sqs.send_message(QueueUrl=stack.deployment.refs["OutboxQueue"], MessageBody=json.dumps(message))
+    stack.deliver()
+    stack.deployment.client("dynamodb").put_item(
+        TableName=stack.deployment.refs["Table"],
+        Item={name: {"S": value} for name, value in keys.commit_receipt("deferred-then-delivered").items()},
+    )
+    stack.release_failed()
+    # notify: SES fails once (the idempotency record is dropped), then the retry sends
+    stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": "SPSNTN75A30F839Y"}))
+    with stack.env("NotifyFunction"), failing("throttling", operation="SendEmail"):
+        stack.deliver()
+    stack.release_failed()
+    stack.deliver()
+
+
+def test_every_action_is_granted_and_every_grant_is_used(stack, load_event, recorded):
+    # Given every path of every function, driven with its calls recorded
+    _drive_every_path(stack, load_event)
+    for function_id in tpl.functions():
+        used = recorded.used[function_id]
+        granted = _granted(stack, function_id)
+        by_aws = _by_aws(stack, function_id)
+        # Then each action used is granted, on that resource
+        assert used - granted == set(), (function_id, "not granted")
+        # And each grant is used by the code, or by AWS for it (listed with a reason)
+        assert granted - used - by_aws == set(), (function_id, "granted, never used")
+        assert by_aws <= granted, (function_id, "listed by hand, not granted")

@@ -1,0 +1,100 @@
+"""What a security review reads in template.yaml and moto cannot enforce
+(key policies, log retention, who may decrypt what): checked here, so a gap
+shows before a deploy does."""
+
+from __future__ import annotations
+
+from chiave_local import template as tpl
+
+RESOURCES = tpl.template()["Resources"]
+FUNCTIONS = tpl.resources_of_type("AWS::Serverless::Function")
+
+
+def _statements(function_id):
+    for policy in FUNCTIONS[function_id]["Properties"].get("Policies", []):
+        yield from policy["Statement"]
+
+
+def _actions_on(function_id, logical_id):
+    actions = set()
+    for statement in _statements(function_id):
+        resources = (
+            statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        )
+        if {"Fn::GetAtt": [logical_id, "Arn"]} in resources:
+            listed = statement["Action"]
+            actions |= set(listed if isinstance(listed, list) else [listed])
+    return actions
+
+
+def test_only_notify_may_read_the_sealed_link_tokens():
+    for function_id in FUNCTIONS:
+        actions = _actions_on(function_id, "OutboxKey")
+        if function_id == "NotifyFunction":
+            assert actions == {"kms:Decrypt"}
+        elif function_id in ("RegisterFunction", "RequestResetFunction"):
+            assert actions == {"kms:GenerateDataKey"}
+        else:
+            assert actions == set(), function_id
+
+
+def test_the_storage_key_lets_iam_grant_it_and_logs_use_it_for_this_account_only():
+    policy = RESOURCES["StorageKey"]["Properties"]["KeyPolicy"]["Statement"]
+    principals = {sid["Sid"]: sid["Principal"] for sid in policy}
+    assert principals["AccountAdministersThroughIam"] == {
+        "AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+    }
+    logs = next(statement for statement in policy if statement["Sid"] == "CloudWatchLogsForThisStack")
+    assert logs["Principal"] == {"Service": {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}}
+    assert (
+        "${AWS::AccountId}:log-group:"
+        in logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]["Fn::Sub"]
+    )
+    assert RESOURCES["StorageKey"]["Properties"]["EnableKeyRotation"] is True
+
+
+def test_every_function_may_decrypt_its_encrypted_environment():
+    globals_ = tpl.template()["Globals"]["Function"]
+    assert globals_["KmsKeyArn"] == {"Fn::GetAtt": ["StorageKey", "Arn"]}
+    for function_id in FUNCTIONS:
+        assert "kms:Decrypt" in _actions_on(function_id, "StorageKey"), function_id
+
+
+def test_table_and_queues_are_encrypted_with_the_storage_key():
+    sse = RESOURCES["Table"]["Properties"]["SSESpecification"]
+    assert (sse["SSEType"], sse["KMSMasterKeyId"]) == ("KMS", {"Ref": "StorageKey"})
+    for queue in tpl.resources_of_type("AWS::SQS::Queue").values():
+        assert queue["Properties"]["KmsMasterKeyId"] == {"Ref": "StorageKey"}
+
+
+def test_every_log_group_is_kept_for_the_chosen_retention_and_encrypted():
+    groups = tpl.resources_of_type("AWS::Logs::LogGroup")
+    for group in groups.values():
+        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+        assert group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["StorageKey", "Arn"]}
+    # And every function writes to one of them, none to a group kept forever
+    for function_id, function in FUNCTIONS.items():
+        assert function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"] in groups, function_id
+
+
+def test_access_logs_carry_what_ops_need_and_no_body():
+    access = RESOURCES["ChiaveApi"]["Properties"]["AccessLogSetting"]
+    assert access["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
+    for field in (
+        "$context.requestId",
+        "$context.resourcePath",
+        "$context.status",
+        "$context.identity.sourceIp",
+    ):
+        assert field in access["Format"]
+    for secret in ("requestBody", "$input", "$context.path", "querystring", "header"):
+        assert secret not in access["Format"]
+
+
+def test_the_account_role_and_the_firewall_follow_their_parameters():
+    assert RESOURCES["ApiGatewayAccount"]["Condition"] == "AccountRoleOn"
+    assert RESOURCES["ApiGatewayCloudWatchRole"]["Condition"] == "AccountRoleOn"
+    assert tpl.template()["Parameters"]["CreateApiGatewayAccountRole"]["Default"] == "false"
+    rules = {rule["Name"] for rule in RESOURCES["ApiFirewall"]["Properties"]["Rules"]}
+    assert {"requests-per-address", "aws-ip-reputation"} <= rules
+    assert RESOURCES["ApiFirewallAssociation"]["Condition"] == "WafOn"
