@@ -34,7 +34,7 @@ from chiave_local import seed
 PEOPLE = int(os.environ.get("LOAD_PEOPLE", "20000"))
 SEQUENTIAL = int(os.environ.get("LOAD_SEQUENTIAL", "1000"))
 CLIENTS = int(os.environ.get("LOAD_CLIENTS", "200"))
-WARM_UP = 50
+WARM_UP = 300  # until every container the steady flow needs has started
 SECONDS = float(os.environ.get("LOAD_SECONDS", "30"))
 # On two cores, 200 parents at once queue for minutes: an e-mail that has
 # not come after this long is a failure.

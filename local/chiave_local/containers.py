@@ -95,9 +95,14 @@ class ContainerFunctions:
     """The template's functions, each in a pool of containers (same interface
     as chiave_local.runtime.Functions)."""
 
-    def __init__(self, deployment: Deployment, pool_size: int = POOL_SIZE) -> None:
+    def __init__(
+        self,
+        deployment: Deployment,
+        pool_size: int = POOL_SIZE,
+        specs: dict[str, tpl.FunctionSpec] | None = None,
+    ) -> None:
         self.deployment = deployment
-        self.specs = tpl.functions()
+        self.specs = tpl.functions() if specs is None else specs
         self.pool_size = pool_size
         self._idle: dict[str, list[Container]] = {name: [] for name in self.specs}
         self._started: dict[str, list[Container]] = {name: [] for name in self.specs}

@@ -11,6 +11,7 @@ from typing import Any
 from chiave_local.runtime import Invoker
 
 BATCH_SIZE = 10
+IDLE_POLL_S = 0.5
 logger = logging.getLogger(__name__)
 
 
@@ -31,7 +32,9 @@ class QueuePoller(threading.Thread):
     def run(self) -> None:
         while not self.stopped.is_set():
             try:
-                self.poll_once(wait_seconds=1)
+                # No long polling: moto's spins while invisible messages wait in the queue.
+                if not self.poll_once(wait_seconds=0):
+                    self.stopped.wait(IDLE_POLL_S)
             except Exception:  # keep polling, as the real event source would
                 logger.exception("local queue poller failed")
                 self.stopped.wait(1)

@@ -24,7 +24,7 @@ from chiave.errors import DomainError
 # Seconds a client should wait before trying again after a 503.
 RETRY_AFTER_S = 5
 
-_THROTTLING = frozenset(
+_TRANSIENT_CODES = frozenset(
     {
         "Throttling",
         "ThrottlingException",
@@ -77,7 +77,7 @@ def is_transient(error: BaseException) -> bool:
     if isinstance(error, ServiceUnavailable):
         return True
     if isinstance(error, ClientError):
-        return error.response.get("Error", {}).get("Code", "") in _THROTTLING or _status(error) >= 500
+        return error.response.get("Error", {}).get("Code", "") in _TRANSIENT_CODES or _status(error) >= 500
     return isinstance(error, ConnectionError | HTTPClientError)
 
 
