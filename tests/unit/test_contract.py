@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from chiave_local import apigw, openapi
 from chiave_local import template as tpl
 from chiave_local.events import EVENTS, load_event
@@ -100,6 +102,8 @@ def _spec_statuses() -> dict[str, int]:
 def test_each_problem_code_has_the_status_the_spec_gives_it():
     from chiave.messages import CATALOGUE
 
+    if not SPEC.exists():  # CI and the sessions have ../shared beside the clone
+        pytest.skip(f"no {SPEC} beside this clone")
     spec = _spec_statuses()
     assert {"service_unavailable", "token_used", "payload_too_large"} <= set(spec)
     for code, message in CATALOGUE.items():
