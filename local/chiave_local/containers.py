@@ -122,7 +122,7 @@ class ContainerFunctions:
     def _give_back(self, logical_id: str, container: Container) -> None:
         with self._changed:
             self._idle[logical_id].append(container)
-            self._changed.notify()
+            self._changed.notify_all()  # waiters of every function share it
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         container = self._take(logical_id)
@@ -131,7 +131,7 @@ class ContainerFunctions:
         except (EOFError, OSError) as error:  # the container died: Lambda replaces it
             with self._changed:
                 self._started[logical_id].remove(container)
-                self._changed.notify()
+                self._changed.notify_all()  # waiters of every function share it
             container.stop()
             raise InvocationFailed(f"{logical_id} container exited") from error
         except InvocationFailed:
