@@ -173,19 +173,22 @@ def parent(recorder: Recorder, mailbox: Mailbox, port: int, address: str, cf: st
     def post(step: str, path: str, body: dict[str, str]) -> int:
         return recorder.post(port, address, step, f"/v1{path}", body)
 
-    if post("register", f"/schools/{SCHOOL}/registrations", {"codice_fiscale": cf}) != 202:
-        return 1
-    token = mailbox.token(email, 1)
+    def link(step: str, path: str, body: dict[str, str], nth: int) -> str | None:
+        """Ask for a link, then wait for the `nth` e-mail to the parent."""
+        if post(step, path, body) != 202:
+            return None
+        token = mailbox.token(email, nth)
+        if token is None:
+            recorder.fail(f"{step}: the e-mail with the link never came")
+        return token
+
+    token = link("register", f"/schools/{SCHOOL}/registrations", {"codice_fiscale": cf}, 1)
     if token is None:
-        recorder.fail("register: no activation e-mail")
         return 1
     if post("confirm", "/password-resets/confirm", {"token": token, "new_password": PASSWORD}) != 200:
         return 2
-    if post("reset", f"/schools/{SCHOOL}/password-resets", {"identifier": cf}) != 202:
-        return 3
-    token = mailbox.token(email, 2)
+    token = link("reset", f"/schools/{SCHOOL}/password-resets", {"identifier": cf}, 2)
     if token is None:
-        recorder.fail("reset: no reset e-mail")
         return 3
     post("confirm", "/password-resets/confirm", {"token": token, "new_password": "Nuova-" + PASSWORD})
     return 4
