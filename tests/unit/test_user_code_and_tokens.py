@@ -35,12 +35,19 @@ def test_adjacent_swaps_are_caught():
             assert not user_code.is_valid(swapped)
 
 
+KEY = tokens.DataKey(plaintext=bytes(range(32)), encrypted="sealed-by-kms")
+
+
 def test_tokens_carry_256_bits_and_are_stored_as_sha256():
-    token = tokens.new_token()
+    token, sealed = tokens.new_sealed_token(KEY)
     assert len(base64.urlsafe_b64decode(token + "=")) == 32
     assert tokens.is_well_formed(token)
     assert tokens.token_hash(token) == hashlib.sha256(token.encode()).hexdigest()
-    assert len({tokens.new_token() for _ in range(1000)}) == 1000
+    assert len({tokens.new_sealed_token(KEY)[0] for _ in range(1000)}) == 1000
+    # And what the queue carries is the encrypted key and a 256-bit seed, never the token
+    assert sealed.encrypted_key == KEY.encrypted
+    assert len(base64.urlsafe_b64decode(sealed.seed + "=")) == 32
+    assert token not in repr(sealed)
 
 
 def test_malformed_tokens_are_recognised():
