@@ -40,9 +40,9 @@ POLICY = {
 }
 # Timing parity: people who register once each, people activated to ask for
 # a reset once each, and codes nobody has.
-PARITY_PENDING = parity.people(parity.PAIRS, "PND")
-PARITY_ACTIVE = parity.people(parity.PAIRS, "TTV")
-PARITY_UNKNOWN = parity.people(2 * parity.PAIRS, "NSS")
+PARITY_PENDING = seed.generated_codes(parity.PAIRS, "PND")
+PARITY_ACTIVE = seed.generated_codes(parity.PAIRS, "TTV")
+PARITY_UNKNOWN = seed.generated_codes(2 * parity.PAIRS, "NSS")
 TARGET_RATIO = 1.25
 CALL_TARGETS = {"register": 4, "request-reset": 4, "confirm-reset": 3}
 
@@ -274,8 +274,9 @@ def main() -> int:
         policy = Path(workdir) / "policy.json"
         policy.write_text(json.dumps(POLICY), encoding="utf-8")
         anagrafica = Path(workdir) / "anagrafica.csv"
-        rows = parity.anagrafica_rows("RMIC817009", PARITY_PENDING + PARITY_ACTIVE)
-        anagrafica.write_text(seed.demo_csv().rstrip("\n") + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+        anagrafica.write_text(
+            seed.generated_csv("RMIC817009", PARITY_PENDING + PARITY_ACTIVE), encoding="utf-8"
+        )
         with logs_to(Path(LOG_PATH)):
             calls, timing, cold = measure(anagrafica, policy, Path(workdir))
     print(f"(the functions' logs: {LOG_PATH})\n\n" + markdown(cold, calls) + "\n" + parity.markdown(timing))

@@ -28,7 +28,6 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench import parity
 from chiave_local import seed
 
 PEOPLE = int(os.environ.get("LOAD_PEOPLE", "20000"))
@@ -202,14 +201,11 @@ def main() -> int:
 
 
 def run(log: Path) -> tuple[list[str], list[str]]:
-    codes = parity.people(PEOPLE, "LDP")
-    emails = [f"genitore{index:05d}@example.it" for index in range(len(codes))]
+    codes = seed.generated_codes(PEOPLE, "LDP")
+    emails = [seed.generated_email(index) for index in range(len(codes))]
     with tempfile.TemporaryDirectory() as workdir:
         anagrafica = Path(workdir) / "anagrafica.csv"
-        rows = [
-            f"{SCHOOL};{code};Rossi;Genitore{i:05d};{emails[i]};;genitore" for i, code in enumerate(codes)
-        ]
-        anagrafica.write_text(seed.demo_csv().rstrip("\n") + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+        anagrafica.write_text(seed.generated_csv(SCHOOL, codes), encoding="utf-8")
         policy = Path(workdir) / "policy.json"
         policy.write_text(json.dumps(POLICY), encoding="utf-8")
         started = time.monotonic()

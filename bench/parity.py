@@ -5,17 +5,13 @@ the response time tells whether a person exists."""
 
 from __future__ import annotations
 
-import itertools
 import math
 import random
 import statistics
-import string
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-from chiave import codice_fiscale
 
 PAIRS = 40
 
@@ -56,27 +52,6 @@ def mann_whitney_p(first: list[float], second: list[float]) -> float:
         return 1.0
     z = (u - n1 * n2 / 2) / math.sqrt(variance)
     return math.erfc(abs(z) / math.sqrt(2))
-
-
-def people(count: int, prefix: str) -> list[str]:
-    """`count` valid codici fiscali whose first three letters are `prefix`'s,
-    distinct by the name letters, birth month and day."""
-    codes: list[str] = []
-    for name in itertools.product(string.ascii_uppercase, repeat=3):
-        for month in "ABCDEHLMPRST":
-            for day in range(1, 29):
-                body = f"{prefix[:3]}{''.join(name)}80{month}{day:02d}H501"
-                codes.append(body + codice_fiscale.check_character(body))
-                if len(codes) == count:
-                    return codes
-    return codes
-
-
-def anagrafica_rows(school: str, codes: list[str]) -> list[str]:
-    return [
-        f"{school};{code};Rossi;Persona{index:03d};p{index:03d}@example.it;;genitore"
-        for index, code in enumerate(codes)
-    ]
 
 
 def compare(flow: str, known: list[Callable[[], Any]], unknown: list[Callable[[], Any]]) -> Comparison:

@@ -17,15 +17,13 @@ import contextlib
 import multiprocessing
 import os
 import threading
-import time
 import traceback
-import uuid
 from multiprocessing.connection import Connection
 from typing import Any
 
 from chiave_local import template as tpl
-from chiave_local.resources import ACCOUNT_ID, Deployment
-from chiave_local.runtime import LambdaContext, function_environment, load_module
+from chiave_local.resources import Deployment
+from chiave_local.runtime import function_environment, lambda_context, load_module
 
 POOL_SIZE = 4
 _SPAWN = multiprocessing.get_context("spawn")
@@ -40,20 +38,12 @@ def _serve(spec: tpl.FunctionSpec, environment: dict[str, str], region: str, con
     serve invocations until told to stop."""
     os.environ.update(environment)
     handler = getattr(load_module(spec), spec.attribute)
-    arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{spec.logical_id}"
     while True:
         event = connection.recv()
         if event is None:
             return
-        context = LambdaContext(
-            function_name=spec.logical_id,
-            invoked_function_arn=arn,
-            memory_limit_in_mb=spec.memory_mb,
-            aws_request_id=str(uuid.uuid4()),
-            deadline=time.monotonic() + spec.timeout_s,
-        )
         try:
-            connection.send(("result", handler(event, context)))
+            connection.send(("result", handler(event, lambda_context(spec, region))))
         except Exception:
             connection.send(("error", traceback.format_exc()))
 

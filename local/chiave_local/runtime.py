@@ -64,6 +64,17 @@ class LambdaContext:
         return max(0, int((self.deadline - time.monotonic()) * 1000))
 
 
+def lambda_context(spec: tpl.FunctionSpec, region: str) -> LambdaContext:
+    """The context of one invocation, its clock started now."""
+    return LambdaContext(
+        function_name=spec.logical_id,
+        invoked_function_arn=f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{spec.logical_id}",
+        memory_limit_in_mb=spec.memory_mb,
+        aws_request_id=str(uuid.uuid4()),
+        deadline=time.monotonic() + spec.timeout_s,
+    )
+
+
 def load_module(spec: tpl.FunctionSpec) -> ModuleType:
     """Import a function's handler module from its CodeUri, under a name of its own."""
     if spec.logical_id not in _modules:
@@ -135,12 +146,6 @@ class Functions:
         with _lock, environment(function_environment(spec, self.deployment)):
             # The clock starts when the function runs, not while it waits for
             # the lock: on Lambda each invocation has a container of its own.
-            context = LambdaContext(
-                function_name=logical_id,
-                invoked_function_arn=f"arn:aws:lambda:{self.deployment.region}:{ACCOUNT_ID}:function:{logical_id}",
-                memory_limit_in_mb=spec.memory_mb,
-                aws_request_id=str(uuid.uuid4()),
-                deadline=time.monotonic() + spec.timeout_s,
-            )
+            context = lambda_context(spec, self.deployment.region)
             handler = getattr(load_module(spec), spec.attribute)
             return handler(event, context)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import string
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
-from chiave import anagrafica, store
+from chiave import anagrafica, codice_fiscale, store
 from chiave.domain import School
 from chiave.policy import PolicyError, policy_from_overrides
 from chiave.settings import settings
@@ -77,3 +79,31 @@ def load(
         settings().table_name, os.environ["AWS_REGION"], ACCOUNT_ID, store.person_records(parsed.people)
     )
     return schools, parsed
+
+
+def generated_codes(count: int, prefix: str) -> list[str]:
+    """`count` valid codici fiscali of made-up people whose first three letters
+    are `prefix`, distinct by name letters, birth month and day (tests, bench)."""
+    codes: list[str] = []
+    for name in itertools.product(string.ascii_uppercase, repeat=3):
+        for month in "ABCDEHLMPRST":
+            for day in range(1, 29):
+                body = f"{prefix[:3]}{''.join(name)}80{month}{day:02d}H501"
+                codes.append(body + codice_fiscale.check_character(body))
+                if len(codes) == count:
+                    return codes
+    return codes
+
+
+def generated_email(index: int) -> str:
+    return f"genitore{index:05d}@example.it"
+
+
+def generated_csv(school: str, codes: list[str]) -> str:
+    """The demo anagrafica plus a parent of `school` for each code, the i-th
+    with the e-mail generated_email(i)."""
+    rows = [
+        f"{school};{code};Rossi;Genitore{i:05d};{generated_email(i)};;genitore"
+        for i, code in enumerate(codes)
+    ]
+    return demo_csv().rstrip("\n") + "\n" + "\n".join(rows) + "\n"

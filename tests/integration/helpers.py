@@ -35,9 +35,7 @@ def request_reset(stack: Any, load_event: Any, identifier: str) -> Any:
 
 
 def unknown_codes(count: int) -> list[str]:
-    """Valid codici fiscali of people in no anagrafica (different birth days)."""
-    from chiave import codice_fiscale
+    """Valid codici fiscali of people in no anagrafica."""
+    from chiave_local.seed import generated_codes
 
-    days = [f"{day:02d}" for day in (*range(1, 32), *range(41, 72))]
-    bodies = [f"BNCGNN80A{day}H501" for day in days[:count]]
-    return [body + codice_fiscale.check_character(body) for body in bodies]
+    return generated_codes(count, "BNC")
