@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from chiave.api.models import CompletedResponse, ConfirmRequest, responses_of
 from chiave.api.resolver import build_resolver, json_response, lambda_handler
+from chiave.api.validation import validated
 from chiave.flows.confirm import confirm
 
 router = APIGatewayRouter()
@@ -19,6 +20,7 @@ router = APIGatewayRouter()
     responses=responses_of(200, CompletedResponse, 403, 410),
     summary="Set the password: completes an activation or a reset",
 )
+@validated(router)
 def post_confirm(body: ConfirmRequest) -> Response[str]:
     completed = confirm(body.token, body.new_password, time.time())
     return json_response(

@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from chiave.api.models import FlowStatusResponse, TokenRequest, responses_of
 from chiave.api.resolver import build_resolver, json_response, lambda_handler, request_language
+from chiave.api.validation import validated
 from chiave.flows.status import flow_status
 
 router = APIGatewayRouter()
@@ -20,6 +21,7 @@ router = APIGatewayRouter()
     responses=responses_of(200, FlowStatusResponse, 410),
     summary="Describe the flow a link token stands for",
 )
+@validated(router)
 def post_flow_status(body: TokenRequest) -> Response[str]:
     status = flow_status(body.token, time.time(), request_language(router))
     return json_response(router, 200, FlowStatusResponse.model_validate(asdict(status)))

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from chiave.api.models import ACCEPTED, RegistrationRequest, SchoolCode
 from chiave.api.resolver import accepted_response, build_resolver, client_ip, lambda_handler
+from chiave.api.validation import validated
 from chiave.flows.register import register
 
 router = APIGatewayRouter()
@@ -22,7 +21,8 @@ router = APIGatewayRouter()
     responses=ACCEPTED,
     summary="Ask for credentials by codice fiscale (activation link by e-mail)",
 )
-def post_registration(school: Annotated[SchoolCode, Path()], body: RegistrationRequest) -> Response[str]:
+@validated(router)
+def post_registration(school: SchoolCode, body: RegistrationRequest) -> Response[str]:
     accepted = register(school.upper(), body.codice_fiscale, client_ip(router), time.time())
     return accepted_response(router, "register", accepted.email_hint)
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from chiave.api.models import ACCEPTED, PasswordResetRequest, SchoolCode
 from chiave.api.resolver import accepted_response, build_resolver, client_ip, lambda_handler
+from chiave.api.validation import validated
 from chiave.flows.reset import request_reset
 
 router = APIGatewayRouter()
@@ -22,7 +21,8 @@ router = APIGatewayRouter()
     responses=ACCEPTED,
     summary="Ask for a reset link by codice fiscale, user code or e-mail",
 )
-def post_password_reset(school: Annotated[SchoolCode, Path()], body: PasswordResetRequest) -> Response[str]:
+@validated(router)
+def post_password_reset(school: SchoolCode, body: PasswordResetRequest) -> Response[str]:
     accepted = request_reset(school.upper(), body.identifier, client_ip(router), time.time())
     return accepted_response(router, "request_reset", accepted.email_hint)
 

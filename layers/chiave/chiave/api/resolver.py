@@ -122,7 +122,8 @@ def _validation_problem(app: APIGatewayRestResolver, error: RequestValidationErr
 
 
 def build_resolver(*routers: Router) -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True)
+    # Validation is chiave.api.validation's, route by route: no OpenAPI machinery at import.
+    app = APIGatewayRestResolver()
     for router in routers:
         app.include_router(router)
 
