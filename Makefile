@@ -15,12 +15,12 @@ help:
 	@echo "make run    - the whole API on http://127.0.0.1:$(PORT) over moto (PORT, SEED, POLICY)"
 	@echo "make test   - every test (unit, integration, end to end)"
 	@echo "make lint   - ruff, mypy, cfn-lint, checkov"
-	@echo "make bench  - cold start, AWS calls per flow, timing parity (docs/PERFORMANCE.md)"
+	@echo "make bench  - AWS calls per flow, timing parity, cold starts on demand and SnapStart (docs/PERFORMANCE.md)"
 	@echo "make load   - 20,000 people, 200 parents at once for 30 s, on 127.0.0.1 (LOAD_CLIENTS, LOAD_SECONDS)"
 	@echo "make build  - sam build (no Docker)"
 	@echo "make openapi - regenerate docs/openapi.json"
 
-$(STAMP): pyproject.toml layers/chiave/requirements.txt
+$(STAMP): pyproject.toml layers/chiave/requirements.txt requirements-lambda-runtime.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
@@ -63,8 +63,20 @@ lint: $(STAMP) $(CHECKOV_VENV)/bin/checkov
 openapi: $(STAMP)
 	$(BIN)/python -m chiave_local.openapi
 
-bench: $(STAMP)
-	$(BIN)/python -m bench
+# Cold starts are measured under the Lambda runtime's Python (python3.13)
+# when the machine has one, in a virtual environment holding what Lambda
+# would: the layer's requirements and the runtime's own libraries.
+LAMBDA_PYTHON ?= $(shell command -v python3.13 2>/dev/null)
+LAMBDA_VENV := .venv-lambda
+LAMBDA_STAMP := $(LAMBDA_VENV)/.installed
+
+$(LAMBDA_STAMP): layers/chiave/requirements.txt requirements-lambda-runtime.txt
+	test -x $(LAMBDA_VENV)/bin/python || $(LAMBDA_PYTHON) -m venv $(LAMBDA_VENV)
+	$(LAMBDA_VENV)/bin/python -m pip install --quiet -r layers/chiave/requirements.txt -r requirements-lambda-runtime.txt
+	touch $(LAMBDA_STAMP)
+
+bench: $(STAMP) $(if $(LAMBDA_PYTHON),$(LAMBDA_STAMP))
+	BENCH_PYTHON=$(if $(LAMBDA_PYTHON),$(LAMBDA_VENV)/bin/python,$(BIN)/python) $(BIN)/python -m bench
 
 load: $(STAMP)
 	$(BIN)/python -m bench.load
@@ -75,4 +87,4 @@ build:
 	PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" sam build
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(LAMBDA_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -16,18 +15,24 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench import logs_to, parity
+import chiave
+from bench import coldstarts, logs_to, parity
 from chiave import keys
 from chiave_local import seed, sent
 from chiave_local.calls import recording
 from chiave_local.events import load_event
 from chiave_local.runtime import function_environment
 from chiave_local.stack import RunningStack, start
+from chiave_local.template import FunctionSpec
 from chiave_local.worker import QueuePoller
 
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
 LOG_PATH = os.environ.get("BENCH_LOG", ".bench.log")
-COLD = Path(__file__).with_name("cold.py")
+COLD_SCRIPT = Path(__file__).with_name("cold.py")
+# Cold starts run under the Lambda runtime's Python where the machine has it
+# (make bench sets BENCH_PYTHON), with the layer on the path as on Lambda.
+PYTHON = os.environ.get("BENCH_PYTHON") or sys.executable
+LAYER = Path(os.environ.get("BENCH_LAYER") or Path(chiave.__file__).resolve().parent.parent)
 ACTIVE = "RSSMRA82C52H501K"  # activated once, then reset again and again
 PENDING = "BNCLCU79S05F205Y"  # registers on every run (limits raised for the bench)
 POLICY = {
@@ -43,7 +48,6 @@ POLICY = {
 PARITY_PENDING = seed.generated_codes(parity.PAIRS, "PND")
 PARITY_ACTIVE = seed.generated_codes(parity.PAIRS, "TTV")
 PARITY_UNKNOWN = seed.generated_codes(2 * parity.PAIRS, "NSS")
-TARGET_RATIO = 1.25
 CALL_TARGETS = {"register": 4, "request-reset": 4, "confirm-reset": 3}
 
 
@@ -115,40 +119,47 @@ class Bench:
 
     # ---- (a) cold start -------------------------------------------------------------
 
-    def event_for(self, function_id: str) -> dict[str, Any]:
-        if function_id == "RegisterFunction":
-            return load_event("register", body={"codice_fiscale": PENDING})
-        if function_id == "RequestResetFunction":
-            return load_event("request_reset", body={"identifier": "maria.rossi@example.it"})
-        if function_id == "ConfirmResetFunction":
-            return load_event(
-                "confirm_reset",
-                body={"token": self.reset_token(), "new_password": f"Nuova-{uuid.uuid4().hex[:8]}-1"},
-            )
-        if function_id == "FlowStatusFunction":
-            return load_event("flow_status", body={"token": self.reset_token()})
-        event = load_event("notify")
-        message = json.loads(event["Records"][0]["body"]) | {"commit_id": uuid.uuid4().hex}
-        message["notices"][0]["id"] = uuid.uuid4().hex
-        self.committed(message["commit_id"])
-        event["Records"][0]["body"] = json.dumps(message)
+    def event_for(self, spec: FunctionSpec) -> dict[str, Any]:
+        """The function's sample event (events/<folder>.json), made live where
+        its flow needs state: a fresh link, a committed message."""
+        folder = spec.code_dir.name
+        if spec.logical_id == "RegisterFunction":
+            return load_event(folder, body={"codice_fiscale": PENDING})
+        if spec.logical_id == "RequestResetFunction":
+            return load_event(folder, body={"identifier": "maria.rossi@example.it"})
+        if spec.logical_id == "ConfirmResetFunction":
+            password = f"Nuova-{uuid.uuid4().hex[:8]}-1"
+            return load_event(folder, body={"token": self.reset_token(), "new_password": password})
+        if spec.logical_id == "FlowStatusFunction":
+            return load_event(folder, body={"token": self.reset_token()})
+        event = load_event(folder)
+        if spec.queue_sources:  # an outbox message whose commit has landed
+            message = json.loads(event["Records"][0]["body"]) | {"commit_id": uuid.uuid4().hex}
+            message["notices"][0]["id"] = uuid.uuid4().hex
+            self.committed(message["commit_id"])
+            event["Records"][0]["body"] = json.dumps(message)
         return event
 
-    def cold_once(self, function_id: str | None) -> dict[str, Any]:
-        spec = self.functions.specs[function_id or "FlowStatusFunction"]
-        environment = {**os.environ, **function_environment(spec, self.stack.deployment)}
+    def cold_once(self, target: coldstarts.Target) -> coldstarts.Run:
+        spec = self.functions.specs[target.function_id or "FlowStatusFunction"]
+        environment = {
+            **os.environ,
+            **function_environment(spec, self.stack.deployment),
+            # The layer on the path, as Lambda puts /opt/python there.
+            "PYTHONPATH": str(LAYER),
+        }
         # Bytecode as a deployment compiled for its runtime would have it.
         environment.pop("PYTHONDONTWRITEBYTECODE", None)
-        if function_id is None:
-            target, event_path = "baseline", "-"
+        if target.function_id is None:
+            handler_file, event_path = "baseline", "-"
         else:
-            target = str(spec.code_dir / f"{spec.module}.py")
-            event_file = self.workdir / f"{function_id}-{uuid.uuid4().hex}.json"
-            event_file.write_text(json.dumps(self.event_for(function_id)), encoding="utf-8")
+            handler_file = str(spec.code_dir / f"{spec.module}.py")
+            event_file = self.workdir / f"{target.function_id}-{uuid.uuid4().hex}.json"
+            event_file.write_text(json.dumps(self.event_for(spec)), encoding="utf-8")
             event_path = str(event_file)
         started = time.perf_counter()
         process = subprocess.Popen(
-            [sys.executable, str(COLD), target, event_path],
+            [PYTHON, str(COLD_SCRIPT), handler_file, event_path, target.mode],
             env=environment,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -159,38 +170,18 @@ class Bench:
         wall = time.perf_counter() - started
         lines = errors.strip().splitlines()
         if process.returncode != 0 or not lines:
-            raise RuntimeError(f"{target} failed:\n" + "\n".join(lines[-20:]))
-        report = json.loads(lines[-1])
-        return {
-            "wall_s": wall,
-            "inner_s": report["elapsed_s"],
-            "status": report["status"],
-            "peak_mib": report["peak_kib"] / 1024,
-        }
+            raise RuntimeError(f"{handler_file} failed:\n" + "\n".join(lines[-20:]))
+        return coldstarts.Run.from_report(json.loads(lines[-1]), wall)
 
-    def cold_starts(self) -> list[dict[str, Any]]:
-        rows = []
-        targets: list[str | None] = [None, *sorted(self.functions.specs)]
-        runs: dict[str | None, list[dict[str, Any]]] = {target: [] for target in targets}
+    def cold_starts(self) -> list[coldstarts.Row]:
+        targets = coldstarts.targets(self.functions.specs.values())
+        runs: dict[coldstarts.Target, list[coldstarts.Run]] = {target: [] for target in targets}
         for target in targets:  # a discarded round: writes bytecode, warms the page cache
             self.cold_once(target)
         for _ in range(RUNS):  # interleaved, so drift hits every target alike
             for target in targets:
                 runs[target].append(self.cold_once(target))
-        baseline = statistics.median(run["wall_s"] for run in runs[None])
-        for target in targets:
-            wall = statistics.median(run["wall_s"] for run in runs[target])
-            rows.append(
-                {
-                    "function": target or "baseline (boto3 + GetItem)",
-                    "wall_ms": wall * 1000,
-                    "inner_ms": statistics.median(run["inner_s"] for run in runs[target]) * 1000,
-                    "peak_mib": statistics.median(run["peak_mib"] for run in runs[target]),
-                    "ratio": wall / baseline,
-                    "statuses": sorted({str(run["status"]) for run in runs[target]}),
-                }
-            )
-        return rows
+        return coldstarts.rows(runs)
 
     # ---- (b) AWS calls per flow -------------------------------------------------------
 
@@ -236,25 +227,18 @@ class Bench:
         return [(flow, case, self.count_calls(function_id, make)) for flow, case, function_id, make in cases]
 
 
-def markdown(cold: list[dict[str, Any]], calls: list[tuple[str, str, Counter[str]]]) -> str:
+def python_version() -> str:
+    answer = subprocess.run(
+        [PYTHON, "-c", "import platform; print(platform.python_version())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return f"Python {answer.stdout.strip()} ({PYTHON})"
+
+
+def calls_markdown(calls: list[tuple[str, str, Counter[str]]]) -> str:
     lines = [
-        f"### Cold start ({RUNS} runs each, medians; fresh interpreter, one event, moto over HTTP)",
-        "",
-        "| function | wall ms | import+serve ms | peak RSS MiB | ratio to baseline | target | status |",
-        "|---|---:|---:|---:|---:|---|---|",
-    ]
-    for row in cold:
-        verdict = (
-            ""
-            if row["function"].startswith("baseline")
-            else ("met" if row["ratio"] <= TARGET_RATIO else f"missed (> {TARGET_RATIO}x)")
-        )
-        lines.append(
-            f"| {row['function']} | {row['wall_ms']:.0f} | {row['inner_ms']:.0f} | {row['peak_mib']:.1f} "
-            f"| {row['ratio']:.2f}x | {verdict} | {','.join(row['statuses'])} |"
-        )
-    lines += [
-        "",
         "### AWS calls per flow (warm container)",
         "",
         "| flow | case | calls | detail | target |",
@@ -269,7 +253,12 @@ def markdown(cold: list[dict[str, Any]], calls: list[tuple[str, str, Counter[str
     return "\n".join(lines) + "\n"
 
 
-def main() -> int:
+SECTIONS = ("calls", "parity", "cold")
+
+
+def main(argv: list[str]) -> int:
+    """make bench: every section; `python -m bench cold` (etc.): just those."""
+    sections = [name for name in SECTIONS if name in argv] or list(SECTIONS)
     with tempfile.TemporaryDirectory() as workdir:
         policy = Path(workdir) / "policy.json"
         policy.write_text(json.dumps(POLICY), encoding="utf-8")
@@ -278,28 +267,37 @@ def main() -> int:
             seed.generated_csv("RMIC817009", PARITY_PENDING + PARITY_ACTIVE), encoding="utf-8"
         )
         with logs_to(Path(LOG_PATH)):
-            calls, timing, cold = measure(anagrafica, policy, Path(workdir))
-    print(f"(the functions' logs: {LOG_PATH})\n\n" + markdown(cold, calls) + "\n" + parity.markdown(timing))
+            measured = measure(sections, anagrafica, policy, Path(workdir))
+    parts = [f"(the functions' logs: {LOG_PATH})\n"]
+    if "calls" in measured:
+        parts.append(calls_markdown(measured["calls"]))
+    if "parity" in measured:
+        parts.append(parity.markdown(measured["parity"]))
+    if "cold" in measured:
+        parts.append(coldstarts.markdown(measured["cold"], RUNS, python_version()))
+    print("\n".join(parts))
     return 0
 
 
-def measure(
-    anagrafica: Path, policy: Path, workdir: Path
-) -> tuple[list[tuple[str, str, Counter[str]]], list[parity.Comparison], list[dict[str, Any]]]:
+def measure(sections: list[str], anagrafica: Path, policy: Path, workdir: Path) -> dict[str, Any]:
     # In this process: the bench watches the calls the AWS clients make.
     stack = start(0, anagrafica, policy, run_pollers=False, isolated=False)
+    measured: dict[str, Any] = {}
     try:
         bench = Bench(stack, workdir)
         user_code = bench.activate()
         for cf in PARITY_ACTIVE:
             bench.activate(cf)
-        calls = bench.calls_per_flow(user_code)
-        timing = bench.timing_parity()
-        cold = bench.cold_starts()
+        if "calls" in sections:
+            measured["calls"] = bench.calls_per_flow(user_code)
+        if "parity" in sections:
+            measured["parity"] = bench.timing_parity()
+        if "cold" in sections:
+            measured["cold"] = bench.cold_starts()
     finally:
         stack.stop()
-    return calls, timing, cold
+    return measured
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

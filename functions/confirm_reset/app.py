@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import time
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-
 from chiave.api.models import CompletedResponse, ConfirmRequest, responses_of
-from chiave.api.resolver import build_resolver, json_response, lambda_handler
+from chiave.api.resolver import APIGatewayRouter, Response, build_resolver, json_response, lambda_handler
 from chiave.api.validation import validated
 from chiave.flows.confirm import confirm
 

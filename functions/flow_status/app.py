@@ -5,11 +5,15 @@ from __future__ import annotations
 import time
 from dataclasses import asdict
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-
 from chiave.api.models import FlowStatusResponse, TokenRequest, responses_of
-from chiave.api.resolver import build_resolver, json_response, lambda_handler, request_language
+from chiave.api.resolver import (
+    APIGatewayRouter,
+    Response,
+    build_resolver,
+    json_response,
+    lambda_handler,
+    request_language,
+)
 from chiave.api.validation import validated
 from chiave.flows.status import flow_status
 

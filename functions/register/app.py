@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import time
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-
 from chiave.api.models import ACCEPTED, RegistrationRequest, SchoolCode
-from chiave.api.resolver import accepted_response, build_resolver, client_ip, lambda_handler
+from chiave.api.resolver import (
+    APIGatewayRouter,
+    Response,
+    accepted_response,
+    build_resolver,
+    client_ip,
+    lambda_handler,
+)
 from chiave.api.validation import validated
 from chiave.flows.register import register
 

@@ -35,7 +35,15 @@ BAD_VALUES: dict[str, Any] = {
     "escape": "x\u001bx",
     "lone surrogate": "\ud800x",
 }
-ODD_PATH_VALUES = ["", "x" * 300, "RMIC 81700", "ÀMIC817009", "../../etc/passwd", "RMIC81700\u0000", "rmic817009"]
+ODD_PATH_VALUES = [
+    "",
+    "x" * 300,
+    "RMIC 81700",
+    "ÀMIC817009",
+    "../../etc/passwd",
+    "RMIC81700\u0000",
+    "rmic817009",
+]
 API_FUNCTIONS = sorted(
     (spec.logical_id, spec.code_dir.name) for spec in template.functions().values() if spec.routes
 )
@@ -90,7 +98,9 @@ def test_problem_documents_are_exactly_as_recorded(stack, load_event, function_i
     documents = _documents(stack, load_event, function_id, sample)
     if os.environ.get("CHIAVE_RECORD_PROBLEMS") == "1":
         recorded[function_id] = documents
-        RECORDED.write_text(json.dumps(recorded, indent=1, ensure_ascii=False, sort_keys=True) + "\n", "utf-8")
+        RECORDED.write_text(
+            json.dumps(recorded, indent=1, ensure_ascii=False, sort_keys=True) + "\n", "utf-8"
+        )
         return
     # Then each answer is the recorded one: status, headers and body
     expected = recorded.get(function_id)

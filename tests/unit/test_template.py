@@ -98,3 +98,16 @@ def test_the_account_role_and_the_firewall_follow_their_parameters():
     rules = {rule["Name"] for rule in RESOURCES["ApiFirewall"]["Properties"]["Rules"]}
     assert {"requests-per-address", "aws-ip-reputation"} <= rules
     assert RESOURCES["ApiFirewallAssociation"]["Condition"] == "WafOn"
+
+
+def test_snapstart_serves_every_function_through_its_alias_unless_switched_off():
+    # Given the template's function settings
+    settings = tpl.template()["Globals"]["Function"]
+    # Then every deployment publishes a version behind one alias (API and queue invoke it),
+    # and SnapStart snapshots those versions when the parameter says so
+    assert settings["AutoPublishAlias"] == "live"
+    assert settings["SnapStart"] == {"ApplyOn": {"Fn::If": ["SnapStartOn", "PublishedVersions", "None"]}}
+    assert tpl.template()["Conditions"]["SnapStartOn"] == {"Fn::Equals": [{"Ref": "EnableSnapStart"}, "true"]}
+    assert tpl.template()["Parameters"]["EnableSnapStart"]["AllowedValues"] == ["true", "false"]
+    for function_id, function in FUNCTIONS.items():
+        assert "AutoPublishAlias" not in function["Properties"], function_id

@@ -7,6 +7,7 @@ before each attempt (chiave.budget), so no call outlives the function.
 
 from __future__ import annotations
 
+import time
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -28,14 +29,21 @@ _CONFIG = Config(
 )
 
 
+# When each client was made and how long it took (perf_counter seconds):
+# most of a cold start's first request, broken down by `make bench`.
+creation_times: dict[str, tuple[float, float]] = {}
+
+
 @cache
 def session() -> boto3.session.Session:
     return boto3.session.Session()
 
 
 def _client(service: str) -> Any:
+    started = time.perf_counter()
     client = session().client(service, config=_CONFIG)  # type: ignore[call-overload]
     client.meta.events.register("before-send", budget.before_attempt)
+    creation_times[service] = (started, time.perf_counter() - started)
     return client
 
 

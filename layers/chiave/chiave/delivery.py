@@ -15,18 +15,24 @@ processor puts their text in the function's error log.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
     idempotent_function,
 )
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
-from chiave import keys, masking, notices, outbox, store, tokens
-from chiave.aws import sesv2
-from chiave.observability import count_outcome, logger
+from chiave import budget, coldstart, keys, masking, notices, outbox, store, tokens
+from chiave.aws import dynamodb, sesv2
+from chiave.observability import count_outcome, logger, metrics
 from chiave.outbox import Message, Notice
 from chiave.settings import settings
 
@@ -42,8 +48,13 @@ persistence = DynamoDBPersistenceLayer(
     sort_key_attr=keys.SORT,
     static_pk_value=keys.idempotency_partition("notify"),
     expiry_attr=keys.TTL_ATTRIBUTE,
+    # Ours: one DynamoDB client per container, with the time budget's checks.
+    boto3_client=dynamodb(),
 )
 idempotency = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=IDEMPOTENCY_WINDOW_S)
+
+
+coldstart.on_warm_up(sesv2)
 
 
 class MalformedMessage(Exception):
@@ -132,3 +143,25 @@ def deliver(notice: Notice) -> str:
     )
     count_outcome("notify", f"{notice.template}_sent")
     return answer["MessageId"]
+
+
+def lambda_handler(
+    record_handler: Callable[[SQSRecord], str],
+) -> Callable[[dict[str, Any], LambdaContext], PartialItemFailureResponse]:
+    """notify's Lambda entry point: each outbox message handled on its own,
+    failures reported per message so only they are retried, metrics flushed
+    per invocation. A batch whose every message failed is reported like any
+    other, not raised: the failures' texts stay out of the error log."""
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+    @logger.inject_lambda_context
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+        idempotency.register_lambda_context(context)
+        with budget.invocation(context):
+            return process_partial_response(
+                event=event, record_handler=record_handler, processor=processor, context=context
+            )
+
+    coldstart.ready()
+    return handler

@@ -18,12 +18,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chiave import budget
+from chiave import budget, coldstart
 from chiave.aws import sqs
 from chiave.observability import logger
 from chiave.policy import Language
 from chiave.settings import settings
 from chiave.tokens import SealedToken
+
+coldstart.on_warm_up(sqs)
 
 Template = Literal["activation", "reset", "activation_done", "password_changed", "already_registered"]
 

@@ -12,6 +12,7 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
+from chiave import coldstart
 from chiave.policy import PasswordProfile
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ def normalise(password: str) -> str:
     return unicodedata.normalize("NFKC", password)
 
 
+@coldstart.on_warm_up
 @cache
 def common_passwords() -> frozenset[str]:
     text = resources.files("chiave").joinpath("data/common_passwords.txt").read_text("utf-8")
@@ -115,6 +117,7 @@ def profile_rules(profile: PasswordProfile) -> list[str]:
     return [*base, "common", "personal_data"]
 
 
+@coldstart.on_warm_up
 @cache
 def _hasher() -> PasswordHasher:
     # Imported on first use: only the flows that hash pay for it at cold start.

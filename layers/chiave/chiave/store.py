@@ -12,7 +12,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chiave import budget, faults, keys, ratelimit
+from chiave import budget, coldstart, faults, keys, ratelimit
 from chiave.aws import dynamodb
 from chiave.domain import AccountStatus, Flow, Person, Purpose, Role, School
 from chiave.errors import AccountUnavailable, RateLimited, RecipientCapped, TokenExpired, TokenUsed
@@ -21,6 +21,8 @@ from chiave.observability import count_outcome
 from chiave.policy import overrides_of, policy_from_overrides
 from chiave.ratelimit import Counter
 from chiave.settings import settings
+
+coldstart.on_warm_up(dynamodb)
 
 # Items stay this long after their link expires, so a late click is told
 # "expired" rather than "invalid"; correctness never depends on deletion.

@@ -20,6 +20,7 @@ import secrets
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
+from chiave import coldstart
 from chiave.aws import kms
 
 TOKEN_BYTES = 32  # 256 bits
@@ -58,6 +59,9 @@ class SealedToken:
     seed: str
 
 
+coldstart.on_warm_up(kms)
+
+
 @cache
 def data_key(key_id: str) -> DataKey:
     """This container's data key: one KMS call per container, not per request."""
@@ -87,7 +91,9 @@ def unseal(sealed: SealedToken) -> str:
     return _derive(_decrypted_key(sealed.encrypted_key), _unb64(sealed.seed))
 
 
+@coldstart.on_restore
 def forget_keys() -> None:
-    """Tests switch KMS between sessions."""
+    """Each container its own data key, also when SnapStart resumes many
+    from one snapshot; tests switch KMS between sessions."""
     data_key.cache_clear()
     _decrypted_key.cache_clear()

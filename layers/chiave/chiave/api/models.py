@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from chiave import coldstart
+
 
 def _printable(value: str) -> str:
     # NUL, other control characters and lone surrogates cannot be stored or
@@ -31,7 +33,15 @@ SchoolCode = Annotated[
 ]
 
 
-class Request(BaseModel):
+class Body(BaseModel):
+    """A request or response body. Its validator and serializer are built
+    when first used (a function uses two or three of these models), or
+    before SnapStart's snapshot (`warm_up`)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class Request(Body):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -51,30 +61,30 @@ class ConfirmRequest(TokenRequest):
     new_password: PasswordText
 
 
-class AcceptedResponse(BaseModel):
+class AcceptedResponse(Body):
     status: str = "accepted"
     message: str
     email_hint: str | None = Field(None, description="Only with disclosure `explicit`")
 
 
-class CompletedResponse(BaseModel):
+class CompletedResponse(Body):
     user_code: str
     status: str
 
 
-class PasswordRuleResponse(BaseModel):
+class PasswordRuleResponse(Body):
     rule: str
     description: str
 
 
-class PasswordPolicyResponse(BaseModel):
+class PasswordPolicyResponse(Body):
     profile: str
     min_length: int
     max_length: int
     rules: list[PasswordRuleResponse]
 
 
-class FlowStatusResponse(BaseModel):
+class FlowStatusResponse(Body):
     purpose: str
     expires_at: int
     otp_required: bool
@@ -82,12 +92,21 @@ class FlowStatusResponse(BaseModel):
     password_policy: PasswordPolicyResponse
 
 
-class ProblemResponse(BaseModel):
+class ProblemResponse(Body):
     type: str
     title: str
     status: int
     detail: str
     code: str
+
+
+@coldstart.on_warm_up
+def warm_up() -> None:
+    pending = [Body]
+    while pending:
+        model = pending.pop()
+        model.model_rebuild()
+        pending += model.__subclasses__()
 
 
 def responses_of(status: int, model: type[BaseModel], *problem_statuses: int) -> dict[int, Any]:

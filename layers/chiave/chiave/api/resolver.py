@@ -14,18 +14,23 @@ from typing import Any, Protocol
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
-from chiave import budget, faults, passwords
+from chiave import budget, coldstart, faults, passwords
 from chiave.api.models import AcceptedResponse
 from chiave.api.problems import negotiate_language, problem
 from chiave.errors import DomainError
 from chiave.faults import ServiceUnavailable
 from chiave.messages import ACCEPTED_MESSAGES
 from chiave.observability import count_outcome, logger, metrics
+
+# What a function module needs of Powertools, through this module: its
+# first import is then chiave's (chiave/__init__.py).
+__all__ = ["APIGatewayRouter", "Response"]
 
 # Every body this API takes is a few short fields.
 MAX_BODY_BYTES = 8 * 1024
@@ -229,4 +234,5 @@ def lambda_handler(
         with budget.invocation(context):
             return app.resolve(event, context)
 
+    coldstart.ready()
     return handler

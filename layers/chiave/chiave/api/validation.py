@@ -21,6 +21,7 @@ from typing import Any, TypeVar, get_type_hints
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from chiave import coldstart
 from chiave.api.resolver import HasEvent
 
 Route = TypeVar("Route", bound=Callable[..., Any])
@@ -57,6 +58,11 @@ def validated(router: HasEvent) -> Callable[[Route], Route]:
         names = list(signature.parameters)
         body_name = _body_parameter(hints, names)
         path_names = [name for name in names if name != body_name]
+
+        @coldstart.on_warm_up
+        def build_validators() -> None:
+            for name in path_names:
+                _adapter(hints[name])
 
         @functools.wraps(route)
         def validate_then_call(**path_values: str) -> Any:
