@@ -68,6 +68,15 @@ class LocalStack:
                 return emails
             time.sleep(0.05)
 
+    def sms_to(self, number: str, at_least: int) -> list[dict[str, Any]]:
+        """The SMS sent to `number`, once notify has sent `at_least` of them."""
+        deadline = time.monotonic() + 15
+        while True:
+            sms = [m for m in self.request("GET", "/_local/outbox").json["sms"] if m["to"] == number]
+            if len(sms) >= at_least or time.monotonic() > deadline:
+                return sms
+            time.sleep(0.05)
+
 
 def start_stack(*arguments: str) -> tuple[subprocess.Popen[str], LocalStack | None, str]:
     """`python -m chiave_local` on a free port: the process, the stack once

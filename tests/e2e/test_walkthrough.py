@@ -35,6 +35,15 @@ def test_register_confirm_reset_and_dead_links(local_stack):
     token = _token(activation)
     status = local_stack.post(f"{API}/flows/status", {"token": token})
     assert (status.status, status.json["purpose"]) == (200, "activation")
+    assert (status.json["otp_required"], status.json["phone_hint"]) == (True, "+39 *** *** **67")
+    # And the demo school's default policy asks for her phone: an SMS code to the number on file
+    texts = len(local_stack.sms_to("+393331234567", at_least=0))
+    sent_code = local_stack.post(f"{API}/otp/send", {"token": token})
+    assert sent_code.status == 202, sent_code.text
+    sms = local_stack.sms_to("+393331234567", at_least=texts + 1)[-1]
+    code = re.search(r"#(\d{6})$", sms["text"]).group(1)
+    verified = local_stack.post(f"{API}/otp/verify", {"token": token, "code": code})
+    assert (verified.status, verified.json) == (200, {"verified": True})
     # Then she chooses a password and gets her user code, by response and by mail
     done = local_stack.post(
         f"{API}/password-resets/confirm", {"token": token, "new_password": "Quaderno-Blu-42"}

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from chiave import aws, store, tokens
+from chiave import aws, pepper, store, tokens
+from chiave.flows import otp
 from chiave.policy import policy_from_overrides
 from chiave_local import seed, sent
 from chiave_local.resources import Deployment, deploy
@@ -103,6 +104,8 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     with mock_aws():
         aws.reset_clients()
         tokens.forget_keys()
+        pepper.forget()
+        otp.forget_switch()
         deployment = deploy("", REGION)
         functions = Functions(deployment)
         test_stack = Stack(deployment, functions)

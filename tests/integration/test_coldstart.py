@@ -48,6 +48,9 @@ def test_before_the_snapshot_clients_and_validators_are_built(stack):
         "sqs",
         "kms",
         "sesv2",
+        "sns",
+        "secretsmanager",
+        "ssm",
     }
     assert all(model.__pydantic_complete__ for model in models.Body.__subclasses__())
 

@@ -13,6 +13,7 @@ by hand below, each with its reason.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections import defaultdict
 from typing import Any
@@ -20,9 +21,11 @@ from typing import Any
 import botocore.client
 import pytest
 
-from chiave import keys, tokens
+from chiave import keys, pepper, tokens
+from chiave_local import sent
 from chiave_local import template as tpl
 from chiave_local.calls import failing
+from tests.integration.conftest import REGION
 from tests.integration.helpers import PASSWORD, activate, confirm, last_token, request_reset
 
 KNOWN = "RSSMRA82C52H501K"
@@ -45,6 +48,8 @@ BY_AWS: dict[str, dict[tuple[str, str], str]] = {
         **_WRITES_STORAGE,
         ("ses:SendRawEmail", "SenderIdentity"): "SES authorises a raw-content SendEmail as SendRawEmail",
     },
+    "SendOtpFunction": _WRITES_STORAGE,
+    "VerifyOtpFunction": _WRITES_STORAGE,
     "FlowStatusFunction": {
         ("kms:Decrypt", "StorageKey"): "its environment and the table it reads are encrypted with StorageKey",
     },
@@ -85,6 +90,12 @@ class Recorder:
             return [deployment.attributes[("OutboxQueue", "Arn")]]
         if action.startswith("kms:"):
             return [deployment.attributes[("OutboxKey", "Arn")]]  # the only key the code uses itself
+        if action.startswith("sns:"):
+            return ["*"]  # SMS to a phone number: no resource (topics are denied)
+        if action.startswith("secretsmanager:"):
+            return [deployment.refs["PepperSecret"]]
+        if action.startswith("ssm:"):
+            return [deployment.resolve({"Fn::Sub": _SWITCH_ARN})]
         # SES authorises a send against the identity and the configuration set.
         return [
             _ses_arn(self.stack, "identity/${SenderDomain}"),
@@ -100,6 +111,9 @@ class Recorder:
                 self.used[function].add((action, resource))
 
 
+_SWITCH_ARN = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SmsSwitch}"
+
+
 def _ses_arn(stack: Any, suffix: str) -> str:
     resolved: str = stack.deployment.resolve(
         {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:" + suffix}
@@ -112,6 +126,8 @@ def _granted(stack: Any, function_id: str) -> set[tuple[str, str]]:
     granted = set()
     for policy in resource["Properties"].get("Policies", []):
         for statement in policy["Statement"]:
+            if statement.get("Effect") == "Deny":
+                continue
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             resources = (
                 statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
@@ -150,6 +166,7 @@ def recorded(stack, monkeypatch):
         # In-process, functions share module state; each Lambda container
         # makes its own data key, so every function must be seen making one.
         tokens.forget_keys()
+        pepper.forget()
         try:
             return invoke(function_id, event)
         finally:
@@ -198,6 +215,26 @@ def _drive_every_path(stack, load_event):
         stack.deliver()
     stack.release_failed()
     stack.deliver()
+    # SMS: a code sent (and texted by notify), a wrong one, the right one
+    stack.set_policy(otp_required_for_reset=True, link_emails_per_recipient_per_hour=20)
+    request_reset(stack, load_event, KNOWN)
+    token = last_token(stack)
+    stack.call("SendOtpFunction", load_event("send_otp", body={"token": token}))
+    stack.deliver()
+    code = re.search(r"#(\d{6})$", sent.outbox(REGION)["sms"][-1]["text"]).group(1)
+    for guess in (f"{(int(code) + 1) % 10**6:06d}", code):
+        stack.call("VerifyOtpFunction", load_event("verify_otp", body={"token": token, "code": guess}))
+
+
+def test_topics_are_denied_to_notify():
+    notify = tpl.resources_of_type("AWS::Serverless::Function")["NotifyFunction"]
+    statements = [
+        statement for policy in notify["Properties"]["Policies"] for statement in policy["Statement"]
+    ]
+    denied = [statement for statement in statements if statement.get("Effect") == "Deny"]
+    assert [(statement["Action"], statement["Resource"]) for statement in denied] == [
+        ("sns:Publish", {"Fn::Sub": "arn:${AWS::Partition}:sns:*:*:*"})
+    ]
 
 
 def test_every_action_is_granted_and_every_grant_is_used(stack, load_event, recorded):

@@ -27,14 +27,13 @@ def test_bad_rows_are_reported_by_line_and_not_loaded():
         HEADER
         + "RMIC817009;RSSMRA82C52H501X;Rossi;Maria;;;genitore\n"
         + "RMIC817009;RSSMRA82C52H501K;Rossi;Maria;not-an-email;;genitore\n"
-        + "RMIC817009;RSSMRA82C52H501K;Rossi;Maria;;12;genitore\n"
         + "RMIC817009;RSSMRA82C52H501K;Rossi;Maria;;;nonno\n"
         + "RMIC817009;RSSMRA82C52H501K;;Maria;;;genitore\n"
         + "BAD;RSSMRA82C52H501K;Rossi;Maria;;;genitore\n"
         + "RMIC817009;RSSMRA82C52H501K;Rossi;Maria;;;genitore\n"
         + "RMIC817009;RSSMRA82C52H501K;Rossi;Maria;;;genitore\n"
     )
-    assert [error.line for error in parsed.errors] == [2, 3, 4, 5, 6, 7, 9]
+    assert [error.line for error in parsed.errors] == [2, 3, 4, 5, 6, 8]
     assert len(parsed.people) == 1
 
 
@@ -56,3 +55,23 @@ def test_twins_with_a_base_code_and_an_omocode_are_two_people():
         ("RSSMRA82C52H501K", "Maria"),
         ("RSSMRA82C52H5L1V", "Marta"),
     ]
+
+
+MOBILE_SPELLINGS = ["333 111 2233", "3331112233", "0039 333 1112233", "+39 333 111 2233", "+39-333-111.2233"]
+
+
+def test_mobiles_as_schools_write_them_become_e164():
+    for spelling in MOBILE_SPELLINGS:
+        parsed = anagrafica.parse(HEADER + f"RMIC817009;RSSMRA82C52H501K;Rossi;Maria;;{spelling};genitore\n")
+        assert [person.mobile for person in parsed.people] == ["+393331112233"], spelling
+
+
+def test_a_number_that_is_not_a_mobile_is_dropped_and_reported_but_the_person_is_loaded():
+    for number in ["06 1234 5678", "12", "+44 20 7946 0000", "not a number"]:
+        # Given a row whose number is a landline, too short, or not a number
+        parsed = anagrafica.parse(HEADER + f"RMIC817009;RSSMRA82C52H501K;Rossi;Maria;;{number};genitore\n")
+        # Then the person is loaded without it, and the line is reported
+        assert [(person.codice_fiscale, person.mobile) for person in parsed.people] == [
+            ("RSSMRA82C52H501K", None)
+        ]
+        assert parsed.errors == [] and [note.line for note in parsed.notes] == [2], number

@@ -39,6 +39,8 @@ def test_the_template_declares_the_spec_s_routes():
         ("POST", "/v1/schools/{school}/password-resets"),
         ("POST", "/v1/password-resets/confirm"),
         ("POST", "/v1/flows/status"),
+        ("POST", "/v1/otp/send"),
+        ("POST", "/v1/otp/verify"),
     }
 
 

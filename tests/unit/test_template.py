@@ -32,7 +32,7 @@ def test_only_notify_may_read_the_sealed_link_tokens():
         actions = _actions_on(function_id, "OutboxKey")
         if function_id == "NotifyFunction":
             assert actions == {"kms:Decrypt"}
-        elif function_id in ("RegisterFunction", "RequestResetFunction"):
+        elif function_id in ("RegisterFunction", "RequestResetFunction", "SendOtpFunction"):
             assert actions == {"kms:GenerateDataKey"}
         else:
             assert actions == set(), function_id

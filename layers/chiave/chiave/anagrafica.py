@@ -10,15 +10,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from chiave import codice_fiscale
+from chiave import codice_fiscale, phone
 from chiave.domain import Person, Role
 
 HEADER = ("scuola", "codice_fiscale", "cognome", "nome", "email", "cellulare", "ruolo")
 SCHOOL_CODE = re.compile(r"^[A-Z]{4}[A-Z0-9]{6}$")
-# Full E.164 handling (phonenumbers) arrives with the SMS flows.
-_MOBILE = re.compile(r"^\+[1-9][0-9]{7,14}$")
 
 
 @dataclass(frozen=True)
@@ -30,24 +28,14 @@ class RowError:
 @dataclass(frozen=True)
 class Anagrafica:
     people: list[Person]
-    errors: list[RowError]
+    errors: list[RowError]  # rows not loaded
+    # Rows loaded without a value that could not be used (a number that is
+    # not a mobile: the person is loaded, the number dropped).
+    notes: list[RowError] = field(default_factory=list)
 
     @property
     def schools(self) -> list[str]:
         return sorted({person.school_id for person in self.people})
-
-
-def normalise_mobile(raw: str) -> str | None:
-    digits = re.sub(r"[\s\-./()]", "", raw)
-    if not digits:
-        return None
-    if digits.startswith("00"):
-        digits = "+" + digits[2:]
-    elif not digits.startswith("+"):
-        digits = "+39" + digits  # Italian numbers are written without prefix
-    if not _MOBILE.match(digits):
-        raise ValueError("numero di cellulare non valido")
-    return digits
 
 
 def normalise_email(raw: str) -> str | None:
@@ -62,7 +50,7 @@ def normalise_email(raw: str) -> str | None:
     return checked.normalized.lower()
 
 
-def _person(row: dict[str, str]) -> Person:
+def _person(row: dict[str, str]) -> tuple[Person, str | None]:
     school = row["scuola"].strip().upper()
     if not SCHOOL_CODE.match(school):
         raise ValueError("codice scuola non valido")
@@ -76,15 +64,21 @@ def _person(row: dict[str, str]) -> Person:
         role = Role(row["ruolo"].strip().lower())
     except ValueError:
         raise ValueError("ruolo non valido (genitore, studente, docente, personale)") from None
-    return Person(
+    note = None
+    try:
+        mobile = phone.normalise_mobile(row["cellulare"])
+    except phone.NotAMobile as error:
+        mobile, note = None, f"{error}: numero non caricato"
+    person = Person(
         school_id=school,
         codice_fiscale=codice_fiscale.canonical(row["codice_fiscale"]),
         surname=surname,
         name=name,
         role=role,
         email=email,
-        mobile=normalise_mobile(row["cellulare"]),
+        mobile=mobile,
     )
+    return person, note
 
 
 def parse(text: str) -> Anagrafica:
@@ -94,11 +88,12 @@ def parse(text: str) -> Anagrafica:
         return Anagrafica([], [RowError(1, f"intestazione attesa: {';'.join(HEADER)}")])
     people: list[Person] = []
     errors: list[RowError] = []
+    notes: list[RowError] = []
     seen: set[tuple[str, str]] = set()
     for line, row in enumerate(reader, start=2):
         clean = {key.strip().lower(): (value or "") for key, value in row.items() if key}
         try:
-            person = _person(clean)
+            person, note = _person(clean)
         except ValueError as error:
             errors.append(RowError(line, str(error)))
             continue
@@ -108,4 +103,6 @@ def parse(text: str) -> Anagrafica:
             continue
         seen.add(key)
         people.append(person)
-    return Anagrafica(people, errors)
+        if note:
+            notes.append(RowError(line, note))
+    return Anagrafica(people, errors, notes)

@@ -19,8 +19,11 @@ from chiave import budget
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_kms import KMSClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sesv2 import SESV2Client
+    from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_ssm import SSMClient
 
 _CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 3},
@@ -71,12 +74,33 @@ def sesv2() -> SESV2Client:
     return client
 
 
+@cache
+def sns() -> SNSClient:
+    client: SNSClient = _client("sns")
+    return client
+
+
+@cache
+def secretsmanager() -> SecretsManagerClient:
+    client: SecretsManagerClient = _client("secretsmanager")
+    return client
+
+
+@cache
+def ssm() -> SSMClient:
+    client: SSMClient = _client("ssm")
+    return client
+
+
+_FACTORIES = (dynamodb, sqs, kms, sesv2, sns, secretsmanager, ssm)
+
+
 def clients() -> list[Any]:
     """Every client this container has created so far."""
-    return [factory() for factory in (dynamodb, sqs, kms, sesv2) if factory.cache_info().currsize]
+    return [factory() for factory in _FACTORIES if factory.cache_info().currsize]
 
 
 def reset_clients() -> None:
     """Forget cached clients (tests switch endpoints between sessions)."""
-    for factory in (session, dynamodb, sqs, kms, sesv2):
+    for factory in (session, *_FACTORIES):
         factory.cache_clear()

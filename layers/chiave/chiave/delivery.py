@@ -31,7 +31,7 @@ from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from chiave import budget, coldstart, keys, masking, notices, outbox, store, tokens
-from chiave.aws import dynamodb, sesv2
+from chiave.aws import dynamodb, sesv2, sns
 from chiave.observability import count_outcome, logger, metrics
 from chiave.outbox import Message, Notice
 from chiave.settings import settings
@@ -55,6 +55,7 @@ idempotency = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=I
 
 
 coldstart.on_warm_up(sesv2)
+coldstart.on_warm_up(sns)
 
 
 class MalformedMessage(Exception):
@@ -109,16 +110,39 @@ def handle(message: Message, receipt_handle: str, receive_count: int) -> str:
     return "delivered"
 
 
-def _with_link(notice: Notice) -> Notice:
-    if notice.sealed_token is None or notice.link_base is None:
+def _with_secret(notice: Notice) -> Notice:
+    """The notice with what it exists to deliver, unsealed: its link or its code."""
+    if notice.sealed_token is None:
+        return notice
+    if notice.channel == "sms":
+        code = tokens.unseal_code(notice.sealed_token, int(notice.params["length"]))
+        return notice.model_copy(update={"params": {**notice.params, "code": code}})
+    if notice.link_base is None:
         return notice
     link = notice.link_base + tokens.unseal(notice.sealed_token)
     return notice.model_copy(update={"params": {**notice.params, "link": link}})
 
 
+def _refused(service: str, error: ClientError, notice: Notice) -> DeliveryFailed:
+    # The provider's message may quote the address or number: keep only its code.
+    code = error.response.get("Error", {}).get("Code", "unknown")
+    logger.warning(
+        f"{service} refused a notice",
+        extra={"error_code": code, "notice_id": notice.id, "template": notice.template},
+    )
+    count_outcome("notify", f"{service.lower()}_{code}")
+    return DeliveryFailed(f"{service}: {code}")
+
+
 @idempotent_function(data_keyword_argument="notice", config=idempotency, persistence_store=persistence)
 def deliver(notice: Notice) -> str:
-    rendered = notices.render(_with_link(notice))
+    if notice.channel == "sms":
+        return _send_sms(_with_secret(notice))
+    return _send_email(_with_secret(notice))
+
+
+def _send_email(notice: Notice) -> str:
+    rendered = notices.render(notice)
     current = settings()
     try:
         answer = sesv2().send_email(
@@ -129,19 +153,39 @@ def deliver(notice: Notice) -> str:
             ConfigurationSetName=current.ses_configuration_set,
         )
     except ClientError as error:
-        # SES's message may quote the address: keep only its code.
-        code = error.response.get("Error", {}).get("Code", "unknown")
-        logger.warning(
-            "SES refused a notice",
-            extra={"error_code": code, "notice_id": notice.id, "template": notice.template},
-        )
-        count_outcome("notify", f"ses_{code}")
-        raise DeliveryFailed(f"SES: {code}") from None
+        raise _refused("SES", error, notice) from None
     logger.info(
         "notice sent",
         extra={"template": notice.template, "to": masking.mask_email(notice.to), "notice_id": notice.id},
     )
     count_outcome("notify", f"{notice.template}_sent")
+    return answer["MessageId"]
+
+
+def _send_sms(notice: Notice) -> str:
+    """SNS Publish to the number: transactional, with the deployment's sender."""
+    current = settings()
+    attributes = {"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}}
+    if current.sms_sender_id:
+        attributes["AWS.SNS.SMS.SenderID"] = {"DataType": "String", "StringValue": current.sms_sender_id}
+    if current.sms_origination_number:
+        attributes["AWS.MM.SMS.OriginationNumber"] = {
+            "DataType": "String",
+            "StringValue": current.sms_origination_number,
+        }
+    try:
+        answer = sns().publish(
+            PhoneNumber=notice.to,
+            Message=notices.render_sms(notice),
+            MessageAttributes=attributes,  # type: ignore[arg-type]
+        )
+    except ClientError as error:
+        raise _refused("SNS", error, notice) from None
+    logger.info(
+        "sms sent",
+        extra={"template": notice.template, "to": masking.mask_phone(notice.to), "notice_id": notice.id},
+    )
+    count_outcome("notify", f"{notice.template}_sms_sent")
     return answer["MessageId"]
 
 

@@ -64,6 +64,56 @@ class Person:
 
 
 @dataclass(frozen=True)
+class OtpTerms:
+    """The school's SMS rules (SPEC §5) when a link was issued: send-otp and
+    verify-otp read the flow alone."""
+
+    length: int
+    lifetime_s: int
+    max_attempts: int
+    max_sends: int
+    resend_cooldown_s: int
+    per_number_per_day: int
+    per_school_per_day: int
+    allowed_prefixes: tuple[str, ...]
+    requests_per_ip_per_hour: int
+    # For the SMS's last line, `@{host} #{code}`, which browsers fill in (WebOTP).
+    portal_host: str
+
+    @classmethod
+    def of(cls, policy: Policy, portal_host: str) -> OtpTerms:
+        return cls(
+            length=policy.otp_length,
+            lifetime_s=policy.otp_lifetime_s,
+            max_attempts=policy.otp_max_attempts,
+            max_sends=policy.otp_max_sends_per_flow,
+            resend_cooldown_s=policy.otp_resend_cooldown_s,
+            per_number_per_day=policy.sms_per_number_per_day,
+            per_school_per_day=policy.sms_per_school_per_day,
+            allowed_prefixes=tuple(policy.sms_allowed_prefixes),
+            requests_per_ip_per_hour=policy.requests_per_ip_per_hour,
+            portal_host=portal_host,
+        )
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """The SMS code of a flow (one at a time: a resend replaces it). Only the
+    code's keyed hash is stored (chiave.pepper)."""
+
+    code_hash: str
+    pepper_version: str
+    issued_at: int
+    expires_at: int
+    sends: int  # every code sent for this flow
+    failures: int  # wrong codes against this code (a resend keeps them)
+    used_at: int | None = None
+
+    def locked(self, terms: OtpTerms) -> bool:
+        return self.failures >= terms.max_attempts
+
+
+@dataclass(frozen=True)
 class Flow:
     """What an e-mailed link stands for. The terms a confirm needs (password
     profile, OTP requirement, language, recipient) are fixed when the link is
@@ -88,6 +138,9 @@ class Flow:
     language: Language
     in_person_identification: bool
     otp_verified: bool = False
+    # The mobile on file (E.164) and the SMS rules, when the link was issued.
+    mobile: str | None = None
+    otp_terms: OtpTerms | None = None
     used_at: int | None = None
     # The answer its confirmation gave, kept for a client that lost it.
     completed_user_code: str | None = None

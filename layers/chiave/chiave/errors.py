@@ -58,6 +58,46 @@ class OtpRequired(DomainError):
     code = "otp_required"
 
 
+class OtpInvalid(DomainError):
+    """facts: attempts_left."""
+
+    code = "otp_invalid"
+
+
+class OtpLocked(DomainError):
+    """Every attempt of the challenge failed: a new code is needed."""
+
+    code = "otp_locked"
+
+
+class OtpExpired(DomainError):
+    """The code's lifetime passed, or it was used, or replaced by a newer one."""
+
+    code = "otp_expired"
+
+
+class OtpNotNeeded(DomainError):
+    """The flow asks for no code, or its phone is already verified."""
+
+    code = "otp_not_needed"
+
+
+class MobileMissing(DomainError):
+    code = "mobile_missing"
+
+
+class MobileNotAllowed(DomainError):
+    """Not a mobile in E.164, or outside the school's allowed prefixes."""
+
+    code = "mobile_not_allowed"
+
+
+class SmsUnavailable(DomainError):
+    """Ops switched SMS off for the whole deployment. facts: retry_after."""
+
+    code = "sms_unavailable"
+
+
 class RateLimited(DomainError):
     """facts: retry_after (seconds)."""
 

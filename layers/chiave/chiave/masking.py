@@ -17,6 +17,15 @@ def mask_codice_fiscale(code: str) -> str:
     return code[:3] + "*" * (len(code) - 4) + code[-1]
 
 
+def phone_hint(number: str) -> str:
+    """What a page shows of the number an SMS went to: `+39 *** *** **33`."""
+    prefix, rest = number[:3], number[3:]
+    masked = "*" * max(0, len(rest) - 2) + rest[-2:]
+    return " ".join(
+        [prefix, *(masked[index : index + 3] for index in range(0, len(masked) - 4, 3)), masked[-4:]]
+    )
+
+
 def mask_phone(number: str) -> str:
     """`+393331234567` -> `+39*******567`."""
     if len(number) <= 6:

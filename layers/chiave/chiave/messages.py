@@ -95,6 +95,58 @@ CATALOGUE: dict[str, Message] = {
         "Phone verification required",
         "Enter the code you received by SMS before setting the password",
     ),
+    "otp_invalid": Message(
+        400,
+        "Codice non corretto",
+        "Il codice inserito non è corretto. Controllare l'SMS e riprovare",
+        "Wrong code",
+        "The code you entered is not correct. Check the SMS and try again",
+    ),
+    "otp_locked": Message(
+        429,
+        "Troppi tentativi",
+        "Il codice è stato inserito in modo errato troppe volte. Richiedere un nuovo codice",
+        "Too many attempts",
+        "The code was entered wrongly too many times. Ask for a new code",
+    ),
+    "otp_expired": Message(
+        410,
+        "Codice non più valido",
+        "Il codice è scaduto, è già stato usato o è stato sostituito da uno più recente. "
+        "Richiedere un nuovo codice",
+        "Code no longer valid",
+        "The code has expired, was already used or was replaced by a newer one. Ask for a new code",
+    ),
+    "otp_not_needed": Message(
+        409,
+        "Nessun codice da inviare",
+        "Per questo link la verifica del cellulare non è richiesta oppure è già stata completata",
+        "No code to send",
+        "This link needs no phone verification, or it was already completed",
+    ),
+    "mobile_missing": Message(
+        422,
+        "Cellulare non presente",
+        "Numero di cellulare non presente nel sistema. Per procedere occorre comunicare un numero di "
+        "cellulare alla segreteria della scuola",
+        "No mobile number",
+        "No mobile number is on file. To continue, give a mobile number to the school office",
+    ),
+    "mobile_not_allowed": Message(
+        422,
+        "Cellulare non utilizzabile",
+        "Il numero di cellulare registrato non può ricevere SMS da questo servizio. Rivolgersi alla "
+        "segreteria della scuola",
+        "Mobile number not usable",
+        "The mobile number on file cannot receive SMS from this service. Please contact the school office",
+    ),
+    "sms_unavailable": Message(
+        503,
+        "Invio SMS sospeso",
+        "L'invio degli SMS è temporaneamente sospeso. Riprovare più tardi",
+        "SMS suspended",
+        "Sending SMS is temporarily suspended. Please try again later",
+    ),
     "rate_limited": Message(
         429,
         "Troppe richieste",

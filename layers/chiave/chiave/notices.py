@@ -128,6 +128,22 @@ _TEXTS: dict[str, dict[str, tuple[str, list[str]]]] = {
 
 _SEPARATOR = "— English version below —"
 
+# One SMS part: at most 160 characters of the GSM 7-bit alphabet. The last
+# line binds the code to the portal's origin, so browsers and phones offer
+# to fill it in (WebOTP; the page's field has autocomplete="one-time-code").
+SMS_TEXTS = {
+    "it": "Codice di verifica del registro: {code}. Vale {minutes} minuti. Non comunicarlo a nessuno.",
+    "en": "School register verification code: {code}. Valid for {minutes} minutes. Do not share it.",
+}
+SMS_MAX_CHARACTERS = 160
+
+
+def render_sms(notice: Notice) -> str:
+    """The SMS of an `otp` notice, in the school's language; `params["code"]` set by notify."""
+    values = notice.params
+    body = SMS_TEXTS[notice.language].format_map(values)
+    return f"{body}\n\n@{values['host']} #{values['code']}"
+
 
 def _paragraphs(notice: Notice, language: str) -> tuple[str, list[str]]:
     subject, paragraphs = _TEXTS[notice.template][language]

@@ -27,7 +27,7 @@ from chiave.tokens import SealedToken
 
 coldstart.on_warm_up(sqs)
 
-Template = Literal["activation", "reset", "activation_done", "password_changed", "already_registered"]
+Template = Literal["activation", "reset", "activation_done", "password_changed", "already_registered", "otp"]
 
 # A commit lands before the flow's deadline or never; notify waits this much
 # longer before it calls a message without a receipt abandoned.
@@ -45,14 +45,15 @@ class Notice(BaseModel):
 
     id: str = Field(default_factory=new_id)
     # "none": a cover notice, the same size as a real one, that notify drops.
-    channel: Literal["email", "none"] = "email"
+    channel: Literal["email", "sms", "none"] = "email"
     template: Template
     language: Language
     to: str
     school_name: str
     reply_to: str
     params: dict[str, str] = Field(default_factory=dict)
-    # The e-mailed link: `link_base` + the token notify unseals.
+    # The e-mailed link: `link_base` + the token notify unseals. An SMS
+    # carries its code sealed the same way (params["length"] digits).
     link_base: str | None = None
     sealed_token: SealedToken | None = None
 

@@ -43,6 +43,9 @@ class Policy(BaseModel):
     pin_delivery: Literal["response", "email"] = "response"
     in_person_identification: bool = False
     language: Language = "it"
+    # SMS-pumping budget: every SMS of the school, a day.
+    sms_per_school_per_day: int = Field(500, ge=10, le=100_000)
+    otp_required_for_pin: bool = False
 
 
 class PolicyError(ValueError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 HOUR_S = 3600
+DAY_S = 86_400
 # Link e-mails to one address, across register and every kind of reset.
 RECIPIENT_SCOPE = "recipient"
 
@@ -30,3 +31,8 @@ class Counter:
 def hourly(scope: str, subject: str, limit: int, now: float, amount: int = 1) -> Counter:
     start = int(now) - int(now) % HOUR_S
     return Counter(scope=scope, subject=subject, limit=limit, window_start=start, amount=amount)
+
+
+def daily(scope: str, subject: str, limit: int, now: float) -> Counter:
+    start = int(now) - int(now) % DAY_S
+    return Counter(scope=scope, subject=subject, limit=limit, window_start=start, window_s=DAY_S)

@@ -14,7 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from chiave import budget, coldstart, faults, keys, ratelimit
 from chiave.aws import dynamodb
-from chiave.domain import AccountStatus, Flow, Person, Purpose, Role, School
+from chiave.domain import AccountStatus, Challenge, Flow, OtpTerms, Person, Purpose, Role, School
 from chiave.errors import AccountUnavailable, RateLimited, RecipientCapped, TokenExpired, TokenUsed
 from chiave.faults import ServiceUnavailable
 from chiave.observability import count_outcome
@@ -219,7 +219,36 @@ def _flow_from(item: Item) -> Flow:
     values["user_code"] = item.get("account_user_code")
     values["purpose"] = Purpose(item["purpose"])
     values["account_status"] = AccountStatus(item["account_status"])
+    if item.get("otp_terms"):
+        terms = item["otp_terms"]
+        values["otp_terms"] = OtpTerms(**{**terms, "allowed_prefixes": tuple(terms["allowed_prefixes"])})
+    values["otp_verified"] = bool(item.get("otp_verified", False))
     return Flow(**values)
+
+
+def _challenge_from(item: Item) -> Challenge | None:
+    if "otp_code_hash" not in item:
+        return None
+    return Challenge(
+        code_hash=item["otp_code_hash"],
+        pepper_version=item["otp_pepper_version"],
+        issued_at=item["otp_issued_at"],
+        expires_at=item["otp_expires_at"],
+        sends=item["otp_sends"],
+        failures=item.get("otp_failures", 0),
+        used_at=item.get("otp_used_at"),
+    )
+
+
+def get_flow_and_challenge(token_sha256: str) -> tuple[Flow | None, Challenge | None]:
+    """The flow a token stands for, and its SMS code if one was sent: one read."""
+    answer = dynamodb().get_item(
+        TableName=_table(), Key=_to_dynamo(keys.flow(token_sha256)), ConsistentRead=True
+    )
+    if "Item" not in answer:
+        return None, None
+    item = _from_dynamo(answer["Item"])
+    return _flow_from(item), _challenge_from(item)
 
 
 def get_flow(token_sha256: str) -> Flow | None:
@@ -384,6 +413,113 @@ def count_requests_and_open_flows(
         if all(counter.scope == ratelimit.RECIPIENT_SCOPE for counter in exceeded):
             raise RecipientCapped(retry_after=retry_after) from None
         raise RateLimited(retry_after=retry_after) from None
+
+
+# ---- SMS codes (on the flow item: one read serves send-otp and verify-otp) -------------
+
+
+def send_code(
+    flow: Flow,
+    challenge: Challenge,
+    expected_sends: int,
+    counters: Sequence[Counter],
+    commit_id: str,
+    now: float,
+) -> None:
+    """Store the flow's new code (replacing any other) and count the SMS
+    against every cap, atomically, with the queued message's receipt. A
+    concurrent send of the same flow, or one past the flow's end, loses.
+
+    Raises RateLimited for a cap, OtpNotNeeded when the flow moved on."""
+    update = {
+        "Update": {
+            "TableName": _table(),
+            "Key": _to_dynamo(keys.flow(flow.token_sha256)),
+            "UpdateExpression": "SET otp_code_hash = :hash, otp_pepper_version = :version, "
+            "otp_issued_at = :now, otp_expires_at = :expires, otp_sends = :sends, otp_failures = :failures "
+            "REMOVE otp_used_at",
+            "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(used_at) "
+            "AND otp_verified = :false AND "
+            "(otp_sends = :expected OR (attribute_not_exists(otp_sends) AND :expected = :zero))",
+            "ExpressionAttributeValues": _to_dynamo(
+                {
+                    ":hash": challenge.code_hash,
+                    ":version": challenge.pepper_version,
+                    ":now": challenge.issued_at,
+                    ":expires": challenge.expires_at,
+                    ":sends": challenge.sends,
+                    ":failures": challenge.failures,
+                    ":false": False,
+                    ":expected": expected_sends,
+                    ":zero": 0,
+                }
+            ),
+        }
+    }
+    try:
+        _commit([update, *(_counter_update(counter) for counter in counters)], commit_id, now)
+    except ClientError as error:
+        if not _cancelled(error):
+            raise
+        reasons = _reasons(error)
+        exceeded = [
+            counter
+            for counter, reason in zip(counters, reasons[1:], strict=False)
+            if reason == "ConditionalCheckFailed"
+        ]
+        if exceeded:
+            raise RateLimited(retry_after=max(counter.retry_after(now) for counter in exceeded)) from None
+        if reasons and reasons[0] == "ConditionalCheckFailed":
+            # Another send of this flow won the race, or the flow was used or verified meanwhile.
+            raise RateLimited(
+                retry_after=max(1, flow.otp_terms.resend_cooldown_s if flow.otp_terms else 1)
+            ) from None
+        raise
+
+
+def count_code_failure(flow: Flow, challenge: Challenge, max_attempts: int) -> int | None:
+    """One more wrong code against this code, never past `max_attempts`;
+    the new count, or None when the code changed, was used or is locked."""
+    try:
+        answer = dynamodb().update_item(
+            TableName=_table(),
+            Key=_to_dynamo(keys.flow(flow.token_sha256)),
+            UpdateExpression="ADD otp_failures :one",
+            ConditionExpression="otp_code_hash = :hash AND otp_failures < :max "
+            "AND attribute_not_exists(otp_used_at)",
+            ExpressionAttributeValues=_to_dynamo(
+                {":one": 1, ":hash": challenge.code_hash, ":max": max_attempts}
+            ),
+            ReturnValues="UPDATED_NEW",
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            return None
+        raise
+    return int(answer["Attributes"]["otp_failures"]["N"])
+
+
+def mark_verified(flow: Flow, challenge: Challenge, max_attempts: int, now: int) -> bool:
+    """Burn the code and mark the flow verified, if the code is still the
+    flow's, unused, unlocked and alive, and the flow unused: at most one
+    verification ever succeeds. False when it lost."""
+    try:
+        dynamodb().update_item(
+            TableName=_table(),
+            Key=_to_dynamo(keys.flow(flow.token_sha256)),
+            UpdateExpression="SET otp_used_at = :now, otp_verified = :true",
+            ConditionExpression="otp_code_hash = :hash AND otp_failures < :max "
+            "AND attribute_not_exists(otp_used_at) AND otp_expires_at > :now "
+            "AND attribute_not_exists(used_at)",
+            ExpressionAttributeValues=_to_dynamo(
+                {":now": now, ":true": True, ":hash": challenge.code_hash, ":max": max_attempts}
+            ),
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
 class UserCodeTaken(Exception):

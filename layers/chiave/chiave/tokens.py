@@ -26,6 +26,7 @@ from chiave.aws import kms
 TOKEN_BYTES = 32  # 256 bits
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 _DERIVATION_LABEL = b"chiave/link-token/v1\x00"
+_CODE_LABEL = b"chiave/sms-code/v1\x00"
 
 
 def _b64(data: bytes) -> str:
@@ -79,6 +80,21 @@ def new_sealed_token(key: DataKey) -> tuple[str, SealedToken]:
     return _derive(key.plaintext, seed), SealedToken(encrypted_key=key.encrypted, seed=_b64(seed))
 
 
+def _derive_code(key: bytes, seed: bytes, length: int) -> str:
+    # 256 bits reduced modulo 10^8 at most: the bias is below 2^-200.
+    digest = hmac.new(key, _CODE_LABEL + seed, hashlib.sha256).digest()
+    return str(int.from_bytes(digest, "big") % 10**length).zfill(length)
+
+
+def new_sealed_code(key: DataKey, length: int) -> tuple[str, SealedToken]:
+    """A fresh SMS code of `length` digits and its sealed form: sealed as a
+    link token is, so the queue never holds a code either."""
+    seed = secrets.token_bytes(TOKEN_BYTES)
+    return _derive_code(key.plaintext, seed, length), SealedToken(
+        encrypted_key=key.encrypted, seed=_b64(seed)
+    )
+
+
 @lru_cache(maxsize=256)
 def _decrypted_key(encrypted_key: str) -> bytes:
     # Few distinct keys (one per API container): remember each once.
@@ -89,6 +105,11 @@ def _decrypted_key(encrypted_key: str) -> bytes:
 def unseal(sealed: SealedToken) -> str:
     """The token itself (notify only: it needs kms:Decrypt)."""
     return _derive(_decrypted_key(sealed.encrypted_key), _unb64(sealed.seed))
+
+
+def unseal_code(sealed: SealedToken, length: int) -> str:
+    """The SMS code itself (notify only)."""
+    return _derive_code(_decrypted_key(sealed.encrypted_key), _unb64(sealed.seed), length)
 
 
 @coldstart.on_restore

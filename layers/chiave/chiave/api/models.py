@@ -61,6 +61,12 @@ class ConfirmRequest(TokenRequest):
     new_password: PasswordText
 
 
+class OtpVerifyRequest(TokenRequest):
+    code: Annotated[str, StringConstraints(pattern=r"^[0-9]{6,8}$")] = Field(
+        description="The code from the SMS"
+    )
+
+
 class AcceptedResponse(Body):
     status: str = "accepted"
     message: str
@@ -90,6 +96,20 @@ class FlowStatusResponse(Body):
     otp_required: bool
     otp_verified: bool
     password_policy: PasswordPolicyResponse
+    phone_hint: str | None = Field(None, description="Where the SMS code goes, e.g. `+39 *** *** **33`")
+    otp_resend_after: int | None = Field(
+        None, description="Seconds until a code can be sent (0: now); absent when none can"
+    )
+
+
+class OtpSentResponse(Body):
+    phone_hint: str
+    expires_in: int
+    resend_after: int
+
+
+class OtpVerifiedResponse(Body):
+    verified: bool = True
 
 
 class ProblemResponse(Body):

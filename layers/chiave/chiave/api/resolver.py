@@ -96,8 +96,9 @@ def accepted_response(source: HasEvent, flow: str, email_hint: str | None) -> Re
 def _domain_problem(app: APIGatewayRestResolver, error: DomainError) -> Response[str]:
     language = request_language(app)
     extra: dict[str, Any] = {}
-    if "retry_after" in error.facts:
-        extra["retry_after"] = error.facts["retry_after"]
+    for fact in ("retry_after", "attempts_left"):
+        if fact in error.facts:
+            extra[fact] = error.facts[fact]
     if "rules" in error.facts:
         extra["rules"] = [
             {

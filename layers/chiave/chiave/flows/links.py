@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
 
 from chiave import codice_fiscale, outbox, ratelimit, store, tokens
-from chiave.domain import AccountStatus, Flow, Person, Purpose, Role, School
+from chiave.domain import AccountStatus, Flow, OtpTerms, Person, Purpose, Role, School
 from chiave.errors import InvalidCodiceFiscale, RecipientCapped
 from chiave.observability import count_outcome, logger
 from chiave.outbox import Notice
@@ -25,6 +26,7 @@ COVER_PERSON = Person(
     name="Xxxxxx",
     role=Role.GENITORE,
     email="xxxxxx.xxxxxxxx@xxxxxxx.it",
+    mobile="+390000000000",
     status=AccountStatus.ACTIVE,
     user_code="000000000",
 )
@@ -163,6 +165,8 @@ def open_link(school: School, person: Person, purpose: Purpose, now: float) -> L
         password_profile=policy.password_profile,
         language=policy.language,
         in_person_identification=policy.in_person_identification,
+        mobile=person.mobile,
+        otp_terms=OtpTerms.of(policy, urlsplit(school.portal_url).hostname or ""),
     )
     params = {
         "name": person.name,

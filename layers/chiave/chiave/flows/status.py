@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chiave import passwords, store
+from chiave import masking, passwords, store
 from chiave.errors import TokenUsed
-from chiave.flows.confirm import load_open_flow
+from chiave.flows.confirm import check_open
+from chiave.flows.otp import can_send_in, load_flow_and_code
 from chiave.observability import count_outcome
 from chiave.policy import PasswordProfile
 
@@ -32,10 +33,13 @@ class FlowStatus:
     otp_required: bool
     otp_verified: bool
     password_policy: PasswordPolicy
+    phone_hint: str | None = None
+    otp_resend_after: int | None = None
 
 
 def flow_status(token: str, now: float, language: str) -> FlowStatus:
-    flow = load_open_flow(token, now)
+    flow, challenge = load_flow_and_code(token)
+    check_open(flow, now)
     # A credential set since this link was issued has killed it.
     epoch, _status = store.account_state(flow.school_id, flow.codice_fiscale)
     if epoch != flow.credential_epoch:
@@ -47,6 +51,8 @@ def flow_status(token: str, now: float, language: str) -> FlowStatus:
         expires_at=flow.expires_at,
         otp_required=flow.otp_required,
         otp_verified=flow.otp_verified,
+        phone_hint=masking.phone_hint(flow.mobile) if flow.otp_required and flow.mobile else None,
+        otp_resend_after=can_send_in(flow, challenge, now),
         password_policy=PasswordPolicy(
             profile=profile,
             min_length=passwords.PROFILES[profile].min_length,

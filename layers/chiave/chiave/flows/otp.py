@@ -1,0 +1,200 @@
+"""send-otp and verify-otp: the SMS code that proves the phone the school
+has on file ("a due vie": the link proves the mailbox, the code the phone).
+
+SMS is a restricted authenticator (NIST SP 800-63B-4): a code is accepted
+once, only within its lifetime; a resend replaces the code but keeps its
+failure count; once every attempt has failed the code is dead and only a new
+send (counted against the flow's sends) gives another. Every limit is
+counted in the same transaction that stores the code (chiave.store)."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from chiave import coldstart, masking, outbox, pepper, phone, ratelimit, store, tokens
+from chiave.aws import ssm
+from chiave.domain import Challenge, Flow, OtpTerms
+from chiave.errors import (
+    MobileMissing,
+    MobileNotAllowed,
+    OtpExpired,
+    OtpInvalid,
+    OtpLocked,
+    OtpNotNeeded,
+    RateLimited,
+    SmsUnavailable,
+    TokenInvalid,
+)
+from chiave.flows.confirm import check_open
+from chiave.observability import count_outcome, logger
+from chiave.outbox import Notice
+from chiave.settings import settings
+
+# Ops' switch is read at most once a minute per container.
+SWITCH_MAX_AGE_S = 60
+SWITCHED_OFF_RETRY_AFTER_S = 3600
+
+
+@dataclass(frozen=True)
+class Sent:
+    phone_hint: str
+    expires_in: int
+    resend_after: int
+
+
+coldstart.on_warm_up(ssm)
+
+# (read at, switched on) of this container's last look at the switch.
+_switch: dict[str, tuple[float, bool]] = {}
+
+
+def sms_enabled(now: float) -> bool:
+    """False once ops set the deployment's SMS switch (SSM) to "off"; read
+    with Powertools Parameters at most once a minute per container."""
+    name = settings().sms_switch_parameter
+    if not name:
+        return True
+    read_at, enabled = _switch.get(name, (float("-inf"), True))
+    if now - read_at >= SWITCH_MAX_AGE_S:
+        from aws_lambda_powertools.utilities.parameters import SSMProvider
+
+        value = SSMProvider(boto3_client=ssm()).get(name, max_age=0)
+        enabled = str(value).strip().lower() != "off"
+        _switch[name] = (now, enabled)
+    return enabled
+
+
+def forget_switch() -> None:
+    """Tests flip the switch and look again at once."""
+    _switch.clear()
+
+
+def load_flow_and_code(token: str) -> tuple[Flow, Challenge | None]:
+    if not tokens.is_well_formed(token):
+        raise TokenInvalid()
+    flow, challenge = store.get_flow_and_challenge(tokens.token_hash(token))
+    if flow is None:
+        raise TokenInvalid()
+    return flow, challenge
+
+
+def _code_hash(flow: Flow, code: str, key: pepper.Pepper) -> str:
+    return pepper.keyed_hash(key, "sms-code", flow.token_sha256, code)
+
+
+def resend_after(challenge: Challenge | None, terms: OtpTerms, now: float) -> int:
+    """Seconds until another code may be sent (0: now)."""
+    if challenge is None:
+        return 0
+    return max(0, int(challenge.issued_at + terms.resend_cooldown_s - now))
+
+
+def can_send_in(flow: Flow, challenge: Challenge | None, now: float) -> int | None:
+    """What a page shows: seconds until a code can be sent (0: now), None
+    when none can (no code needed, already verified, every send used)."""
+    terms = flow.otp_terms
+    if terms is None or not flow.otp_required or flow.otp_verified or flow.mobile is None:
+        return None
+    if challenge is not None and challenge.sends >= terms.max_sends:
+        return None
+    return resend_after(challenge, terms, now)
+
+
+def send_otp(token: str, client_ip: str, now: float) -> Sent:
+    flow, challenge = load_flow_and_code(token)
+    check_open(flow, now)
+    terms = flow.otp_terms
+    if terms is None or not flow.otp_required or flow.otp_verified:
+        raise OtpNotNeeded()
+    if flow.mobile is None:
+        raise MobileMissing()
+    if not phone.may_receive_sms(flow.mobile, terms.allowed_prefixes):
+        raise MobileNotAllowed()
+    sends = challenge.sends if challenge else 0
+    if sends >= terms.max_sends:
+        # This link has had all its codes: a new link starts afresh.
+        raise RateLimited(retry_after=max(1, int(flow.expires_at - now)))
+    wait = resend_after(challenge, terms, now)
+    if wait:
+        raise RateLimited(retry_after=wait)
+    if not sms_enabled(now):
+        count_outcome("send_otp", "switched_off")
+        raise SmsUnavailable(retry_after=SWITCHED_OFF_RETRY_AFTER_S)
+    moment = int(now)
+    code, sealed = tokens.new_sealed_code(tokens.data_key(settings().outbox_key_id), terms.length)
+    key = pepper.current()
+    # A resend keeps the failures of a code still alive; a dead code's new one starts afresh.
+    failures = challenge.failures if challenge and not challenge.locked(terms) else 0
+    replacement = Challenge(
+        code_hash=_code_hash(flow, code, key),
+        pepper_version=key.version,
+        issued_at=moment,
+        expires_at=min(moment + terms.lifetime_s, flow.expires_at),
+        sends=sends + 1,
+        failures=failures,
+    )
+    notice = Notice(
+        channel="sms",
+        template="otp",
+        language=flow.language,
+        to=flow.mobile,
+        school_name=flow.school_name,
+        reply_to=flow.reply_to,
+        params={
+            "minutes": str(terms.lifetime_s // 60),
+            "host": terms.portal_host,
+            "length": str(terms.length),
+        },
+        sealed_token=sealed,
+    )
+    counters = [
+        ratelimit.daily("sms_number", flow.mobile, terms.per_number_per_day, now),
+        ratelimit.daily("sms_school", flow.school_id, terms.per_school_per_day, now),
+        ratelimit.hourly("ip", f"{flow.school_id}|{client_ip}", terms.requests_per_ip_per_hour, now),
+        ratelimit.hourly("ip", client_ip, settings().requests_per_ip_per_hour, now),
+    ]
+    message = outbox.queue([notice])
+    store.send_code(flow, replacement, sends, counters, message.commit_id, now)
+    logger.info(
+        "sms code sent",
+        extra={"school": flow.school_id, "to": masking.mask_phone(flow.mobile), "sends": replacement.sends},
+    )
+    count_outcome("send_otp", "sent")
+    return Sent(
+        phone_hint=masking.phone_hint(flow.mobile),
+        expires_in=replacement.expires_at - moment,
+        resend_after=terms.resend_cooldown_s,
+    )
+
+
+def verify_otp(token: str, code: str, now: float) -> None:
+    flow, challenge = load_flow_and_code(token)
+    check_open(flow, now)
+    terms = flow.otp_terms
+    if terms is None or not flow.otp_required:
+        raise OtpNotNeeded()
+    if challenge is None:
+        raise OtpInvalid(attempts_left=terms.max_attempts)
+    if challenge.used_at is not None:
+        raise OtpExpired()
+    if challenge.locked(terms):
+        raise OtpLocked()
+    if now >= challenge.expires_at:
+        raise OtpExpired()
+    key = pepper.version(challenge.pepper_version)
+    # The same work whether or not the code is right: one keyed hash, one comparison.
+    given = _code_hash(flow, code, key) if key else secrets.token_hex(32)
+    if hmac.compare_digest(given, challenge.code_hash):
+        if not store.mark_verified(flow, challenge, terms.max_attempts, int(now)):
+            raise OtpExpired()  # a concurrent verification, a resend or the flow's end won
+        count_outcome("verify_otp", "verified")
+        return
+    failures = store.count_code_failure(flow, challenge, terms.max_attempts)
+    if failures is None:  # replaced, used or locked meanwhile
+        raise OtpLocked() if challenge.failures + 1 >= terms.max_attempts else OtpExpired()
+    count_outcome("verify_otp", "wrong_code")
+    if failures >= terms.max_attempts:
+        raise OtpLocked()
+    raise OtpInvalid(attempts_left=terms.max_attempts - failures)
