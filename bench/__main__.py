@@ -48,7 +48,12 @@ POLICY = {
 PARITY_PENDING = seed.generated_codes(parity.PAIRS, "PND")
 PARITY_ACTIVE = seed.generated_codes(parity.PAIRS, "TTV")
 PARITY_UNKNOWN = seed.generated_codes(2 * parity.PAIRS, "NSS")
-CALL_TARGETS = {"register": 4, "request-reset": 4, "confirm-reset": 3}
+CALL_TARGETS = {"register": 4, "request-reset": 4, "confirm-reset": 3, "send-otp": 3, "verify-otp": 2}
+# A second school on the default policy (SMS code required), whose parents
+# each have a mobile: one registers for every SMS flow the bench measures.
+OTP_SCHOOL = "RMEE000001"
+OTP_PARENTS = seed.generated_codes(60, "OTP")
+POLICY[OTP_SCHOOL] = {"otp_resend_cooldown_s": 0, "requests_per_ip_per_hour": 10_000}
 
 
 class Bench:
@@ -58,6 +63,7 @@ class Bench:
         self.workdir = workdir
         self.poller = QueuePoller(self.functions, "NotifyFunction", "OutboxQueue")
         self.resets = 0
+        self.otp_links = 0
 
     def call(self, function_id: str, event: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = self.functions.invoke(function_id, event)
@@ -79,6 +85,25 @@ class Bench:
         cf = PARITY_ACTIVE[self.resets % len(PARITY_ACTIVE)]
         self.call("RequestResetFunction", load_event("request_reset", body={"identifier": cf}))
         return self.token()
+
+    def otp_token(self) -> str:
+        """A fresh activation link that needs an SMS code."""
+        cf = OTP_PARENTS[self.otp_links % len(OTP_PARENTS)]
+        self.otp_links += 1
+        event = load_event("register", body={"codice_fiscale": cf}, path_parameters={"school": OTP_SCHOOL})
+        self.call("RegisterFunction", event)
+        return self.token()
+
+    def otp_code(self, token: str) -> str:
+        self.call("SendOtpFunction", load_event("send_otp", body={"token": token}))
+        self.deliver()
+        found = re.search(r"#(\d{6,8})$", sent.outbox(self.stack.deployment.region)["sms"][-1]["text"])
+        assert found
+        return found.group(1)
+
+    def verify_event(self) -> dict[str, Any]:
+        token = self.otp_token()
+        return load_event("verify_otp", body={"token": token, "code": self.otp_code(token)})
 
     def activate(self, cf: str = ACTIVE) -> str:
         self.call("RegisterFunction", load_event("register", body={"codice_fiscale": cf}))
@@ -132,6 +157,10 @@ class Bench:
             return load_event(folder, body={"token": self.reset_token(), "new_password": password})
         if spec.logical_id == "FlowStatusFunction":
             return load_event(folder, body={"token": self.reset_token()})
+        if spec.logical_id == "SendOtpFunction":
+            return load_event(folder, body={"token": self.otp_token()})
+        if spec.logical_id == "VerifyOtpFunction":
+            return self.verify_event()
         event = load_event(folder)
         if spec.queue_sources:  # an outbox message whose commit has landed
             message = json.loads(event["Records"][0]["body"]) | {"commit_id": uuid.uuid4().hex}
@@ -223,6 +252,13 @@ class Bench:
                 "FlowStatusFunction",
                 lambda: load_event("flow_status", body={"token": self.reset_token()}),
             ),
+            (
+                "send-otp",
+                "first code of a link (pepper and SMS switch cached)",
+                "SendOtpFunction",
+                lambda: load_event("send_otp", body={"token": self.otp_token()}),
+            ),
+            ("verify-otp", "right code", "VerifyOtpFunction", self.verify_event),
         ]
         return [(flow, case, self.count_calls(function_id, make)) for flow, case, function_id, make in cases]
 
@@ -263,8 +299,12 @@ def main(argv: list[str]) -> int:
         policy = Path(workdir) / "policy.json"
         policy.write_text(json.dumps(POLICY), encoding="utf-8")
         anagrafica = Path(workdir) / "anagrafica.csv"
+        otp_rows = "".join(
+            f"{OTP_SCHOOL};{code};Verdi;Genitore{i:05d};otp{i:05d}@example.it;+39333{i:07d};genitore\n"
+            for i, code in enumerate(OTP_PARENTS)
+        )
         anagrafica.write_text(
-            seed.generated_csv("RMIC817009", PARITY_PENDING + PARITY_ACTIVE), encoding="utf-8"
+            seed.generated_csv("RMIC817009", PARITY_PENDING + PARITY_ACTIVE) + otp_rows, encoding="utf-8"
         )
         with logs_to(Path(LOG_PATH)):
             measured = measure(sections, anagrafica, policy, Path(workdir))

@@ -15,7 +15,7 @@ from chiave import aws
 
 def _clients() -> list[Any]:
     # Each client copies the session's hooks when created: hook the clients.
-    return [aws.dynamodb(), aws.sqs(), aws.kms(), aws.sesv2()]
+    return [factory() for factory in aws.FACTORIES]
 
 
 @contextmanager

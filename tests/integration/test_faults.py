@@ -10,6 +10,7 @@ should: the notices of the failed attempts never go out.
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 import types
@@ -19,8 +20,11 @@ from typing import Any
 
 import pytest
 
-from chiave import tokens
+from chiave import pepper, tokens
+from chiave.flows import otp
+from chiave_local import sent
 from chiave_local.calls import FAULTS, failing
+from tests.integration.conftest import REGION
 from tests.integration.helpers import PASSWORD, activate, last_token
 
 KNOWN = "RSSMRA82C52H501K"
@@ -34,6 +38,7 @@ class Scenario:
     prepare: Callable[[Any, Any], dict[str, Any]]  # (stack, load_event) -> event
     success: int
     mails: int  # e-mails the successful attempt sends
+    texts: int = 0  # SMS it sends
 
 
 def _register(cf: str) -> Callable[[Any, Any], dict[str, Any]]:
@@ -58,6 +63,28 @@ def _with_link(sample: str, **fields: str) -> Callable[[Any, Any], dict[str, Any
     return prepare
 
 
+def _sms_link(stack: Any, load_event: Any) -> str:
+    stack.set_policy(otp_required_for_activation=True)
+    stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}))
+    return last_token(stack)
+
+
+def _send_code(stack: Any, load_event: Any) -> dict[str, Any]:
+    return load_event("send_otp", body={"token": _sms_link(stack, load_event)})
+
+
+def _verify_code(stack: Any, load_event: Any) -> dict[str, Any]:
+    token = _sms_link(stack, load_event)
+    stack.call("SendOtpFunction", load_event("send_otp", body={"token": token}))
+    stack.deliver()
+    code = re.search(r"#(\d{6})$", _texts(stack)[-1]["text"]).group(1)
+    return load_event("verify_otp", body={"token": token, "code": code})
+
+
+def _texts(stack: Any) -> list[dict[str, Any]]:
+    return sent.outbox(REGION)["sms"]
+
+
 SCENARIOS = {
     "register, known person": Scenario("RegisterFunction", _register(KNOWN), 202, 1),
     "register, unknown person": Scenario("RegisterFunction", _register(UNKNOWN), 202, 0),
@@ -67,6 +94,8 @@ SCENARIOS = {
     "reset, nobody": Scenario("RequestResetFunction", _reset("nobody@example.it"), 202, 0),
     "confirm": Scenario("ConfirmResetFunction", _with_link("confirm_reset", new_password=PASSWORD), 200, 1),
     "flow status": Scenario("FlowStatusFunction", _with_link("flow_status"), 200, 0),
+    "send-otp": Scenario("SendOtpFunction", _send_code, 202, 0, texts=1),
+    "verify-otp": Scenario("VerifyOtpFunction", _verify_code, 200, 0),
 }
 
 
@@ -97,10 +126,14 @@ def test_a_fault_at_any_call_commits_nothing_and_sends_nothing(stack, load_event
     # Given a flow ready to run, and what was sent before it
     event = scenario.prepare(stack, load_event)
     mails_before = len(stack.deliver())
+    texts_before = len(_texts(stack))
     table_before = _table(stack)
     position = 0
     while True:
-        tokens.forget_keys()  # so the container's KMS call is among the positions
+        # A new container each time: its KMS, Secrets Manager and SSM reads are among the positions
+        tokens.forget_keys()
+        pepper.forget()
+        otp.forget_switch()
         # When the call at `position` fails
         with stack.env(scenario.function_id), failing(fault, position) as made:
             response = stack.call(scenario.function_id, event)
@@ -110,6 +143,7 @@ def test_a_fault_at_any_call_commits_nothing_and_sends_nothing(stack, load_event
         _assert_unavailable(response)
         assert _table(stack) == table_before, (name, made)
         assert len(stack.deliver()) == mails_before, (name, made)
+        assert len(_texts(stack)) == texts_before, (name, made)
         position += 1
     # And the unfaulted attempt succeeds and sends exactly its own notices,
     # even once every failed attempt's message has been looked at again
@@ -118,6 +152,7 @@ def test_a_fault_at_any_call_commits_nothing_and_sends_nothing(stack, load_event
     _past_every_deadline(monkeypatch)
     stack.release_failed()
     assert len(stack.deliver()) == mails_before + scenario.mails
+    assert len(_texts(stack)) == texts_before + scenario.texts
     assert stack.queued() + stack.queued(invisible=True) + stack.queued("OutboxDeadLetterQueue") == 0
 
 

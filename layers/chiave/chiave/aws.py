@@ -92,15 +92,15 @@ def ssm() -> SSMClient:
     return client
 
 
-_FACTORIES = (dynamodb, sqs, kms, sesv2, sns, secretsmanager, ssm)
+FACTORIES = (dynamodb, sqs, kms, sesv2, sns, secretsmanager, ssm)
 
 
 def clients() -> list[Any]:
     """Every client this container has created so far."""
-    return [factory() for factory in _FACTORIES if factory.cache_info().currsize]
+    return [factory() for factory in FACTORIES if factory.cache_info().currsize]
 
 
 def reset_clients() -> None:
     """Forget cached clients (tests switch endpoints between sessions)."""
-    for factory in (session, *_FACTORIES):
+    for factory in (session, *FACTORIES):
         factory.cache_clear()

@@ -12,6 +12,9 @@ commit meets one asks the table whether its commit landed before answering.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -93,3 +96,19 @@ def is_ambiguous(error: BaseException) -> bool:
 
 def is_aws_failure(error: BaseException) -> bool:
     return isinstance(error, ClientError | BotoCoreError)
+
+
+@contextmanager
+def unwrapped_parameter_errors() -> Iterator[None]:
+    """Powertools Parameters wraps every failure in GetParameterError: give
+    back the AWS error it wrapped, so a throttled or unreachable Secrets
+    Manager or SSM is a 503 like any other AWS fault, not a 500."""
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+    try:
+        yield
+    except GetParameterError as error:
+        wrapped = error.__context__
+        if isinstance(wrapped, ClientError | BotoCoreError):
+            raise wrapped from None
+        raise

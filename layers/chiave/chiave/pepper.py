@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from chiave import coldstart
+from chiave import coldstart, faults
 from chiave.aws import secretsmanager
 from chiave.settings import settings
 
@@ -41,7 +41,8 @@ def _read() -> dict[str, Any]:
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
     provider = SecretsProvider(boto3_client=secretsmanager())
-    value: dict[str, Any] = provider.get(settings().pepper_secret_id, transform="json", max_age=0)  # type: ignore[assignment]
+    with faults.unwrapped_parameter_errors():
+        value: dict[str, Any] = provider.get(settings().pepper_secret_id, transform="json", max_age=0)  # type: ignore[assignment]
     return value
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chiave import outbox, passwords, store, tokens
+from chiave import outbox, passwords, store
 from chiave.domain import AccountStatus, Flow, Purpose
-from chiave.errors import AccountUnavailable, OtpRequired, TokenExpired, TokenInvalid, TokenUsed, WeakPassword
+from chiave.errors import AccountUnavailable, OtpRequired, TokenUsed, WeakPassword
+from chiave.flows.reading import check_open, load_flow
 from chiave.observability import count_outcome, logger
 from chiave.outbox import Notice
 from chiave.user_code import new_user_code
@@ -23,33 +24,6 @@ REPLAY_WINDOW_S = 900
 class Completed:
     user_code: str
     status: str
-
-
-def load_flow(token: str) -> Flow:
-    if not tokens.is_well_formed(token):
-        raise TokenInvalid()
-    flow = store.get_flow(tokens.token_hash(token))
-    if flow is None:
-        raise TokenInvalid()
-    return flow
-
-
-def check_open(flow: Flow, now: float) -> None:
-    """Refuse a link that is no longer usable.
-
-    Expiry is checked here on every read: TTL deletes items up to two days
-    late, and moto (like DynamoDB) keeps expired items until then."""
-    if flow.used_at is not None:
-        raise TokenUsed()
-    if flow.is_expired(now):
-        raise TokenExpired()
-
-
-def load_open_flow(token: str, now: float) -> Flow:
-    """The flow a token stands for, refused unless it is still usable."""
-    flow = load_flow(token)
-    check_open(flow, now)
-    return flow
 
 
 def confirm(token: str, new_password: str, now: float) -> Completed:

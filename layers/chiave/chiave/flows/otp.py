@@ -13,7 +13,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from chiave import coldstart, masking, outbox, pepper, phone, ratelimit, store, tokens
+from chiave import coldstart, faults, masking, outbox, pepper, phone, ratelimit, store, tokens
 from chiave.aws import ssm
 from chiave.domain import Challenge, Flow, OtpTerms
 from chiave.errors import (
@@ -27,7 +27,7 @@ from chiave.errors import (
     SmsUnavailable,
     TokenInvalid,
 )
-from chiave.flows.confirm import check_open
+from chiave.flows.reading import check_open
 from chiave.observability import count_outcome, logger
 from chiave.outbox import Notice
 from chiave.settings import settings
@@ -60,7 +60,8 @@ def sms_enabled(now: float) -> bool:
     if now - read_at >= SWITCH_MAX_AGE_S:
         from aws_lambda_powertools.utilities.parameters import SSMProvider
 
-        value = SSMProvider(boto3_client=ssm()).get(name, max_age=0)
+        with faults.unwrapped_parameter_errors():
+            value = SSMProvider(boto3_client=ssm()).get(name, max_age=0)
         enabled = str(value).strip().lower() != "off"
         _switch[name] = (now, enabled)
     return enabled

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from chiave import masking, passwords, store
 from chiave.errors import TokenUsed
-from chiave.flows.confirm import check_open
 from chiave.flows.otp import can_send_in, load_flow_and_code
+from chiave.flows.reading import check_open
 from chiave.observability import count_outcome
 from chiave.policy import PasswordProfile
 
