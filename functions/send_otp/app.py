@@ -14,7 +14,7 @@ from chiave.api.resolver import (
     lambda_handler,
 )
 from chiave.api.validation import validated
-from chiave.flows.otp import send_otp
+from chiave.flows.send_otp import send_otp
 
 router = APIGatewayRouter()
 

@@ -7,7 +7,7 @@ import time
 from chiave.api.models import OtpVerifiedResponse, OtpVerifyRequest, responses_of
 from chiave.api.resolver import APIGatewayRouter, Response, build_resolver, json_response, lambda_handler
 from chiave.api.validation import validated
-from chiave.flows.otp import verify_otp
+from chiave.flows.verify_otp import verify_otp
 
 router = APIGatewayRouter()
 

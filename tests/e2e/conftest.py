@@ -61,20 +61,18 @@ class LocalStack:
 
     def emails_to(self, address: str, at_least: int) -> list[dict[str, Any]]:
         """The e-mails sent to `address`, once notify has sent `at_least` of them."""
-        deadline = time.monotonic() + 15
-        while True:
-            emails = [e for e in self.request("GET", "/_local/outbox").json["emails"] if e["to"] == address]
-            if len(emails) >= at_least or time.monotonic() > deadline:
-                return emails
-            time.sleep(0.05)
+        return self._sent("emails", address, at_least)
 
     def sms_to(self, number: str, at_least: int) -> list[dict[str, Any]]:
         """The SMS sent to `number`, once notify has sent `at_least` of them."""
+        return self._sent("sms", number, at_least)
+
+    def _sent(self, kind: str, to: str, at_least: int) -> list[dict[str, Any]]:
         deadline = time.monotonic() + 15
         while True:
-            sms = [m for m in self.request("GET", "/_local/outbox").json["sms"] if m["to"] == number]
-            if len(sms) >= at_least or time.monotonic() > deadline:
-                return sms
+            found = [item for item in self.request("GET", "/_local/outbox").json[kind] if item["to"] == to]
+            if len(found) >= at_least or time.monotonic() > deadline:
+                return found
             time.sleep(0.05)
 
 

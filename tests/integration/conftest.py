@@ -13,7 +13,7 @@ import pytest
 from moto import mock_aws
 
 from chiave import aws, pepper, store, tokens
-from chiave.flows import otp
+from chiave.flows import send_otp
 from chiave.policy import policy_from_overrides
 from chiave_local import seed, sent
 from chiave_local.resources import Deployment, deploy
@@ -105,7 +105,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         aws.reset_clients()
         tokens.forget_keys()
         pepper.forget()
-        otp.forget_switch()
+        send_otp.forget_switch()
         deployment = deploy("", REGION)
         functions = Functions(deployment)
         test_stack = Stack(deployment, functions)

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from chiave import pepper, tokens
-from chiave.flows import otp
+from chiave.flows import send_otp
 from chiave_local import sent
 from chiave_local.calls import FAULTS, failing
 from tests.integration.conftest import REGION
@@ -133,7 +133,7 @@ def test_a_fault_at_any_call_commits_nothing_and_sends_nothing(stack, load_event
         # A new container each time: its KMS, Secrets Manager and SSM reads are among the positions
         tokens.forget_keys()
         pepper.forget()
-        otp.forget_switch()
+        send_otp.forget_switch()
         # When the call at `position` fails
         with stack.env(scenario.function_id), failing(fault, position) as made:
             response = stack.call(scenario.function_id, event)

@@ -3,6 +3,7 @@ each limit of SPEC §5, against moto."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -10,6 +11,7 @@ from unittest import mock
 
 import pytest
 
+from chiave import pepper
 from chiave_local import sent
 from tests.integration.conftest import REGION
 from tests.integration.helpers import PASSWORD, confirm, last_token
@@ -18,9 +20,12 @@ MARIA = "RSSMRA82C52H501K"  # +393331234567 on file
 LUCA = "BNCLCU79S05F205Y"  # no mobile on file
 
 
-def _link(stack, load_event, cf=MARIA, **policy):
+def _link(stack, load_event, cf=MARIA, source_ip=None, **policy):
     stack.set_policy(**{"otp_required_for_activation": True, **policy})
-    assert stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": cf})).status == 202
+    registered = stack.call(
+        "RegisterFunction", load_event("register", body={"codice_fiscale": cf}, source_ip=source_ip)
+    )
+    assert registered.status == 202, registered.body
     return last_token(stack)
 
 
@@ -209,3 +214,55 @@ def test_send_otp_tells_the_link_holder_nothing_new(stack, load_event):
     token = _link(stack, load_event)
     hint = _send(stack, load_event, token).body["phone_hint"]
     assert re.fullmatch(r"\+39 \*\*\* \*\*\* \*\*\d\d", hint)
+
+
+def test_sends_count_against_the_address_like_every_other_request(stack, load_event):
+    # Given a school that allows 10 requests an hour from one address
+    answers = []
+    for number in range(11):
+        token = _link(
+            stack,
+            load_event,
+            source_ip=f"198.51.100.{number}",
+            requests_per_ip_per_hour=10,
+            requests_per_identifier_per_hour=100,
+            link_emails_per_recipient_per_hour=20,
+            sms_per_number_per_day=50,
+        )
+        # When every code is asked from one address (the links from others)
+        answers.append(_send(stack, load_event, token, source_ip="203.0.113.9").status)
+    # Then the eleventh is refused
+    assert answers == [202] * 10 + [429]
+
+
+def test_a_code_made_before_a_pepper_rotation_still_verifies(stack, load_event):
+    # Given a code hashed under the first pepper
+    token = _link(stack, load_event, otp_resend_cooldown_s=0)
+    _send(stack, load_event, token)
+    code = _code(stack)
+    # When ops rotate the pepper, keeping the old one, and a new container verifies
+    manager = stack.deployment.client("secretsmanager")
+    secret_id = stack.deployment.refs["PepperSecret"]
+    old = json.loads(manager.get_secret_value(SecretId=secret_id)["SecretString"])
+    rotated = {"version": "2", "pepper": "n" * 64, "previous": {old["version"]: old["pepper"]}}
+    manager.put_secret_value(SecretId=secret_id, SecretString=json.dumps(rotated))
+    pepper.forget()
+    # Then the code made before still verifies
+    assert _verify(stack, load_event, token, code).status == 200
+
+
+def test_a_container_that_has_not_seen_the_rotation_reads_it_when_it_meets_a_new_version(stack):
+    with stack.env("VerifyOtpFunction"):
+        # Given a container that read the first pepper
+        first = pepper.current()
+        # When another container hashes under a rotated pepper
+        manager = stack.deployment.client("secretsmanager")
+        rotated = {"version": "2", "pepper": "m" * 64, "previous": {first.version: first.key.decode()}}
+        manager.put_secret_value(
+            SecretId=stack.deployment.refs["PepperSecret"], SecretString=json.dumps(rotated)
+        )
+        assert pepper.current() == first  # read once per container
+        # Then meeting version 2 makes this one read the secret again, and both versions are known
+        assert pepper.version("2") == pepper.Pepper("2", b"m" * 64)
+        assert pepper.version(first.version) == first
+        assert pepper.version("9") is None

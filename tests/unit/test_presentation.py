@@ -80,3 +80,38 @@ def test_mime_message_has_both_parts_and_the_school_as_reply_to():
     assert "multipart/alternative" in raw
     assert "Reply-To: segreteria@example.it" in raw
     assert "IC Test (Chiave)" in raw
+
+
+GSM7_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿"
+    "abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+
+
+HOST = "registro.istitutocomprensivo-esempio.edu.it"
+
+
+def test_an_sms_code_fits_one_gsm7_part_in_every_language():
+    from chiave.notices import SMS_MAX_CHARACTERS, render_sms
+    from chiave.outbox import Notice
+
+    for language in ("it", "en"):
+        # Given the longest code and a long portal host
+        notice = Notice(
+            channel="sms",
+            template="otp",
+            language=language,
+            to="+393331234567",
+            school_name="Istituto Comprensivo Statale di Esempio",
+            reply_to="segreteria@example.it",
+            params={
+                "code": "12345678",
+                "minutes": "10",
+                "host": "registro.istitutocomprensivo-esempio.edu.it",
+            },
+        )
+        text = render_sms(notice)
+        # Then it is one part of the GSM 7-bit alphabet, ending with the origin-bound line
+        assert len(text) <= SMS_MAX_CHARACTERS, (language, len(text))
+        assert set(text) <= GSM7_BASIC, set(text) - GSM7_BASIC
+        assert text.endswith(f"\n\n@{HOST} #12345678")

@@ -148,3 +148,21 @@ class Flow:
 
     def is_expired(self, now: float) -> bool:
         return now >= self.expires_at
+
+
+def resend_after(challenge: Challenge | None, terms: OtpTerms, now: float) -> int:
+    """Seconds until another code may be sent (0: now)."""
+    if challenge is None:
+        return 0
+    return max(0, int(challenge.issued_at + terms.resend_cooldown_s - now))
+
+
+def can_send_in(flow: Flow, challenge: Challenge | None, now: float) -> int | None:
+    """What a page shows: seconds until a code can be sent (0: now), None
+    when none can (no code needed, already verified, every send used)."""
+    terms = flow.otp_terms
+    if terms is None or not flow.otp_required or flow.otp_verified or flow.mobile is None:
+        return None
+    if challenge is not None and challenge.sends >= terms.max_sends:
+        return None
+    return resend_after(challenge, terms, now)

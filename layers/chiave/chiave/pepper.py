@@ -79,3 +79,8 @@ def keyed_hash(pepper: Pepper, *parts: str) -> str:
 def forget() -> None:
     """Tests switch Secrets Manager between sessions."""
     _peppers.cache_clear()
+
+
+def code_hash(token_sha256: str, code: str, key: Pepper) -> str:
+    """What is stored of an SMS code: bound to its flow, under the pepper."""
+    return keyed_hash(key, "sms-code", token_sha256, code)

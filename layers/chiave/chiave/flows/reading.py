@@ -4,7 +4,7 @@ every flow a link opens starts with (confirm, status, the SMS code)."""
 from __future__ import annotations
 
 from chiave import store, tokens
-from chiave.domain import Flow
+from chiave.domain import Challenge, Flow
 from chiave.errors import TokenExpired, TokenInvalid, TokenUsed
 
 
@@ -33,3 +33,12 @@ def load_open_flow(token: str, now: float) -> Flow:
     flow = load_flow(token)
     check_open(flow, now)
     return flow
+
+
+def load_flow_and_code(token: str) -> tuple[Flow, Challenge | None]:
+    if not tokens.is_well_formed(token):
+        raise TokenInvalid()
+    flow, challenge = store.get_flow_and_challenge(tokens.token_hash(token))
+    if flow is None:
+        raise TokenInvalid()
+    return flow, challenge

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chiave import masking, passwords, store
+from chiave.domain import can_send_in
 from chiave.errors import TokenUsed
-from chiave.flows.otp import can_send_in, load_flow_and_code
-from chiave.flows.reading import check_open
+from chiave.flows.reading import check_open, load_flow_and_code
 from chiave.observability import count_outcome
 from chiave.policy import PasswordProfile
 

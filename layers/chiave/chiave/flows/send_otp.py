@@ -1,33 +1,21 @@
-"""send-otp and verify-otp: the SMS code that proves the phone the school
-has on file ("a due vie": the link proves the mailbox, the code the phone).
+"""send-otp: an SMS code to the mobile the school has on file ("a due
+vie": the link proves the mailbox, the code the phone).
 
-SMS is a restricted authenticator (NIST SP 800-63B-4): a code is accepted
-once, only within its lifetime; a resend replaces the code but keeps its
-failure count; once every attempt has failed the code is dead and only a new
-send (counted against the flow's sends) gives another. Every limit is
-counted in the same transaction that stores the code (chiave.store)."""
+A resend replaces the code but keeps its failure count (NIST SP 800-63B-4:
+SMS is a restricted authenticator); once every attempt has failed the code
+is dead and only a new send, counted against the flow's sends, gives
+another. Every limit is counted in the transaction that stores the code
+(chiave.store.send_code), with the outbox message's receipt."""
 
 from __future__ import annotations
 
-import hmac
-import secrets
 from dataclasses import dataclass
 
 from chiave import coldstart, faults, masking, outbox, pepper, phone, ratelimit, store, tokens
 from chiave.aws import ssm
-from chiave.domain import Challenge, Flow, OtpTerms
-from chiave.errors import (
-    MobileMissing,
-    MobileNotAllowed,
-    OtpExpired,
-    OtpInvalid,
-    OtpLocked,
-    OtpNotNeeded,
-    RateLimited,
-    SmsUnavailable,
-    TokenInvalid,
-)
-from chiave.flows.reading import check_open
+from chiave.domain import Challenge, resend_after
+from chiave.errors import MobileMissing, MobileNotAllowed, OtpNotNeeded, RateLimited, SmsUnavailable
+from chiave.flows.reading import check_open, load_flow_and_code
 from chiave.observability import count_outcome, logger
 from chiave.outbox import Notice
 from chiave.settings import settings
@@ -72,37 +60,6 @@ def forget_switch() -> None:
     _switch.clear()
 
 
-def load_flow_and_code(token: str) -> tuple[Flow, Challenge | None]:
-    if not tokens.is_well_formed(token):
-        raise TokenInvalid()
-    flow, challenge = store.get_flow_and_challenge(tokens.token_hash(token))
-    if flow is None:
-        raise TokenInvalid()
-    return flow, challenge
-
-
-def _code_hash(flow: Flow, code: str, key: pepper.Pepper) -> str:
-    return pepper.keyed_hash(key, "sms-code", flow.token_sha256, code)
-
-
-def resend_after(challenge: Challenge | None, terms: OtpTerms, now: float) -> int:
-    """Seconds until another code may be sent (0: now)."""
-    if challenge is None:
-        return 0
-    return max(0, int(challenge.issued_at + terms.resend_cooldown_s - now))
-
-
-def can_send_in(flow: Flow, challenge: Challenge | None, now: float) -> int | None:
-    """What a page shows: seconds until a code can be sent (0: now), None
-    when none can (no code needed, already verified, every send used)."""
-    terms = flow.otp_terms
-    if terms is None or not flow.otp_required or flow.otp_verified or flow.mobile is None:
-        return None
-    if challenge is not None and challenge.sends >= terms.max_sends:
-        return None
-    return resend_after(challenge, terms, now)
-
-
 def send_otp(token: str, client_ip: str, now: float) -> Sent:
     flow, challenge = load_flow_and_code(token)
     check_open(flow, now)
@@ -129,7 +86,7 @@ def send_otp(token: str, client_ip: str, now: float) -> Sent:
     # A resend keeps the failures of a code still alive; a dead code's new one starts afresh.
     failures = challenge.failures if challenge and not challenge.locked(terms) else 0
     replacement = Challenge(
-        code_hash=_code_hash(flow, code, key),
+        code_hash=pepper.code_hash(flow.token_sha256, code, key),
         pepper_version=key.version,
         issued_at=moment,
         expires_at=min(moment + terms.lifetime_s, flow.expires_at),
@@ -168,34 +125,3 @@ def send_otp(token: str, client_ip: str, now: float) -> Sent:
         expires_in=replacement.expires_at - moment,
         resend_after=terms.resend_cooldown_s,
     )
-
-
-def verify_otp(token: str, code: str, now: float) -> None:
-    flow, challenge = load_flow_and_code(token)
-    check_open(flow, now)
-    terms = flow.otp_terms
-    if terms is None or not flow.otp_required:
-        raise OtpNotNeeded()
-    if challenge is None:
-        raise OtpInvalid(attempts_left=terms.max_attempts)
-    if challenge.used_at is not None:
-        raise OtpExpired()
-    if challenge.locked(terms):
-        raise OtpLocked()
-    if now >= challenge.expires_at:
-        raise OtpExpired()
-    key = pepper.version(challenge.pepper_version)
-    # The same work whether or not the code is right: one keyed hash, one comparison.
-    given = _code_hash(flow, code, key) if key else secrets.token_hex(32)
-    if hmac.compare_digest(given, challenge.code_hash):
-        if not store.mark_verified(flow, challenge, terms.max_attempts, int(now)):
-            raise OtpExpired()  # a concurrent verification, a resend or the flow's end won
-        count_outcome("verify_otp", "verified")
-        return
-    failures = store.count_code_failure(flow, challenge, terms.max_attempts)
-    if failures is None:  # replaced, used or locked meanwhile
-        raise OtpLocked() if challenge.failures + 1 >= terms.max_attempts else OtpExpired()
-    count_outcome("verify_otp", "wrong_code")
-    if failures >= terms.max_attempts:
-        raise OtpLocked()
-    raise OtpInvalid(attempts_left=terms.max_attempts - failures)

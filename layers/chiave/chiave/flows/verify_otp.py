@@ -1,0 +1,45 @@
+"""verify-otp: the SMS code, compared in constant time with its keyed
+hash; accepted once, within its lifetime, while attempts remain. Every wrong
+code is counted by a conditional update that never passes the limit, and
+the right one by a conditional update that succeeds at most once."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from chiave import pepper, store
+from chiave.errors import OtpExpired, OtpInvalid, OtpLocked, OtpNotNeeded
+from chiave.flows.reading import check_open, load_flow_and_code
+from chiave.observability import count_outcome
+
+
+def verify_otp(token: str, code: str, now: float) -> None:
+    flow, challenge = load_flow_and_code(token)
+    check_open(flow, now)
+    terms = flow.otp_terms
+    if terms is None or not flow.otp_required:
+        raise OtpNotNeeded()
+    if challenge is None:
+        raise OtpInvalid(attempts_left=terms.max_attempts)
+    if challenge.used_at is not None:
+        raise OtpExpired()
+    if challenge.locked(terms):
+        raise OtpLocked()
+    if now >= challenge.expires_at:
+        raise OtpExpired()
+    key = pepper.version(challenge.pepper_version)
+    # The same work whether or not the code is right: one keyed hash, one comparison.
+    given = pepper.code_hash(flow.token_sha256, code, key) if key else secrets.token_hex(32)
+    if hmac.compare_digest(given, challenge.code_hash):
+        if not store.mark_verified(flow, challenge, terms.max_attempts, int(now)):
+            raise OtpExpired()  # a concurrent verification, a resend or the flow's end won
+        count_outcome("verify_otp", "verified")
+        return
+    failures = store.count_code_failure(flow, challenge, terms.max_attempts)
+    if failures is None:  # replaced, used or locked meanwhile
+        raise OtpLocked() if challenge.failures + 1 >= terms.max_attempts else OtpExpired()
+    count_outcome("verify_otp", "wrong_code")
+    if failures >= terms.max_attempts:
+        raise OtpLocked()
+    raise OtpInvalid(attempts_left=terms.max_attempts - failures)
