@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chiave.delivery import handle, lambda_handler, parse
+from chiave.notify.delivery import handle, lambda_handler, parse
 from chiave.observability import logger
 
 if TYPE_CHECKING:

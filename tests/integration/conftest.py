@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from chiave import aws, pepper, store, tokens
+from chiave import aws, store
+from chiave.credentials import pepper, tokens
 from chiave.flows import send_otp
 from chiave.policy import policy_from_overrides
 from chiave_local import seed, sent

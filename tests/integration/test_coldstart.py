@@ -13,8 +13,9 @@ from pathlib import Path
 
 from snapshot_restore_py import get_after_restore, get_before_snapshot
 
-from chiave import aws, tokens
+from chiave import aws
 from chiave.api import models
+from chiave.credentials import tokens
 from chiave_local import template
 from chiave_local.calls import recording
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import time
 
-from chiave import keys, user_code
+from chiave import keys
+from chiave.credentials import user_code
 from chiave.flows.register import register
 from tests.integration.helpers import PASSWORD, activate, confirm, last_token, request_reset
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from chiave import pepper, tokens
+from chiave.credentials import pepper, tokens
 from chiave.flows import send_otp
 from chiave_local import sent
 from chiave_local.calls import FAULTS, failing
@@ -109,7 +109,7 @@ def _past_every_deadline(monkeypatch) -> None:
     """notify's clock, an hour on: a message without a receipt is abandoned."""
     later = types.SimpleNamespace(time=lambda: time.time() + 3600)
     # Imported by notify's handler, under notify's environment, like Lambda would.
-    monkeypatch.setattr(sys.modules["chiave.delivery"], "time", later)
+    monkeypatch.setattr(sys.modules["chiave.notify.delivery"], "time", later)
 
 
 def _assert_unavailable(response) -> None:

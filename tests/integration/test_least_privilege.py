@@ -21,7 +21,8 @@ from typing import Any
 import botocore.client
 import pytest
 
-from chiave import keys, pepper, tokens
+from chiave import keys
+from chiave.credentials import pepper, tokens
 from chiave_local import sent
 from chiave_local import template as tpl
 from chiave_local.calls import failing

@@ -77,7 +77,7 @@ def test_a_malformed_outbox_message_is_reported_without_its_values(stack, load_e
 
 
 def test_the_reason_a_message_is_unreadable_names_fields_not_values(stack, load_event):
-    from chiave.delivery import MalformedMessage, parse
+    from chiave.notify.delivery import MalformedMessage, parse
 
     with pytest.raises(MalformedMessage) as refused:
         parse(_malformed_record(load_event)["Records"][0]["body"])
@@ -89,7 +89,7 @@ def test_the_reason_a_message_is_unreadable_names_fields_not_values(stack, load_
 def test_an_ses_rejection_is_logged_and_raised_without_the_address(stack, load_event, capsys, log_stream):
     from botocore.exceptions import ClientError
 
-    from chiave import delivery, outbox
+    from chiave.notify import delivery, outbox
     from chiave_local.calls import failing
 
     def rejected(operation):

@@ -8,7 +8,9 @@ import time
 
 import pytest
 
-from chiave import keys, outbox, tokens
+from chiave import keys
+from chiave.credentials import tokens
+from chiave.notify import outbox
 from chiave_local import sent
 from chiave_local.calls import FAULTS, failing
 from tests.integration.conftest import REGION

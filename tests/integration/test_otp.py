@@ -11,7 +11,7 @@ from unittest import mock
 
 import pytest
 
-from chiave import pepper
+from chiave.credentials import pepper
 from chiave_local import sent
 from tests.integration.conftest import REGION
 from tests.integration.helpers import PASSWORD, confirm, last_token

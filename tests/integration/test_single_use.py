@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from chiave import keys, passwords, store, tokens
+from chiave import keys, store
+from chiave.credentials import passwords, tokens
 from chiave.domain import AccountStatus
 from chiave.errors import TokenExpired, TokenUsed
 from tests.integration.helpers import PASSWORD, last_token

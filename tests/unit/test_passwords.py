@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chiave import passwords
+from chiave.credentials import passwords
 
 
 @pytest.mark.parametrize(

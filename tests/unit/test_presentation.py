@@ -6,10 +6,11 @@ import json
 
 import pytest
 
-from chiave import masking, notices
+from chiave import masking
 from chiave.api.problems import negotiate_language, problem
 from chiave.messages import CATALOGUE
-from chiave.outbox import Notice
+from chiave.notify import rendering
+from chiave.notify.outbox import Notice
 
 
 def test_masks():
@@ -60,7 +61,7 @@ def _notice(template: str, language: str = "it", **params: str) -> Notice:
 
 
 def test_italian_mail_comes_first_then_english():
-    rendered = notices.render(
+    rendered = rendering.render(
         _notice("activation", name="Maria", link="https://x/attiva#token=T", hours="72")
     )
     assert rendered.subject == "Attivazione delle credenziali del registro elettronico"
@@ -69,14 +70,14 @@ def test_italian_mail_comes_first_then_english():
 
 
 def test_html_escapes_what_it_renders():
-    rendered = notices.render(_notice("activation_done", name="<script>", user_code="817536758"))
+    rendered = rendering.render(_notice("activation_done", name="<script>", user_code="817536758"))
     assert "<script>" not in rendered.html
     assert "&lt;script&gt;" in rendered.html
 
 
 def test_mime_message_has_both_parts_and_the_school_as_reply_to():
     notice = _notice("password_changed", "en", name="Maria", user_code="817536758")
-    raw = notices.mime_message(notice, notices.render(notice), "noreply@chiave.example").decode()
+    raw = rendering.mime_message(notice, rendering.render(notice), "noreply@chiave.example").decode()
     assert "multipart/alternative" in raw
     assert "Reply-To: segreteria@example.it" in raw
     assert "IC Test (Chiave)" in raw
@@ -92,8 +93,8 @@ HOST = "registro.istitutocomprensivo-esempio.edu.it"
 
 
 def test_an_sms_code_fits_one_gsm7_part_in_every_language():
-    from chiave.notices import SMS_MAX_CHARACTERS, render_sms
-    from chiave.outbox import Notice
+    from chiave.notify.outbox import Notice
+    from chiave.notify.rendering import SMS_MAX_CHARACTERS, render_sms
 
     for language in ("it", "en"):
         # Given the longest code and a long portal host

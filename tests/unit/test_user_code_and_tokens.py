@@ -8,7 +8,7 @@ import hashlib
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chiave import tokens, user_code
+from chiave.credentials import tokens, user_code
 
 
 def test_new_user_codes_are_nine_digits_and_valid():

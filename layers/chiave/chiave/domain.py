@@ -99,7 +99,7 @@ class OtpTerms:
 @dataclass(frozen=True)
 class Challenge:
     """The SMS code of a flow (one at a time: a resend replaces it). Only the
-    code's keyed hash is stored (chiave.pepper)."""
+    code's keyed hash is stored (chiave.credentials.pepper)."""
 
     code_hash: str
     pepper_version: str

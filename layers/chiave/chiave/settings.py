@@ -14,11 +14,11 @@ class Settings(BaseModel):
     outbox_queue_url: str = Field("", alias="OUTBOX_QUEUE_URL")
     ses_configuration_set: str = Field("", alias="SES_CONFIGURATION_SET")
     sender_address: str = Field("", alias="SENDER_ADDRESS")
-    # The KMS key that seals link tokens in the outbox (chiave.tokens).
+    # The KMS key that seals link tokens in the outbox (chiave.credentials.tokens).
     outbox_key_id: str = Field("", alias="OUTBOX_KEY_ID")
     # One limit per client address for the whole deployment, across schools.
     requests_per_ip_per_hour: int = Field(1000, alias="REQUESTS_PER_IP_PER_HOUR")
-    # The Secrets Manager secret holding the pepper (chiave.pepper).
+    # The Secrets Manager secret holding the pepper (chiave.credentials.pepper).
     pepper_secret_id: str = Field("", alias="PEPPER_SECRET_ID")
     # The SSM parameter ops set to "off" to stop every SMS at once.
     sms_switch_parameter: str = Field("", alias="SMS_SWITCH_PARAMETER")

@@ -347,7 +347,7 @@ def commit_landed(commit_id: str) -> bool:
 
 
 def _commit(items: list[dict[str, Any]], commit_id: str, now: float) -> None:
-    """One transaction with the receipt of `commit_id` (chiave.outbox).
+    """One transaction with the receipt of `commit_id` (chiave.notify.outbox).
 
     When the answer is lost (a timeout, a 5xx after botocore's retries, which
     reuse one ClientRequestToken and so cannot apply twice), the receipt says

@@ -20,9 +20,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
-from chiave import budget, coldstart, faults, passwords
+from chiave import budget, coldstart, faults
 from chiave.api.models import AcceptedResponse
 from chiave.api.problems import negotiate_language, problem
+from chiave.credentials import passwords
 from chiave.errors import DomainError
 from chiave.faults import ServiceUnavailable
 from chiave.messages import ACCEPTED_MESSAGES

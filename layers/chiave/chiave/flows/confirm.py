@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chiave import outbox, passwords, store
+from chiave import store
+from chiave.credentials import passwords
+from chiave.credentials.user_code import new_user_code
 from chiave.domain import AccountStatus, Flow, Purpose
 from chiave.errors import AccountUnavailable, OtpRequired, TokenUsed, WeakPassword
 from chiave.flows.reading import check_open, load_flow
+from chiave.notify import outbox
+from chiave.notify.outbox import Notice
 from chiave.observability import count_outcome, logger
-from chiave.outbox import Notice
-from chiave.user_code import new_user_code
 
 USER_CODE_DRAWS = 5
 # A client whose answer was lost (a timeout, a dropped connection) may send

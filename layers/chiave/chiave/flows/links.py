@@ -7,11 +7,13 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
-from chiave import codice_fiscale, outbox, ratelimit, store, tokens
+from chiave import codice_fiscale, ratelimit, store
+from chiave.credentials import tokens
 from chiave.domain import AccountStatus, Flow, OtpTerms, Person, Purpose, Role, School
 from chiave.errors import InvalidCodiceFiscale, RecipientCapped
+from chiave.notify import outbox
+from chiave.notify.outbox import Notice
 from chiave.observability import count_outcome, logger
-from chiave.outbox import Notice
 from chiave.policy import Policy
 from chiave.settings import settings
 

@@ -3,7 +3,8 @@ every flow a link opens starts with (confirm, status, the SMS code)."""
 
 from __future__ import annotations
 
-from chiave import store, tokens
+from chiave import store
+from chiave.credentials import tokens
 from chiave.domain import Challenge, Flow
 from chiave.errors import TokenExpired, TokenInvalid, TokenUsed
 

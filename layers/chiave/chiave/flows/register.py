@@ -14,7 +14,7 @@ from chiave.errors import (
     SchoolNotFound,
 )
 from chiave.flows.links import Accepted, Link, open_link, parse_codice_fiscale, request_counters, settle
-from chiave.outbox import Notice
+from chiave.notify.outbox import Notice
 
 
 @dataclass(frozen=True)

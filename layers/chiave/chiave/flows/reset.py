@@ -3,7 +3,8 @@ e-mail (SPEC §2.2)."""
 
 from __future__ import annotations
 
-from chiave import masking, store, user_code
+from chiave import masking, store
+from chiave.credentials import user_code
 from chiave.domain import Person, Purpose, School
 from chiave.errors import AccountNotFound, EmailMissing, InvalidUserCode, SchoolNotFound
 from chiave.flows.links import Accepted, open_link, parse_codice_fiscale, request_counters, settle

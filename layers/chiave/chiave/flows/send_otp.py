@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chiave import coldstart, faults, masking, outbox, pepper, phone, ratelimit, store, tokens
+from chiave import coldstart, faults, masking, phone, ratelimit, store
 from chiave.aws import ssm
+from chiave.credentials import pepper, tokens
 from chiave.domain import Challenge, resend_after
 from chiave.errors import MobileMissing, MobileNotAllowed, OtpNotNeeded, RateLimited, SmsUnavailable
 from chiave.flows.reading import check_open, load_flow_and_code
+from chiave.notify import outbox
+from chiave.notify.outbox import Notice
 from chiave.observability import count_outcome, logger
-from chiave.outbox import Notice
 from chiave.settings import settings
 
 # Ops' switch is read at most once a minute per container.

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chiave import masking, passwords, store
+from chiave import masking, store
+from chiave.credentials import passwords
 from chiave.domain import can_send_in
 from chiave.errors import TokenUsed
 from chiave.flows.reading import check_open, load_flow_and_code

@@ -8,7 +8,8 @@ from __future__ import annotations
 import hmac
 import secrets
 
-from chiave import pepper, store
+from chiave import store
+from chiave.credentials import pepper
 from chiave.errors import OtpExpired, OtpInvalid, OtpLocked, OtpNotNeeded
 from chiave.flows.reading import check_open, load_flow_and_code
 from chiave.observability import count_outcome

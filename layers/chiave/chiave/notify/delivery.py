@@ -2,7 +2,7 @@
 notice once.
 
 A message is delivered once the commit it announces has landed (its receipt
-exists, chiave.outbox). Until its flow's deadline has passed a message
+exists, chiave.notify.outbox). Until its flow's deadline has passed a message
 without a receipt is handed back to the queue for a little while; after
 that its flow never committed, and it is dropped. Powertools idempotency
 records each notice id in the table, so a message the queue hands over twice
@@ -30,10 +30,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
-from chiave import budget, coldstart, keys, masking, notices, outbox, store, tokens
+from chiave import budget, coldstart, keys, masking, store
 from chiave.aws import dynamodb, sesv2, sns
+from chiave.credentials import tokens
+from chiave.notify import outbox, rendering
+from chiave.notify.outbox import Message, Notice
 from chiave.observability import count_outcome, logger, metrics
-from chiave.outbox import Message, Notice
 from chiave.settings import settings
 
 # Longer than the queue's retention: a redelivered notice is always recognised.
@@ -142,14 +144,14 @@ def deliver(notice: Notice) -> str:
 
 
 def _send_email(notice: Notice) -> str:
-    rendered = notices.render(notice)
+    rendered = rendering.render(notice)
     current = settings()
     try:
         answer = sesv2().send_email(
             FromEmailAddress=current.sender_address,
             Destination={"ToAddresses": [notice.to]},
             ReplyToAddresses=[notice.reply_to],
-            Content={"Raw": {"Data": notices.mime_message(notice, rendered, current.sender_address)}},
+            Content={"Raw": {"Data": rendering.mime_message(notice, rendered, current.sender_address)}},
             ConfigurationSetName=current.ses_configuration_set,
         )
     except ClientError as error:
@@ -176,7 +178,7 @@ def _send_sms(notice: Notice) -> str:
     try:
         answer = sns().publish(
             PhoneNumber=notice.to,
-            Message=notices.render_sms(notice),
+            Message=rendering.render_sms(notice),
             MessageAttributes=attributes,  # type: ignore[arg-type]
         )
     except ClientError as error:

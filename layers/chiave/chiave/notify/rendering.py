@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
-from chiave.outbox import Notice
+from chiave.notify.outbox import Notice
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ flow's transaction writes that commit's receipt. `notify` delivers a message
 only once its receipt exists, so the message of an attempt that failed is
 never delivered, not even after a later attempt succeeds (that one has a
 commit id of its own). A message carries everything needed to render it;
-link tokens travel sealed (chiave.tokens).
+link tokens travel sealed (chiave.credentials.tokens).
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chiave import budget, coldstart
 from chiave.aws import sqs
+from chiave.credentials.tokens import SealedToken
 from chiave.observability import logger
 from chiave.policy import Language
 from chiave.settings import settings
-from chiave.tokens import SealedToken
 
 coldstart.on_warm_up(sqs)
 
