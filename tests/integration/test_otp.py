@@ -266,3 +266,18 @@ def test_a_container_that_has_not_seen_the_rotation_reads_it_when_it_meets_a_new
         assert pepper.version("2") == pepper.Pepper("2", b"m" * 64)
         assert pepper.version(first.version) == first
         assert pepper.version("9") is None
+
+
+def test_a_link_killed_by_a_later_password_sends_no_sms(stack, load_event):
+    # Given two activation links, and a password set with the second
+    first = _link(stack, load_event)
+    second = _link(stack, load_event)
+    _send(stack, load_event, second)
+    assert _verify(stack, load_event, second, _code(stack)).status == 200
+    assert confirm(stack, load_event, second).status == 200
+    texts = len(_sms(stack))
+    # When the first link asks for a code
+    refused = _send(stack, load_event, first)
+    # Then it is told the link is used, and no SMS leaves
+    assert (refused.status, refused.body["code"]) == (410, "token_used")
+    assert len(_sms(stack)) == texts

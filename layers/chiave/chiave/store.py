@@ -456,24 +456,34 @@ def send_code(
             ),
         }
     }
+    # A password set since the link was issued has killed it: no SMS for a dead link.
+    still_live = {
+        "ConditionCheck": {
+            "TableName": _table(),
+            "Key": _to_dynamo(keys.person(flow.school_id, flow.codice_fiscale)),
+            "ConditionExpression": "credential_epoch = :epoch",
+            "ExpressionAttributeValues": _to_dynamo({":epoch": flow.credential_epoch}),
+        }
+    }
     try:
-        _commit([update, *(_counter_update(counter) for counter in counters)], commit_id, now)
+        _commit([update, still_live, *(_counter_update(counter) for counter in counters)], commit_id, now)
     except ClientError as error:
         if not _cancelled(error):
             raise
         reasons = _reasons(error)
         exceeded = [
             counter
-            for counter, reason in zip(counters, reasons[1:], strict=False)
+            for counter, reason in zip(counters, reasons[2:], strict=False)
             if reason == "ConditionalCheckFailed"
         ]
         if exceeded:
             raise RateLimited(retry_after=max(counter.retry_after(now) for counter in exceeded)) from None
+        if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+            raise TokenUsed() from None
         if reasons and reasons[0] == "ConditionalCheckFailed":
             # Another send of this flow won the race, or the flow was used or verified meanwhile.
-            raise RateLimited(
-                retry_after=max(1, flow.otp_terms.resend_cooldown_s if flow.otp_terms else 1)
-            ) from None
+            cooldown = flow.otp_terms.resend_cooldown_s if flow.otp_terms else 1
+            raise RateLimited(retry_after=max(1, cooldown)) from None
         raise
 
 
