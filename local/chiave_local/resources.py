@@ -50,14 +50,14 @@ def deploy(endpoint_url: str, region: str, stack: str = "chiave-local") -> Deplo
     _create_queues(deployment)
     _create_tables(deployment)
     _create_email(deployment)
-    _create_secrets_and_parameters(deployment)
+    _create_secrets(deployment)
     for logical_id in tpl.resources_of_type("AWS::Serverless::LayerVersion"):
         deployment.refs[logical_id] = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:layer:{logical_id}:1"
     return deployment
 
 
-def _create_secrets_and_parameters(deployment: Deployment) -> None:
-    """The pepper secret (its generated key drawn here) and the SMS switch."""
+def _create_secrets(deployment: Deployment) -> None:
+    """The pepper secret, its generated key drawn here."""
     import secrets
 
     manager = deployment.client("secretsmanager")
@@ -70,12 +70,6 @@ def _create_secrets_and_parameters(deployment: Deployment) -> None:
         ]
         deployment.refs[logical_id] = arn
         deployment.physical[logical_id] = arn
-    ssm = deployment.client("ssm")
-    for logical_id, resource in tpl.resources_of_type("AWS::SSM::Parameter").items():
-        properties = deployment.resolve(resource["Properties"])
-        ssm.put_parameter(Name=properties["Name"], Value=properties["Value"], Type=properties["Type"])
-        deployment.refs[logical_id] = properties["Name"]
-        deployment.physical[logical_id] = properties["Name"]
 
 
 def _create_tables(deployment: Deployment) -> None:

@@ -14,7 +14,6 @@ from moto import mock_aws
 
 from chiave import aws, store
 from chiave.credentials import pepper, tokens
-from chiave.flows import send_otp
 from chiave.policy import policy_from_overrides
 from chiave_local import seed, sent
 from chiave_local.resources import Deployment, deploy
@@ -106,7 +105,6 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         aws.reset_clients()
         tokens.forget_keys()
         pepper.forget()
-        send_otp.forget_switch()
         deployment = deploy("", REGION)
         functions = Functions(deployment)
         test_stack = Stack(deployment, functions)

@@ -51,7 +51,6 @@ def test_before_the_snapshot_clients_and_validators_are_built(stack):
         "sesv2",
         "sns",
         "secretsmanager",
-        "ssm",
     }
     assert all(model.__pydantic_complete__ for model in models.Body.__subclasses__())
 

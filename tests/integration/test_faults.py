@@ -21,7 +21,6 @@ from typing import Any
 import pytest
 
 from chiave.credentials import pepper, tokens
-from chiave.flows import send_otp
 from chiave_local import sent
 from chiave_local.calls import FAULTS, failing
 from tests.integration.conftest import REGION
@@ -130,10 +129,9 @@ def test_a_fault_at_any_call_commits_nothing_and_sends_nothing(stack, load_event
     table_before = _table(stack)
     position = 0
     while True:
-        # A new container each time: its KMS, Secrets Manager and SSM reads are among the positions
+        # A new container each time: its KMS and Secrets Manager reads are among the positions
         tokens.forget_keys()
         pepper.forget()
-        send_otp.forget_switch()
         # When the call at `position` fails
         with stack.env(scenario.function_id), failing(fault, position) as made:
             response = stack.call(scenario.function_id, event)

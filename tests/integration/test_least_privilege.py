@@ -95,8 +95,6 @@ class Recorder:
             return ["*"]  # SMS to a phone number: no resource (topics are denied)
         if action.startswith("secretsmanager:"):
             return [deployment.refs["PepperSecret"]]
-        if action.startswith("ssm:"):
-            return [deployment.resolve({"Fn::Sub": _SWITCH_ARN})]
         # SES authorises a send against the identity and the configuration set.
         return [
             _ses_arn(self.stack, "identity/${SenderDomain}"),
@@ -110,9 +108,6 @@ class Recorder:
         for action, resource_params in _actions(service, operation, params):
             for resource in self.resources(action, resource_params):
                 self.used[function].add((action, resource))
-
-
-_SWITCH_ARN = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SmsSwitch}"
 
 
 def _ses_arn(stack: Any, suffix: str) -> str:

@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
-    from mypy_boto3_ssm import SSMClient
 
 _CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 3},
@@ -86,13 +85,7 @@ def secretsmanager() -> SecretsManagerClient:
     return client
 
 
-@cache
-def ssm() -> SSMClient:
-    client: SSMClient = _client("ssm")
-    return client
-
-
-FACTORIES = (dynamodb, sqs, kms, sesv2, sns, secretsmanager, ssm)
+FACTORIES = (dynamodb, sqs, kms, sesv2, sns, secretsmanager)
 
 
 def clients() -> list[Any]:

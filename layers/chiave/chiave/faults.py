@@ -102,7 +102,7 @@ def is_aws_failure(error: BaseException) -> bool:
 def unwrapped_parameter_errors() -> Iterator[None]:
     """Powertools Parameters wraps every failure in GetParameterError: give
     back the AWS error it wrapped, so a throttled or unreachable Secrets
-    Manager or SSM is a 503 like any other AWS fault, not a 500."""
+    Manager is a 503 like any other AWS fault, not a 500."""
     from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
     try:

@@ -52,6 +52,11 @@ def cover(token_sha256: str) -> Key:
     return {PARTITION: f"COVER#{token_sha256}", SORT: "FLOW"}
 
 
+def sms_switch() -> Key:
+    """The deployment's SMS switch (ops set `sms_enabled` false to stop every SMS)."""
+    return {PARTITION: "CONFIG#sms", SORT: "CONFIG"}
+
+
 def commit_receipt(commit_id: str) -> Key:
     return {PARTITION: f"COMMIT#{commit_id}", SORT: "COMMIT"}
 

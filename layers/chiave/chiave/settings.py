@@ -20,8 +20,6 @@ class Settings(BaseModel):
     requests_per_ip_per_hour: int = Field(1000, alias="REQUESTS_PER_IP_PER_HOUR")
     # The Secrets Manager secret holding the pepper (chiave.credentials.pepper).
     pepper_secret_id: str = Field("", alias="PEPPER_SECRET_ID")
-    # The SSM parameter ops set to "off" to stop every SMS at once.
-    sms_switch_parameter: str = Field("", alias="SMS_SWITCH_PARAMETER")
     # SMS sender name (alphanumeric, registered with AGCOM in Italy) and origination number.
     sms_sender_id: str = Field("", alias="SMS_SENDER_ID")
     sms_origination_number: str = Field("", alias="SMS_ORIGINATION_NUMBER")

@@ -240,6 +240,45 @@ def _challenge_from(item: Item) -> Challenge | None:
     )
 
 
+def get_flow_challenge_and_switch(token_sha256: str) -> tuple[Flow | None, Challenge | None, bool]:
+    """send-otp's one read: the flow, its SMS code, and whether ops let SMS out
+    (the switch item; absent: on)."""
+    flow_key, switch_key = keys.flow(token_sha256), keys.sms_switch()
+    answer = dynamodb().batch_get_item(
+        RequestItems={
+            _table(): {"Keys": [_to_dynamo(flow_key), _to_dynamo(switch_key)], "ConsistentRead": True}
+        }
+    )
+    if answer.get("UnprocessedKeys"):
+        raise ServiceUnavailable(retry_after=1)
+    found = {
+        (item[keys.PARTITION], item[keys.SORT]): item
+        for item in map(_from_dynamo, answer["Responses"].get(_table(), []))
+    }
+    switch = found.get((switch_key[keys.PARTITION], switch_key[keys.SORT]), {})
+    item = found.get((flow_key[keys.PARTITION], flow_key[keys.SORT]))
+    enabled = bool(switch.get("sms_enabled", True))
+    if item is None:
+        return None, None, enabled
+    return _flow_from(item), _challenge_from(item), enabled
+
+
+def set_sms_switch(enabled: bool, changed_by: str, reason: str, now: float) -> None:
+    dynamodb().put_item(
+        TableName=_table(),
+        Item=_to_dynamo(
+            {
+                **keys.sms_switch(),
+                "entity": "config",
+                "sms_enabled": enabled,
+                "changed_by": changed_by,
+                "reason": reason,
+                "changed_at": int(now),
+            }
+        ),
+    )
+
+
 def get_flow_and_challenge(token_sha256: str) -> tuple[Flow | None, Challenge | None]:
     """The flow a token stands for, and its SMS code if one was sent: one read."""
     answer = dynamodb().get_item(

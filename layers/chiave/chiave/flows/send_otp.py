@@ -11,19 +11,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chiave import coldstart, faults, masking, phone, ratelimit, store
-from chiave.aws import ssm
+from chiave import masking, phone, ratelimit, store
 from chiave.credentials import pepper, tokens
 from chiave.domain import Challenge, resend_after
-from chiave.errors import MobileMissing, MobileNotAllowed, OtpNotNeeded, RateLimited, SmsUnavailable
-from chiave.flows.reading import check_open, load_flow_and_code
+from chiave.errors import (
+    MobileMissing,
+    MobileNotAllowed,
+    OtpNotNeeded,
+    RateLimited,
+    SmsUnavailable,
+    TokenInvalid,
+)
+from chiave.flows.reading import check_open
 from chiave.notify import outbox
 from chiave.notify.outbox import Notice
 from chiave.observability import count_outcome, logger
 from chiave.settings import settings
 
-# Ops' switch is read at most once a minute per container.
-SWITCH_MAX_AGE_S = 60
+# What a refused send tells the client while ops keep SMS switched off.
 SWITCHED_OFF_RETRY_AFTER_S = 3600
 
 
@@ -34,36 +39,12 @@ class Sent:
     resend_after: int
 
 
-coldstart.on_warm_up(ssm)
-
-# (read at, switched on) of this container's last look at the switch.
-_switch: dict[str, tuple[float, bool]] = {}
-
-
-def sms_enabled(now: float) -> bool:
-    """False once ops set the deployment's SMS switch (SSM) to "off"; read
-    with Powertools Parameters at most once a minute per container."""
-    name = settings().sms_switch_parameter
-    if not name:
-        return True
-    read_at, enabled = _switch.get(name, (float("-inf"), True))
-    if now - read_at >= SWITCH_MAX_AGE_S:
-        from aws_lambda_powertools.utilities.parameters import SSMProvider
-
-        with faults.unwrapped_parameter_errors():
-            value = SSMProvider(boto3_client=ssm()).get(name, max_age=0)
-        enabled = str(value).strip().lower() != "off"
-        _switch[name] = (now, enabled)
-    return enabled
-
-
-def forget_switch() -> None:
-    """Tests flip the switch and look again at once."""
-    _switch.clear()
-
-
 def send_otp(token: str, client_ip: str, now: float) -> Sent:
-    flow, challenge = load_flow_and_code(token)
+    if not tokens.is_well_formed(token):
+        raise TokenInvalid()
+    flow, challenge, sms_enabled = store.get_flow_challenge_and_switch(tokens.token_hash(token))
+    if flow is None:
+        raise TokenInvalid()
     check_open(flow, now)
     terms = flow.otp_terms
     if terms is None or not flow.otp_required or flow.otp_verified:
@@ -79,7 +60,7 @@ def send_otp(token: str, client_ip: str, now: float) -> Sent:
     wait = resend_after(challenge, terms, now)
     if wait:
         raise RateLimited(retry_after=wait)
-    if not sms_enabled(now):
+    if not sms_enabled:
         count_outcome("send_otp", "switched_off")
         raise SmsUnavailable(retry_after=SWITCHED_OFF_RETRY_AFTER_S)
     moment = int(now)
