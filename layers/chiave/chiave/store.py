@@ -291,10 +291,7 @@ def get_flow_and_challenge(token_sha256: str) -> tuple[Flow | None, Challenge | 
 
 
 def get_flow(token_sha256: str) -> Flow | None:
-    answer = dynamodb().get_item(
-        TableName=_table(), Key=_to_dynamo(keys.flow(token_sha256)), ConsistentRead=True
-    )
-    return _flow_from(_from_dynamo(answer["Item"])) if "Item" in answer else None
+    return get_flow_and_challenge(token_sha256)[0]
 
 
 def account_state(school_id: str, codice_fiscale: str) -> tuple[int | None, AccountStatus | None]:

@@ -9,13 +9,24 @@ from chiave.domain import Challenge, Flow
 from chiave.errors import TokenExpired, TokenInvalid, TokenUsed
 
 
-def load_flow(token: str) -> Flow:
+def flow_key(token: str) -> str:
+    """What a token's flow is stored under; a token we could not have issued
+    is refused without a lookup."""
     if not tokens.is_well_formed(token):
         raise TokenInvalid()
-    flow = store.get_flow(tokens.token_hash(token))
+    return tokens.token_hash(token)
+
+
+def load_flow_and_code(token: str) -> tuple[Flow, Challenge | None]:
+    """The flow a token stands for and its SMS code, in one read."""
+    flow, challenge = store.get_flow_and_challenge(flow_key(token))
     if flow is None:
         raise TokenInvalid()
-    return flow
+    return flow, challenge
+
+
+def load_flow(token: str) -> Flow:
+    return load_flow_and_code(token)[0]
 
 
 def check_open(flow: Flow, now: float) -> None:
@@ -27,19 +38,3 @@ def check_open(flow: Flow, now: float) -> None:
         raise TokenUsed()
     if flow.is_expired(now):
         raise TokenExpired()
-
-
-def load_open_flow(token: str, now: float) -> Flow:
-    """The flow a token stands for, refused unless it is still usable."""
-    flow = load_flow(token)
-    check_open(flow, now)
-    return flow
-
-
-def load_flow_and_code(token: str) -> tuple[Flow, Challenge | None]:
-    if not tokens.is_well_formed(token):
-        raise TokenInvalid()
-    flow, challenge = store.get_flow_and_challenge(tokens.token_hash(token))
-    if flow is None:
-        raise TokenInvalid()
-    return flow, challenge

@@ -22,7 +22,7 @@ from chiave.errors import (
     SmsUnavailable,
     TokenInvalid,
 )
-from chiave.flows.reading import check_open
+from chiave.flows.reading import check_open, flow_key
 from chiave.notify import outbox
 from chiave.notify.outbox import Notice
 from chiave.observability import count_outcome, logger
@@ -40,9 +40,7 @@ class Sent:
 
 
 def send_otp(token: str, client_ip: str, now: float) -> Sent:
-    if not tokens.is_well_formed(token):
-        raise TokenInvalid()
-    flow, challenge, sms_enabled = store.get_flow_challenge_and_switch(tokens.token_hash(token))
+    flow, challenge, sms_enabled = store.get_flow_challenge_and_switch(flow_key(token))
     if flow is None:
         raise TokenInvalid()
     check_open(flow, now)
