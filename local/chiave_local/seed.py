@@ -10,10 +10,12 @@ from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
-from chiave import anagrafica, codice_fiscale, store
+from chiave import anagrafica, codice_fiscale
 from chiave.domain import School
 from chiave.policy import PolicyError, policy_from_overrides
 from chiave.settings import settings
+from chiave.store import people
+from chiave.store import schools as school_store
 from chiave_local import moto_shim
 from chiave_local.resources import ACCOUNT_ID
 
@@ -74,10 +76,10 @@ def load(
     if unknown:
         raise SeedError(f"POLICY names schools not in the anagrafica: {', '.join(sorted(unknown))}")
     for school in schools:
-        store.put_school(school)
+        school_store.put_school(school)
     # Straight into moto's table: a real school's anagrafica loads in seconds.
     moto_shim.load_items(
-        settings().table_name, os.environ["AWS_REGION"], ACCOUNT_ID, store.person_records(parsed.people)
+        settings().table_name, os.environ["AWS_REGION"], ACCOUNT_ID, people.person_records(parsed.people)
     )
     return schools, parsed
 

@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from chiave import aws, store
+from chiave import aws
 from chiave.credentials import pepper, tokens
 from chiave.policy import policy_from_overrides
+from chiave.store import schools
 from chiave_local import seed, sent
 from chiave_local.resources import Deployment, deploy
 from chiave_local.runtime import Functions, environment, function_environment
@@ -56,9 +57,9 @@ class Stack:
 
     def set_policy(self, school_id: str = "RMIC817009", **overrides: Any) -> None:
         with self.env():
-            school = store.get_school(school_id)
+            school = schools.get_school(school_id)
             assert school is not None
-            store.put_school(replace(school, policy=policy_from_overrides(overrides)))
+            schools.put_school(replace(school, policy=policy_from_overrides(overrides)))
 
     def deliver(self) -> list[dict[str, Any]]:
         """Drain the outbox through notify; every e-mail sent so far."""

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from chiave import store
+from chiave.store import schools
 from tests.integration.helpers import activate, confirm, last_token, request_reset, unknown_codes
 
 KNOWN = "RSSMRA82C52H501K"
@@ -64,9 +64,9 @@ def test_in_explicit_disclosure_the_cap_is_told(stack, load_event):
 @pytest.fixture
 def two_schools(stack):
     with stack.env():
-        school = store.get_school("RMIC817009")
+        school = schools.get_school("RMIC817009")
         assert school is not None
-        store.put_school(replace(school, id="MIIC8AB001", name="IC Milano"))
+        schools.put_school(replace(school, id="MIIC8AB001", name="IC Milano"))
     return ["RMIC817009", "MIIC8AB001"]
 
 

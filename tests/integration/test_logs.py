@@ -102,9 +102,9 @@ def test_an_ses_rejection_is_logged_and_raised_without_the_address(stack, load_e
     # Given SES rejecting a committed message and quoting the address
     message = outbox.Message.model_validate_json(load_event("notify")["Records"][0]["body"])
     with stack.env("NotifyFunction"):
-        from chiave import store
+        from chiave.store import table
 
-        store.dynamodb().put_item(
+        table.dynamodb().put_item(
             TableName=stack.deployment.refs["Table"],
             Item={name: {"S": value} for name, value in keys.commit_receipt(message.commit_id).items()},
         )

@@ -11,8 +11,8 @@ from unittest import mock
 
 import pytest
 
-from chiave import store
 from chiave.credentials import pepper
+from chiave.store import schools
 from chiave_local import sent
 from tests.integration.conftest import REGION
 from tests.integration.helpers import PASSWORD, confirm, last_token
@@ -167,14 +167,14 @@ def test_no_mobile_or_a_number_outside_the_prefixes_gets_a_clear_problem_and_no_
 def test_ops_switch_stops_every_sms(stack, load_event):
     token = _link(stack, load_event)
     with stack.env():
-        store.set_sms_switch(False, changed_by="ops@example.it", reason="SMS pumping", now=time.time())
+        schools.set_sms_switch(False, changed_by="ops@example.it", reason="SMS pumping", now=time.time())
     refused = _send(stack, load_event, token)
     assert (refused.status, refused.body["code"]) == (503, "sms_unavailable")
     assert refused.headers["Retry-After"] == "3600"
     assert _sms(stack) == []
     # And switched on again, the same link sends
     with stack.env():
-        store.set_sms_switch(True, changed_by="ops@example.it", reason="over", now=time.time())
+        schools.set_sms_switch(True, changed_by="ops@example.it", reason="over", now=time.time())
     assert _send(stack, load_event, token).status == 202
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from chiave import store
 from chiave.domain import Person, Role
+from chiave.store import people
 from chiave_local.calls import measuring
 from tests.integration.helpers import activate
 
@@ -31,7 +31,7 @@ def _close(sizes, other, tolerance=0.05):
 def accounts(stack, load_event):
     """Maria, active; and two parents sharing one mailbox, both active."""
     with stack.env():
-        store.put_people(
+        people.put_people(
             [
                 Person(
                     "RMIC817009", "BNCLCU79S05F205Y", "Bianchi", "Luca", Role.GENITORE, email=SHARED_MAILBOX

@@ -35,13 +35,13 @@ def test_register_accepts_lowercase_and_spaced_codes(stack, load_event):
 
 def test_twins_sharing_a_base_code_stay_two_people(stack, load_event):
     # Given Maria and her twin Marta, to whom the Agency gave an omocode of Maria's code
-    from chiave import store
     from chiave.domain import Person, Role
+    from chiave.store import people
 
     twin = "RSSMRA82C52H5L1V"
     assert codice_fiscale.is_valid(twin) and codice_fiscale.canonical(twin) == twin
     with stack.env():
-        store.put_people(
+        people.put_people(
             [Person("RMIC817009", twin, "Rossi", "Marta", Role.GENITORE, email="marta.rossi@example.it")]
         )
     # When each registers with her own code

@@ -9,10 +9,11 @@ import time
 
 import pytest
 
-from chiave import keys, store
+from chiave import keys
 from chiave.credentials import passwords, tokens
 from chiave.domain import AccountStatus
 from chiave.errors import TokenExpired, TokenUsed
+from chiave.store import flows
 from tests.integration.helpers import PASSWORD, last_token
 
 KNOWN = "RSSMRA82C52H501K"
@@ -22,7 +23,7 @@ def _open_link(stack, load_event):
     stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}))
     token = last_token(stack)
     with stack.env("ConfirmResetFunction"):
-        flow = store.get_flow(tokens.token_hash(token))
+        flow = flows.get_flow(tokens.token_hash(token))
     assert flow is not None and flow.used_at is None
     return flow
 
@@ -35,7 +36,7 @@ def _account(stack):
 
 def _complete(stack, flow, code, now):
     with stack.env("ConfirmResetFunction"):
-        store.complete_flow(
+        flows.complete_flow(
             flow, passwords.hash_secret(PASSWORD), code, AccountStatus.ACTIVE, "c" + code, now
         )
 

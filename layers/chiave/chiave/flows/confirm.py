@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chiave import store
 from chiave.credentials import passwords
 from chiave.credentials.user_code import new_user_code
 from chiave.domain import AccountStatus, Flow, Purpose
@@ -14,6 +13,7 @@ from chiave.flows.reading import check_open, load_flow
 from chiave.notify import outbox
 from chiave.notify.outbox import Notice
 from chiave.observability import count_outcome, logger
+from chiave.store import flows, people
 
 USER_CODE_DRAWS = 5
 # A client whose answer was lost (a timeout, a dropped connection) may send
@@ -55,9 +55,9 @@ def confirm(token: str, new_password: str, now: float) -> Completed:
         # a new draw is a new commit with a message of its own.
         message = outbox.queue([_notice(flow, code)])
         try:
-            store.complete_flow(flow, password_hash, code, new_status, message.commit_id, moment)
+            flows.complete_flow(flow, password_hash, code, new_status, message.commit_id, moment)
             break
-        except store.UserCodeTaken:
+        except flows.UserCodeTaken:
             code = new_user_code()
     else:
         raise RuntimeError("no free user code after several draws")
@@ -68,7 +68,7 @@ def confirm(token: str, new_password: str, now: float) -> Completed:
 
 
 def _check_still_open(flow: Flow) -> None:
-    epoch, status = store.account_state(flow.school_id, flow.codice_fiscale)
+    epoch, status = people.account_state(flow.school_id, flow.codice_fiscale)
     if status == AccountStatus.DISABLED:
         raise AccountUnavailable()
     if epoch != flow.credential_epoch:
@@ -86,7 +86,7 @@ def _replay(flow: Flow, new_password: str, now: int) -> Completed:
         or now - flow.used_at > REPLAY_WINDOW_S
     ):
         raise TokenUsed()
-    stored = store.password_hash(flow.school_id, flow.codice_fiscale)
+    stored = people.password_hash(flow.school_id, flow.codice_fiscale)
     if stored is None or not passwords.verify_secret(stored, new_password):
         raise TokenUsed()
     count_outcome("confirm_reset", "replayed")

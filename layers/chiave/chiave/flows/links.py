@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
-from chiave import codice_fiscale, ratelimit, store
+from chiave import codice_fiscale, ratelimit
 from chiave.credentials import tokens
 from chiave.domain import AccountStatus, Flow, OtpTerms, Person, Purpose, Role, School
 from chiave.errors import InvalidCodiceFiscale, RecipientCapped
@@ -16,6 +16,7 @@ from chiave.notify.outbox import Notice
 from chiave.observability import count_outcome, logger
 from chiave.policy import Policy
 from chiave.settings import settings
+from chiave.store import flows
 
 LINK_PATHS = {Purpose.ACTIVATION: "attiva", Purpose.RESET: "recupera"}
 
@@ -107,7 +108,7 @@ def settle(
     recipients = recipient_counters(school, notices, now)
     message = outbox.queue(notices)
     try:
-        store.count_requests_and_open_flows(
+        flows.count_requests_and_open_flows(
             counters + recipients,
             [link.flow for link in links],
             [link.flow for link in covers],
@@ -117,7 +118,7 @@ def settle(
     except RecipientCapped:
         # Only the recipient's cap refused: the request still counts, nothing
         # is opened, and notify never delivers the message (no receipt).
-        store.count_requests_and_open_flows(counters, [], [], outbox.new_id(), now)
+        flows.count_requests_and_open_flows(counters, [], [], outbox.new_id(), now)
         _ended(flow_name, school, "recipient_capped", **log_facts)
         if school.policy.disclosure == "explicit":
             raise

@@ -3,10 +3,10 @@ every flow a link opens starts with (confirm, status, the SMS code)."""
 
 from __future__ import annotations
 
-from chiave import store
 from chiave.credentials import tokens
 from chiave.domain import Challenge, Flow
 from chiave.errors import TokenExpired, TokenInvalid, TokenUsed
+from chiave.store import flows
 
 
 def flow_key(token: str) -> str:
@@ -19,7 +19,7 @@ def flow_key(token: str) -> str:
 
 def load_flow_and_code(token: str) -> tuple[Flow, Challenge | None]:
     """The flow a token stands for and its SMS code, in one read."""
-    flow, challenge = store.get_flow_and_challenge(flow_key(token))
+    flow, challenge = flows.get_flow_and_challenge(flow_key(token))
     if flow is None:
         raise TokenInvalid()
     return flow, challenge

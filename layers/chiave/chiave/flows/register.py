@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from chiave import masking, store
+from chiave import masking
 from chiave.domain import AccountStatus, Person, Purpose, School
 from chiave.errors import (
     AlreadyRegistered,
@@ -15,6 +15,7 @@ from chiave.errors import (
 )
 from chiave.flows.links import Accepted, Link, open_link, parse_codice_fiscale, request_counters, settle
 from chiave.notify.outbox import Notice
+from chiave.store import people
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class Decision:
 
 def register(school_id: str, raw_codice_fiscale: str, client_ip: str, now: float) -> Accepted:
     cf = parse_codice_fiscale(raw_codice_fiscale)
-    school, person = store.get_school_and_person(school_id, cf)
+    school, person = people.get_school_and_person(school_id, cf)
     if school is None:
         raise SchoolNotFound()
     decision = decide(school, person, now)

@@ -3,11 +3,13 @@ e-mail (SPEC §2.2)."""
 
 from __future__ import annotations
 
-from chiave import masking, store
+from chiave import masking
 from chiave.credentials import user_code
 from chiave.domain import Person, Purpose, School
 from chiave.errors import AccountNotFound, EmailMissing, InvalidUserCode, SchoolNotFound
 from chiave.flows.links import Accepted, open_link, parse_codice_fiscale, request_counters, settle
+from chiave.store import people as people_store
+from chiave.store import schools
 
 # One e-mail address may serve several accounts of a school (two parents
 # sharing a mailbox); each gets its own link, up to this many.
@@ -28,15 +30,15 @@ def classify(identifier: str) -> tuple[str, str]:
 
 def _lookup(school_id: str, kind: str, value: str) -> tuple[School | None, list[Person]]:
     if kind == "codice_fiscale":
-        school, person = store.get_school_and_person(school_id, value)
+        school, person = people_store.get_school_and_person(school_id, value)
         return school, [person] if person else []
-    school = store.get_school(school_id)
+    school = schools.get_school(school_id)
     if school is None:
         return None, []
     if kind == "user_code":
-        people = store.people_by_user_code(value)
+        people = people_store.people_by_user_code(value)
     else:
-        people = store.people_by_email(school_id, value, limit=MAX_ACCOUNTS_PER_EMAIL)
+        people = people_store.people_by_email(school_id, value, limit=MAX_ACCOUNTS_PER_EMAIL)
     return school, [person for person in people if person.school_id == school_id]
 
 

@@ -5,13 +5,13 @@ A resend replaces the code but keeps its failure count (NIST SP 800-63B-4:
 SMS is a restricted authenticator); once every attempt has failed the code
 is dead and only a new send, counted against the flow's sends, gives
 another. Every limit is counted in the transaction that stores the code
-(chiave.store.send_code), with the outbox message's receipt."""
+(chiave.challenges.send_code), with the outbox message's receipt."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chiave import masking, phone, ratelimit, store
+from chiave import masking, phone, ratelimit
 from chiave.credentials import pepper, tokens
 from chiave.domain import Challenge, resend_after
 from chiave.errors import (
@@ -27,6 +27,7 @@ from chiave.notify import outbox
 from chiave.notify.outbox import Notice
 from chiave.observability import count_outcome, logger
 from chiave.settings import settings
+from chiave.store import challenges, flows
 
 # What a refused send tells the client while ops keep SMS switched off.
 SWITCHED_OFF_RETRY_AFTER_S = 3600
@@ -40,7 +41,7 @@ class Sent:
 
 
 def send_otp(token: str, client_ip: str, now: float) -> Sent:
-    flow, challenge, sms_enabled = store.get_flow_challenge_and_switch(flow_key(token))
+    flow, challenge, sms_enabled = flows.get_flow_challenge_and_switch(flow_key(token))
     if flow is None:
         raise TokenInvalid()
     check_open(flow, now)
@@ -95,7 +96,7 @@ def send_otp(token: str, client_ip: str, now: float) -> Sent:
         ratelimit.hourly("ip", client_ip, settings().requests_per_ip_per_hour, now),
     ]
     message = outbox.queue([notice])
-    store.send_code(flow, replacement, sends, counters, message.commit_id, now)
+    challenges.send_code(flow, replacement, sends, counters, message.commit_id, now)
     logger.info(
         "sms code sent",
         extra={"school": flow.school_id, "to": masking.mask_phone(flow.mobile), "sends": replacement.sends},

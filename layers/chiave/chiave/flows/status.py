@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chiave import masking, store
+from chiave import masking
 from chiave.credentials import passwords
 from chiave.domain import can_send_in
 from chiave.errors import TokenUsed
 from chiave.flows.reading import check_open, load_flow_and_code
 from chiave.observability import count_outcome
 from chiave.policy import PasswordProfile
+from chiave.store import people
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ def flow_status(token: str, now: float, language: str) -> FlowStatus:
     flow, challenge = load_flow_and_code(token)
     check_open(flow, now)
     # A credential set since this link was issued has killed it.
-    epoch, _status = store.account_state(flow.school_id, flow.codice_fiscale)
+    epoch, _status = people.account_state(flow.school_id, flow.codice_fiscale)
     if epoch != flow.credential_epoch:
         raise TokenUsed()
     profile = flow.password_profile

@@ -8,11 +8,11 @@ from __future__ import annotations
 import hmac
 import secrets
 
-from chiave import store
 from chiave.credentials import pepper
 from chiave.errors import OtpExpired, OtpInvalid, OtpLocked, OtpNotNeeded
 from chiave.flows.reading import check_open, load_flow_and_code
 from chiave.observability import count_outcome
+from chiave.store import challenges
 
 
 def verify_otp(token: str, code: str, now: float) -> None:
@@ -33,11 +33,11 @@ def verify_otp(token: str, code: str, now: float) -> None:
     # The same work whether or not the code is right: one keyed hash, one comparison.
     given = pepper.code_hash(flow.token_sha256, code, key) if key else secrets.token_hex(32)
     if hmac.compare_digest(given, challenge.code_hash):
-        if not store.mark_verified(flow, challenge, terms.max_attempts, int(now)):
+        if not challenges.mark_verified(flow, challenge, terms.max_attempts, int(now)):
             raise OtpExpired()  # a concurrent verification, a resend or the flow's end won
         count_outcome("verify_otp", "verified")
         return
-    failures = store.count_code_failure(flow, challenge, terms.max_attempts)
+    failures = challenges.count_code_failure(flow, challenge, terms.max_attempts)
     if failures is None:  # replaced, used or locked meanwhile
         raise OtpLocked() if challenge.failures + 1 >= terms.max_attempts else OtpExpired()
     count_outcome("verify_otp", "wrong_code")

@@ -30,13 +30,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
-from chiave import budget, coldstart, keys, masking, store
+from chiave import budget, coldstart, keys, masking
 from chiave.aws import dynamodb, sesv2, sns
 from chiave.credentials import tokens
 from chiave.notify import outbox, rendering
 from chiave.notify.outbox import Message, Notice
 from chiave.observability import count_outcome, logger, metrics
 from chiave.settings import settings
+from chiave.store import table
 
 # Longer than the queue's retention: a redelivered notice is always recognised.
 IDEMPOTENCY_WINDOW_S = 5 * 24 * 3600
@@ -86,7 +87,7 @@ def handle(message: Message, receipt_handle: str, receive_count: int) -> str:
     if not message.deliverable:  # cover only: nothing to send
         count_outcome("notify", "cover_dropped")
         return "dropped"
-    if not store.commit_landed(message.commit_id):
+    if not table.commit_landed(message.commit_id):
         now = time.time()
         if message.abandoned(now):
             # Its flow failed before committing: nothing happened to announce.

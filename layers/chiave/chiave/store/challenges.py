@@ -1,0 +1,143 @@
+"""SMS codes: kept on their flow's item, so one read serves send-otp and
+verify-otp; only the code's keyed hash is stored."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from botocore.exceptions import ClientError
+
+from chiave import keys
+from chiave.aws import dynamodb
+from chiave.domain import Challenge, Flow
+from chiave.errors import RateLimited, TokenUsed
+from chiave.ratelimit import Counter
+from chiave.store.table import Item, cancelled, commit, counter_update, reasons, table_name, to_dynamo
+
+
+def challenge_from(item: Item) -> Challenge | None:
+    if "otp_code_hash" not in item:
+        return None
+    return Challenge(
+        code_hash=item["otp_code_hash"],
+        pepper_version=item["otp_pepper_version"],
+        issued_at=item["otp_issued_at"],
+        expires_at=item["otp_expires_at"],
+        sends=item["otp_sends"],
+        failures=item.get("otp_failures", 0),
+        used_at=item.get("otp_used_at"),
+    )
+
+
+def send_code(
+    flow: Flow,
+    challenge: Challenge,
+    expected_sends: int,
+    counters: Sequence[Counter],
+    commit_id: str,
+    now: float,
+) -> None:
+    """Store the flow's new code (replacing any other) and count the SMS
+    against every cap, atomically, with the queued message's receipt. A
+    concurrent send of the same flow, or one past the flow's end, loses.
+
+    Raises RateLimited for a cap, OtpNotNeeded when the flow moved on."""
+    update = {
+        "Update": {
+            "TableName": table_name(),
+            "Key": to_dynamo(keys.flow(flow.token_sha256)),
+            "UpdateExpression": "SET otp_code_hash = :hash, otp_pepper_version = :version, "
+            "otp_issued_at = :now, otp_expires_at = :expires, otp_sends = :sends, otp_failures = :failures "
+            "REMOVE otp_used_at",
+            "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(used_at) "
+            "AND otp_verified = :false AND "
+            "(otp_sends = :expected OR (attribute_not_exists(otp_sends) AND :expected = :zero))",
+            "ExpressionAttributeValues": to_dynamo(
+                {
+                    ":hash": challenge.code_hash,
+                    ":version": challenge.pepper_version,
+                    ":now": challenge.issued_at,
+                    ":expires": challenge.expires_at,
+                    ":sends": challenge.sends,
+                    ":failures": challenge.failures,
+                    ":false": False,
+                    ":expected": expected_sends,
+                    ":zero": 0,
+                }
+            ),
+        }
+    }
+    # A password set since the link was issued has killed it: no SMS for a dead link.
+    still_live = {
+        "ConditionCheck": {
+            "TableName": table_name(),
+            "Key": to_dynamo(keys.person(flow.school_id, flow.codice_fiscale)),
+            "ConditionExpression": "credential_epoch = :epoch",
+            "ExpressionAttributeValues": to_dynamo({":epoch": flow.credential_epoch}),
+        }
+    }
+    try:
+        commit([update, still_live, *(counter_update(counter) for counter in counters)], commit_id, now)
+    except ClientError as error:
+        if not cancelled(error):
+            raise
+        why = reasons(error)
+        exceeded = [
+            counter
+            for counter, reason in zip(counters, why[2:], strict=False)
+            if reason == "ConditionalCheckFailed"
+        ]
+        if exceeded:
+            raise RateLimited(retry_after=max(counter.retry_after(now) for counter in exceeded)) from None
+        if len(why) > 1 and why[1] == "ConditionalCheckFailed":
+            raise TokenUsed() from None
+        if why and why[0] == "ConditionalCheckFailed":
+            # Another send of this flow won the race, or the flow was used or verified meanwhile.
+            cooldown = flow.otp_terms.resend_cooldown_s if flow.otp_terms else 1
+            raise RateLimited(retry_after=max(1, cooldown)) from None
+        raise
+
+
+def count_code_failure(flow: Flow, challenge: Challenge, max_attempts: int) -> int | None:
+    """One more wrong code against this code, never past `max_attempts`;
+    the new count, or None when the code changed, was used or is locked."""
+    try:
+        answer = dynamodb().update_item(
+            TableName=table_name(),
+            Key=to_dynamo(keys.flow(flow.token_sha256)),
+            UpdateExpression="ADD otp_failures :one",
+            ConditionExpression="otp_code_hash = :hash AND otp_failures < :max "
+            "AND attribute_not_exists(otp_used_at)",
+            ExpressionAttributeValues=to_dynamo(
+                {":one": 1, ":hash": challenge.code_hash, ":max": max_attempts}
+            ),
+            ReturnValues="UPDATED_NEW",
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            return None
+        raise
+    return int(answer["Attributes"]["otp_failures"]["N"])
+
+
+def mark_verified(flow: Flow, challenge: Challenge, max_attempts: int, now: int) -> bool:
+    """Burn the code and mark the flow verified, if the code is still the
+    flow's, unused, unlocked and alive, and the flow unused: at most one
+    verification ever succeeds. False when it lost."""
+    try:
+        dynamodb().update_item(
+            TableName=table_name(),
+            Key=to_dynamo(keys.flow(flow.token_sha256)),
+            UpdateExpression="SET otp_used_at = :now, otp_verified = :true",
+            ConditionExpression="otp_code_hash = :hash AND otp_failures < :max "
+            "AND attribute_not_exists(otp_used_at) AND otp_expires_at > :now "
+            "AND attribute_not_exists(used_at)",
+            ExpressionAttributeValues=to_dynamo(
+                {":now": now, ":true": True, ":hash": challenge.code_hash, ":max": max_attempts}
+            ),
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True

@@ -1,0 +1,59 @@
+"""School items (name, sender, portal, policy) and the deployment's settings
+item ops switch SMS with."""
+
+from __future__ import annotations
+
+from chiave import keys
+from chiave.aws import dynamodb
+from chiave.domain import School
+from chiave.policy import overrides_of, policy_from_overrides
+from chiave.store.table import Item, from_dynamo, table_name, to_dynamo
+
+
+def _school_item(school: School) -> Item:
+    return {
+        **keys.school(school.id),
+        "entity": "school",
+        "school_id": school.id,
+        "name": school.name,
+        "fiscal_code": school.fiscal_code,
+        "reply_to": school.reply_to,
+        "portal_url": school.portal_url,
+        "policy": overrides_of(school.policy),
+    }
+
+
+def school_from(item: Item) -> School:
+    return School(
+        id=item["school_id"],
+        name=item["name"],
+        fiscal_code=item["fiscal_code"],
+        reply_to=item["reply_to"],
+        portal_url=item["portal_url"],
+        policy=policy_from_overrides(item.get("policy", {})),
+    )
+
+
+def put_school(school: School) -> None:
+    dynamodb().put_item(TableName=table_name(), Item=to_dynamo(_school_item(school)))
+
+
+def get_school(school_id: str) -> School | None:
+    answer = dynamodb().get_item(TableName=table_name(), Key=to_dynamo(keys.school(school_id)))
+    return school_from(from_dynamo(answer["Item"])) if "Item" in answer else None
+
+
+def set_sms_switch(enabled: bool, changed_by: str, reason: str, now: float) -> None:
+    dynamodb().put_item(
+        TableName=table_name(),
+        Item=to_dynamo(
+            {
+                **keys.sms_switch(),
+                "entity": "config",
+                "sms_enabled": enabled,
+                "changed_by": changed_by,
+                "reason": reason,
+                "changed_at": int(now),
+            }
+        ),
+    )
