@@ -29,7 +29,9 @@ def proxy_event(
     body: bytes,
     source_ip: str,
     host: str,
+    signed_by: str | None = None,
 ) -> dict[str, Any]:
+    """`signed_by`: the role session of an AWS_IAM route's SigV4 signature."""
     single: dict[str, str] = {}
     multi: dict[str, list[str]] = {}
     for name, value in headers:
@@ -69,10 +71,10 @@ def proxy_event(
             "identity": {
                 "sourceIp": source_ip,
                 "userAgent": single.get("User-Agent") or single.get("user-agent"),
-                "accountId": None,
-                "caller": None,
-                "user": None,
-                "userArn": None,
+                "accountId": ACCOUNT_ID if signed_by else None,
+                "caller": signed_by.rsplit("/", 1)[-1] if signed_by else None,
+                "user": signed_by.rsplit("/", 1)[-1] if signed_by else None,
+                "userArn": signed_by,
                 "cognitoIdentityId": None,
                 "cognitoIdentityPoolId": None,
                 "cognitoAuthenticationType": None,

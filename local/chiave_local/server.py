@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from chiave.api.problems import negotiate_language, problem
-from chiave_local import apigw, openapi, sent
+from chiave_local import apigw, openapi, sent, sigv4
 from chiave_local import template as tpl
 from chiave_local.runtime import Invoker
 
@@ -170,6 +170,13 @@ class Handler(BaseHTTPRequestHandler):
             self._gateway_response("MISSING_AUTHENTICATION_TOKEN")
             return
         route, parameters = matched
+        if route.iam:
+            host = self.headers.get("Host", "127.0.0.1")
+            url = f"http://{host}{self.path}"
+            refused = sigv4.refusal(method, url, dict(self.headers.items()), body)
+            if refused:
+                self._gateway_response(refused)
+                return
         event = apigw.proxy_event(
             route,
             parameters,
@@ -179,6 +186,7 @@ class Handler(BaseHTTPRequestHandler):
             body,
             source_ip=self.client_address[0],
             host=self.headers.get("Host", "127.0.0.1"),
+            signed_by=sigv4.VENDOR_ROLE_SESSION_ARN if route.iam else None,
         )
         try:
             result = self.server.functions.invoke(route.function_id, event)

@@ -55,6 +55,8 @@ class ApiRoute:
     function_id: str
     method: str
     path: str  # as in the template: /schools/{school}/registrations
+    # Auth: Authorizer: AWS_IAM (the internal routes): SigV4-signed calls only.
+    iam: bool = False
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -107,6 +109,7 @@ def functions() -> dict[str, FunctionSpec]:
                         logical_id,
                         event["Properties"]["Method"].upper(),
                         event["Properties"]["Path"],
+                        iam=event["Properties"].get("Auth", {}).get("Authorizer") == "AWS_IAM",
                     )
                 )
             elif event["Type"] == "SQS":

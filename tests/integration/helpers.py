@@ -39,3 +39,28 @@ def unknown_codes(count: int) -> list[str]:
     from chiave_local.seed import generated_codes
 
     return generated_codes(count, "BNC")
+
+
+SCHOOL = "RMIC817009"
+
+
+def issue_pin(stack: Any, load_event: Any, login: str, password: str = PASSWORD, **fields: Any) -> Any:
+    body = {"school": SCHOOL, "login": login, "password": password, **fields}
+    return stack.call("IssuePinFunction", load_event("issue_pin", body=body))
+
+
+def change_password(stack: Any, load_event: Any, login: str, current: str, new: str) -> Any:
+    body = {"school": SCHOOL, "login": login, "current_password": current, "new_password": new}
+    return stack.call("ChangePasswordFunction", load_event("change_password", body=body))
+
+
+def verify_credentials(
+    stack: Any, load_event: Any, login: str, password: str = PASSWORD, **kwargs: Any
+) -> Any:
+    body = {"school": SCHOOL, "login": login, "password": password}
+    return stack.call("VerifyCredentialsFunction", load_event("verify_credentials", body=body, **kwargs))
+
+
+def verify_pin(stack: Any, load_event: Any, user_code: str, pin: str) -> Any:
+    body = {"school": SCHOOL, "user_code": user_code, "pin": pin}
+    return stack.call("VerifyPinFunction", load_event("verify_pin", body=body))

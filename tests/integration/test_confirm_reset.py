@@ -47,7 +47,7 @@ def test_activation_sets_the_password_and_mails_the_user_code(stack, load_event)
 def test_passwords_are_stored_as_argon2id_hashes(stack, load_event):
     activate(stack, load_event, KNOWN)
     stored = _person(stack)["password_hash"]["S"]
-    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert stored.startswith("$argon2id$v=19$m=19456,t=3,p=1$")
     assert PASSWORD not in str(_scan(stack))
 
 

@@ -41,6 +41,10 @@ def test_the_template_declares_the_spec_s_routes():
         ("POST", "/v1/flows/status"),
         ("POST", "/v1/otp/send"),
         ("POST", "/v1/otp/verify"),
+        ("POST", "/v1/pins"),
+        ("POST", "/v1/passwords/change"),
+        ("POST", "/v1/internal/credentials/verify"),
+        ("POST", "/v1/internal/pins/verify"),
     }
 
 
@@ -72,6 +76,8 @@ def test_api_gateway_s_own_responses_are_our_problem_documents():
         "THROTTLED": "rate_limited",
         "REQUEST_TOO_LARGE": "payload_too_large",
         "DEFAULT_5XX": "service_unavailable",
+        "ACCESS_DENIED": "forbidden",
+        "INVALID_SIGNATURE": "forbidden",
     }
     responses = tpl.gateway_responses()
     assert set(responses) == set(codes)

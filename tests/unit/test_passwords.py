@@ -52,7 +52,7 @@ def test_passwords_are_nfkc_normalised():
 
 def test_hashes_are_argon2id_with_owasp_parameters_and_verify():
     hashed = passwords.hash_secret("Quaderno-Blu-42")
-    assert hashed.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert hashed.startswith("$argon2id$v=19$m=19456,t=3,p=1$")
     assert passwords.verify_secret(hashed, "Quaderno-Blu-42")
     assert not passwords.verify_secret(hashed, "Quaderno-Blu-43")
     assert not passwords.verify_secret("not a hash", "Quaderno-Blu-42")

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from chiave_local import template as tpl
 
-RESOURCES = tpl.template()["Resources"]
+TEMPLATE = tpl.template()
+RESOURCES = TEMPLATE["Resources"]
 FUNCTIONS = tpl.resources_of_type("AWS::Serverless::Function")
 
 
@@ -32,7 +33,12 @@ def test_only_notify_may_read_the_sealed_link_tokens():
         actions = _actions_on(function_id, "OutboxKey")
         if function_id == "NotifyFunction":
             assert actions == {"kms:Decrypt"}
-        elif function_id in ("RegisterFunction", "RequestResetFunction", "SendOtpFunction"):
+        elif function_id in (
+            "RegisterFunction",
+            "RequestResetFunction",
+            "SendOtpFunction",
+            "IssuePinFunction",
+        ):
             assert actions == {"kms:GenerateDataKey"}
         else:
             assert actions == set(), function_id
@@ -111,3 +117,25 @@ def test_snapstart_serves_every_function_through_its_alias_unless_switched_off()
     assert tpl.template()["Parameters"]["EnableSnapStart"]["AllowedValues"] == ["true", "false"]
     for function_id, function in FUNCTIONS.items():
         assert "AutoPublishAlias" not in function["Properties"], function_id
+
+
+def test_internal_routes_take_only_signed_calls_from_the_register_vendors_roles():
+    # Given the template's routes and the API's resource policy
+    routes = {route.path: route for route in tpl.api_routes()}
+    statements = {
+        statement["Sid"]: statement
+        for statement in RESOURCES["ChiaveApi"]["Properties"]["Auth"]["ResourcePolicy"]["CustomStatements"]
+    }
+    # Then every internal route, and only those, needs a SigV4 signature (AWS_IAM)...
+    for path, route in routes.items():
+        assert route.iam == path.startswith("/internal/"), path
+    # ...and the API denies them to every principal but the vendors' roles (a parameter)
+    deny = statements["InternalRoutesOnlyForRegisterVendors"]
+    assert deny["Effect"] == "Deny" and deny["Principal"] == "*"
+    assert deny["Resource"] == "execute-api:/*/*/internal/*"
+    assert deny["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": {"Ref": "RegisterVendorRoleArns"}}}
+    # ...whose default admits nobody
+    default = TEMPLATE["Parameters"]["RegisterVendorRoleArns"]["Default"]
+    assert "no-register-vendor-yet" in default
+    # And the public routes stay callable by anyone
+    assert statements["PublicRoutes"]["Effect"] == "Allow" and statements["PublicRoutes"]["Principal"] == "*"

@@ -30,6 +30,12 @@ class Purpose(StrEnum):
     ACTIVATION = "activation"
     RESET = "reset"
     EMAIL_VERIFICATION = "email_verification"
+    # A short-lived flow that binds an SMS code to a PIN request (otp_required_for_pin).
+    PIN = "pin"
+
+
+# What a link of each purpose may complete with a new password.
+SETS_PASSWORD = frozenset({Purpose.ACTIVATION, Purpose.RESET})
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,64 @@ class Person:
     @property
     def has_credentials(self) -> bool:
         return self.status in WITH_CREDENTIALS
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The secrets' hashes of an account (on its person item): never logged,
+    never returned."""
+
+    password_hash: str | None = None
+    # Hashes of earlier passwords, newest first (change-password refuses them).
+    password_history: tuple[str, ...] = ()
+    pin: StoredPin | None = None
+    pin_failures: int = 0
+    must_change_password: bool = False
+
+
+@dataclass(frozen=True)
+class StoredPin:
+    """What is kept of a PIN: argon2id over its HMAC under a pepper version."""
+
+    hash: str
+    pepper_version: str
+
+
+# A lock never lasts longer than this, however often it doubled (SPEC §5).
+MAX_LOCK_S = 24 * 3600
+
+
+@dataclass(frozen=True)
+class LoginState:
+    """Wrong passwords given for one login identifier (a user code or an
+    e-mail) at a school, whether or not an account has it (SPEC §5, NIST SP
+    800-63B). `failures` reaching the policy's maximum locks it from the last
+    failure for `login_lock_s`, doubled for each lock served before (`locks`),
+    up to 24 h. The lock is derived, never stored: nothing can leave it on."""
+
+    failures: int = 0
+    last_failure_at: int = 0
+    locks: int = 0
+
+    def lock_s(self, policy: Policy) -> int:
+        return min(policy.login_lock_s * (1 << min(self.locks, 17)), MAX_LOCK_S)
+
+    def locked_until(self, policy: Policy) -> int | None:
+        if self.failures < policy.login_max_failures:
+            return None
+        return self.last_failure_at + self.lock_s(policy)
+
+    def retry_after(self, policy: Policy, now: float) -> int | None:
+        """Seconds the lock has left; None when not locked."""
+        until = self.locked_until(policy)
+        if until is None or now >= until:
+            return None
+        return max(1, int(until - now))
+
+    def lock_served(self, policy: Policy, now: float) -> bool:
+        """A full series whose lock is over: the next failure starts a new one."""
+        until = self.locked_until(policy)
+        return until is not None and now >= until
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,10 @@ class TokenUsed(DomainError):
 
 
 class OtpRequired(DomainError):
+    """The flow needs a verified SMS code first. For a PIN, facts carry the
+    short-lived flow's token (in the body, never in a URL), its lifetime and
+    where the code will go."""
+
     code = "otp_required"
 
 
@@ -122,3 +126,31 @@ class RecipientCapped(DomainError):
     the answer stays the usual 202. facts: retry_after (seconds)."""
 
     code = "rate_limited"
+
+
+class InvalidLogin(DomainError):
+    """Neither a user code nor an e-mail address."""
+
+    code = "invalid_login"
+
+
+class InvalidCredentials(DomainError):
+    """A wrong password, or a login nobody has: told apart by nothing."""
+
+    code = "invalid_credentials"
+
+
+class AccountLocked(DomainError):
+    """Too many wrong passwords for this login. facts: retry_after (seconds)."""
+
+    code = "account_locked"
+
+
+class PinInvalid(DomainError):
+    code = "pin_invalid"
+
+
+class PinLocked(DomainError):
+    """`pin_max_attempts` wrong PINs: locked until a new PIN is issued."""
+
+    code = "pin_locked"

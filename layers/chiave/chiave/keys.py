@@ -10,6 +10,8 @@ Item types (see template.yaml):
   commit        PK=COMMIT#{commit id}       SK=COMMIT                   receipt: the transaction a
                                                                         queued message announces landed
   rate counter  PK=RATE#{scope}#{subject}   SK=WINDOW#{window start}    fixed-window counter
+  login         PK=LOGIN#{school}#{hash}    SK=LOGIN                    failures and locks of one login
+                                                                        identifier, known or not
   idempotency   PK=IDEMPOTENCY#{consumer}   SK={record key}             Powertools idempotency
 Indexes:
   ByUserCode      user_code                         person by user code
@@ -65,6 +67,13 @@ def rate_counter(scope: str, subject: str, window_start: int) -> Key:
     # The subject (an identifier or an IP) is hashed: no PII in keys.
     digest = hashlib.sha256(subject.encode("utf-8", "surrogatepass")).hexdigest()[:32]
     return {PARTITION: f"RATE#{scope}#{digest}", SORT: f"WINDOW#{window_start}"}
+
+
+def login(school_id: str, identifier: str) -> Key:
+    """Failures of one login identifier (user code or e-mail) at a school,
+    whether or not an account has it; hashed: no PII in keys."""
+    digest = hashlib.sha256(identifier.casefold().encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return {PARTITION: f"LOGIN#{school_id}#{digest}", SORT: "LOGIN"}
 
 
 def idempotency_partition(consumer: str) -> str:

@@ -91,9 +91,9 @@ CATALOGUE: dict[str, Message] = {
     "otp_required": Message(
         403,
         "Verifica del cellulare richiesta",
-        "Prima di impostare la password occorre inserire il codice ricevuto via SMS",
+        "Per proseguire occorre prima inserire il codice ricevuto via SMS",
         "Phone verification required",
-        "Enter the code you received by SMS before setting the password",
+        "Enter the code you received by SMS to go on",
     ),
     "otp_invalid": Message(
         400,
@@ -168,6 +168,50 @@ CATALOGUE: dict[str, Message] = {
         "Account unavailable",
         "The account is not active. Please contact the school office",
     ),
+    "invalid_login": Message(
+        422,
+        "Codice utente o email non valido",
+        "Inserire il codice utente (9 cifre) oppure l'indirizzo email comunicato alla scuola",
+        "Invalid user code or e-mail",
+        "Enter your user code (9 digits) or the e-mail address you gave the school",
+    ),
+    "invalid_credentials": Message(
+        401,
+        "Credenziali non valide",
+        "Codice utente, email o password non corretti",
+        "Invalid credentials",
+        "The user code, e-mail or password is not correct",
+    ),
+    "account_locked": Message(
+        423,
+        "Accesso temporaneamente bloccato",
+        "Troppi tentativi non riusciti: l'accesso è bloccato per qualche tempo. Riprovare più "
+        'tardi oppure usare "Password dimenticata?" per sbloccarlo subito',
+        "Access temporarily locked",
+        "Too many failed attempts: access is locked for a while. Try again later, or use "
+        '"Forgot password?" to unlock it at once',
+    ),
+    "pin_invalid": Message(
+        401,
+        "PIN non valido",
+        "Il PIN non è corretto",
+        "Invalid PIN",
+        "The PIN is not correct",
+    ),
+    "pin_locked": Message(
+        423,
+        "PIN bloccato",
+        "Il PIN è stato inserito in modo errato troppe volte. Richiedere un nuovo PIN",
+        "PIN locked",
+        "The PIN was entered wrongly too many times. Ask for a new PIN",
+    ),
+    "forbidden": Message(
+        403,
+        "Accesso negato",
+        "La richiesta non è autorizzata",
+        "Forbidden",
+        "The request is not authorised",
+    ),
     "validation_error": Message(
         422,
         "Richiesta non valida",
@@ -230,6 +274,11 @@ CATALOGUE: dict[str, Message] = {
 # The 202 of register and request-reset, identical whether or not the person
 # exists: (Italian, English).
 ACCEPTED_MESSAGES: dict[str, tuple[str, str]] = {
+    "issue_pin": (
+        "Il nuovo PIN è stato inviato all'indirizzo email comunicato alla scuola. Il PIN "
+        "precedente non è più valido.",
+        "The new PIN was sent to the e-mail address on record. The previous PIN no longer works.",
+    ),
     "register": (
         "Se il codice fiscale è presente in anagrafica con un indirizzo email, riceverai una "
         "mail con il link per scegliere la password.",

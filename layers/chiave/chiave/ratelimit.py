@@ -36,3 +36,14 @@ def hourly(scope: str, subject: str, limit: int, now: float, amount: int = 1) ->
 def daily(scope: str, subject: str, limit: int, now: float) -> Counter:
     start = int(now) - int(now) % DAY_S
     return Counter(scope=scope, subject=subject, limit=limit, window_start=start, window_s=DAY_S)
+
+
+def per_ip(
+    school_id: str, client_ip: str, school_limit: int, deployment_limit: int, now: float
+) -> list[Counter]:
+    """What one client address may do per hour: the school's own limit on its
+    parents behind one address, and the deployment's, one for every school."""
+    return [
+        hourly("ip", f"{school_id}|{client_ip}", school_limit, now),
+        hourly("ip", client_ip, deployment_limit, now),
+    ]

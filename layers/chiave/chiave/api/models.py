@@ -5,7 +5,7 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, IPvAnyAddress, StringConstraints
 
 from chiave import coldstart
 
@@ -65,6 +65,62 @@ class OtpVerifyRequest(TokenRequest):
     code: Annotated[str, StringConstraints(pattern=r"^[0-9]{6,8}$")] = Field(
         description="The code from the SMS"
     )
+
+
+class LoginRequest(Request):
+    school: SchoolCode = Field(description="The school's codice meccanografico")
+    login: IdentifierText = Field(description="User code (9 digits) or e-mail")
+
+
+class PinRequest(LoginRequest):
+    password: PasswordText
+    token: TokenText | None = Field(
+        None,
+        description="With `otp_required_for_pin`: the token the 403 otp_required answer gave, "
+        "once its SMS code is verified",
+    )
+
+
+class PinIssuedResponse(Body):
+    pin: str = Field(description="Shown once: it is stored only as a hash")
+
+
+class ChangePasswordRequest(LoginRequest):
+    current_password: PasswordText
+    new_password: PasswordText
+
+
+class PasswordChangedResponse(Body):
+    changed: bool = True
+
+
+# The register's end user, for the logs of an internal call.
+EndUserIp = IPvAnyAddress
+
+
+class CredentialsCheckRequest(LoginRequest):
+    password: PasswordText
+    client_ip: EndUserIp | None = Field(None, description="The register's end user, for the logs")
+
+
+class AccountResponse(Body):
+    user_code: str
+    codice_fiscale: str
+    role: str
+    status: str
+    must_change_password: bool
+
+
+class PinCheckRequest(Request):
+    school: SchoolCode = Field(description="The school's codice meccanografico")
+    user_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{9}$")]
+    pin: Annotated[str, StringConstraints(pattern=r"^[0-9]{5,8}$")]
+    client_ip: EndUserIp | None = Field(None, description="The register's end user, for the logs")
+
+
+class PinVerifiedResponse(Body):
+    verified: bool = True
+    user_code: str
 
 
 class AcceptedResponse(Body):

@@ -79,6 +79,12 @@ def client_ip(source: HasEvent) -> str:
     return str(source.current_event.request_context.identity.source_ip or "unknown")
 
 
+def caller_arn(source: HasEvent) -> str | None:
+    """Who signed an AWS_IAM request (the register vendor's role session)."""
+    identity = source.current_event.request_context.identity
+    return str(identity.user_arn) if identity.user_arn else None
+
+
 def json_response(source: HasEvent, status: int, model: BaseModel) -> Response[str]:
     return Response(
         status_code=status,
@@ -97,7 +103,7 @@ def accepted_response(source: HasEvent, flow: str, email_hint: str | None) -> Re
 def _domain_problem(app: APIGatewayRestResolver, error: DomainError) -> Response[str]:
     language = request_language(app)
     extra: dict[str, Any] = {}
-    for fact in ("retry_after", "attempts_left"):
+    for fact in ("retry_after", "attempts_left", "token", "expires_in", "phone_hint"):
         if fact in error.facts:
             extra[fact] = error.facts[fact]
     if "rules" in error.facts:

@@ -46,6 +46,11 @@ def is_well_formed(token: str) -> bool:
     return bool(_TOKEN_SHAPE.match(token))
 
 
+def new_token() -> str:
+    """A token handed to the client directly (a PIN's SMS step), never queued."""
+    return _b64(secrets.token_bytes(TOKEN_BYTES))
+
+
 @dataclass(frozen=True)
 class DataKey:
     plaintext: bytes

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from chiave.credentials import passwords
 from chiave.credentials.user_code import new_user_code
-from chiave.domain import AccountStatus, Flow, Purpose
-from chiave.errors import AccountUnavailable, OtpRequired, TokenUsed, WeakPassword
+from chiave.domain import SETS_PASSWORD, AccountStatus, Flow, Purpose
+from chiave.errors import AccountUnavailable, OtpRequired, TokenInvalid, TokenUsed, WeakPassword
 from chiave.flows.reading import check_open, load_flow
 from chiave.notify import outbox
 from chiave.notify.outbox import Notice
@@ -31,6 +31,8 @@ class Completed:
 def confirm(token: str, new_password: str, now: float) -> Completed:
     moment = int(now)
     flow = load_flow(token)
+    if flow.purpose not in SETS_PASSWORD:
+        raise TokenInvalid()  # a PIN's SMS step sets no password
     if flow.used_at is not None:
         return _replay(flow, new_password, moment)
     check_open(flow, moment)

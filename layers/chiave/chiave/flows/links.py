@@ -62,11 +62,14 @@ def request_counters(
     policy = school.policy
     return [
         ratelimit.hourly(scope, f"{school.id}|{identifier}", policy.requests_per_identifier_per_hour, now),
-        # The school's own limit on its parents behind one address...
-        ratelimit.hourly("ip", f"{school.id}|{client_ip}", policy.requests_per_ip_per_hour, now),
-        # ...and the deployment's, one for every school: it measures the address.
-        ratelimit.hourly("ip", client_ip, settings().requests_per_ip_per_hour, now),
+        *ip_counters(school, client_ip, now),
     ]
+
+
+def ip_counters(school: School, client_ip: str, now: float) -> list[ratelimit.Counter]:
+    return ratelimit.per_ip(
+        school.id, client_ip, school.policy.requests_per_ip_per_hour, settings().requests_per_ip_per_hour, now
+    )
 
 
 def recipient_counters(school: School, notices: list[Notice], now: float) -> list[ratelimit.Counter]:
@@ -138,19 +141,19 @@ def link_lifetime(policy: Policy, purpose: Purpose) -> int:
     return policy.reset_link_lifetime_s
 
 
-def open_link(school: School, person: Person, purpose: Purpose, now: float) -> Link:
-    """A new link for `person`: the flow to store and the e-mail that carries it.
-
-    The table keeps the token's SHA-256; the queue carries it sealed."""
-    assert person.email is not None
+def new_flow(
+    school: School,
+    person: Person,
+    purpose: Purpose,
+    token_sha256: str,
+    lifetime: int,
+    otp_required: bool,
+    now: float,
+) -> Flow:
+    """A flow for `person`, with the school's terms fixed as they are now."""
     policy = school.policy
-    token, sealed = tokens.new_sealed_token(tokens.data_key(settings().outbox_key_id))
-    lifetime = link_lifetime(policy, purpose)
-    otp_required = (
-        policy.otp_required_for_activation if purpose is Purpose.ACTIVATION else policy.otp_required_for_reset
-    )
-    flow = Flow(
-        token_sha256=tokens.token_hash(token),
+    return Flow(
+        token_sha256=token_sha256,
         purpose=purpose,
         school_id=school.id,
         school_name=school.name,
@@ -158,7 +161,7 @@ def open_link(school: School, person: Person, purpose: Purpose, now: float) -> L
         codice_fiscale=person.codice_fiscale,
         surname=person.surname,
         name=person.name,
-        email=person.email,
+        email=person.email or "",
         user_code=person.user_code,
         account_status=person.status,
         credential_epoch=person.credential_epoch,
@@ -171,6 +174,20 @@ def open_link(school: School, person: Person, purpose: Purpose, now: float) -> L
         mobile=person.mobile,
         otp_terms=OtpTerms.of(policy, urlsplit(school.portal_url).hostname or ""),
     )
+
+
+def open_link(school: School, person: Person, purpose: Purpose, now: float) -> Link:
+    """A new link for `person`: the flow to store and the e-mail that carries it.
+
+    The table keeps the token's SHA-256; the queue carries it sealed."""
+    assert person.email is not None
+    policy = school.policy
+    token, sealed = tokens.new_sealed_token(tokens.data_key(settings().outbox_key_id))
+    lifetime = link_lifetime(policy, purpose)
+    otp_required = (
+        policy.otp_required_for_activation if purpose is Purpose.ACTIVATION else policy.otp_required_for_reset
+    )
+    flow = new_flow(school, person, purpose, tokens.token_hash(token), lifetime, otp_required, now)
     params = {
         "name": person.name,
         "hours": str(lifetime // 3600),

@@ -92,8 +92,13 @@ def send_otp(token: str, client_ip: str, now: float) -> Sent:
     counters = [
         ratelimit.daily("sms_number", flow.mobile, terms.per_number_per_day, now),
         ratelimit.daily("sms_school", flow.school_id, terms.per_school_per_day, now),
-        ratelimit.hourly("ip", f"{flow.school_id}|{client_ip}", terms.requests_per_ip_per_hour, now),
-        ratelimit.hourly("ip", client_ip, settings().requests_per_ip_per_hour, now),
+        *ratelimit.per_ip(
+            flow.school_id,
+            client_ip,
+            terms.requests_per_ip_per_hour,
+            settings().requests_per_ip_per_hour,
+            now,
+        ),
     ]
     message = outbox.queue([notice])
     challenges.send_code(flow, replacement, sends, counters, message.commit_id, now)

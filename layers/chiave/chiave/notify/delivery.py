@@ -114,14 +114,13 @@ def handle(message: Message, receipt_handle: str, receive_count: int) -> str:
 
 
 def _with_secret(notice: Notice) -> Notice:
-    """The notice with what it exists to deliver, unsealed: its link or its code."""
+    """The notice with what it exists to deliver, unsealed: its link, or its
+    code (an SMS code, a PIN by e-mail)."""
     if notice.sealed_token is None:
         return notice
-    if notice.channel == "sms":
+    if notice.link_base is None:
         code = tokens.unseal_code(notice.sealed_token, int(notice.params["length"]))
         return notice.model_copy(update={"params": {**notice.params, "code": code}})
-    if notice.link_base is None:
-        return notice
     link = notice.link_base + tokens.unseal(notice.sealed_token)
     return notice.model_copy(update={"params": {**notice.params, "link": link}})
 

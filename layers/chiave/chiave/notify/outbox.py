@@ -27,7 +27,17 @@ from chiave.settings import settings
 
 coldstart.on_warm_up(sqs)
 
-Template = Literal["activation", "reset", "activation_done", "password_changed", "already_registered", "otp"]
+Template = Literal[
+    "activation",
+    "reset",
+    "activation_done",
+    "password_changed",
+    "already_registered",
+    "otp",
+    "pin_issued",
+    "pin_sent",
+    "account_locked",
+]
 
 # A commit lands before the flow's deadline or never; notify waits this much
 # longer before it calls a message without a receipt abandoned.
@@ -52,8 +62,9 @@ class Notice(BaseModel):
     school_name: str
     reply_to: str
     params: dict[str, str] = Field(default_factory=dict)
-    # The e-mailed link: `link_base` + the token notify unseals. An SMS
-    # carries its code sealed the same way (params["length"] digits).
+    # The e-mailed link: `link_base` + the token notify unseals. A code (an
+    # SMS code, a PIN by e-mail) travels sealed the same way, without
+    # `link_base` (params["length"] digits).
     link_base: str | None = None
     sealed_token: SealedToken | None = None
 

@@ -1,6 +1,6 @@
 """Rendering of the e-mails notify sends: Italian first, then English
 (English only when the school's language is `en`). No secret is rendered
-except the link a message exists to deliver."""
+except the link or the PIN a message exists to deliver."""
 
 from __future__ import annotations
 
@@ -121,6 +121,69 @@ _TEXTS: dict[str, dict[str, tuple[str, list[str]]]] = {
                 "we received a registration request, but you already have credentials at {school}.",
                 'If you forgot your password, use "Forgot password?": {portal_url}',
                 "If you did not ask for this, ignore this e-mail.",
+            ],
+        ),
+    },
+    "pin_issued": {
+        "it": (
+            "È stato generato un nuovo PIN",
+            [
+                "Gentile {name},",
+                "per il codice utente {user_code} è stato generato ora un nuovo PIN per il registro "
+                "di {school}: il PIN precedente non è più valido. Il PIN è stato mostrato una sola "
+                "volta e non viene inviato per mail.",
+                "Se non sei stato tu, cambia subito la password e avvisa la segreteria.",
+            ],
+        ),
+        "en": (
+            "A new PIN was issued",
+            [
+                "Dear {name},",
+                "a new PIN for the register of {school} was just issued to user code {user_code}: "
+                "the previous PIN no longer works. The PIN was shown once and is never e-mailed.",
+                "If this was not you, change your password at once and tell the school office.",
+            ],
+        ),
+    },
+    "pin_sent": {
+        "it": (
+            "Il tuo nuovo PIN del registro elettronico",
+            [
+                "Gentile {name},",
+                "il nuovo PIN del codice utente {user_code} per il registro di {school} è: {code}",
+                "Il PIN serve per giustificare le assenze e firmare i consensi; il PIN precedente non "
+                "è più valido. Conservalo con cura e non comunicarlo a nessuno.",
+                "Se non sei stato tu a chiederlo, cambia subito la password e avvisa la segreteria.",
+            ],
+        ),
+        "en": (
+            "Your new school register PIN",
+            [
+                "Dear {name},",
+                "the new PIN of user code {user_code} for the register of {school} is: {code}",
+                "You need it to justify absences and sign consents; the previous PIN no longer "
+                "works. Keep it safe and never share it.",
+                "If you did not ask for it, change your password at once and tell the school office.",
+            ],
+        ),
+    },
+    "account_locked": {
+        "it": (
+            "Accesso al registro temporaneamente bloccato",
+            [
+                "Gentile {name},",
+                "sono stati fatti troppi tentativi di accesso con password errata alle tue credenziali "
+                "del registro di {school}: l'accesso è bloccato per {minutes} minuti.",
+                'Se non sei stato tu, o per sbloccarlo subito, usa "Password dimenticata?": {portal_url}',
+            ],
+        ),
+        "en": (
+            "School register access temporarily locked",
+            [
+                "Dear {name},",
+                "too many sign-ins with a wrong password were tried with your credentials for the "
+                "register of {school}: access is locked for {minutes} minutes.",
+                'If this was not you, or to unlock it at once, use "Forgot password?": {portal_url}',
             ],
         ),
     },

@@ -102,6 +102,25 @@ def _flow_put(flow: Flow, cover: bool) -> dict[str, Any]:
     }
 
 
+def put(flow: Flow) -> dict[str, Any]:
+    """A transaction part that stores a new flow."""
+    return _flow_put(flow, cover=False)
+
+
+def consume(flow: Flow, now: int) -> dict[str, Any]:
+    """A transaction part that uses a verified flow up, once, before it expires."""
+    return {
+        "Update": {
+            "TableName": table_name(),
+            "Key": to_dynamo(keys.flow(flow.token_sha256)),
+            "UpdateExpression": "SET used_at = :now",
+            "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(used_at) "
+            "AND expires_at > :now AND otp_verified = :true",
+            "ExpressionAttributeValues": to_dynamo({":now": now, ":true": True}),
+        }
+    }
+
+
 def count_requests_and_open_flows(
     counters: Sequence[Counter], flows: Sequence[Flow], covers: Sequence[Flow], commit_id: str, now: float
 ) -> None:
@@ -174,10 +193,9 @@ def complete_flow(
         "credential_epoch = credential_epoch + :one"
     )
     if new_status is None:
-        # A reset keeps the status; it clears a time-bound lock.
+        # A reset keeps the status.
         condition = "credential_epoch = :epoch AND #status IN (:active, :awaiting)"
         values |= {":active": "active", ":awaiting": "awaiting_identification"}
-        update += " REMOVE locked_until, login_failures"
     else:
         condition = "credential_epoch = :epoch AND #status = :pending"
         update += ", #status = :new_status"
@@ -212,6 +230,13 @@ def complete_flow(
                 }
             }
         )
+    # A new password clears every lock of the account's logins: nobody can
+    # keep a parent out for longer than it takes to read a mail.
+    items += [
+        {"Delete": {"TableName": table_name(), "Key": to_dynamo(keys.login(flow.school_id, login))}}
+        for login in (user_code, flow.email)
+        if login
+    ]
     try:
         commit(items, commit_id, now)
     except ClientError as error:

@@ -7,11 +7,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from chiave import keys
 from chiave.aws import dynamodb
-from chiave.domain import AccountStatus, Person, Role, School
+from chiave.domain import AccountStatus, Credentials, Person, Role, School, StoredPin
 from chiave.store.schools import school_from
-from chiave.store.table import Item, from_dynamo, table_name, to_dynamo, write_batch
+from chiave.store.table import Item, failed_condition, from_dynamo, table_name, to_dynamo, write_batch
 
 
 def _person_item(person: Person) -> Item:
@@ -127,3 +129,169 @@ def password_hash(school_id: str, codice_fiscale: str) -> str | None:
     )
     value = from_dynamo(answer.get("Item", {})).get("password_hash")
     return str(value) if value else None
+
+
+# ---- accounts: the credentials on a person item --------------------------------------
+
+Account = tuple[Person, Credentials]
+# What a login nobody has reads instead of a person: the same call, nothing found.
+_NOBODY = "-"
+
+
+def credentials_from(item: Item) -> Credentials:
+    return Credentials(
+        password_hash=item.get("password_hash"),
+        password_history=tuple(item.get("password_history", ())),
+        pin=StoredPin(item["pin_hash"], item["pin_pepper_version"]) if item.get("pin_hash") else None,
+        pin_failures=int(item.get("pin_failures", 0)),
+        must_change_password=bool(item.get("must_change_password", False)),
+    )
+
+
+def reservation_owner(item: Item | None, school_id: str) -> str | None:
+    """The codice fiscale a user code reservation names, if it is this school's."""
+    if item is None or item.get("school_id") != school_id:
+        return None
+    return str(item["codice_fiscale"])
+
+
+def get_account(school_id: str, codice_fiscale: str | None) -> Account | None:
+    """A person and their credentials, read consistently; with no codice
+    fiscale, the same read of a key nobody has."""
+    answer = dynamodb().get_item(
+        TableName=table_name(),
+        Key=to_dynamo(keys.person(school_id, codice_fiscale or _NOBODY)),
+        ConsistentRead=True,
+    )
+    if "Item" not in answer:
+        return None
+    item = from_dynamo(answer["Item"])
+    return _person_from(item), credentials_from(item)
+
+
+def accounts_by_email(school_id: str, email: str, limit: int) -> list[Account]:
+    """Accounts of a school with this e-mail (a shared mailbox has several)."""
+    answer = dynamodb().query(
+        TableName=table_name(),
+        IndexName=keys.BY_EMAIL,
+        KeyConditionExpression="email_key = :value",
+        ExpressionAttributeValues={":value": {"S": keys.email_index_value(school_id, email)}},
+        Limit=limit,
+    )
+    items = [from_dynamo(item) for item in answer.get("Items", [])]
+    return [(_person_from(item), credentials_from(item)) for item in items]
+
+
+def _account_update(
+    person: Person, verified_hash: str, update: str, values: Item, names: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """A transaction part that changes an active account only while its
+    password is still the one just verified (a concurrent change wins)."""
+    return {
+        "Update": {
+            "TableName": table_name(),
+            "Key": to_dynamo(keys.person(person.school_id, person.codice_fiscale)),
+            "UpdateExpression": update,
+            "ConditionExpression": "password_hash = :verified AND #status = :active",
+            "ExpressionAttributeNames": {"#status": "status", **(names or {})},
+            "ExpressionAttributeValues": to_dynamo(
+                {**values, ":verified": verified_hash, ":active": "active"}
+            ),
+        }
+    }
+
+
+def password_unchanged(person: Person, verified_hash: str) -> dict[str, Any]:
+    """A transaction part that changes nothing, but holds only while the
+    account is active with the password just verified."""
+    return {
+        "ConditionCheck": {
+            "TableName": table_name(),
+            "Key": to_dynamo(keys.person(person.school_id, person.codice_fiscale)),
+            "ConditionExpression": "password_hash = :verified AND #status = :active",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": to_dynamo({":verified": verified_hash, ":active": "active"}),
+        }
+    }
+
+
+def set_pin(
+    person: Person, verified_hash: str, pin: StoredPin, rehashed: str | None, now: int
+) -> dict[str, Any]:
+    """The new PIN replaces the old one at once, its failures reset; the
+    password is rehashed in the same write when its parameters were old."""
+    update = "SET pin_hash = :pin, pin_pepper_version = :version, pin_issued_at = :now, pin_failures = :zero"
+    values: Item = {":pin": pin.hash, ":version": pin.pepper_version, ":now": now, ":zero": 0}
+    if rehashed:
+        update += ", password_hash = :rehashed"
+        values[":rehashed"] = rehashed
+    return _account_update(person, verified_hash, update, values)
+
+
+def change_password(
+    person: Person, verified_hash: str, new_hash: str, history: tuple[str, ...], now: int
+) -> dict[str, Any]:
+    """The new password, the old one into the history, and the credential
+    epoch moved on: every open link of the account dies."""
+    return _account_update(
+        person,
+        verified_hash,
+        "SET password_hash = :new, password_history = :history, password_set_at = :now, "
+        "credential_epoch = credential_epoch + :one, must_change_password = :false",
+        {":new": new_hash, ":history": list(history), ":now": now, ":one": 1, ":false": False},
+    )
+
+
+def replace_hash(person: Person, attribute: str, old: str, new: str, **extra: Any) -> None:
+    """Rehash (newer argon2 parameters, a newer pepper) unless the secret
+    changed meanwhile: then there is nothing to upgrade."""
+    assert attribute in ("password_hash", "pin_hash")
+    sets = ", ".join(f"{name} = :{name}" for name in extra)
+    try:
+        dynamodb().update_item(
+            TableName=table_name(),
+            Key=to_dynamo(keys.person(person.school_id, person.codice_fiscale)),
+            UpdateExpression=f"SET {attribute} = :new" + (f", {sets}" if sets else ""),
+            ConditionExpression=f"{attribute} = :old",
+            ExpressionAttributeValues=to_dynamo(
+                {":new": new, ":old": old, **{f":{name}": value for name, value in extra.items()}}
+            ),
+        )
+    except ClientError as error:
+        if not failed_condition(error):
+            raise
+
+
+def count_pin_failure(person: Person, pin_hash: str, max_attempts: int) -> int | None:
+    """One more wrong PIN against this PIN, never past the maximum; the new
+    count, or None when the PIN changed or is already locked."""
+    try:
+        answer = dynamodb().update_item(
+            TableName=table_name(),
+            Key=to_dynamo(keys.person(person.school_id, person.codice_fiscale)),
+            UpdateExpression="ADD pin_failures :one",
+            ConditionExpression="pin_hash = :pin "
+            "AND (attribute_not_exists(pin_failures) OR pin_failures < :max)",
+            ExpressionAttributeValues=to_dynamo({":one": 1, ":pin": pin_hash, ":max": max_attempts}),
+            ReturnValues="UPDATED_NEW",
+        )
+    except ClientError as error:
+        if failed_condition(error):
+            return None
+        raise
+    return int(answer["Attributes"]["pin_failures"]["N"])
+
+
+def clear_pin_failures(person: Person, pin_hash: str) -> None:
+    """A right PIN: wrong ones before it no longer count (consecutive failures lock)."""
+    try:
+        dynamodb().update_item(
+            TableName=table_name(),
+            Key=to_dynamo(keys.person(person.school_id, person.codice_fiscale)),
+            UpdateExpression="SET pin_failures = :zero",
+            ConditionExpression="pin_hash = :pin",
+            ExpressionAttributeValues=to_dynamo({":zero": 0, ":pin": pin_hash}),
+        )
+    except ClientError as error:
+        if not failed_condition(error):
+            raise

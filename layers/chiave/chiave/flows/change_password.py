@@ -1,0 +1,55 @@
+"""change-password ("Cambio password", Spaggiari): the current password,
+under the same lockout as any login, sets a new one that meets the school's
+rules and none of the last five; every open link of the account dies (the
+credential epoch moves on) and the holder gets a notice without the secret."""
+
+from __future__ import annotations
+
+from chiave.credentials import passwords
+from chiave.errors import WeakPassword
+from chiave.flows import login
+from chiave.notify import outbox
+from chiave.notify.outbox import Notice
+from chiave.observability import count_outcome, logger
+from chiave.store import people
+
+# The current password and this many before it may not be chosen again.
+HISTORY_SIZE = 4
+
+
+def change_password(
+    school_id: str, raw_login: str, current_password: str, new_password: str, client_ip: str, now: float
+) -> None:
+    authenticated = login.authenticate(
+        "change_password", school_id, raw_login, current_password, client_ip, now
+    )
+    school, person = authenticated.school, authenticated.person
+    profile = school.policy.password_profile
+    context = [person.codice_fiscale, person.name, person.surname, person.user_code or ""]
+    failed = passwords.failed_rules(new_password, profile, context)
+    if not failed:
+        recent = (authenticated.password_hash, *authenticated.credentials.password_history[:HISTORY_SIZE])
+        if any(passwords.verify_secret(earlier, new_password) for earlier in recent):
+            failed = ["history"]
+    if failed:
+        count_outcome("change_password", "weak_password")
+        raise WeakPassword(rules=failed, profile=profile)
+    new_hash = passwords.hash_secret(new_password)
+    history = (authenticated.password_hash, *authenticated.credentials.password_history)[:HISTORY_SIZE]
+    notices = []
+    if person.email:
+        notices.append(
+            Notice(
+                template="password_changed",
+                language=school.policy.language,
+                to=person.email,
+                school_name=school.name,
+                reply_to=school.reply_to,
+                params={"name": person.name, "user_code": person.user_code or ""},
+            )
+        )
+    message = outbox.queue(notices)
+    change = people.change_password(person, authenticated.password_hash, new_hash, history, int(now))
+    login.commit_change(authenticated, change, [], message.commit_id, now)
+    logger.info("password changed", extra=login.log_facts(authenticated))
+    count_outcome("change_password", "changed")

@@ -1,0 +1,119 @@
+"""issue-pin (SPEC §2.6): an active account's login and password get a new
+PIN for the register's own actions (justifying an absence, signing a
+consent). The new PIN replaces the old one at once.
+
+Delivery follows the school's `pin_delivery`: `response` shows it once in
+the answer and e-mails a notice without it; `email` sends it by e-mail (as
+Axios does) and never shows it. A school may require an SMS code first
+(`otp_required_for_pin`): the first request opens a short-lived PIN flow and
+answers 403 otp_required with its token; the SMS step runs on that token
+(send-otp, verify-otp); the request made again with the token gets the PIN."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chiave import masking
+from chiave.credentials import pins, tokens
+from chiave.domain import Flow, Purpose
+from chiave.errors import EmailMissing, MobileMissing, OtpRequired, TokenInvalid
+from chiave.flows import login
+from chiave.flows.links import COVER_PERSON, new_flow
+from chiave.flows.reading import check_open, flow_key
+from chiave.notify import outbox
+from chiave.notify.outbox import Notice
+from chiave.observability import count_outcome, logger
+from chiave.settings import settings
+from chiave.store import flows, people
+
+# Long enough to receive and type an SMS code, short enough to be useless later.
+PIN_FLOW_LIFETIME_S = 900
+
+
+@dataclass(frozen=True)
+class IssuedPin:
+    """`pin` is None when it went by e-mail."""
+
+    pin: str | None
+
+
+def issue_pin(
+    school_id: str, raw_login: str, password: str, token: str | None, client_ip: str, now: float
+) -> IssuedPin:
+    token_sha256 = flow_key(token) if token else None
+    authenticated = login.authenticate(
+        "issue_pin", school_id, raw_login, password, client_ip, now, token_sha256
+    )
+    school, person = authenticated.school, authenticated.person
+    policy = school.policy
+    consumed = []
+    if policy.otp_required_for_pin:
+        if token is None:
+            _open_pin_flow(authenticated, now)
+        flow = _verified_pin_flow(authenticated, now)
+        consumed.append(flows.consume(flow, int(now)))
+    if policy.pin_delivery == "email" and not person.email:
+        raise EmailMissing()
+    sealed = None
+    if policy.pin_delivery == "email":
+        pin, sealed = tokens.new_sealed_code(tokens.data_key(settings().outbox_key_id), policy.pin_length)
+    else:
+        pin = pins.new_pin(policy.pin_length)
+    stored = pins.hash_pin(school.id, person.codice_fiscale, pin)
+    recipient = person if person.email else COVER_PERSON
+    assert recipient.email is not None
+    notice = Notice(
+        # Without an e-mail on file there is nobody to tell: a cover keeps the calls the same.
+        channel="email" if person.email else "none",
+        template="pin_sent" if sealed else "pin_issued",
+        language=policy.language,
+        to=recipient.email,
+        school_name=school.name,
+        reply_to=school.reply_to,
+        params={"name": person.name, "user_code": person.user_code or "", "length": str(policy.pin_length)},
+        sealed_token=sealed,
+    )
+    message = outbox.queue([notice])
+    moment = int(now)
+    change = people.set_pin(person, authenticated.password_hash, stored, authenticated.rehashed, moment)
+    login.commit_change(authenticated, change, consumed, message.commit_id, now)
+    logger.info("pin issued", extra={**login.log_facts(authenticated), "delivery": policy.pin_delivery})
+    count_outcome("issue_pin", f"issued_{policy.pin_delivery}")
+    return IssuedPin(pin=None if sealed else pin)
+
+
+def _open_pin_flow(authenticated: login.Authenticated, now: float) -> None:
+    """The SMS step's flow: the login succeeded, so it counts and clears as one."""
+    school, person = authenticated.school, authenticated.person
+    if person.mobile is None:
+        raise MobileMissing()
+    token = tokens.new_token()
+    flow = new_flow(
+        school, person, Purpose.PIN, tokens.token_hash(token), PIN_FLOW_LIFETIME_S, otp_required=True, now=now
+    )
+    login.commit_change(
+        authenticated,
+        people.password_unchanged(person, authenticated.password_hash),
+        [flows.put(flow)],
+        None,
+        now,
+    )
+    count_outcome("issue_pin", "otp_required")
+    raise OtpRequired(
+        token=token, expires_in=PIN_FLOW_LIFETIME_S, phone_hint=masking.phone_hint(person.mobile)
+    )
+
+
+def _verified_pin_flow(authenticated: login.Authenticated, now: float) -> Flow:
+    flow, person = authenticated.flow, authenticated.person
+    if (
+        flow is None
+        or flow.purpose is not Purpose.PIN
+        or flow.school_id != person.school_id
+        or flow.codice_fiscale != person.codice_fiscale
+    ):
+        raise TokenInvalid()
+    check_open(flow, now)
+    if not flow.otp_verified:
+        raise OtpRequired()
+    return flow

@@ -1,0 +1,217 @@
+"""What every flow that takes a login and a password shares: issue-pin,
+change-password and the register's credential check (SPEC §5, NIST SP
+800-63B).
+
+A login is a user code or an e-mail. Its failures count per identifier,
+whether or not an account has it, so an unknown login answers exactly as a
+wrong password does: the same status, body and headers, the same AWS calls
+and the same argon2 work (a dummy hash), and it locks the same way. A lock
+answers 423 even to the right password; a reset by e-mail link clears it.
+Public routes also count every attempt per client address, so one address
+cannot try a password across a whole school."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from chiave import masking, ratelimit
+from chiave.credentials import passwords, user_code
+from chiave.domain import AccountStatus, Credentials, Flow, LoginState, Person, School
+from chiave.errors import (
+    AccountLocked,
+    AccountUnavailable,
+    InvalidCredentials,
+    InvalidLogin,
+    InvalidUserCode,
+    RateLimited,
+    SchoolNotFound,
+)
+from chiave.flows.links import COVER_PERSON, ip_counters
+from chiave.notify import outbox
+from chiave.notify.outbox import Notice
+from chiave.observability import count_outcome, logger
+from chiave.store import logins, people
+
+# One mailbox may serve several accounts of a school (two parents sharing it).
+MAX_ACCOUNTS_PER_EMAIL = 5
+
+
+@dataclass(frozen=True)
+class Login:
+    kind: Literal["user_code", "email"]
+    value: str
+
+
+def parse_login(raw: str) -> Login:
+    value = raw.strip()
+    if "@" in value:
+        return Login("email", value.casefold())
+    if user_code.looks_like_user_code(value):
+        if not user_code.is_valid(value):
+            raise InvalidUserCode()
+        return Login("user_code", value)
+    raise InvalidLogin()
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    """A login whose password matched an active account."""
+
+    school: School
+    person: Person
+    credentials: Credentials
+    login: Login
+    state: LoginState
+    # The hash the password matched, and the same password hashed with
+    # today's parameters when that hash's were older (None: up to date).
+    password_hash: str
+    rehashed: str | None
+    # This request's counters, to be committed with what the flow does.
+    counters: list[ratelimit.Counter]
+    # The flow of a token sent with the login, if any (a PIN's SMS step).
+    flow: Flow | None
+
+
+def authenticate(
+    flow_name: str,
+    school_id: str,
+    raw_login: str,
+    password: str,
+    client_ip: str | None,
+    now: float,
+    flow_token_sha256: str | None = None,
+) -> Authenticated:
+    """Check a login and its password. `client_ip` None: an internal route,
+    exempt from the per-address limit (every call comes from the register's
+    backend) but not from the lockout. Raises InvalidCredentials,
+    AccountLocked, RateLimited, AccountUnavailable, SchoolNotFound."""
+    login = parse_login(raw_login)
+    # The counters' keys do not depend on their limits: the school's are set once it is read.
+    probes = ratelimit.per_ip(school_id, client_ip, 1, 1, now) if client_ip else []
+    found = logins.read(
+        school_id,
+        login.value,
+        login.value if login.kind == "user_code" else None,
+        probes,
+        flow_token_sha256,
+    )
+    school = found.school
+    if school is None:
+        raise SchoolNotFound()
+    policy = school.policy
+    counters = ip_counters(school, client_ip, now) if client_ip else []
+    over = [counter for counter, used in zip(counters, found.used, strict=True) if used >= counter.limit]
+    if over:
+        raise RateLimited(retry_after=max(counter.retry_after(now) for counter in over))
+    locked_for = found.state.retry_after(policy, now)
+    if locked_for is not None:
+        count_outcome(flow_name, "locked")
+        raise AccountLocked(retry_after=locked_for)
+    if login.kind == "user_code":
+        account = people.get_account(school_id, found.user_code_owner)
+        accounts = [account] if account else []
+    else:
+        accounts = people.accounts_by_email(school_id, login.value, MAX_ACCOUNTS_PER_EMAIL)
+    hashes = [credentials.password_hash for _, credentials in accounts if credentials.password_hash]
+    matched = passwords.verify_any(hashes, password)
+    if matched is None:
+        _failed(flow_name, school, login, found.state, accounts, counters, now)
+    person, credentials = next(
+        (person, credentials) for person, credentials in accounts if credentials.password_hash == matched
+    )
+    assert matched is not None
+    if person.status is not AccountStatus.ACTIVE:
+        count_outcome(flow_name, "account_unavailable")
+        raise AccountUnavailable()
+    return Authenticated(
+        school=school,
+        person=person,
+        credentials=credentials,
+        login=login,
+        state=found.state,
+        password_hash=matched,
+        rehashed=passwords.hash_secret(password) if passwords.needs_rehash(matched) else None,
+        counters=counters,
+        flow=found.flow,
+    )
+
+
+def _failed(
+    flow_name: str,
+    school: School,
+    login: Login,
+    seen: LoginState,
+    accounts: list[people.Account],
+    counters: list[ratelimit.Counter],
+    now: float,
+) -> None:
+    """Count the failure; the one that completes a series locks the login and
+    tells the account's holder (a login nobody has queues a cover instead)."""
+    policy = school.policy
+    moment = int(now)
+    starts_series = seen.lock_served(policy, moment)
+    completes = (1 if starts_series else seen.failures + 1) >= policy.login_max_failures
+    commit_id = None
+    if completes:
+        locks = seen.locks + 1 if starts_series else seen.locks
+        lock_s = LoginState(locks=locks).lock_s(policy)
+        commit_id = outbox.queue([_locked_notice(school, accounts, lock_s)]).commit_id
+    state = logins.count_failure(school.id, login.value, seen, policy, counters, commit_id, moment)
+    locked_for = state.retry_after(policy, moment)
+    logger.info(
+        f"{flow_name}: wrong password",
+        extra={"school": school.id, "login_kind": login.kind, "failures": state.failures},
+    )
+    if locked_for is not None:
+        count_outcome(flow_name, "locked_now")
+        raise AccountLocked(retry_after=locked_for)
+    count_outcome(flow_name, "invalid_credentials")
+    raise InvalidCredentials()
+
+
+def _locked_notice(school: School, accounts: list[people.Account], lock_s: int) -> Notice:
+    holder = next((person for person, _ in accounts if person.email), None)
+    person = holder or COVER_PERSON
+    assert person.email is not None
+    return Notice(
+        channel="email" if holder else "none",
+        template="account_locked",
+        language=school.policy.language,
+        to=person.email,
+        school_name=school.name,
+        reply_to=school.reply_to,
+        params={
+            "name": person.name,
+            "minutes": str(max(1, lock_s // 60)),
+            "portal_url": school.portal_url,
+        },
+    )
+
+
+def commit_change(
+    authenticated: Authenticated,
+    account_change: dict[str, Any],
+    others: list[dict[str, Any]],
+    commit_id: str | None,
+    now: float,
+) -> None:
+    """The flow's change to the account with the login's success: see
+    chiave.store.logins.commit_success."""
+    logins.commit_success(
+        account_change,
+        others,
+        authenticated.school.id,
+        authenticated.login.value,
+        authenticated.counters,
+        commit_id,
+        int(now),
+    )
+
+
+def log_facts(authenticated: Authenticated) -> dict[str, str]:
+    return {
+        "school": authenticated.school.id,
+        "login_kind": authenticated.login.kind,
+        "codice_fiscale": masking.mask_codice_fiscale(authenticated.person.codice_fiscale),
+    }

@@ -1,0 +1,50 @@
+"""The register's credential check (internal, AWS_IAM): the register's own
+backend asks whether a parent's login and password are right. Exempt from
+the per-address limit (every call comes from the register), never from the
+lockout. A hash with older argon2 parameters is upgraded on the way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chiave.flows import login
+from chiave.observability import count_outcome, logger
+from chiave.store import logins, people
+
+
+@dataclass(frozen=True)
+class VerifiedAccount:
+    user_code: str
+    codice_fiscale: str
+    role: str
+    status: str
+    must_change_password: bool
+
+
+def verify_credentials(
+    school_id: str, raw_login: str, password: str, end_user_ip: str | None, caller: str | None, now: float
+) -> VerifiedAccount:
+    # Every line this check logs names the register's caller and its end user.
+    with logger.append_context_keys(end_user_ip=end_user_ip, caller=caller):
+        authenticated = login.authenticate("verify_credentials", school_id, raw_login, password, None, now)
+        return _verified(authenticated)
+
+
+def _verified(authenticated: login.Authenticated) -> VerifiedAccount:
+    person = authenticated.person
+    # Writes only when there is something to write: a clean login reads twice.
+    if authenticated.state.failures or authenticated.state.locks:
+        logins.clear_now(authenticated.school.id, authenticated.login.value)
+    if authenticated.rehashed:
+        people.replace_hash(person, "password_hash", authenticated.password_hash, authenticated.rehashed)
+        count_outcome("verify_credentials", "rehashed")
+    logger.info("credentials verified", extra=login.log_facts(authenticated))
+    count_outcome("verify_credentials", "verified")
+    assert person.user_code is not None
+    return VerifiedAccount(
+        user_code=person.user_code,
+        codice_fiscale=person.codice_fiscale,
+        role=person.role.value,
+        status=person.status.value,
+        must_change_password=authenticated.credentials.must_change_password,
+    )
