@@ -80,6 +80,29 @@ def _verify_code(stack: Any, load_event: Any) -> dict[str, Any]:
     return load_event("verify_otp", body={"token": token, "code": code})
 
 
+def _login_event(load_event: Any, sample: str, code: str, password: str = PASSWORD) -> dict[str, Any]:
+    field = "current_password" if sample == "change_password" else "password"
+    extra = {"new_password": "Lavagna-Verde-77"} if sample == "change_password" else {}
+    return load_event(sample, body={"school": "RMIC817009", "login": code, field: password, **extra})
+
+
+def _login(sample: str, password: str = PASSWORD, **policy: Any) -> Callable[[Any, Any], dict[str, Any]]:
+    """An active account, then a login request (its user code) under `policy`."""
+
+    def prepare(stack: Any, load_event: Any) -> dict[str, Any]:
+        code = activate(stack, load_event, KNOWN)
+        stack.set_policy(**policy)
+        return _login_event(load_event, sample, code, password)
+
+    return prepare
+
+
+def _pin_check(stack: Any, load_event: Any) -> dict[str, Any]:
+    code = activate(stack, load_event, KNOWN)
+    pin = stack.call("IssuePinFunction", _login_event(load_event, "issue_pin", code)).body["pin"]
+    return load_event("verify_pin", body={"school": "RMIC817009", "user_code": code, "pin": pin})
+
+
 def _texts(stack: Any) -> list[dict[str, Any]]:
     return sent.outbox(REGION)["sms"]
 
@@ -95,6 +118,17 @@ SCENARIOS = {
     "flow status": Scenario("FlowStatusFunction", _with_link("flow_status"), 200, 0),
     "send-otp": Scenario("SendOtpFunction", _send_code, 202, 0, texts=1),
     "verify-otp": Scenario("VerifyOtpFunction", _verify_code, 200, 0),
+    "issue-pin, shown": Scenario("IssuePinFunction", _login("issue_pin"), 201, 1),
+    "issue-pin, e-mailed": Scenario("IssuePinFunction", _login("issue_pin", pin_delivery="email"), 202, 1),
+    "issue-pin, wrong password locks": Scenario(
+        "IssuePinFunction", _login("issue_pin", "Sbagliata-1!", login_max_failures=1), 423, 1
+    ),
+    "change-password": Scenario("ChangePasswordFunction", _login("change_password"), 200, 1),
+    "verify-credentials": Scenario("VerifyCredentialsFunction", _login("verify_credentials"), 200, 0),
+    "verify-credentials, wrong password": Scenario(
+        "VerifyCredentialsFunction", _login("verify_credentials", "Sbagliata-1!"), 401, 0
+    ),
+    "verify-pin": Scenario("VerifyPinFunction", _pin_check, 200, 0),
 }
 
 

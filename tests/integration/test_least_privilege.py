@@ -17,17 +17,28 @@ import re
 import time
 from collections import defaultdict
 from typing import Any
+from unittest import mock
 
 import botocore.client
 import pytest
 
 from chiave import keys
-from chiave.credentials import pepper, tokens
+from chiave.credentials import passwords, pepper, tokens
 from chiave_local import sent
 from chiave_local import template as tpl
 from chiave_local.calls import failing
 from tests.integration.conftest import REGION
-from tests.integration.helpers import PASSWORD, activate, confirm, last_token, request_reset
+from tests.integration.helpers import (
+    PASSWORD,
+    activate,
+    change_password,
+    confirm,
+    issue_pin,
+    last_token,
+    request_reset,
+    verify_credentials,
+    verify_pin,
+)
 
 KNOWN = "RSSMRA82C52H501K"
 
@@ -51,6 +62,10 @@ BY_AWS: dict[str, dict[tuple[str, str], str]] = {
     },
     "SendOtpFunction": _WRITES_STORAGE,
     "VerifyOtpFunction": _WRITES_STORAGE,
+    "IssuePinFunction": _WRITES_STORAGE,
+    "ChangePasswordFunction": _WRITES_STORAGE,
+    "VerifyCredentialsFunction": _WRITES_STORAGE,
+    "VerifyPinFunction": _WRITES_STORAGE,
     "FlowStatusFunction": {
         ("kms:Decrypt", "StorageKey"): "its environment and the table it reads are encrypted with StorageKey",
     },
@@ -175,7 +190,7 @@ def recorded(stack, monkeypatch):
 def _drive_every_path(stack, load_event):
     stack.set_policy(otp_required_for_activation=False, link_emails_per_recipient_per_hour=3)
     # register: known, unknown, already registered
-    code = activate(stack, load_event, KNOWN)
+    code = activated = activate(stack, load_event, KNOWN)
     for cf in (KNOWN, "BNCGNN80A01H501T"):
         stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": cf}))
     # reset by each identifier, one over the recipient's cap
@@ -220,6 +235,52 @@ def _drive_every_path(stack, load_event):
     code = re.search(r"#(\d{6})$", sent.outbox(REGION)["sms"][-1]["text"]).group(1)
     for guess in (f"{(int(code) + 1) % 10**6:06d}", code):
         stack.call("VerifyOtpFunction", load_event("verify_otp", body={"token": token, "code": guess}))
+    _drive_the_credential_paths(stack, load_event, user_code=activated)
+
+
+def _drive_the_credential_paths(stack, load_event, user_code):
+    """issue-pin (each delivery, the SMS step), change-password, the internal
+    checks: right, wrong, locking (its notice), upgrading an old hash."""
+    stack.set_policy(
+        otp_required_for_activation=False,
+        login_max_failures=2,
+        pin_max_attempts=2,
+        requests_per_identifier_per_hour=100,
+        link_emails_per_recipient_per_hour=20,
+    )
+    email = "maria.rossi@example.it"
+    pin = issue_pin(stack, load_event, user_code).body["pin"]
+    for guess in (f"{(int(pin) + 1) % 10**6:06d}", pin):
+        verify_pin(stack, load_event, user_code, guess)
+    for function in (verify_credentials, issue_pin):
+        for _ in range(2):
+            function(stack, load_event, email, "Sbagliata-1!")  # the second locks, and mails
+        stack.deliver()
+        request_reset(stack, load_event, email)
+        confirm(stack, load_event, last_token(stack), PASSWORD)
+    verify_credentials(stack, load_event, email, "Sbagliata-1!")
+    verify_credentials(stack, load_event, email)  # clears the failure
+    stack.set_policy(
+        otp_required_for_activation=False,
+        pin_delivery="email",
+        otp_required_for_pin=True,
+        requests_per_identifier_per_hour=100,
+    )
+    token = issue_pin(stack, load_event, email).body["token"]
+    stack.call("SendOtpFunction", load_event("send_otp", body={"token": token}))
+    stack.deliver()
+    code = re.search(r"#(\d{6})$", sent.outbox(REGION)["sms"][-1]["text"]).group(1)
+    stack.call("VerifyOtpFunction", load_event("verify_otp", body={"token": token, "code": code}))
+    issue_pin(stack, load_event, email, token=token)
+    change_password(stack, load_event, email, PASSWORD, "weak")
+    change_password(stack, load_event, email, PASSWORD, "Lavagna-Verde-77")
+    # A password hashed with older argon2 parameters is upgraded by the check
+    with mock.patch.object(passwords, "ARGON2_TIME_COST", 2):
+        passwords._hasher.cache_clear()
+        change_password(stack, load_event, user_code, "Lavagna-Verde-77", PASSWORD)
+    passwords._hasher.cache_clear()
+    verify_credentials(stack, load_event, user_code)
+    stack.deliver()
 
 
 def test_topics_are_denied_to_notify():
