@@ -48,7 +48,20 @@ POLICY = {
 PARITY_PENDING = seed.generated_codes(parity.PAIRS, "PND")
 PARITY_ACTIVE = seed.generated_codes(parity.PAIRS, "TTV")
 PARITY_UNKNOWN = seed.generated_codes(2 * parity.PAIRS, "NSS")
-CALL_TARGETS = {"register": 4, "request-reset": 4, "confirm-reset": 3, "send-otp": 3, "verify-otp": 2}
+# A parent activated once for the credential flows: PINs, checks, password changes.
+PIN_HOLDER = seed.generated_codes(1, "PIN")[0]
+HOLDER_PASSWORD = "Quaderno-Blu-42"  # noqa: S105 - a demo parent of the local stack
+CALL_TARGETS = {
+    "register": 4,
+    "request-reset": 4,
+    "confirm-reset": 3,
+    "send-otp": 3,
+    "verify-otp": 2,
+    # issue-pin's target is 3 plus notify's queue (SendMessage).
+    "issue-pin": 4,
+    "verify-credentials": 2,
+    "verify-pin": 2,
+}
 # A second school on the default policy (SMS code required), whose parents
 # each have a mobile: one registers for every SMS flow the bench measures.
 OTP_SCHOOL = "RMEE000001"
@@ -64,6 +77,8 @@ class Bench:
         self.poller = QueuePoller(self.functions, "NotifyFunction", "OutboxQueue")
         self.resets = 0
         self.otp_links = 0
+        self.holder = ""  # the PIN holder's user code, once activated
+        self.holder_password = HOLDER_PASSWORD
 
     def call(self, function_id: str, event: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = self.functions.invoke(function_id, event)
@@ -109,6 +124,27 @@ class Bench:
         self.call("RegisterFunction", load_event("register", body={"codice_fiscale": cf}))
         event = load_event("confirm_reset", body={"token": self.token(), "new_password": "Quaderno-Blu-42"})
         return str(json.loads(self.call("ConfirmResetFunction", event)["body"])["user_code"])
+
+    def login_event(self, sample: str, login: str | None = None) -> dict[str, Any]:
+        body = {"school": "RMIC817009", "login": login or self.holder, "password": self.holder_password}
+        return load_event(sample, body=body)
+
+    def change_event(self) -> dict[str, Any]:
+        """A change to a new password (the history refuses the last five)."""
+        new = f"Nuova-{uuid.uuid4().hex[:8]}-1"
+        body = {
+            "school": "RMIC817009",
+            "login": self.holder,
+            "current_password": self.holder_password,
+            "new_password": new,
+        }
+        self.holder_password = new
+        return load_event("change_password", body=body)
+
+    def pin_event(self) -> dict[str, Any]:
+        issued = self.call("IssuePinFunction", self.login_event("issue_pin"))
+        pin = json.loads(issued["body"])["pin"]
+        return load_event("verify_pin", body={"school": "RMIC817009", "user_code": self.holder, "pin": pin})
 
     def committed(self, commit_id: str) -> None:
         """The receipt a flow's transaction writes for the message it queued."""
@@ -161,6 +197,12 @@ class Bench:
             return load_event(folder, body={"token": self.otp_token()})
         if spec.logical_id == "VerifyOtpFunction":
             return self.verify_event()
+        if spec.logical_id in ("IssuePinFunction", "VerifyCredentialsFunction"):
+            return self.login_event(folder)
+        if spec.logical_id == "ChangePasswordFunction":
+            return self.change_event()
+        if spec.logical_id == "VerifyPinFunction":
+            return self.pin_event()
         event = load_event(folder)
         if spec.queue_sources:  # an outbox message whose commit has landed
             message = json.loads(event["Records"][0]["body"]) | {"commit_id": uuid.uuid4().hex}
@@ -259,6 +301,32 @@ class Bench:
                 lambda: load_event("send_otp", body={"token": self.otp_token()}),
             ),
             ("verify-otp", "right code", "VerifyOtpFunction", self.verify_event),
+            (
+                "issue-pin",
+                "by user code, PIN shown (pepper cached)",
+                "IssuePinFunction",
+                lambda: self.login_event("issue_pin"),
+            ),
+            (
+                "issue-pin",
+                "by e-mail",
+                "IssuePinFunction",
+                lambda: self.login_event("issue_pin", seed.generated_email(0)),
+            ),
+            ("change-password", "by user code", "ChangePasswordFunction", self.change_event),
+            (
+                "verify-credentials",
+                "by user code",
+                "VerifyCredentialsFunction",
+                lambda: self.login_event("verify_credentials"),
+            ),
+            (
+                "verify-credentials",
+                "by e-mail",
+                "VerifyCredentialsFunction",
+                lambda: self.login_event("verify_credentials", seed.generated_email(0)),
+            ),
+            ("verify-pin", "right PIN", "VerifyPinFunction", self.pin_event),
         ]
         return [(flow, case, self.count_calls(function_id, make)) for flow, case, function_id, make in cases]
 
@@ -289,7 +357,32 @@ def calls_markdown(calls: list[tuple[str, str, Counter[str]]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-SECTIONS = ("calls", "parity", "cold")
+SECTIONS = ("calls", "argon2", "parity", "cold")
+ARGON2_SCRIPT = Path(__file__).with_name("argon2cost.py")
+ARGON2_BUDGET_MS = 60
+
+
+def argon2_cost() -> dict[str, Any]:
+    """One verification's CPU, under the runtime's Python and the layer as deployed."""
+    answer = subprocess.run(
+        [PYTHON, str(ARGON2_SCRIPT)],
+        env={**os.environ, "PYTHONPATH": str(LAYER)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    measured: dict[str, Any] = json.loads(answer.stdout.strip().splitlines()[-1])
+    return measured
+
+
+def argon2_markdown(cost: dict[str, Any]) -> str:
+    verdict = "met" if cost["ours_ms"] <= ARGON2_BUDGET_MS else "missed"
+    return (
+        "### argon2id: CPU per verification (median)\n\n"
+        "| parameters | CPU | target |\n|---|---:|---|\n"
+        f"| chiave: {cost['parameters']} | {cost['ours_ms']} ms | <= {ARGON2_BUDGET_MS} ms: {verdict} |\n"
+        f"| OWASP minimum: m=19456 KiB, t=2, p=1 | {cost['owasp_minimum_ms']} ms | |\n"
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -304,13 +397,16 @@ def main(argv: list[str]) -> int:
             for i, code in enumerate(OTP_PARENTS)
         )
         anagrafica.write_text(
-            seed.generated_csv("RMIC817009", PARITY_PENDING + PARITY_ACTIVE) + otp_rows, encoding="utf-8"
+            seed.generated_csv("RMIC817009", [PIN_HOLDER, *PARITY_PENDING, *PARITY_ACTIVE]) + otp_rows,
+            encoding="utf-8",
         )
         with logs_to(Path(LOG_PATH)):
             measured = measure(sections, anagrafica, policy, Path(workdir))
     parts = [f"(the functions' logs: {LOG_PATH})\n"]
     if "calls" in measured:
         parts.append(calls_markdown(measured["calls"]))
+    if "argon2" in measured:
+        parts.append(argon2_markdown(measured["argon2"]))
     if "parity" in measured:
         parts.append(parity.markdown(measured["parity"]))
     if "cold" in measured:
@@ -326,10 +422,13 @@ def measure(sections: list[str], anagrafica: Path, policy: Path, workdir: Path) 
     try:
         bench = Bench(stack, workdir)
         user_code = bench.activate()
+        bench.holder = bench.activate(PIN_HOLDER)
         for cf in PARITY_ACTIVE:
             bench.activate(cf)
         if "calls" in sections:
             measured["calls"] = bench.calls_per_flow(user_code)
+        if "argon2" in sections:
+            measured["argon2"] = argon2_cost()
         if "parity" in sections:
             measured["parity"] = bench.timing_parity()
         if "cold" in sections:
