@@ -104,6 +104,10 @@ class RunningStack:
             "  # 5. forgot it? ask for a reset by codice fiscale, user code or e-mail",
             f"  curl -s -X POST {api}/schools/{school}/password-resets \\",
             f"       -H 'Content-Type: application/json' -d '{{\"identifier\": \"{first[3]}\"}}'",
+            "  # 6. a PIN for the register (by user code or e-mail, and the password)",
+            f"  curl -s -X POST {api}/pins -H 'Content-Type: application/json' \\",
+            f'       -d \'{{"school": "{school}", "login": "<user code>", "password": "Quaderno-Blu-42"}}\'',
+            "  # 7. the register's own checks, SigV4-signed: README.md, \"The register's backend\"",
         ]
         return "\n".join(lines)
 

@@ -12,7 +12,16 @@ from chiave.aws import dynamodb
 from chiave.domain import Challenge, Flow
 from chiave.errors import RateLimited, TokenUsed
 from chiave.ratelimit import Counter
-from chiave.store.table import Item, cancelled, commit, counter_update, reasons, table_name, to_dynamo
+from chiave.store.table import (
+    Item,
+    cancelled,
+    commit,
+    counter_update,
+    reasons,
+    refuse_if_over,
+    table_name,
+    to_dynamo,
+)
 
 
 def challenge_from(item: Item) -> Challenge | None:
@@ -82,13 +91,7 @@ def send_code(
         if not cancelled(error):
             raise
         why = reasons(error)
-        exceeded = [
-            counter
-            for counter, reason in zip(counters, why[2:], strict=False)
-            if reason == "ConditionalCheckFailed"
-        ]
-        if exceeded:
-            raise RateLimited(retry_after=max(counter.retry_after(now) for counter in exceeded)) from None
+        refuse_if_over(counters, why[2:], now)
         if len(why) > 1 and why[1] == "ConditionalCheckFailed":
             raise TokenUsed() from None
         if why and why[0] == "ConditionalCheckFailed":

@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from chiave import keys
 from chiave.aws import dynamodb
 from chiave.domain import MAX_LOCK_S, Flow, LoginState, School
-from chiave.errors import AccountLocked, InvalidCredentials, RateLimited, TokenUsed
+from chiave.errors import AccountLocked, InvalidCredentials, TokenUsed
 from chiave.policy import Policy
 from chiave.ratelimit import Counter
 from chiave.store import flows, people
@@ -26,6 +26,7 @@ from chiave.store.table import (
     found,
     from_dynamo,
     reasons,
+    refuse_if_over,
     table_name,
     to_dynamo,
     transact,
@@ -144,19 +145,12 @@ def count_failure(
         items = [_failure_update(school_id, identifier, seen, policy, now)]
         items += [counter_update(counter) for counter in counters]
         try:
-            if commit_id is None:
-                transact(items)
-            else:
-                commit(items, commit_id, now)
+            _write(items, commit_id, now)
         except ClientError as error:
             if not cancelled(error):
                 raise
             why = reasons(error)
-            exceeded = [
-                c for c, reason in zip(counters, why[1:], strict=False) if reason == "ConditionalCheckFailed"
-            ]
-            if exceeded:
-                raise RateLimited(retry_after=max(counter.retry_after(now) for counter in exceeded)) from None
+            refuse_if_over(counters, why[1:], now)
             if not why or why[0] != "ConditionalCheckFailed":
                 raise
             seen = get_state(school_id, identifier)
@@ -188,27 +182,25 @@ def commit_success(
     items = [account_change, *others, clear(school_id, identifier)]
     items += [counter_update(counter) for counter in counters]
     try:
-        if commit_id is None:
-            transact(items)
-        else:
-            commit(items, commit_id, now)
+        _write(items, commit_id, now)
     except ClientError as error:
         if not cancelled(error):
             raise
         why = reasons(error) + ["None"] * len(items)
-        first_counter = 2 + len(others)
-        exceeded = [
-            counter
-            for counter, reason in zip(counters, why[first_counter:], strict=False)
-            if reason == "ConditionalCheckFailed"
-        ]
-        if exceeded:
-            raise RateLimited(retry_after=max(counter.retry_after(now) for counter in exceeded)) from None
+        refuse_if_over(counters, why[2 + len(others) :], now)
         if why[0] == "ConditionalCheckFailed":
             raise InvalidCredentials() from None
         if "ConditionalCheckFailed" in why[1 : 1 + len(others)]:
             raise TokenUsed() from None
         raise
+
+
+def _write(items: list[dict[str, Any]], commit_id: str | None, now: int) -> None:
+    """A transaction, with the receipt of `commit_id` when a notice was queued for it."""
+    if commit_id is None:
+        transact(items)
+    else:
+        commit(items, commit_id, now)
 
 
 def clear(school_id: str, identifier: str) -> dict[str, Any]:

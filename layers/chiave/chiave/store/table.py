@@ -15,6 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from chiave import budget, coldstart, faults, keys
 from chiave.aws import dynamodb
+from chiave.errors import RateLimited
 from chiave.faults import ServiceUnavailable
 from chiave.observability import count_outcome
 from chiave.ratelimit import Counter
@@ -77,6 +78,16 @@ def batch_get(wanted: Sequence[Key]) -> dict[tuple[str, str], Item]:
 
 def found(items: Mapping[tuple[str, str], Item], key: Key) -> Item | None:
     return items.get((key[keys.PARTITION], key[keys.SORT]))
+
+
+def refuse_if_over(counters: Sequence[Counter], why: Sequence[str], now: float) -> None:
+    """Raise RateLimited when a counter's condition cancelled the transaction
+    (`why`: the cancellation reasons of the counters' parts, in their order)."""
+    exceeded = [
+        counter for counter, reason in zip(counters, why, strict=False) if reason == "ConditionalCheckFailed"
+    ]
+    if exceeded:
+        raise RateLimited(retry_after=max(counter.retry_after(now) for counter in exceeded))
 
 
 def failed_condition(error: ClientError) -> bool:
