@@ -52,6 +52,31 @@ def test_a_whole_journey_logs_no_secret_and_masks_personal_data(stack, load_even
     assert not re.search(r"#token=", output)
 
 
+def test_credential_flows_log_no_password_or_pin(stack, load_event, capsys, log_stream):
+    from tests.integration.helpers import change_password, issue_pin, verify_credentials, verify_pin
+
+    # Given an active parent and a capture of everything logged and printed
+    user_code = activate(stack, load_event, KNOWN)
+    capsys.readouterr()
+    # When she gets a PIN, the register checks it and her password, she changes it, and mistypes it
+    pin = issue_pin(stack, load_event, user_code).body["pin"]
+    verify_pin(stack, load_event, user_code, pin)
+    verify_credentials(stack, load_event, EMAIL)
+    change_password(stack, load_event, user_code, PASSWORD, "Lavagna-Verde-77")
+    issue_pin(stack, load_event, EMAIL, "Sbagliata-Del-Tutto-1")
+    mails = stack.deliver()
+    output = log_stream.getvalue() + capsys.readouterr().out
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    messages = {line.get("message") for line in lines}
+    assert {"pin issued", "pin verified", "credentials verified", "password changed"} <= messages
+    # Then no password, PIN or unmasked personal data is logged; no e-mail but the PIN's own carries one
+    for secret in (PASSWORD, "Lavagna-Verde-77", "Sbagliata-Del-Tutto-1", pin, KNOWN, EMAIL):
+        assert secret not in output
+    for mail in mails:
+        for secret in (PASSWORD, "Lavagna-Verde-77", "Sbagliata-Del-Tutto-1", pin):
+            assert secret not in mail["text"] + mail["html"]
+
+
 def _runtime_view(stack, event):
     """What Lambda's runtime would print or return for this invocation."""
     try:

@@ -12,6 +12,7 @@ answers 403 otp_required with its token; the SMS step runs on that token
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NoReturn
 
 from chiave import masking
 from chiave.credentials import pins, tokens
@@ -82,7 +83,7 @@ def issue_pin(
     return IssuedPin(pin=None if sealed else pin)
 
 
-def _open_pin_flow(authenticated: login.Authenticated, now: float) -> None:
+def _open_pin_flow(authenticated: login.Authenticated, now: float) -> NoReturn:
     """The SMS step's flow: the login succeeded, so it counts and clears as one."""
     school, person = authenticated.school, authenticated.person
     if person.mobile is None:

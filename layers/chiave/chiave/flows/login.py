@@ -13,7 +13,7 @@ cannot try a password across a whole school."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 from chiave import masking, ratelimit
 from chiave.credentials import passwords, user_code
@@ -120,7 +120,6 @@ def authenticate(
     person, credentials = next(
         (person, credentials) for person, credentials in accounts if credentials.password_hash == matched
     )
-    assert matched is not None
     if person.status is not AccountStatus.ACTIVE:
         count_outcome(flow_name, "account_unavailable")
         raise AccountUnavailable()
@@ -145,7 +144,7 @@ def _failed(
     accounts: list[people.Account],
     counters: list[ratelimit.Counter],
     now: float,
-) -> None:
+) -> NoReturn:
     """Count the failure; the one that completes a series locks the login and
     tells the account's holder (a login nobody has queues a cover instead)."""
     policy = school.policy
