@@ -12,7 +12,6 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from chiave import coldstart
 from chiave.policy import PasswordProfile
 
 if TYPE_CHECKING:
@@ -43,7 +42,6 @@ def normalise(password: str) -> str:
     return unicodedata.normalize("NFKC", password)
 
 
-@coldstart.on_warm_up
 @cache
 def common_passwords() -> frozenset[str]:
     text = resources.files("chiave").joinpath("data/common_passwords.txt").read_text("utf-8")
@@ -123,7 +121,6 @@ def profile_rules(profile: PasswordProfile) -> list[str]:
     return [*base, "common", "personal_data"]
 
 
-@coldstart.on_warm_up
 @cache
 def _hasher() -> PasswordHasher:
     # Imported on first use: only the flows that hash pay for it at cold start.
@@ -155,13 +152,30 @@ def needs_rehash(stored_hash: str) -> bool:
     return _hasher().check_needs_rehash(stored_hash)
 
 
-@coldstart.on_warm_up
 @cache
 def _dummy_hash() -> str:
     # A hash of nothing anyone knows, with the current parameters.
     import secrets
 
     return hash_secret(secrets.token_urlsafe(32))
+
+
+def warm_hashing() -> None:
+    """Before SnapStart's snapshot, in the flows that hash (only they register
+    it: the other functions never pay argon2's set-up)."""
+    _hasher()
+
+
+def warm_verifying() -> None:
+    """Before the snapshot, in the flows that verify a login or a PIN: the
+    dummy hash too, so that the first unknown login is not the slow one."""
+    _hasher()
+    _dummy_hash()
+
+
+def warm_rules() -> None:
+    """Before the snapshot, in the flows that check a new password: the list."""
+    common_passwords()
 
 
 def verify_any(stored_hashes: Iterable[str], secret: str) -> str | None:

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import secrets
 
+from chiave import coldstart
 from chiave.credentials import passwords, pepper
 from chiave.domain import StoredPin
+
+coldstart.on_warm_up(passwords.warm_verifying)
 
 
 def new_pin(length: int) -> str:

@@ -5,6 +5,7 @@ credential epoch moves on) and the holder gets a notice without the secret."""
 
 from __future__ import annotations
 
+from chiave import coldstart
 from chiave.credentials import passwords
 from chiave.errors import WeakPassword
 from chiave.flows import login
@@ -12,6 +13,8 @@ from chiave.notify import outbox
 from chiave.notify.outbox import Notice
 from chiave.observability import count_outcome, logger
 from chiave.store import people
+
+coldstart.on_warm_up(passwords.warm_rules)
 
 # The current password and this many before it may not be chosen again.
 HISTORY_SIZE = 4

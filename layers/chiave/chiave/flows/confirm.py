@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chiave import coldstart
 from chiave.credentials import passwords
 from chiave.credentials.user_code import new_user_code
 from chiave.domain import SETS_PASSWORD, AccountStatus, Flow, Purpose
@@ -14,6 +15,9 @@ from chiave.notify import outbox
 from chiave.notify.outbox import Notice
 from chiave.observability import count_outcome, logger
 from chiave.store import flows, people
+
+coldstart.on_warm_up(passwords.warm_hashing)
+coldstart.on_warm_up(passwords.warm_rules)
 
 USER_CODE_DRAWS = 5
 # A client whose answer was lost (a timeout, a dropped connection) may send

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, NoReturn
 
-from chiave import masking, ratelimit
+from chiave import coldstart, masking, ratelimit
 from chiave.credentials import passwords, user_code
 from chiave.domain import AccountStatus, Credentials, Flow, LoginState, Person, School
 from chiave.errors import (
@@ -32,6 +32,8 @@ from chiave.notify import outbox
 from chiave.notify.outbox import Notice
 from chiave.observability import count_outcome, logger
 from chiave.store import logins, people
+
+coldstart.on_warm_up(passwords.warm_verifying)
 
 # One mailbox may serve several accounts of a school (two parents sharing it).
 MAX_ACCOUNTS_PER_EMAIL = 5
