@@ -127,7 +127,7 @@ def _hasher() -> PasswordHasher:
     from argon2 import PasswordHasher, Type
 
     # Above OWASP's minimum for argon2id (m = 19 MiB, t = 2, p = 1): one more
-    # pass costs ~43 ms of CPU per verification here (docs/PERFORMANCE.md,
+    # pass costs 33-43 ms of CPU per verification here (docs/PERFORMANCE.md,
     # `make bench`), within the 60 ms budget. Hashes made with older
     # parameters are rehashed at the next successful login.
     return PasswordHasher(
