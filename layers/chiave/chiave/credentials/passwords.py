@@ -126,10 +126,10 @@ def _hasher() -> PasswordHasher:
     # Imported on first use: only the flows that hash pay for it at cold start.
     from argon2 import PasswordHasher, Type
 
-    # Above OWASP's minimum for argon2id (m = 19 MiB, t = 2, p = 1): one more
-    # pass costs 33-43 ms of CPU per verification here (docs/PERFORMANCE.md,
-    # `make bench`), within the 60 ms budget. Hashes made with older
-    # parameters are rehashed at the next successful login.
+    # One pass above OWASP's minimum for argon2id (m = 19 MiB, t = 2, p = 1):
+    # a verification costs 33-43 ms of CPU here (docs/PERFORMANCE.md, `make
+    # bench`), within the 60 ms budget. Hashes made with older parameters
+    # are rehashed at the next successful login.
     return PasswordHasher(
         time_cost=ARGON2_TIME_COST, memory_cost=ARGON2_MEMORY_KIB, parallelism=1, type=Type.ID
     )
