@@ -66,6 +66,7 @@ BY_AWS: dict[str, dict[tuple[str, str], str]] = {
     "ChangePasswordFunction": _WRITES_STORAGE,
     "VerifyCredentialsFunction": _WRITES_STORAGE,
     "VerifyPinFunction": _WRITES_STORAGE,
+    "OpsFunction": _WRITES_STORAGE,
     "FlowStatusFunction": {
         ("kms:Decrypt", "StorageKey"): "its environment and the table it reads are encrypted with StorageKey",
     },
@@ -281,6 +282,12 @@ def _drive_the_credential_paths(stack, load_event, user_code):
     passwords._hasher.cache_clear()
     verify_credentials(stack, load_event, user_code)
     stack.deliver()
+    # ops: every action from the console, one by user code
+    for sample in ("ops_unlock", "ops_disable", "ops_enable", "ops_revoke", "ops"):
+        stack.functions.invoke("OpsFunction", load_event(sample))
+    by_user_code = {**load_event("ops_disable"), "user_code": user_code}
+    del by_user_code["codice_fiscale"]
+    stack.functions.invoke("OpsFunction", by_user_code)
 
 
 def test_topics_are_denied_to_notify():

@@ -12,6 +12,8 @@ Item types (see template.yaml):
   rate counter  PK=RATE#{scope}#{subject}   SK=WINDOW#{window start}    fixed-window counter
   login         PK=LOGIN#{school}#{hash}    SK=LOGIN                    failures and locks of one login
                                                                         identifier, known or not
+  audit         PK=AUDIT#{school}#{hash}    SK=AT#{time}#{id}           what happened to one account, by
+                                                                        whom (TTL: audit_retention_days)
   idempotency   PK=IDEMPOTENCY#{consumer}   SK={record key}             Powertools idempotency
 Indexes:
   ByUserCode      user_code                         person by user code
@@ -74,6 +76,20 @@ def login(school_id: str, identifier: str) -> Key:
     whether or not an account has it; hashed: no PII in keys."""
     digest = hashlib.sha256(identifier.casefold().encode("utf-8", "surrogatepass")).hexdigest()[:32]
     return {PARTITION: f"LOGIN#{school_id}#{digest}", SORT: "LOGIN"}
+
+
+def audit_partition(school_id: str, codice_fiscale: str) -> str:
+    """An account's audit trail, found by its codice fiscale (hashed: no PII in keys)."""
+    digest = hashlib.sha256(codice_fiscale.encode("utf-8")).hexdigest()[:32]
+    return f"AUDIT#{school_id}#{digest}"
+
+
+def audit(school_id: str, codice_fiscale: str, at: float, entry_id: str) -> Key:
+    # Microseconds: entries of one account sort in the order they happened.
+    return {
+        PARTITION: audit_partition(school_id, codice_fiscale),
+        SORT: f"AT#{int(at * 1e6):017d}#{entry_id}",
+    }
 
 
 def idempotency_partition(consumer: str) -> str:

@@ -46,6 +46,8 @@ class Policy(BaseModel):
     # SMS-pumping budget: every SMS of the school, a day.
     sms_per_school_per_day: int = Field(500, ge=10, le=100_000)
     otp_required_for_pin: bool = False
+    # How long an account's audit items are kept (GDPR art. 5(1)(e); art. 15 reads them).
+    audit_retention_days: int = Field(400, ge=30, le=3_650)
 
 
 class PolicyError(ValueError):

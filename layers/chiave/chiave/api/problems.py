@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from chiave.faults import RETRY_AFTER_S
@@ -53,3 +54,27 @@ def problem(code: str, language: str, extra: dict[str, Any] | None = None) -> tu
     if retry_after is not None:
         headers["Retry-After"] = str(retry_after)
     return message.status, headers, json.dumps(document, ensure_ascii=False)
+
+
+FIELD_MESSAGES: dict[str, tuple[str, str]] = {
+    "missing": ("campo obbligatorio", "required field"),
+    "extra_forbidden": ("campo non previsto", "unexpected field"),
+    "string_type": ("deve essere un testo", "must be a string"),
+    "string_too_short": ("non può essere vuoto", "must not be empty"),
+    "string_too_long": ("troppo lungo", "too long"),
+    "string_pattern_mismatch": ("formato non valido", "invalid format"),
+    "value_error": ("contiene caratteri non ammessi", "contains characters that are not allowed"),
+    "string_unicode": ("contiene caratteri non ammessi", "contains characters that are not allowed"),
+    "model_attributes_type": ("deve essere un oggetto JSON", "must be a JSON object"),
+}
+
+
+def field_errors(issues: Iterable[Mapping[str, Any]], language: str) -> list[dict[str, str]]:
+    """Each invalid field and what is wrong with it, in the reader's language;
+    never the value (it may be a password)."""
+    fields = []
+    for issue in issues:
+        italian, english = FIELD_MESSAGES.get(issue.get("type", ""), ("valore non valido", "invalid value"))
+        location = ".".join(str(part) for part in issue.get("loc", ()))
+        fields.append({"field": location, "message": english if language == "en" else italian})
+    return fields

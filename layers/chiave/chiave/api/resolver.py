@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from chiave import budget, coldstart, faults
 from chiave.api.models import AcceptedResponse
-from chiave.api.problems import negotiate_language, problem
+from chiave.api.problems import field_errors, negotiate_language, problem
 from chiave.credentials import passwords
 from chiave.errors import DomainError
 from chiave.faults import ServiceUnavailable
@@ -35,18 +35,6 @@ __all__ = ["APIGatewayRouter", "Response"]
 
 # Every body this API takes is a few short fields.
 MAX_BODY_BYTES = 8 * 1024
-
-_FIELD_MESSAGES: dict[str, tuple[str, str]] = {
-    "missing": ("campo obbligatorio", "required field"),
-    "extra_forbidden": ("campo non previsto", "unexpected field"),
-    "string_type": ("deve essere un testo", "must be a string"),
-    "string_too_short": ("non può essere vuoto", "must not be empty"),
-    "string_too_long": ("troppo lungo", "too long"),
-    "string_pattern_mismatch": ("formato non valido", "invalid format"),
-    "value_error": ("contiene caratteri non ammessi", "contains characters that are not allowed"),
-    "string_unicode": ("contiene caratteri non ammessi", "contains characters that are not allowed"),
-    "model_attributes_type": ("deve essere un oggetto JSON", "must be a JSON object"),
-}
 
 
 def _problem_response(
@@ -122,16 +110,7 @@ def _validation_problem(app: APIGatewayRestResolver, error: RequestValidationErr
     issues = list(error.errors())
     if any(issue.get("type") == "json_invalid" for issue in issues):
         return _problem_response("malformed_request", language)
-    english = language == "en"
-    fields = []
-    for issue in issues:
-        italian, english_text = _FIELD_MESSAGES.get(
-            issue.get("type", ""), ("valore non valido", "invalid value")
-        )
-        # Never echo the input: it may be a password.
-        location = ".".join(str(part) for part in issue.get("loc", ()))
-        fields.append({"field": location, "message": english_text if english else italian})
-    return _problem_response("validation_error", language, {"errors": fields})
+    return _problem_response("validation_error", language, {"errors": field_errors(issues, language)})
 
 
 def build_resolver(*routers: Router) -> APIGatewayRestResolver:

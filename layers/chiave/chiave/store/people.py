@@ -295,3 +295,69 @@ def clear_pin_failures(person: Person, pin_hash: str) -> None:
     except ClientError as error:
         if not failed_condition(error):
             raise
+
+
+# ---- ops actions on an account (chiave.flows.ops) -------------------------------------
+
+
+def _person_update(
+    person: Person, update: str, condition: str, values: Item, names: dict[str, str] | None = None
+) -> dict[str, Any]:
+    part: dict[str, Any] = {
+        "TableName": table_name(),
+        "Key": to_dynamo(keys.person(person.school_id, person.codice_fiscale)),
+        "UpdateExpression": update,
+        "ConditionExpression": condition,
+        "ExpressionAttributeValues": to_dynamo(values),
+    }
+    if names:
+        part["ExpressionAttributeNames"] = names
+    return {"Update": part}
+
+
+def forgive_pin(person: Person) -> dict[str, Any]:
+    """A transaction part: the PIN's wrong attempts forgotten (unlock)."""
+    return _person_update(person, "SET pin_failures = :zero", "attribute_exists(PK)", {":zero": 0})
+
+
+def disable(person: Person) -> dict[str, Any]:
+    """A transaction part: the account off, every open link dead (the epoch
+    moves on), and the status it had kept for `enable`."""
+    return _person_update(
+        person,
+        "SET #status = :disabled, disabled_from = #status, credential_epoch = credential_epoch + :one",
+        "#status = :seen",
+        {":disabled": AccountStatus.DISABLED.value, ":one": 1, ":seen": person.status.value},
+        {"#status": "status"},
+    )
+
+
+def enable(person: Person, restored: AccountStatus) -> dict[str, Any]:
+    return _person_update(
+        person,
+        "SET #status = :restored REMOVE disabled_from",
+        "#status = :disabled",
+        {":restored": restored.value, ":disabled": AccountStatus.DISABLED.value},
+        {"#status": "status"},
+    )
+
+
+def disabled_from(school_id: str, codice_fiscale: str) -> AccountStatus | None:
+    answer = dynamodb().get_item(
+        TableName=table_name(),
+        Key=to_dynamo(keys.person(school_id, codice_fiscale)),
+        ProjectionExpression="disabled_from",
+        ConsistentRead=True,
+    )
+    value = from_dynamo(answer.get("Item", {})).get("disabled_from")
+    return AccountStatus(value) if value else None
+
+
+def revoke(person: Person) -> dict[str, Any]:
+    """A transaction part: every open link dies (the epoch moves on) and the PIN is gone."""
+    return _person_update(
+        person,
+        "SET credential_epoch = credential_epoch + :one REMOVE pin_hash, pin_pepper_version, pin_failures",
+        "attribute_exists(PK)",
+        {":one": 1},
+    )

@@ -1,0 +1,93 @@
+"""The console's entry point: an ops event (invoked from the AWS console, or
+`/_local/invoke` locally) validated, run, and always answered with a clear
+result or a clear error, never a stack trace."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import ConfigDict, Field, StringConstraints, ValidationError, model_validator
+
+from chiave import budget, coldstart, faults
+from chiave.api.models import CodiceFiscaleText, Printable, Request, SchoolCode
+from chiave.api.problems import field_errors
+from chiave.errors import DomainError
+from chiave.flows.ops import Action, OpsRequest
+from chiave.messages import CATALOGUE
+from chiave.observability import count_outcome, logger, metrics
+
+OperatorText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128), Printable
+]
+ReasonText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500), Printable]
+# The one rule across fields: the person, named once.
+ONE_PERSON = {
+    "field": "codice_fiscale|user_code",
+    "message": "indicare la persona: una sola, per codice fiscale o codice utente",
+}
+
+
+class OpsEvent(Request):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    action: Action
+    operator: OperatorText = Field(description="Who acts: the operator's name or e-mail")
+    school: SchoolCode
+    codice_fiscale: CodiceFiscaleText | None = None
+    user_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{9}$")] | None = None
+    reason: ReasonText = Field(description="Why: the request or ticket it answers")
+
+    @model_validator(mode="after")
+    def one_person(self) -> OpsEvent:
+        if (self.codice_fiscale is None) == (self.user_code is None):
+            raise ValueError("name the person by codice_fiscale or by user_code, not both")
+        return self
+
+
+def _error(code: str, **extra: Any) -> dict[str, Any]:
+    message = CATALOGUE[code]
+    count_outcome("ops", f"refused_{code}")
+    error = {"code": code, "message": message.detail_it, "message_en": message.detail_en, **extra}
+    return {"ok": False, "error": error}
+
+
+def console_handler(
+    run: Callable[[OpsRequest, float], dict[str, Any]], clock: Callable[[], float]
+) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    @logger.inject_lambda_context
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        try:
+            parsed = OpsEvent.model_validate(event)
+        except ValidationError as error:
+            issues = error.errors(include_input=False)
+            whole = [issue for issue in issues if not issue.get("loc")]
+            fields = field_errors([issue for issue in issues if issue.get("loc")], "it")
+            return _error("validation_error", errors=fields + [ONE_PERSON for _ in whole])
+        request = OpsRequest(
+            action=parsed.action,
+            operator=parsed.operator,
+            school_id=parsed.school.upper(),
+            codice_fiscale=parsed.codice_fiscale,
+            user_code=parsed.user_code,
+            reason=parsed.reason,
+            request_id=context.aws_request_id,
+        )
+        try:
+            with budget.invocation(context):
+                result = run(request, clock())
+        except DomainError as error:
+            return _error(error.code)
+        except (ClientError, BotoCoreError) as error:
+            if not faults.is_transient(error):
+                raise
+            # Every action is one transaction: a failure changed nothing.
+            logger.warning("AWS dependency failed", extra={"error": type(error).__name__})
+            return _error("service_unavailable")
+        return {"ok": True, "action": request.action, "school": request.school_id, **result}
+
+    coldstart.ready()
+    return handler

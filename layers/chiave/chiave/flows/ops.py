@@ -1,0 +1,159 @@
+"""Ops actions on one account, run from the AWS console (the ops function,
+`/_local/invoke/OpsFunction` locally): what a secretary's office asks for.
+
+Each names the operator, the school, the person (codice fiscale or user
+code) and a reason; each change and its audit item land in one
+transaction, or nothing does. The audit item also carries the invocation's
+request id, which CloudTrail's Lambda data event joins to the IAM caller
+(docs/OPS.md): an operator is accountable for more than a declared name.
+
+- `unlock`: the account's logins (user code, e-mail) and its PIN take
+  attempts again;
+- `disable` / `enable`: a disabled account cannot log in, get a link, a
+  PIN, or pass a check; its open links die; `enable` restores the status it
+  had;
+- `revoke`: every open link and the PIN stop working;
+- `audit`: the account's audit trail (GDPR art. 15), itself audited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from chiave import codice_fiscale, masking
+from chiave.credentials import user_code
+from chiave.domain import AccountStatus, Credentials, Person, School
+from chiave.errors import InvalidCodiceFiscale, InvalidUserCode, PersonNotFound, SchoolNotFound
+from chiave.observability import count_outcome, logger
+from chiave.store import audit, logins, people, schools
+from chiave.store.table import transact
+
+Action = Literal["unlock", "disable", "enable", "revoke", "audit"]
+
+
+@dataclass(frozen=True)
+class OpsRequest:
+    action: Action
+    operator: str
+    school_id: str
+    codice_fiscale: str | None
+    user_code: str | None
+    reason: str
+    # The Lambda invocation's id: CloudTrail's data event names its IAM caller.
+    request_id: str
+
+
+@dataclass(frozen=True)
+class Account:
+    school: School
+    person: Person
+    credentials: Credentials
+
+
+def run(request: OpsRequest, now: float) -> dict[str, Any]:
+    account = _find(request)
+    result = ACTIONS[request.action](request, account, now)
+    logger.info(
+        "ops action",
+        extra={
+            "action": request.action,
+            "operator": request.operator,
+            "school": request.school_id,
+            "codice_fiscale": masking.mask_codice_fiscale(account.person.codice_fiscale),
+        },
+    )
+    count_outcome("ops", request.action)
+    return {"person": masking.mask_codice_fiscale(account.person.codice_fiscale), **result}
+
+
+def _find(request: OpsRequest) -> Account:
+    cf = request.codice_fiscale
+    if cf is not None:
+        if not codice_fiscale.is_valid(cf):
+            raise InvalidCodiceFiscale()
+        cf = codice_fiscale.canonical(cf)
+    else:
+        assert request.user_code is not None
+        if not user_code.is_valid(request.user_code):
+            raise InvalidUserCode()
+        holders = people.people_by_user_code(request.user_code)
+        owners = [person for person in holders if person.school_id == request.school_id]
+        cf = owners[0].codice_fiscale if owners else None
+    school = schools.get_school(request.school_id)
+    if school is None:
+        raise SchoolNotFound()
+    found = people.get_account(request.school_id, cf) if cf else None
+    if found is None:
+        raise PersonNotFound()
+    person, credentials = found
+    return Account(school, person, credentials)
+
+
+def _audited(request: OpsRequest, account: Account, now: float, **details: str | None) -> dict[str, Any]:
+    return audit.entry(
+        account.school.id,
+        account.person.codice_fiscale,
+        request.action,
+        f"operator:{request.operator}",
+        "done",
+        account.school.policy.audit_retention_days,
+        now,
+        reason=request.reason,
+        request_id=request.request_id,
+        **details,
+    )
+
+
+def _unlock(request: OpsRequest, account: Account, now: float) -> dict[str, Any]:
+    person = account.person
+    identifiers = [login for login in (person.user_code, person.email) if login]
+    parts = [logins.clear(person.school_id, login) for login in identifiers]
+    unlocked = ["login"] if identifiers else []
+    if account.credentials.pin is not None:
+        parts.append(people.forgive_pin(person))
+        unlocked.append("pin")
+    transact([*parts, _audited(request, account, now, unlocked=",".join(unlocked))])
+    return {"unlocked": unlocked}
+
+
+def _disable(request: OpsRequest, account: Account, now: float) -> dict[str, Any]:
+    person = account.person
+    if person.status is AccountStatus.DISABLED:
+        return {"status": person.status.value, "changed": False}
+    transact([people.disable(person), _audited(request, account, now, status_before=person.status.value)])
+    return {"status": AccountStatus.DISABLED.value, "changed": True}
+
+
+def _enable(request: OpsRequest, account: Account, now: float) -> dict[str, Any]:
+    person = account.person
+    if person.status is not AccountStatus.DISABLED:
+        return {"status": person.status.value, "changed": False}
+    before = people.disabled_from(person.school_id, person.codice_fiscale)
+    if before in (None, AccountStatus.DISABLED):
+        before = AccountStatus.ACTIVE if account.credentials.password_hash else AccountStatus.PENDING
+    assert before is not None
+    transact([people.enable(person, before), _audited(request, account, now, status_after=before.value)])
+    return {"status": before.value, "changed": True}
+
+
+def _revoke(request: OpsRequest, account: Account, now: float) -> dict[str, Any]:
+    transact([people.revoke(account.person), _audited(request, account, now)])
+    return {"revoked": ["links", "pin"]}
+
+
+def _audit(request: OpsRequest, account: Account, now: float) -> dict[str, Any]:
+    entries = audit.trail(account.school.id, account.person.codice_fiscale, now)
+    # Reading the trail is itself on the trail: who looked, and why.
+    transact([_audited(request, account, now)])
+    return {"entries": entries}
+
+
+ACTIONS: dict[str, Callable[[OpsRequest, Account, float], dict[str, Any]]] = {
+    "unlock": _unlock,
+    "disable": _disable,
+    "enable": _enable,
+    "revoke": _revoke,
+    "audit": _audit,
+}

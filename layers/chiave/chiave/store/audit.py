@@ -1,0 +1,70 @@
+"""Audit items: what happened to one account, when, by whom, with what
+outcome (ops actions and credential events). Never a secret; the codice
+fiscale only masked. Each expires `audit_retention_days` after it was
+written; an ops action reads one account's trail (GDPR art. 15)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from chiave import keys, masking
+from chiave.aws import dynamodb
+from chiave.store.table import from_dynamo, table_name, to_dynamo
+
+DAY_S = 86_400
+# What one `audit` action returns at most (newest first).
+MAX_ENTRIES = 200
+
+
+def entry(
+    school_id: str,
+    codice_fiscale: str,
+    action: str,
+    actor: str,
+    outcome: str,
+    retention_days: int,
+    now: float,
+    **details: str | None,
+) -> dict[str, Any]:
+    """A transaction part: the audit item of something that happens in that
+    transaction (it lands with it, or not at all)."""
+    at = int(now)
+    item = {
+        **keys.audit(school_id, codice_fiscale, now, uuid.uuid4().hex),
+        "entity": "audit",
+        "school_id": school_id,
+        "account": masking.mask_codice_fiscale(codice_fiscale),
+        "at": at,
+        "action": action,
+        "actor": actor,
+        "outcome": outcome,
+        "details": {name: value for name, value in details.items() if value is not None},
+        keys.TTL_ATTRIBUTE: at + retention_days * DAY_S,
+    }
+    return {
+        "Put": {
+            "TableName": table_name(),
+            "Item": to_dynamo(item),
+            "ConditionExpression": "attribute_not_exists(PK)",
+        }
+    }
+
+
+def trail(school_id: str, codice_fiscale: str, now: float) -> list[dict[str, Any]]:
+    """One account's audit items still within their retention, newest first."""
+    answer = dynamodb().query(
+        TableName=table_name(),
+        KeyConditionExpression="PK = :account",
+        ExpressionAttributeValues={":account": {"S": keys.audit_partition(school_id, codice_fiscale)}},
+        ScanIndexForward=False,
+        Limit=MAX_ENTRIES,
+    )
+    items = [from_dynamo(item) for item in answer.get("Items", [])]
+    fields = ("at", "action", "actor", "outcome", "account", "details")
+    # TTL deletes up to two days late: an expired item is not shown.
+    return [
+        {name: item.get(name) for name in fields}
+        for item in items
+        if item.get(keys.TTL_ATTRIBUTE, now + 1) > now
+    ]

@@ -1,0 +1,175 @@
+"""Ops actions from the console (the ops function): each action's effect and
+its audit item, and a clear answer to a bad event, against moto."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from chiave_local.calls import FAULTS, failing
+from chiave_local.events import load_event
+from tests.integration.helpers import (
+    PASSWORD,
+    SCHOOL,
+    activate,
+    confirm,
+    issue_pin,
+    last_token,
+    request_reset,
+    verify_credentials,
+    verify_pin,
+)
+
+MARIA = "RSSMRA82C52H501K"
+WRONG = "Sbagliata-Del-Tutto-1"
+
+
+def ops(stack, sample: str = "ops", **fields: Any) -> dict[str, Any]:
+    """The ops function's answer to a sample event with `fields` changed (None: removed)."""
+    event = {**load_event(sample), **fields}
+    event = {name: value for name, value in event.items() if value is not None}
+    result: dict[str, Any] = stack.functions.invoke("OpsFunction", event)
+    return result
+
+
+def _trail(stack) -> list[dict[str, Any]]:
+    answer = ops(stack, "ops")
+    assert answer["ok"], answer
+    return answer["entries"]
+
+
+@pytest.fixture
+def maria(stack, load_event) -> str:
+    stack.set_policy(otp_required_for_activation=False, login_max_failures=2, pin_max_attempts=2)
+    return activate(stack, load_event, MARIA)
+
+
+def test_unlock_gives_a_locked_parent_her_logins_and_pin_back(stack, load_event, maria):
+    # Given a parent locked out of her login and her PIN
+    pin = issue_pin(stack, load_event, maria).body["pin"]
+    for _ in range(2):
+        verify_pin(stack, load_event, maria, f"{(int(pin) + 1) % 10**6:06d}")
+        issue_pin(stack, load_event, maria, WRONG)
+    assert issue_pin(stack, load_event, maria).status == 423
+    assert verify_pin(stack, load_event, maria, pin).body["code"] == "account_locked"
+    # When the school's office unlocks her
+    answer = ops(stack, "ops_unlock")
+    # Then both work again, and the action is on her trail
+    assert answer == {
+        "ok": True,
+        "action": "unlock",
+        "school": SCHOOL,
+        "person": "RSS************K",
+        "unlocked": ["login", "pin"],
+    }
+    assert verify_pin(stack, load_event, maria, pin).status == 200
+    assert issue_pin(stack, load_event, maria).status == 201
+    entry = next(entry for entry in _trail(stack) if entry["action"] == "unlock")
+    assert entry["actor"] == "operator:segreteria.rossi@icesempio.edu.it"
+    assert entry["account"] == "RSS************K" and entry["outcome"] == "done"
+    assert entry["details"]["reason"].startswith("La madre") and entry["details"]["request_id"]
+
+
+def test_a_disabled_account_is_refused_everywhere_until_enabled(stack, load_event, maria):
+    # Given an active parent with a PIN and an open reset link
+    pin = issue_pin(stack, load_event, maria).body["pin"]
+    request_reset(stack, load_event, MARIA)
+    link = last_token(stack)
+    mails = len(stack.deliver())
+    # When the office disables the account (twice: the second changes nothing)
+    assert ops(stack, "ops_disable")["changed"] is True
+    assert ops(stack, "ops_disable") == {
+        "ok": True,
+        "action": "disable",
+        "school": SCHOOL,
+        "person": "RSS************K",
+        "status": "disabled",
+        "changed": False,
+    }
+    # Then nothing works: login, PIN, checks, links (old and new)
+    assert issue_pin(stack, load_event, maria).body["code"] == "account_unavailable"
+    assert verify_credentials(stack, load_event, maria).body["code"] == "account_unavailable"
+    assert verify_pin(stack, load_event, maria, pin).body["code"] == "account_unavailable"
+    assert confirm(stack, load_event, link, "Un-Altra-Password-9").status in (403, 410)
+    assert request_reset(stack, load_event, MARIA).status == 202
+    assert len(stack.deliver()) == mails  # no link e-mailed to a disabled account
+    # When it is enabled again, Then it is active as before
+    assert ops(stack, "ops_enable")["status"] == "active"
+    assert verify_credentials(stack, load_event, maria).status == 200
+    assert [entry["action"] for entry in _trail(stack)][:2] == ["enable", "disable"]
+
+
+def test_revoke_kills_open_links_and_the_pin_but_not_the_password(stack, load_event, maria):
+    pin = issue_pin(stack, load_event, maria).body["pin"]
+    request_reset(stack, load_event, MARIA)
+    link = last_token(stack)
+    assert ops(stack, "ops_revoke")["revoked"] == ["links", "pin"]
+    assert confirm(stack, load_event, link, "Un-Altra-Password-9").body["code"] == "token_used"
+    assert verify_pin(stack, load_event, maria, pin).body["code"] == "pin_invalid"
+    assert verify_credentials(stack, load_event, maria, PASSWORD).status == 200
+
+
+def test_the_audit_action_reads_one_account_s_trail_newest_first_and_no_secret(stack, load_event, maria):
+    ops(stack, "ops_unlock")
+    ops(stack, "ops_revoke")
+    first = _trail(stack)
+    assert [entry["action"] for entry in first] == ["revoke", "unlock"] + [e["action"] for e in first[2:]]
+    # Reading is itself recorded
+    assert _trail(stack)[0]["action"] == "audit"
+    assert PASSWORD not in json.dumps(first) and MARIA not in json.dumps(first)
+
+
+def _table(stack) -> list[dict[str, Any]]:
+    items = stack.deployment.client("dynamodb").scan(TableName=stack.deployment.refs["Table"])["Items"]
+    return sorted(items, key=lambda item: (item["PK"]["S"], item["SK"]["S"]))
+
+
+@pytest.mark.parametrize(
+    ("fields", "code"),
+    [
+        ({"operator": None}, "validation_error"),
+        ({"operator": "   "}, "validation_error"),
+        ({"reason": None}, "validation_error"),
+        ({"action": "erase-everything"}, "validation_error"),
+        ({"user_code": "123456782"}, "validation_error"),  # both a codice fiscale and a user code
+        ({"codice_fiscale": None}, "validation_error"),  # nobody named
+        ({"school": "RMIC8"}, "validation_error"),
+        ({"unexpected": True}, "validation_error"),
+        ({"codice_fiscale": "RSSMRA82C52H501X"}, "invalid_codice_fiscale"),
+        ({"codice_fiscale": "BNCGNN80A01H501T"}, "person_not_found"),
+        ({"school": "MIIC000000"}, "school_not_found"),
+        ({"codice_fiscale": None, "user_code": "123456789"}, "invalid_user_code"),
+        ({"codice_fiscale": None, "user_code": "123456782"}, "person_not_found"),
+    ],
+)
+def test_a_bad_ops_event_gets_a_clear_error_and_changes_nothing(stack, maria, fields, code):
+    before = _table(stack)
+    answer = ops(stack, "ops_disable", **fields)
+    assert answer["ok"] is False and answer["error"]["code"] == code
+    assert answer["error"]["message"] and answer["error"]["message_en"]
+    assert _table(stack) == before
+
+
+def test_a_person_is_found_by_user_code_too(stack, maria):
+    answer = ops(stack, "ops_disable", codice_fiscale=None, user_code=maria)
+    assert answer["ok"] and answer["person"] == "RSS************K" and answer["status"] == "disabled"
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+@pytest.mark.parametrize("sample", ["ops", "ops_unlock", "ops_disable", "ops_revoke"])
+def test_a_fault_at_any_call_of_an_action_changes_nothing(stack, maria, sample, fault):
+    before = _table(stack)
+    position = 0
+    while True:
+        # When the call at `position` fails
+        with stack.env("OpsFunction"), failing(fault, position) as made:
+            answer = ops(stack, sample)
+        if len(made) <= position:
+            break  # the action made fewer calls: this attempt ran unfaulted
+        # Then the operator is told to try again, and nothing changed
+        assert answer["ok"] is False and answer["error"]["code"] == "service_unavailable", answer
+        assert _table(stack) == before, (sample, made)
+        position += 1
+    assert answer["ok"] is True and position >= 2
