@@ -43,6 +43,8 @@ def _peak_kib() -> int:
 
 def _status(result: Any) -> str:
     if isinstance(result, dict):
+        if "ok" in result:  # a console action's answer
+            return "ok" if result["ok"] else str(result["error"]["code"])
         return str(result.get("statusCode", f"{len(result.get('batchItemFailures', []))} failed"))
     return "-"
 

@@ -13,6 +13,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from chiave_local import sigv4
+from chiave_local.events import EVENTS
 from tests.e2e.conftest import LocalStack, start_stack, stop_stack
 
 API = "/v1"
@@ -24,9 +25,11 @@ NEW_PASSWORD = "Lavagna-Verde-77"
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory) -> Iterator[LocalStack]:
-    # A school that asks no SMS code at activation: Antonio has no mobile.
+    # A school that asks no SMS code at activation (Antonio has no mobile) and
+    # identifies its parents in person (Istanze OnLine).
     policy = tmp_path_factory.mktemp("policy") / "policy.json"
-    policy.write_text(json.dumps({SCHOOL: {"otp_required_for_activation": False}}), encoding="utf-8")
+    overrides = {"otp_required_for_activation": False, "in_person_identification": True}
+    policy.write_text(json.dumps({SCHOOL: overrides}), encoding="utf-8")
     process, started, printed = start_stack("--policy", str(policy))
     if started is None:
         process.kill()
@@ -46,10 +49,17 @@ def signed_post(stack: LocalStack, path: str, body: dict, secret: str = sigv4.VE
     return stack.request("POST", path, raw=data, headers=headers)
 
 
-def _activate(stack: LocalStack) -> str:
-    email = "antonio.esposito@example.it"
+def _identify(stack: LocalStack, cf: str) -> dict:
+    """What the office does from the console, through the local stack's invoke."""
+    event = json.loads((EVENTS / "ops_record_identification.json").read_text("utf-8"))
+    answer = stack.post("/_local/invoke/OpsFunction", {**event, "codice_fiscale": cf})
+    assert answer.status == 200
+    return answer.json
+
+
+def _activate(stack: LocalStack, cf: str = ANTONIO, email: str = "antonio.esposito@example.it") -> str:
     sent = len(stack.emails_to(email, at_least=0))
-    assert stack.post(f"{API}/schools/{SCHOOL}/registrations", {"codice_fiscale": ANTONIO}).status == 202
+    assert stack.post(f"{API}/schools/{SCHOOL}/registrations", {"codice_fiscale": cf}).status == 202
     mail = stack.emails_to(email, at_least=sent + 1)[sent]
     token = re.search(r"#token=([A-Za-z0-9_-]{43})", mail["text"]).group(1)
     done = stack.post(f"{API}/password-resets/confirm", {"token": token, "new_password": PASSWORD})
@@ -57,8 +67,23 @@ def _activate(stack: LocalStack) -> str:
     return done.json["user_code"]
 
 
+def test_in_person_identification_then_a_pin(stack):
+    # Given Luca activated his credentials at a school that identifies in person
+    user_code = _activate(stack, "BNCLCU79S05F205Y", "luca.bianchi@example.it")
+    login = {"school": SCHOOL, "login": user_code, "password": PASSWORD}
+    # Then he cannot get a PIN yet
+    refused = stack.post(f"{API}/pins", login)
+    assert (refused.status, refused.json["code"]) == (403, "account_unavailable")
+    # When the office records his identification from the console
+    assert _identify(stack, "BNCLCU79S05F205Y")["status"] == "active"
+    # Then he is told by e-mail, and the PIN works
+    assert any("attive" in mail["subject"] for mail in stack.emails_to("luca.bianchi@example.it", at_least=3))
+    assert stack.post(f"{API}/pins", login).status == 201
+
+
 def test_activate_issue_a_pin_check_it_signed_change_the_password(stack):
     user_code = _activate(stack)
+    _identify(stack, ANTONIO)
     # When Antonio asks for a PIN with his user code and password
     issued = stack.post(f"{API}/pins", {"school": SCHOOL, "login": user_code, "password": PASSWORD})
     assert issued.status == 201, issued.text

@@ -173,3 +173,69 @@ def test_a_fault_at_any_call_of_an_action_changes_nothing(stack, maria, sample, 
         assert _table(stack) == before, (sample, made)
         position += 1
     assert answer["ok"] is True and position >= 2
+
+
+def test_every_credential_event_is_on_the_account_s_trail(stack, load_event, maria):
+    from tests.integration.helpers import change_password
+
+    # Given an activated parent who gets a PIN, changes her password and then mistypes it
+    issue_pin(stack, load_event, maria)
+    change_password(stack, load_event, maria, PASSWORD, "Lavagna-Verde-77")
+    for _ in range(2):
+        issue_pin(stack, load_event, maria, WRONG)
+    request_reset(stack, load_event, MARIA)
+    confirm(stack, load_event, last_token(stack), "Quaderno-Rosso-11")
+    # Then her trail tells each event, by whom, newest first, without a secret
+    trail = _trail(stack)
+    assert [(entry["action"], entry["actor"]) for entry in trail] == [
+        ("password_reset", "self"),
+        ("locked", "self"),
+        ("password_changed", "self"),
+        ("pin_issued", "self"),
+        ("password_set", "self"),
+    ]
+    assert trail[1]["details"] == {"login": "user_code", "minutes": "15"}
+    for secret in (PASSWORD, "Lavagna-Verde-77", WRONG, "Quaderno-Rosso-11", MARIA):
+        assert secret not in json.dumps(trail)
+
+
+def test_a_school_that_identifies_in_person_activates_only_after_the_office_has(stack, load_event):
+    # Given a school that identifies parents in person (Istanze OnLine)
+    stack.set_policy(otp_required_for_activation=False, in_person_identification=True)
+    code = activate(stack, load_event, MARIA)
+    # Then the activated account waits: no PIN, no check, until the office identifies her
+    assert issue_pin(stack, load_event, code).body["code"] == "account_unavailable"
+    assert verify_credentials(stack, load_event, code).body["code"] == "account_unavailable"
+    mails = len(stack.deliver())
+    # When the office records her identification (her document's last four characters only)
+    answer = ops(stack, "ops_record_identification")
+    assert answer["ok"] and answer["status"] == "active" and answer["changed"] is True
+    # Then her account is active, she is told by e-mail, and the trail says how she was identified
+    assert issue_pin(stack, load_event, code).status == 201
+    told = stack.deliver()[mails:]
+    assert [mail["subject"] for mail in told if "attive" in mail["subject"]]
+    entry = next(entry for entry in _trail(stack) if entry["action"] == "record_identification")
+    assert entry["details"]["document_type"] == "carta_identita"
+    assert entry["details"]["document_last4"] == "7F3K"
+    assert entry["details"]["delegate_with_written_proxy"] == "false"
+    # And recording it again changes nothing but the trail
+    assert ops(stack, "ops_record_identification")["changed"] is False
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"identification": None},
+        {"identification": {"document_type": "carta_identita", "document_last4": "7F3K9"}},
+        {"identification": {"document_type": "tessera_palestra", "document_last4": "7F3K"}},
+    ],
+)
+def test_an_identification_needs_its_document_and_nothing_more(stack, maria, fields):
+    answer = ops(stack, "ops_record_identification", **fields)
+    assert answer["ok"] is False and answer["error"]["code"] == "validation_error"
+
+
+def test_other_actions_carry_no_identification(stack, maria):
+    identification = load_event("ops_record_identification")["identification"]
+    answer = ops(stack, "ops_unlock", identification=identification)
+    assert answer["error"]["code"] == "validation_error"

@@ -13,7 +13,7 @@ from chiave import keys
 from chiave.credentials import passwords, tokens
 from chiave.domain import AccountStatus
 from chiave.errors import TokenExpired, TokenUsed
-from chiave.store import flows
+from chiave.store import audit, flows
 from tests.integration.helpers import PASSWORD, last_token
 
 KNOWN = "RSSMRA82C52H501K"
@@ -36,8 +36,9 @@ def _account(stack):
 
 def _complete(stack, flow, code, now):
     with stack.env("ConfirmResetFunction"):
+        record = audit.entry(flow.school_id, flow.codice_fiscale, "password_set", "self", "done", 400, now)
         flows.complete_flow(
-            flow, passwords.hash_secret(PASSWORD), code, AccountStatus.ACTIVE, "c" + code, now
+            flow, passwords.hash_secret(PASSWORD), code, AccountStatus.ACTIVE, record, "c" + code, now
         )
 
 

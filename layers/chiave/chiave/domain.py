@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from chiave.policy import Language, PasswordProfile, Policy
+from chiave.policy import DEFAULT_AUDIT_RETENTION_DAYS, Language, PasswordProfile, Policy
 
 
 class Role(StrEnum):
@@ -206,6 +206,8 @@ class Flow:
     mobile: str | None = None
     otp_terms: OtpTerms | None = None
     used_at: int | None = None
+    # How long the audit items of what the flow does are kept.
+    audit_retention_days: int = DEFAULT_AUDIT_RETENTION_DAYS
     # The answer its confirmation gave, kept for a client that lost it.
     completed_user_code: str | None = None
     completed_status: str | None = None

@@ -15,6 +15,9 @@ Disclosure = Literal["private", "explicit"]
 Language = Literal["it", "en"]
 
 
+DEFAULT_AUDIT_RETENTION_DAYS = 400
+
+
 class Policy(BaseModel):
     # Strict: `true` is not a count and "7" is not a length; refuse, don't coerce.
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
@@ -47,7 +50,7 @@ class Policy(BaseModel):
     sms_per_school_per_day: int = Field(500, ge=10, le=100_000)
     otp_required_for_pin: bool = False
     # How long an account's audit items are kept (GDPR art. 5(1)(e); art. 15 reads them).
-    audit_retention_days: int = Field(400, ge=30, le=3_650)
+    audit_retention_days: int = Field(DEFAULT_AUDIT_RETENTION_DAYS, ge=30, le=3_650)
 
 
 class PolicyError(ValueError):

@@ -15,7 +15,7 @@ from chiave import budget, coldstart, faults
 from chiave.api.models import CodiceFiscaleText, Printable, Request, SchoolCode
 from chiave.api.problems import field_errors
 from chiave.errors import DomainError
-from chiave.flows.ops import Action, OpsRequest
+from chiave.flows.ops import Action, DocumentType, Identification, OpsRequest
 from chiave.messages import CATALOGUE
 from chiave.observability import count_outcome, logger, metrics
 
@@ -23,11 +23,20 @@ OperatorText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128), Printable
 ]
 ReasonText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500), Printable]
-# The one rule across fields: the person, named once.
-ONE_PERSON = {
-    "field": "codice_fiscale|user_code",
-    "message": "indicare la persona: una sola, per codice fiscale o codice utente",
+# The rules across fields: the person named once; identification where it belongs.
+ACROSS_FIELDS = {
+    "field": "codice_fiscale|user_code|identification",
+    "message": "indicare la persona (una sola, per codice fiscale o codice utente) e "
+    "l'identificazione solo con record_identification",
 }
+
+
+class IdentificationFields(Request):
+    document_type: DocumentType
+    document_last4: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{4}$")] = Field(
+        description="The last four characters of the document's number, never more"
+    )
+    delegate_with_written_proxy: bool = False
 
 
 class OpsEvent(Request):
@@ -39,11 +48,14 @@ class OpsEvent(Request):
     codice_fiscale: CodiceFiscaleText | None = None
     user_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{9}$")] | None = None
     reason: ReasonText = Field(description="Why: the request or ticket it answers")
+    identification: IdentificationFields | None = Field(None, description="record_identification only")
 
     @model_validator(mode="after")
     def one_person(self) -> OpsEvent:
         if (self.codice_fiscale is None) == (self.user_code is None):
             raise ValueError("name the person by codice_fiscale or by user_code, not both")
+        if (self.identification is None) == (self.action == "record_identification"):
+            raise ValueError("identification: for record_identification, and only for it")
         return self
 
 
@@ -66,7 +78,7 @@ def console_handler(
             issues = error.errors(include_input=False)
             whole = [issue for issue in issues if not issue.get("loc")]
             fields = field_errors([issue for issue in issues if issue.get("loc")], "it")
-            return _error("validation_error", errors=fields + [ONE_PERSON for _ in whole])
+            return _error("validation_error", errors=fields + [ACROSS_FIELDS for _ in whole])
         request = OpsRequest(
             action=parsed.action,
             operator=parsed.operator,
@@ -75,6 +87,9 @@ def console_handler(
             user_code=parsed.user_code,
             reason=parsed.reason,
             request_id=context.aws_request_id,
+            identification=(
+                Identification(**parsed.identification.model_dump()) if parsed.identification else None
+            ),
         )
         try:
             with budget.invocation(context):

@@ -53,6 +53,7 @@ def change_password(
         )
     message = outbox.queue(notices)
     change = people.change_password(person, authenticated.password_hash, new_hash, history, int(now))
-    login.commit_change(authenticated, change, [], message.commit_id, now)
+    record = login.audit_entry(authenticated, "password_changed", now)
+    login.commit_change(authenticated, change, [record], message.commit_id, now)
     logger.info("password changed", extra=login.log_facts(authenticated))
     count_outcome("change_password", "changed")

@@ -14,7 +14,7 @@ from chiave.flows.reading import check_open, load_flow
 from chiave.notify import outbox
 from chiave.notify.outbox import Notice
 from chiave.observability import count_outcome, logger
-from chiave.store import flows, people
+from chiave.store import audit, flows, people
 
 coldstart.on_warm_up(passwords.warm_hashing)
 coldstart.on_warm_up(passwords.warm_rules)
@@ -61,7 +61,17 @@ def confirm(token: str, new_password: str, now: float) -> Completed:
         # a new draw is a new commit with a message of its own.
         message = outbox.queue([_notice(flow, code)])
         try:
-            flows.complete_flow(flow, password_hash, code, new_status, message.commit_id, moment)
+            record = audit.entry(
+                flow.school_id,
+                flow.codice_fiscale,
+                "password_set" if flow.purpose is Purpose.ACTIVATION else "password_reset",
+                "self",
+                "done",
+                flow.audit_retention_days,
+                now,
+                via="e-mail link",
+            )
+            flows.complete_flow(flow, password_hash, code, new_status, record, message.commit_id, moment)
             break
         except flows.UserCodeTaken:
             code = new_user_code()

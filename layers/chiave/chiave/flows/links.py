@@ -173,6 +173,7 @@ def new_flow(
         in_person_identification=policy.in_person_identification,
         mobile=person.mobile,
         otp_terms=OtpTerms.of(policy, urlsplit(school.portal_url).hostname or ""),
+        audit_retention_days=policy.audit_retention_days,
     )
 
 

@@ -31,7 +31,7 @@ from chiave.flows.links import COVER_PERSON, ip_counters
 from chiave.notify import outbox
 from chiave.notify.outbox import Notice
 from chiave.observability import count_outcome, logger
-from chiave.store import logins, people
+from chiave.store import audit, logins, people
 
 coldstart.on_warm_up(passwords.warm_verifying)
 
@@ -153,12 +153,13 @@ def _failed(
     moment = int(now)
     starts_series = seen.lock_served(policy, moment)
     completes = (1 if starts_series else seen.failures + 1) >= policy.login_max_failures
-    commit_id = None
+    commit_id, records = None, []
     if completes:
         locks = seen.locks + 1 if starts_series else seen.locks
         lock_s = LoginState(locks=locks).lock_s(policy)
         commit_id = outbox.queue([_locked_notice(school, accounts, lock_s)]).commit_id
-    state = logins.count_failure(school.id, login.value, seen, policy, counters, commit_id, moment)
+        records = [_locked_record(school, login, accounts, lock_s, now)]
+    state = logins.count_failure(school.id, login.value, seen, policy, counters, commit_id, moment, records)
     locked_for = state.retry_after(policy, moment)
     logger.info(
         f"{flow_name}: wrong password",
@@ -169,6 +170,26 @@ def _failed(
         raise AccountLocked(retry_after=locked_for)
     count_outcome(flow_name, "invalid_credentials")
     raise InvalidCredentials()
+
+
+def _locked_record(
+    school: School, login: Login, accounts: list[people.Account], lock_s: int, now: float
+) -> dict[str, Any]:
+    """The lock on the holder's trail; a login nobody has writes the same
+    item on nobody's (kept a day), so the work stays the same."""
+    holder = accounts[0][0] if accounts else None
+    retention = school.policy.audit_retention_days if holder else 1
+    return audit.entry(
+        school.id,
+        (holder or COVER_PERSON).codice_fiscale,
+        "locked",
+        "self",
+        "done",
+        retention,
+        now,
+        login=login.kind,
+        minutes=str(max(1, lock_s // 60)),
+    )
 
 
 def _locked_notice(school: School, accounts: list[people.Account], lock_s: int) -> Notice:
@@ -207,6 +228,22 @@ def commit_change(
         authenticated.counters,
         commit_id,
         int(now),
+    )
+
+
+def audit_entry(authenticated: Authenticated, action: str, now: float, **details: str) -> dict[str, Any]:
+    """The audit item of what the account's holder did after this login."""
+    school, person = authenticated.school, authenticated.person
+    return audit.entry(
+        school.id,
+        person.codice_fiscale,
+        action,
+        "self",
+        "done",
+        school.policy.audit_retention_days,
+        now,
+        login=authenticated.login.kind,
+        **details,
     )
 
 

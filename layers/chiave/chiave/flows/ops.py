@@ -13,7 +13,10 @@ request id, which CloudTrail's Lambda data event joins to the IAM caller
   PIN, or pass a check; its open links die; `enable` restores the status it
   had;
 - `revoke`: every open link and the PIN stop working;
-- `audit`: the account's audit trail (GDPR art. 15), itself audited.
+- `audit`: the account's audit trail (GDPR art. 15), itself audited;
+- `record_identification`: the person was identified at the school; an
+  account `awaiting_identification` (policy `in_person_identification`)
+  becomes active, and its holder is told by e-mail.
 """
 
 from __future__ import annotations
@@ -26,11 +29,25 @@ from chiave import codice_fiscale, masking
 from chiave.credentials import user_code
 from chiave.domain import AccountStatus, Credentials, Person, School
 from chiave.errors import InvalidCodiceFiscale, InvalidUserCode, PersonNotFound, SchoolNotFound
+from chiave.notify import outbox
+from chiave.notify.outbox import Notice
 from chiave.observability import count_outcome, logger
 from chiave.store import audit, logins, people, schools
-from chiave.store.table import transact
+from chiave.store.table import commit, transact
 
-Action = Literal["unlock", "disable", "enable", "revoke", "audit"]
+Action = Literal["unlock", "disable", "enable", "revoke", "audit", "record_identification"]
+DocumentType = Literal["carta_identita", "passaporto", "patente", "permesso_di_soggiorno", "altro"]
+
+
+@dataclass(frozen=True)
+class Identification:
+    """A person identified at the school (Istanze OnLine): the document seen
+    (its type, the last four characters of its number) and whether a
+    delegate came with a written proxy instead."""
+
+    document_type: DocumentType
+    document_last4: str
+    delegate_with_written_proxy: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,6 +60,7 @@ class OpsRequest:
     reason: str
     # The Lambda invocation's id: CloudTrail's data event names its IAM caller.
     request_id: str
+    identification: Identification | None = None
 
 
 @dataclass(frozen=True)
@@ -150,10 +168,47 @@ def _audit(request: OpsRequest, account: Account, now: float) -> dict[str, Any]:
     return {"entries": entries}
 
 
+def _record_identification(request: OpsRequest, account: Account, now: float) -> dict[str, Any]:
+    seen = request.identification
+    assert seen is not None  # the event's model requires it for this action
+    person, school = account.person, account.school
+    record = _audited(
+        request,
+        account,
+        now,
+        document_type=seen.document_type,
+        document_last4=seen.document_last4.upper(),
+        delegate_with_written_proxy=str(seen.delegate_with_written_proxy).lower(),
+    )
+    if person.status is not AccountStatus.AWAITING_IDENTIFICATION:
+        transact([record])
+        return {"status": person.status.value, "changed": False}
+    notices = []
+    if person.email:
+        notices.append(
+            Notice(
+                template="account_active",
+                language=school.policy.language,
+                to=person.email,
+                school_name=school.name,
+                reply_to=school.reply_to,
+                params={
+                    "name": person.name,
+                    "user_code": person.user_code or "",
+                    "portal_url": school.portal_url,
+                },
+            )
+        )
+    message = outbox.queue(notices)
+    commit([people.identified(person), record], message.commit_id, now)
+    return {"status": AccountStatus.ACTIVE.value, "changed": True}
+
+
 ACTIONS: dict[str, Callable[[OpsRequest, Account, float], dict[str, Any]]] = {
     "unlock": _unlock,
     "disable": _disable,
     "enable": _enable,
     "revoke": _revoke,
     "audit": _audit,
+    "record_identification": _record_identification,
 }

@@ -37,6 +37,7 @@ Template = Literal[
     "pin_issued",
     "pin_sent",
     "account_locked",
+    "account_active",
 ]
 
 # A commit lands before the flow's deadline or never; notify waits this much

@@ -187,6 +187,26 @@ _TEXTS: dict[str, dict[str, tuple[str, list[str]]]] = {
             ],
         ),
     },
+    "account_active": {
+        "it": (
+            "Le tue credenziali del registro sono attive",
+            [
+                "Gentile {name},",
+                "la segreteria di {school} ha completato la tua identificazione: le credenziali del "
+                "codice utente {user_code} sono ora attive e puoi accedere al registro.",
+                'Se non ricordi la password usa "Password dimenticata?": {portal_url}',
+            ],
+        ),
+        "en": (
+            "Your school register credentials are active",
+            [
+                "Dear {name},",
+                "the office of {school} has completed your identification: the credentials of user "
+                "code {user_code} are now active and you can sign in to the register.",
+                'If you forgot your password, use "Forgot password?": {portal_url}',
+            ],
+        ),
+    },
 }
 
 _SEPARATOR = "— English version below —"

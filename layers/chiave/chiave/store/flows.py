@@ -13,6 +13,7 @@ from chiave import keys, ratelimit
 from chiave.aws import dynamodb
 from chiave.domain import AccountStatus, Challenge, Flow, OtpTerms, Purpose
 from chiave.errors import AccountUnavailable, RateLimited, RecipientCapped, TokenExpired, TokenUsed
+from chiave.policy import DEFAULT_AUDIT_RETENTION_DAYS
 from chiave.ratelimit import Counter
 from chiave.store import challenges
 from chiave.store.table import (
@@ -55,6 +56,8 @@ def flow_from(item: Item) -> Flow:
         terms = item["otp_terms"]
         values["otp_terms"] = OtpTerms(**{**terms, "allowed_prefixes": tuple(terms["allowed_prefixes"])})
     values["otp_verified"] = bool(item.get("otp_verified", False))
+    # Links issued before audit items existed keep the default retention.
+    values["audit_retention_days"] = item.get("audit_retention_days") or DEFAULT_AUDIT_RETENTION_DAYS
     return Flow(**values)
 
 
@@ -161,10 +164,12 @@ def complete_flow(
     password_hash: str,
     user_code: str,
     new_status: AccountStatus | None,
+    audit_entry: dict[str, Any],
     commit_id: str,
     now: int,
 ) -> None:
-    """Set the password and consume the link in one transaction. Every other
+    """Set the password and consume the link in one transaction, with its
+    audit item (chiave.store.audit). Every other
     open link of the account dies with it: the credential epoch moves on.
     The link keeps the answer it gave (user code, status), so a client that
     lost it can be given it again (chiave.flows.confirm)."""
@@ -232,6 +237,7 @@ def complete_flow(
         )
     # A new password clears every lock of the account's logins: nobody can
     # keep a parent out for longer than it takes to read a mail.
+    items.append(audit_entry)
     items += [
         {"Delete": {"TableName": table_name(), "Key": to_dynamo(keys.login(flow.school_id, login))}}
         for login in (user_code, flow.email)

@@ -136,14 +136,16 @@ def count_failure(
     counters: Sequence[Counter],
     commit_id: str | None,
     now: int,
+    also: Sequence[dict[str, Any]] = (),
 ) -> LoginState:
     """Count one wrong password for `identifier`, with the request's counters
-    (and the receipt of a queued notice), in one transaction; the state it
-    leaves. Raises AccountLocked when the series is already full (a
+    (and the receipt of a queued notice, and `also`: the lock's audit item),
+    in one transaction; the state it leaves. Raises AccountLocked when the series is already full (a
     concurrent failure locked it), RateLimited for a counter."""
     for _attempt in range(COUNT_ATTEMPTS):
         items = [_failure_update(school_id, identifier, seen, policy, now)]
         items += [counter_update(counter) for counter in counters]
+        items += also
         try:
             _write(items, commit_id, now)
         except ClientError as error:

@@ -361,3 +361,14 @@ def revoke(person: Person) -> dict[str, Any]:
         "attribute_exists(PK)",
         {":one": 1},
     )
+
+
+def identified(person: Person) -> dict[str, Any]:
+    """A transaction part: an account awaiting identification becomes active."""
+    return _person_update(
+        person,
+        "SET #status = :active",
+        "#status = :awaiting",
+        {":active": AccountStatus.ACTIVE.value, ":awaiting": AccountStatus.AWAITING_IDENTIFICATION.value},
+        {"#status": "status"},
+    )
