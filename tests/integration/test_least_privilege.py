@@ -288,6 +288,13 @@ def _drive_the_credential_paths(stack, load_event, user_code):
     by_user_code = {**load_event("ops_disable"), "user_code": user_code}
     del by_user_code["codice_fiscale"]
     stack.functions.invoke("OpsFunction", by_user_code)
+    # ops: an identification in person activates an account waiting for it, and mails its holder
+    stack.set_policy(otp_required_for_activation=False, in_person_identification=True)
+    antonio = "SPSNTN75A30F839Y"
+    activate(stack, load_event, antonio)
+    stack.functions.invoke(
+        "OpsFunction", {**load_event("ops_record_identification"), "codice_fiscale": antonio}
+    )
 
 
 def test_topics_are_denied_to_notify():

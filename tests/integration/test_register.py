@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from chiave import codice_fiscale
 
 KNOWN = "RSSMRA82C52H501K"  # Maria Rossi, with e-mail
@@ -200,3 +202,36 @@ def test_private_mode_makes_the_same_aws_calls_for_known_and_unknown_people(stac
     # And only the known person gets mail; the cover notices are dropped by notify
     assert [email["to"] for email in stack.deliver()] == ["maria.rossi@example.it"] * 2
     assert stack.queued() == 0
+
+
+def _student_born(born) -> str:
+    """A student's valid codice fiscale for a birth date."""
+    from chiave.codice_fiscale import MONTH_LETTERS, check_character
+
+    first = f"VRDLCU{born.year % 100:02d}{MONTH_LETTERS[born.month - 1]}{born.day:02d}H501"
+    return first + check_character(first)
+
+
+@pytest.mark.parametrize(("days_to_birthday", "allowed"), [(-1, True), (0, True), (1, False)])
+def test_a_student_registers_only_from_the_school_s_minimum_age(stack, load_event, days_to_birthday, allowed):
+    from datetime import UTC, date, datetime, timedelta
+
+    from chiave.domain import Person, Role
+    from chiave.store import people
+
+    # Given a student who turns 14 in `days_to_birthday` days (the default minimum age)
+    today = datetime.now(tz=UTC).date()
+    birthday = today + timedelta(days=days_to_birthday)
+    cf = _student_born(date(birthday.year - 14, birthday.month, birthday.day))
+    with stack.env():
+        student = Person("RMIC817009", cf, "Verdi", "Luca", Role.STUDENTE, email="luca.verdi@example.it")
+        people.put_people([student])
+    stack.set_policy(disclosure="explicit", otp_required_for_activation=False)
+    # When the student asks for credentials
+    answer = stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": cf}))
+    # Then from the birthday on a link is sent; before it the school says why, and sends nothing
+    sent = [mail for mail in stack.deliver() if "luca.verdi@example.it" in str(mail["to"])]
+    if allowed:
+        assert answer.status == 202 and len(sent) == 1
+    else:
+        assert (answer.status, answer.body["code"]) == (403, "student_too_young") and sent == []

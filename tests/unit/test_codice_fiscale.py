@@ -109,3 +109,21 @@ def test_non_ascii_letters_are_refused_not_upper_cased_into_a_code():
     with_i = "BNCLCI80A01H501" + codice_fiscale.check_character("BNCLCI80A01H501")
     assert codice_fiscale.is_valid(with_i)
     assert not codice_fiscale.is_valid(with_i.replace("I", "ı"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(LETTERS, LETTERS, st.sampled_from("MF"), BIRTHDATES, PLACES, st.data())
+def test_the_birth_date_is_read_from_every_form_of_a_code(surname, name, gender, born, place, data):
+    # Given a code and any of its omocodes (digits swapped for letters), women's days + 40
+    code = _oracle_code(surname, name, gender, born, place)
+    form = data.draw(st.sampled_from([code, *oracle.decode(code)["omocodes"]]))
+    # Then each carries the same birth date, and the age follows it
+    today = date(2026, 11, 26)
+    assert codice_fiscale.birth_date(form, today) == born
+    expected_age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    assert codice_fiscale.age(form, today) == expected_age
+
+
+def test_a_provisional_code_carries_no_birth_date():
+    assert codice_fiscale.birth_date("12345678903", date(2026, 11, 26)) is None
+    assert codice_fiscale.age("12345678903", date(2026, 11, 26)) is None

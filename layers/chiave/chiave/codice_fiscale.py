@@ -13,6 +13,7 @@ A person without a definitive code may hold the 11-digit provisional one
 from __future__ import annotations
 
 import re
+from datetime import date
 
 # Positions (0-based) that hold digits in a plain code and may hold
 # omocodia letters instead (validation only: nothing is folded).
@@ -120,3 +121,32 @@ def canonical(raw: str) -> str:
 def is_omocode(raw: str) -> bool:
     code = normalise(raw)
     return any(code[position] in _TO_DIGIT for position in OMOCODIA_POSITIONS)
+
+
+MONTH_LETTERS = "ABCDEHLMPRST"
+
+
+def birth_date(raw: str, today: date) -> date | None:
+    """The birth date a 16-character code carries (omocodia letters read as
+    their digits; a woman's day + 40); None for a provisional numeric code,
+    which carries none. A two-digit year is taken in the last hundred years."""
+    code = normalise(raw)
+    if len(code) != 16:
+        return None
+    year, month, day = (
+        int("".join(_TO_DIGIT.get(char, char) for char in code[6:8])),
+        MONTH_LETTERS.index(code[8]) + 1,
+        int("".join(_TO_DIGIT.get(char, char) for char in code[9:11])) % 40,
+    )
+    century = 2000 if 2000 + year <= today.year else 1900
+    try:
+        return date(century + year, month, day)
+    except ValueError:  # a day the month does not have: no date to trust
+        return None
+
+
+def age(raw: str, today: date) -> int | None:
+    born = birth_date(raw, today)
+    if born is None:
+        return None
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))

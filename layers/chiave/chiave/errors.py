@@ -154,3 +154,9 @@ class PinLocked(DomainError):
     """`pin_max_attempts` wrong PINs: locked until a new PIN is issued."""
 
     code = "pin_locked"
+
+
+class StudentTooYoung(DomainError):
+    """A student under the school's `student_min_age` (explicit disclosure only)."""
+
+    code = "student_too_young"

@@ -59,6 +59,15 @@ CATALOGUE: dict[str, Message] = {
         "E-mail address missing",
         "No e-mail address is on record. To proceed, give an e-mail address to the school office",
     ),
+    "student_too_young": Message(
+        403,
+        "Registrazione non consentita",
+        "Gli studenti che non hanno ancora l'età minima stabilita dalla scuola non possono "
+        "registrarsi: le credenziali sono gestite dai genitori",
+        "Registration not allowed",
+        "Students under the minimum age the school set cannot register: their parents' "
+        "credentials cover them",
+    ),
     "account_not_found": Message(
         404,
         "Utente non trovato",

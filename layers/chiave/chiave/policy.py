@@ -51,6 +51,8 @@ class Policy(BaseModel):
     otp_required_for_pin: bool = False
     # How long an account's audit items are kept (GDPR art. 5(1)(e); art. 15 reads them).
     audit_retention_days: int = Field(DEFAULT_AUDIT_RETENTION_DAYS, ge=30, le=3_650)
+    # The age of digital consent in Italy: younger students' credentials are their parents' matter.
+    student_min_age: int = Field(14, ge=0, le=18)
 
 
 class PolicyError(ValueError):

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
-from chiave import masking
-from chiave.domain import AccountStatus, Person, Purpose, School
+from chiave import codice_fiscale, masking
+from chiave.domain import AccountStatus, Person, Purpose, Role, School
 from chiave.errors import (
     AlreadyRegistered,
     DomainError,
     EmailMissing,
     PersonNotFound,
     SchoolNotFound,
+    StudentTooYoung,
 )
 from chiave.flows.links import Accepted, Link, open_link, parse_codice_fiscale, request_counters, settle
 from chiave.notify.outbox import Notice
@@ -71,4 +73,8 @@ def decide(school: School, person: Person | None, now: float) -> Decision:
         return Decision("already_registered", AlreadyRegistered(), notices=notices)
     if not person.email:
         return Decision("email_missing", EmailMissing())
+    if person.role is Role.STUDENTE:
+        age = codice_fiscale.age(person.codice_fiscale, datetime.fromtimestamp(now, tz=UTC).date())
+        if age is not None and age < school.policy.student_min_age:
+            return Decision("student_too_young", StudentTooYoung())
     return Decision("link_sent", links=[open_link(school, person, Purpose.ACTIVATION, now)])
