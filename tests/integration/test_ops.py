@@ -239,3 +239,71 @@ def test_other_actions_carry_no_identification(stack, maria):
     identification = load_event("ops_record_identification")["identification"]
     answer = ops(stack, "ops_unlock", identification=identification)
     assert answer["error"]["code"] == "validation_error"
+
+
+NEW_PASSWORD = "Lavagna-Verde-77"
+
+
+def redeem(stack, load_event, login: str, code: str, password: str | None = None):
+    body = {"school": SCHOOL, "login": login, "temporary_code": code}
+    body["new_password"] = password or NEW_PASSWORD
+    return stack.call("RedeemTemporaryCodeFunction", load_event("redeem_temporary_code", body=body))
+
+
+def test_a_temporary_code_by_e_mail_sets_the_first_password_once(stack, load_event):
+    import re
+
+    stack.set_policy(otp_required_for_activation=False)
+    # Given a parent with no credentials yet, and a code the office issues her by e-mail
+    answer = ops(stack, "ops_issue_temporary_code", codice_fiscale=MARIA)
+    assert answer["ok"] and answer["delivery"] == "email" and "temporary_code" not in answer
+    user_code = answer["user_code"]
+    mail = stack.deliver()[-1]
+    code = re.search(r"temporaneo: ([A-Z2-9]{10})", mail["text"]).group(1)
+    assert user_code in mail["text"] and not re.search(r"[01IOL]", code)
+    # When she redeems it (as typed from the mail: lower case, a dash) and chooses a password
+    redeemed = redeem(stack, load_event, user_code, f"{code[:5].lower()}-{code[5:]}")
+    # Then her account is active, with that password, and nothing left to change
+    assert (redeemed.status, redeemed.body) == (200, {"user_code": user_code, "status": "active"})
+    checked = verify_credentials(stack, load_event, user_code, "Lavagna-Verde-77")
+    assert checked.body["must_change_password"] is False
+    # And the code works once only
+    again = redeem(stack, load_event, user_code, code, "Altra-Password-88")
+    assert again.body["code"] == "invalid_credentials"
+    actions = [entry["action"] for entry in _trail(stack)]
+    assert actions[:2] == ["password_set", "issue_temporary_code"]
+
+
+def test_a_person_without_e_mail_gets_the_code_on_paper_and_redeems_it_by_codice_fiscale(stack, load_event):
+    giulia = "VRDGLI85L61H501C"  # no e-mail on file
+    answer = ops(stack, "ops_issue_temporary_code")
+    assert answer["ok"] and answer["delivery"] == "operator"
+    printed = answer["temporary_code"]
+    assert len(printed) == 11 and printed[5] == "-"
+    redeemed = redeem(stack, load_event, giulia, printed)
+    assert redeemed.status == 200 and redeemed.body["user_code"] == answer["user_code"]
+
+
+def test_an_expired_temporary_code_is_refused(stack, load_event):
+    from chiave import keys
+
+    answer = ops(stack, "ops_issue_temporary_code")
+    dynamodb = stack.deployment.client("dynamodb")
+    key = {name: {"S": value} for name, value in keys.person(SCHOOL, "VRDGLI85L61H501C").items()}
+    dynamodb.update_item(
+        TableName=stack.deployment.refs["Table"],
+        Key=key,
+        UpdateExpression="SET temporary_code_expires_at = :past",
+        ExpressionAttributeValues={":past": {"N": "1"}},
+    )
+    refused = redeem(stack, load_event, "VRDGLI85L61H501C", answer["temporary_code"])
+    assert (refused.status, refused.body["code"]) == (401, "invalid_credentials")
+
+
+def test_an_active_account_given_a_temporary_code_must_change_its_password(stack, load_event, maria):
+    ops(stack, "ops_issue_temporary_code", codice_fiscale=MARIA)
+    # The password still works, and the register is told it must change
+    assert verify_credentials(stack, load_event, maria).body["must_change_password"] is True
+    assert ops(stack, "ops_disable")["status"] == "disabled"
+    refused = ops(stack, "ops_issue_temporary_code", codice_fiscale=MARIA)
+    assert refused["ok"] is False and refused["error"]["code"] == "account_unavailable"

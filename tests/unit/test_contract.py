@@ -45,6 +45,7 @@ def test_the_template_declares_the_spec_s_routes():
         ("POST", "/v1/passwords/change"),
         ("POST", "/v1/internal/credentials/verify"),
         ("POST", "/v1/internal/pins/verify"),
+        ("POST", "/v1/temporary-codes/redeem"),
     }
 
 

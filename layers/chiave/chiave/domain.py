@@ -80,6 +80,13 @@ class Credentials:
     pin: StoredPin | None = None
     pin_failures: int = 0
     must_change_password: bool = False
+    # A temporary code the school issued, until it is redeemed or expires.
+    temporary_code_hash: str | None = None
+    temporary_code_expires_at: int = 0
+
+    def temporary_code(self, now: float) -> str | None:
+        """The live temporary code's hash, if any."""
+        return self.temporary_code_hash if now < self.temporary_code_expires_at else None
 
 
 @dataclass(frozen=True)

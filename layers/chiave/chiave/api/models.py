@@ -90,6 +90,14 @@ class ChangePasswordRequest(LoginRequest):
     new_password: PasswordText
 
 
+class RedeemRequest(LoginRequest):
+    login: IdentifierText = Field(description="User code, e-mail or codice fiscale")
+    temporary_code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9 -]{10,14}$")] = Field(
+        description="The code the school issued (any case; spaces and dashes ignored)"
+    )
+    new_password: PasswordText
+
+
 class PasswordChangedResponse(Body):
     changed: bool = True
 

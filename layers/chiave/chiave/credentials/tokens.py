@@ -27,6 +27,7 @@ TOKEN_BYTES = 32  # 256 bits
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 _DERIVATION_LABEL = b"chiave/link-token/v1\x00"
 _CODE_LABEL = b"chiave/sms-code/v1\x00"
+DIGITS = "0123456789"
 
 
 def _b64(data: bytes) -> str:
@@ -85,17 +86,23 @@ def new_sealed_token(key: DataKey) -> tuple[str, SealedToken]:
     return _derive(key.plaintext, seed), SealedToken(encrypted_key=key.encrypted, seed=_b64(seed))
 
 
-def _derive_code(key: bytes, seed: bytes, length: int) -> str:
-    # 256 bits reduced modulo 10^8 at most: the bias is below 2^-200.
-    digest = hmac.new(key, _CODE_LABEL + seed, hashlib.sha256).digest()
-    return str(int.from_bytes(digest, "big") % 10**length).zfill(length)
+def _derive_code(key: bytes, seed: bytes, length: int, alphabet: str) -> str:
+    # 256 bits written in `alphabet`, the last `length` characters: for ten
+    # characters of 32 symbols the bias is below 2^-200.
+    number = int.from_bytes(hmac.new(key, _CODE_LABEL + seed, hashlib.sha256).digest(), "big")
+    characters = []
+    for _ in range(length):
+        number, rank = divmod(number, len(alphabet))
+        characters.append(alphabet[rank])
+    return "".join(reversed(characters))
 
 
-def new_sealed_code(key: DataKey, length: int) -> tuple[str, SealedToken]:
-    """A fresh SMS code of `length` digits and its sealed form: sealed as a
-    link token is, so the queue never holds a code either."""
+def new_sealed_code(key: DataKey, length: int, alphabet: str = DIGITS) -> tuple[str, SealedToken]:
+    """A fresh code (an SMS code, a PIN, a temporary code) of `length`
+    characters of `alphabet`, and its sealed form: sealed as a link token is,
+    so the queue never holds a code either."""
     seed = secrets.token_bytes(TOKEN_BYTES)
-    return _derive_code(key.plaintext, seed, length), SealedToken(
+    return _derive_code(key.plaintext, seed, length, alphabet), SealedToken(
         encrypted_key=key.encrypted, seed=_b64(seed)
     )
 
@@ -112,9 +119,9 @@ def unseal(sealed: SealedToken) -> str:
     return _derive(_decrypted_key(sealed.encrypted_key), _unb64(sealed.seed))
 
 
-def unseal_code(sealed: SealedToken, length: int) -> str:
-    """The SMS code itself (notify only)."""
-    return _derive_code(_decrypted_key(sealed.encrypted_key), _unb64(sealed.seed), length)
+def unseal_code(sealed: SealedToken, length: int, alphabet: str = DIGITS) -> str:
+    """The code itself (notify only)."""
+    return _derive_code(_decrypted_key(sealed.encrypted_key), _unb64(sealed.seed), length, alphabet)
 
 
 @coldstart.on_restore

@@ -12,10 +12,11 @@ cannot try a password across a whole school."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, NoReturn
 
-from chiave import coldstart, masking, ratelimit
+from chiave import codice_fiscale, coldstart, masking, ratelimit
 from chiave.credentials import passwords, user_code
 from chiave.domain import AccountStatus, Credentials, Flow, LoginState, Person, School
 from chiave.errors import (
@@ -41,11 +42,16 @@ MAX_ACCOUNTS_PER_EMAIL = 5
 
 @dataclass(frozen=True)
 class Login:
-    kind: Literal["user_code", "email"]
+    kind: Literal["user_code", "email", "codice_fiscale"]
     value: str
 
 
-def parse_login(raw: str) -> Login:
+# What a login checks: the password, or a temporary code the school issued
+# (which a person without an e-mail or a user code redeems by codice fiscale).
+Checked = Literal["password", "temporary_code"]
+
+
+def parse_login(raw: str, checks: Checked = "password") -> Login:
     value = raw.strip()
     if "@" in value:
         return Login("email", value.casefold())
@@ -53,6 +59,8 @@ def parse_login(raw: str) -> Login:
         if not user_code.is_valid(value):
             raise InvalidUserCode()
         return Login("user_code", value)
+    if checks == "temporary_code" and codice_fiscale.is_valid(value):
+        return Login("codice_fiscale", codice_fiscale.canonical(value))
     raise InvalidLogin()
 
 
@@ -83,12 +91,14 @@ def authenticate(
     client_ip: str | None,
     now: float,
     flow_token_sha256: str | None = None,
+    checks: Checked = "password",
 ) -> Authenticated:
-    """Check a login and its password. `client_ip` None: an internal route,
-    exempt from the per-address limit (every call comes from the register's
+    """Check a login and its password (or, with `checks` "temporary_code",
+    its live temporary code). `client_ip` None: an internal route, exempt
+    from the per-address limit (every call comes from the register's
     backend) but not from the lockout. Raises InvalidCredentials,
     AccountLocked, RateLimited, AccountUnavailable, SchoolNotFound."""
-    login = parse_login(raw_login)
+    login = parse_login(raw_login, checks)
     # The counters' keys do not depend on their limits: the school's are set once it is read.
     probes = ratelimit.per_ip(school_id, client_ip, 1, 1, now) if client_ip else []
     found = logins.read(
@@ -110,19 +120,21 @@ def authenticate(
     if locked_for is not None:
         count_outcome(flow_name, "locked")
         raise AccountLocked(retry_after=locked_for)
-    if login.kind == "user_code":
-        account = people.get_account(school_id, found.user_code_owner)
-        accounts = [account] if account else []
-    else:
+    if login.kind == "email":
         accounts = people.accounts_by_email(school_id, login.value, MAX_ACCOUNTS_PER_EMAIL)
-    hashes = [credentials.password_hash for _, credentials in accounts if credentials.password_hash]
+    else:
+        owner = found.user_code_owner if login.kind == "user_code" else login.value
+        account = people.get_account(school_id, owner)
+        accounts = [account] if account else []
+    secret_of = _SECRETS[checks]
+    hashes = [hashed for _, credentials in accounts if (hashed := secret_of(credentials, now))]
     matched = passwords.verify_any(hashes, password)
     if matched is None:
         _failed(flow_name, school, login, found.state, accounts, counters, now)
     person, credentials = next(
-        (person, credentials) for person, credentials in accounts if credentials.password_hash == matched
+        (person, credentials) for person, credentials in accounts if secret_of(credentials, now) == matched
     )
-    if person.status is not AccountStatus.ACTIVE:
+    if person.status not in _USABLE[checks]:
         count_outcome(flow_name, "account_unavailable")
         raise AccountUnavailable()
     return Authenticated(
@@ -132,10 +144,27 @@ def authenticate(
         login=login,
         state=found.state,
         password_hash=matched,
-        rehashed=passwords.hash_secret(password) if passwords.needs_rehash(matched) else None,
+        rehashed=(
+            passwords.hash_secret(password)
+            if checks == "password" and passwords.needs_rehash(matched)
+            else None
+        ),
         counters=counters,
         flow=found.flow,
     )
+
+
+_SECRETS: dict[str, Callable[[Credentials, float], str | None]] = {
+    "password": lambda credentials, _now: credentials.password_hash,
+    "temporary_code": lambda credentials, now: credentials.temporary_code(now),
+}
+# A temporary code also serves the account that has no password yet.
+_USABLE = {
+    "password": frozenset({AccountStatus.ACTIVE}),
+    "temporary_code": frozenset(
+        {AccountStatus.PENDING, AccountStatus.ACTIVE, AccountStatus.AWAITING_IDENTIFICATION}
+    ),
+}
 
 
 def _failed(

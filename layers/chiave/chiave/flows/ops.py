@@ -14,6 +14,9 @@ request id, which CloudTrail's Lambda data event joins to the IAM caller
   had;
 - `revoke`: every open link and the PIN stop working;
 - `audit`: the account's audit trail (GDPR art. 15), itself audited;
+- `issue_temporary_code`: a one-time code to set a password with (and a
+  user code, if the person has none yet), e-mailed to the address on file,
+  or answered once to the operator, for printing, when there is none;
 - `record_identification`: the person was identified at the school; an
   account `awaiting_identification` (policy `in_person_identification`)
   becomes active, and its holder is told by e-mail.
@@ -25,17 +28,29 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from botocore.exceptions import ClientError
+
 from chiave import codice_fiscale, masking
-from chiave.credentials import user_code
+from chiave.credentials import temporary_codes, tokens, user_code
+from chiave.credentials.user_code import new_user_code
 from chiave.domain import AccountStatus, Credentials, Person, School
-from chiave.errors import InvalidCodiceFiscale, InvalidUserCode, PersonNotFound, SchoolNotFound
+from chiave.errors import (
+    AccountUnavailable,
+    InvalidCodiceFiscale,
+    InvalidUserCode,
+    PersonNotFound,
+    SchoolNotFound,
+)
 from chiave.notify import outbox
 from chiave.notify.outbox import Notice
 from chiave.observability import count_outcome, logger
+from chiave.settings import settings
 from chiave.store import audit, logins, people, schools
-from chiave.store.table import commit, transact
+from chiave.store.table import cancelled, commit, reasons, transact
 
-Action = Literal["unlock", "disable", "enable", "revoke", "audit", "record_identification"]
+Action = Literal[
+    "unlock", "disable", "enable", "revoke", "audit", "record_identification", "issue_temporary_code"
+]
 DocumentType = Literal["carta_identita", "passaporto", "patente", "permesso_di_soggiorno", "altro"]
 
 
@@ -204,6 +219,69 @@ def _record_identification(request: OpsRequest, account: Account, now: float) ->
     return {"status": AccountStatus.ACTIVE.value, "changed": True}
 
 
+USER_CODE_DRAWS = 5
+
+
+def _issue_temporary_code(request: OpsRequest, account: Account, now: float) -> dict[str, Any]:
+    person, school = account.person, account.school
+    if person.status is AccountStatus.DISABLED:
+        raise AccountUnavailable()
+    policy = school.policy
+    expires_at = int(now) + policy.activation_link_lifetime_s
+    delivery = "email" if person.email else "operator"
+    for _draw in range(USER_CODE_DRAWS):
+        code_owner = person.user_code or new_user_code()
+        code, sealed = tokens.new_sealed_code(
+            tokens.data_key(settings().outbox_key_id), temporary_codes.LENGTH, temporary_codes.ALPHABET
+        )
+        parts = [
+            people.issue_temporary_code(person, temporary_codes.hash_code(code), expires_at, code_owner),
+            _audited(request, account, now, delivery=delivery),
+        ]
+        if code_owner != person.user_code:
+            parts.append(people.reserve_user_code(school.id, person.codice_fiscale, code_owner, int(now)))
+        notices = []
+        if person.email:
+            notices.append(
+                Notice(
+                    template="temporary_code",
+                    language=policy.language,
+                    to=person.email,
+                    school_name=school.name,
+                    reply_to=school.reply_to,
+                    params={
+                        "name": person.name,
+                        "user_code": code_owner,
+                        "hours": str(policy.activation_link_lifetime_s // 3600),
+                        "portal_url": school.portal_url,
+                        "length": str(temporary_codes.LENGTH),
+                        "alphabet": temporary_codes.ALPHABET,
+                    },
+                    sealed_token=sealed,
+                )
+            )
+        message = outbox.queue(notices)
+        try:
+            commit(parts, message.commit_id, now)
+            break
+        except ClientError as error:
+            # Only a user code someone else drew meanwhile is worth another draw.
+            if not cancelled(error):
+                raise
+            if reasons(error)[:1] == ["ConditionalCheckFailed"]:
+                raise AccountUnavailable() from None  # disabled meanwhile
+            drawn_taken = reasons(error)[2:3] == ["ConditionalCheckFailed"]
+            if not (code_owner != person.user_code and drawn_taken):
+                raise
+    else:
+        raise RuntimeError("no free user code after several draws")
+    answer: dict[str, Any] = {"user_code": code_owner, "delivery": delivery, "expires_at": expires_at}
+    if delivery == "operator":
+        # Shown once, to be printed and handed over in person; never stored in the clear.
+        answer["temporary_code"] = temporary_codes.printable(code)
+    return answer
+
+
 ACTIONS: dict[str, Callable[[OpsRequest, Account, float], dict[str, Any]]] = {
     "unlock": _unlock,
     "disable": _disable,
@@ -211,4 +289,5 @@ ACTIONS: dict[str, Callable[[OpsRequest, Account, float], dict[str, Any]]] = {
     "revoke": _revoke,
     "audit": _audit,
     "record_identification": _record_identification,
+    "issue_temporary_code": _issue_temporary_code,
 }

@@ -119,7 +119,8 @@ def _with_secret(notice: Notice) -> Notice:
     if notice.sealed_token is None:
         return notice
     if notice.link_base is None:
-        code = tokens.unseal_code(notice.sealed_token, int(notice.params["length"]))
+        alphabet = notice.params.get("alphabet", tokens.DIGITS)
+        code = tokens.unseal_code(notice.sealed_token, int(notice.params["length"]), alphabet)
         return notice.model_copy(update={"params": {**notice.params, "code": code}})
     link = notice.link_base + tokens.unseal(notice.sealed_token)
     return notice.model_copy(update={"params": {**notice.params, "link": link}})

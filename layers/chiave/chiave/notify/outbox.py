@@ -38,6 +38,7 @@ Template = Literal[
     "pin_sent",
     "account_locked",
     "account_active",
+    "temporary_code",
 ]
 
 # A commit lands before the flow's deadline or never; notify waits this much

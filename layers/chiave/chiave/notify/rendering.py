@@ -207,6 +207,28 @@ _TEXTS: dict[str, dict[str, tuple[str, list[str]]]] = {
             ],
         ),
     },
+    "temporary_code": {
+        "it": (
+            "Il tuo codice personale temporaneo per il registro",
+            [
+                "Gentile {name},",
+                "la segreteria di {school} ti ha rilasciato un codice personale temporaneo: {code}",
+                "Usalo una sola volta, entro {hours} ore, con il codice utente {user_code} per "
+                "scegliere la tua password: {portal_url}",
+                "Se non l'hai chiesto tu, avvisa la segreteria.",
+            ],
+        ),
+        "en": (
+            "Your temporary personal code for the school register",
+            [
+                "Dear {name},",
+                "the office of {school} issued you a temporary personal code: {code}",
+                "Use it once, within {hours} hours, with user code {user_code} to choose your "
+                "password: {portal_url}",
+                "If you did not ask for it, tell the school office.",
+            ],
+        ),
+    },
 }
 
 _SEPARATOR = "— English version below —"

@@ -15,7 +15,7 @@ from chiave.domain import AccountStatus, Challenge, Flow, OtpTerms, Purpose
 from chiave.errors import AccountUnavailable, RateLimited, RecipientCapped, TokenExpired, TokenUsed
 from chiave.policy import DEFAULT_AUDIT_RETENTION_DAYS
 from chiave.ratelimit import Counter
-from chiave.store import challenges
+from chiave.store import challenges, people
 from chiave.store.table import (
     Item,
     batch_get,
@@ -218,25 +218,7 @@ def complete_flow(
     }
     items: list[dict[str, Any]] = [consume_flow, set_password]
     if user_code != flow.user_code:
-        items.append(
-            {
-                "Put": {
-                    "TableName": table_name(),
-                    "Item": to_dynamo(
-                        {
-                            **keys.user_code_reservation(user_code),
-                            "entity": "user_code",
-                            "school_id": flow.school_id,
-                            "codice_fiscale": flow.codice_fiscale,
-                            "issued_at": now,
-                        }
-                    ),
-                    "ConditionExpression": "attribute_not_exists(PK)",
-                }
-            }
-        )
-    # A new password clears every lock of the account's logins: nobody can
-    # keep a parent out for longer than it takes to read a mail.
+        items.append(people.reserve_user_code(flow.school_id, flow.codice_fiscale, user_code, now))
     items.append(audit_entry)
     items += [
         {"Delete": {"TableName": table_name(), "Key": to_dynamo(keys.login(flow.school_id, login))}}

@@ -145,6 +145,8 @@ def credentials_from(item: Item) -> Credentials:
         pin=StoredPin(item["pin_hash"], item["pin_pepper_version"]) if item.get("pin_hash") else None,
         pin_failures=int(item.get("pin_failures", 0)),
         must_change_password=bool(item.get("must_change_password", False)),
+        temporary_code_hash=item.get("temporary_code_hash"),
+        temporary_code_expires_at=int(item.get("temporary_code_expires_at", 0)),
     )
 
 
@@ -370,5 +372,68 @@ def identified(person: Person) -> dict[str, Any]:
         "SET #status = :active",
         "#status = :awaiting",
         {":active": AccountStatus.ACTIVE.value, ":awaiting": AccountStatus.AWAITING_IDENTIFICATION.value},
+        {"#status": "status"},
+    )
+
+
+def reserve_user_code(school_id: str, codice_fiscale: str, user_code: str, now: int) -> dict[str, Any]:
+    """A transaction part: the user code taken, for good (never deleted)."""
+    return {
+        "Put": {
+            "TableName": table_name(),
+            "Item": to_dynamo(
+                {
+                    **keys.user_code_reservation(user_code),
+                    "entity": "user_code",
+                    "school_id": school_id,
+                    "codice_fiscale": codice_fiscale,
+                    "issued_at": now,
+                }
+            ),
+            "ConditionExpression": "attribute_not_exists(PK)",
+        }
+    }
+
+
+def issue_temporary_code(person: Person, code_hash: str, expires_at: int, user_code: str) -> dict[str, Any]:
+    """A transaction part: the account's temporary code (it replaces any
+    earlier one) and its user code; the password must change."""
+    return _person_update(
+        person,
+        "SET temporary_code_hash = :hash, temporary_code_expires_at = :expires, "
+        "must_change_password = :true, user_code = :user_code",
+        "#status IN (:pending, :active, :awaiting)",
+        {
+            ":hash": code_hash,
+            ":expires": expires_at,
+            ":true": True,
+            ":user_code": user_code,
+            ":pending": AccountStatus.PENDING.value,
+            ":active": AccountStatus.ACTIVE.value,
+            ":awaiting": AccountStatus.AWAITING_IDENTIFICATION.value,
+        },
+        {"#status": "status"},
+    )
+
+
+def redeem_temporary_code(
+    person: Person, code_hash: str, password_hash: str, status: AccountStatus, now: int
+) -> dict[str, Any]:
+    """A transaction part: the password set with the temporary code, which is
+    used up; every open link dies (the epoch moves on)."""
+    return _person_update(
+        person,
+        "SET password_hash = :password, password_set_at = :now, #status = :status, "
+        "credential_epoch = credential_epoch + :one, must_change_password = :false "
+        "REMOVE temporary_code_hash, temporary_code_expires_at",
+        "temporary_code_hash = :code AND temporary_code_expires_at > :now",
+        {
+            ":password": password_hash,
+            ":now": now,
+            ":status": status.value,
+            ":one": 1,
+            ":false": False,
+            ":code": code_hash,
+        },
         {"#status": "status"},
     )

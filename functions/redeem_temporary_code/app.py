@@ -1,0 +1,35 @@
+"""POST /v1/temporary-codes/redeem: a password set with the school's temporary code."""
+
+from __future__ import annotations
+
+import time
+
+from chiave.api.models import CompletedResponse, RedeemRequest, responses_of
+from chiave.api.resolver import (
+    APIGatewayRouter,
+    Response,
+    build_resolver,
+    client_ip,
+    json_response,
+    lambda_handler,
+)
+from chiave.api.validation import validated
+from chiave.flows.redeem_temporary_code import redeem
+
+router = APIGatewayRouter()
+
+
+@router.post(
+    "/temporary-codes/redeem",
+    responses=responses_of(200, CompletedResponse, 401, 403, 404, 423),
+    summary="Set a password with the temporary code the school issued",
+)
+@validated(router)
+def post_redeem(body: RedeemRequest) -> Response[str]:
+    school, address = body.school.upper(), client_ip(router)
+    redeemed = redeem(school, body.login, body.temporary_code, body.new_password, address, time.time())
+    return json_response(router, 200, CompletedResponse(user_code=redeemed.user_code, status=redeemed.status))
+
+
+app = build_resolver(router)
+handler = lambda_handler(app)

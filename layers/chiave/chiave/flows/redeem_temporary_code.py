@@ -1,0 +1,73 @@
+"""redeem a temporary code (`POST /v1/temporary-codes/redeem`): the code the
+school issued, with the login it goes with (user code, e-mail, or codice
+fiscale for a person who has neither), sets the first or a new password.
+Once: the code is used up; under the same lockout as any login."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chiave import coldstart
+from chiave.credentials import passwords, temporary_codes
+from chiave.domain import AccountStatus
+from chiave.errors import WeakPassword
+from chiave.flows import login
+from chiave.notify import outbox
+from chiave.notify.outbox import Notice
+from chiave.observability import count_outcome, logger
+from chiave.store import people
+
+coldstart.on_warm_up(passwords.warm_rules)
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    user_code: str
+    status: str
+
+
+def redeem(
+    school_id: str, raw_login: str, code: str, new_password: str, client_ip: str, now: float
+) -> Redeemed:
+    authenticated = login.authenticate(
+        "redeem_temporary_code",
+        school_id,
+        raw_login,
+        temporary_codes.normalise(code),
+        client_ip,
+        now,
+        checks="temporary_code",
+    )
+    school, person = authenticated.school, authenticated.person
+    assert person.user_code is not None  # issued with the code
+    profile = school.policy.password_profile
+    context = [person.codice_fiscale, person.name, person.surname, person.user_code]
+    failed = passwords.failed_rules(new_password, profile, context)
+    if failed:
+        count_outcome("redeem_temporary_code", "weak_password")
+        raise WeakPassword(rules=failed, profile=profile)
+    status = person.status
+    if status is AccountStatus.PENDING:
+        in_person = school.policy.in_person_identification
+        status = AccountStatus.AWAITING_IDENTIFICATION if in_person else AccountStatus.ACTIVE
+    notices = []
+    if person.email:
+        notices.append(
+            Notice(
+                template="activation_done",
+                language=school.policy.language,
+                to=person.email,
+                school_name=school.name,
+                reply_to=school.reply_to,
+                params={"name": person.name, "user_code": person.user_code},
+            )
+        )
+    message = outbox.queue(notices)
+    change = people.redeem_temporary_code(
+        person, authenticated.password_hash, passwords.hash_secret(new_password), status, int(now)
+    )
+    record = login.audit_entry(authenticated, "password_set", now, via="temporary code")
+    login.commit_change(authenticated, change, [record], message.commit_id, now)
+    logger.info("temporary code redeemed", extra=login.log_facts(authenticated))
+    count_outcome("redeem_temporary_code", "redeemed")
+    return Redeemed(user_code=person.user_code, status=status.value)
