@@ -67,6 +67,7 @@ BY_AWS: dict[str, dict[tuple[str, str], str]] = {
     "VerifyCredentialsFunction": _WRITES_STORAGE,
     "VerifyPinFunction": _WRITES_STORAGE,
     "OpsFunction": _WRITES_STORAGE,
+    "RedeemTemporaryCodeFunction": _WRITES_STORAGE,
     "FlowStatusFunction": {
         ("kms:Decrypt", "StorageKey"): "its environment and the table it reads are encrypted with StorageKey",
     },
@@ -295,6 +296,21 @@ def _drive_the_credential_paths(stack, load_event, user_code):
     stack.functions.invoke(
         "OpsFunction", {**load_event("ops_record_identification"), "codice_fiscale": antonio}
     )
+    # ops: temporary codes, by e-mail (a new user code reserved) and on paper; one redeemed
+    sofia = {**load_event("ops_issue_temporary_code"), "codice_fiscale": "CLMSFO12P54H501O"}
+    stack.functions.invoke("OpsFunction", sofia)
+    paper = stack.functions.invoke("OpsFunction", load_event("ops_issue_temporary_code"))
+    body = {
+        "school": "RMIC817009",
+        "login": "VRDGLI85L61H501C",
+        "temporary_code": paper["temporary_code"],
+        "new_password": "Lavagna-Verde-77",
+    }
+    stack.call("RedeemTemporaryCodeFunction", load_event("redeem_temporary_code", body=body))
+    for login in (paper["user_code"], "sofia.colombo@example.it"):
+        body = {**body, "login": login, "temporary_code": "AAAAA-AAAAA"}
+        stack.call("RedeemTemporaryCodeFunction", load_event("redeem_temporary_code", body=body))
+    stack.deliver()
 
 
 def test_topics_are_denied_to_notify():
