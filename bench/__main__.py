@@ -146,6 +146,17 @@ class Bench:
         pin = json.loads(issued["body"])["pin"]
         return load_event("verify_pin", body={"school": "RMIC817009", "user_code": self.holder, "pin": pin})
 
+    def redeem_event(self) -> dict[str, Any]:
+        """A temporary code handed over on paper (Giulia has no e-mail), to redeem."""
+        paper = self.call("OpsFunction", load_event("ops_issue_temporary_code"))
+        body = {
+            "school": "RMIC817009",
+            "login": "VRDGLI85L61H501C",
+            "temporary_code": paper["temporary_code"],
+            "new_password": f"Nuova-{uuid.uuid4().hex[:8]}-1",
+        }
+        return load_event("redeem_temporary_code", body=body)
+
     def committed(self, commit_id: str) -> None:
         """The receipt a flow's transaction writes for the message it queued."""
         self.stack.deployment.client("dynamodb").put_item(
@@ -203,6 +214,8 @@ class Bench:
             return self.change_event()
         if spec.logical_id == "VerifyPinFunction":
             return self.pin_event()
+        if spec.logical_id == "RedeemTemporaryCodeFunction":
+            return self.redeem_event()
         event = load_event(folder)
         if spec.queue_sources:  # an outbox message whose commit has landed
             message = json.loads(event["Records"][0]["body"]) | {"commit_id": uuid.uuid4().hex}
@@ -329,6 +342,13 @@ class Bench:
             ("verify-pin", "right PIN", "VerifyPinFunction", self.pin_event),
             ("ops", "unlock (console)", "OpsFunction", lambda: load_event("ops_unlock")),
             ("ops", "audit trail (console)", "OpsFunction", lambda: load_event("ops")),
+            (
+                "ops",
+                "temporary code on paper (console)",
+                "OpsFunction",
+                lambda: load_event("ops_issue_temporary_code"),
+            ),
+            ("redeem-temporary-code", "by codice fiscale", "RedeemTemporaryCodeFunction", self.redeem_event),
         ]
         return [(flow, case, self.count_calls(function_id, make)) for flow, case, function_id, make in cases]
 

@@ -35,6 +35,7 @@ GOALS = {
         "ChangePasswordFunction",
         "VerifyCredentialsFunction",
         "VerifyPinFunction",
+        "RedeemTemporaryCodeFunction",
     )
 }
 
