@@ -64,3 +64,18 @@ def verify_credentials(
 def verify_pin(stack: Any, load_event: Any, user_code: str, pin: str) -> Any:
     body = {"school": SCHOOL, "user_code": user_code, "pin": pin}
     return stack.call("VerifyPinFunction", load_event("verify_pin", body=body))
+
+
+NEW_PASSWORD = "Lavagna-Verde-77"
+
+
+def paper_code_redemption(stack: Any, load_event: Any) -> Any:
+    """A temporary code the office hands over on paper (Giulia has no e-mail), as a redeem event."""
+    paper = stack.functions.invoke("OpsFunction", load_event("ops_issue_temporary_code"))
+    body = {
+        "school": SCHOOL,
+        "login": "VRDGLI85L61H501C",
+        "temporary_code": paper["temporary_code"],
+        "new_password": NEW_PASSWORD,
+    }
+    return load_event("redeem_temporary_code", body=body)

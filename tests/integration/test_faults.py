@@ -24,7 +24,7 @@ from chiave.credentials import pepper, tokens
 from chiave_local import sent
 from chiave_local.calls import FAULTS, failing
 from tests.integration.conftest import REGION
-from tests.integration.helpers import PASSWORD, activate, last_token
+from tests.integration.helpers import PASSWORD, activate, last_token, paper_code_redemption
 
 KNOWN = "RSSMRA82C52H501K"
 UNKNOWN = "BNCGNN80A01H501T"
@@ -103,18 +103,6 @@ def _pin_check(stack: Any, load_event: Any) -> dict[str, Any]:
     return load_event("verify_pin", body={"school": "RMIC817009", "user_code": code, "pin": pin})
 
 
-def _redeem(stack: Any, load_event: Any) -> dict[str, Any]:
-    """A temporary code handed over on paper (Giulia has no e-mail), then redeemed."""
-    paper = stack.functions.invoke("OpsFunction", load_event("ops_issue_temporary_code"))
-    body = {
-        "school": "RMIC817009",
-        "login": "VRDGLI85L61H501C",
-        "temporary_code": paper["temporary_code"],
-        "new_password": "Lavagna-Verde-77",
-    }
-    return load_event("redeem_temporary_code", body=body)
-
-
 def _texts(stack: Any) -> list[dict[str, Any]]:
     return sent.outbox(REGION)["sms"]
 
@@ -141,7 +129,7 @@ SCENARIOS = {
         "VerifyCredentialsFunction", _login("verify_credentials", "Sbagliata-1!"), 401, 0
     ),
     "verify-pin": Scenario("VerifyPinFunction", _pin_check, 200, 0),
-    "redeem a temporary code": Scenario("RedeemTemporaryCodeFunction", _redeem, 200, 0),
+    "redeem a temporary code": Scenario("RedeemTemporaryCodeFunction", paper_code_redemption, 200, 0),
 }
 
 

@@ -35,6 +35,7 @@ from tests.integration.helpers import (
     confirm,
     issue_pin,
     last_token,
+    paper_code_redemption,
     request_reset,
     verify_credentials,
     verify_pin,
@@ -299,15 +300,11 @@ def _drive_the_credential_paths(stack, load_event, user_code):
     # ops: temporary codes, by e-mail (a new user code reserved) and on paper; one redeemed
     sofia = {**load_event("ops_issue_temporary_code"), "codice_fiscale": "CLMSFO12P54H501O"}
     stack.functions.invoke("OpsFunction", sofia)
-    paper = stack.functions.invoke("OpsFunction", load_event("ops_issue_temporary_code"))
-    body = {
-        "school": "RMIC817009",
-        "login": "VRDGLI85L61H501C",
-        "temporary_code": paper["temporary_code"],
-        "new_password": "Lavagna-Verde-77",
-    }
-    stack.call("RedeemTemporaryCodeFunction", load_event("redeem_temporary_code", body=body))
-    for login in (paper["user_code"], "sofia.colombo@example.it"):
+    redemption = paper_code_redemption(stack, load_event)
+    stack.call("RedeemTemporaryCodeFunction", redemption)
+    body = json.loads(redemption["body"])
+
+    for login in ("VRDGLI85L61H501C", "sofia.colombo@example.it"):
         body = {**body, "login": login, "temporary_code": "AAAAA-AAAAA"}
         stack.call("RedeemTemporaryCodeFunction", load_event("redeem_temporary_code", body=body))
     stack.deliver()

@@ -307,3 +307,15 @@ def test_an_active_account_given_a_temporary_code_must_change_its_password(stack
     assert ops(stack, "ops_disable")["status"] == "disabled"
     refused = ops(stack, "ops_issue_temporary_code", codice_fiscale=MARIA)
     assert refused["ok"] is False and refused["error"]["code"] == "account_unavailable"
+
+
+def test_a_bug_is_answered_plainly_and_logged_never_a_stack_trace_to_the_console(stack, maria, monkeypatch):
+    import sys
+
+    def broken(request, account, now):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setitem(sys.modules["chiave.flows.ops"].ACTIONS, "unlock", broken)
+    answer = ops(stack, "ops_unlock")
+    assert answer["ok"] is False and answer["error"]["code"] == "internal_error"
+    assert "Traceback" not in json.dumps(answer) and "a bug" not in json.dumps(answer)

@@ -38,6 +38,7 @@ def test_only_notify_may_read_the_sealed_link_tokens():
             "RequestResetFunction",
             "SendOtpFunction",
             "IssuePinFunction",
+            "OpsFunction",
         ):
             assert actions == {"kms:GenerateDataKey"}
         else:

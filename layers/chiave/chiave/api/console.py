@@ -66,6 +66,11 @@ def _error(code: str, **extra: Any) -> dict[str, Any]:
     return {"ok": False, "error": error}
 
 
+def _bug(error: Exception) -> dict[str, Any]:
+    logger.exception("ops action failed", extra={"error": type(error).__name__})
+    return _error("internal_error")
+
+
 def console_handler(
     run: Callable[[OpsRequest, float], dict[str, Any]], clock: Callable[[], float]
 ) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
@@ -98,10 +103,12 @@ def console_handler(
             return _error(error.code)
         except (ClientError, BotoCoreError) as error:
             if not faults.is_transient(error):
-                raise
+                return _bug(error)
             # Every action is one transaction: a failure changed nothing.
             logger.warning("AWS dependency failed", extra={"error": type(error).__name__})
             return _error("service_unavailable")
+        except Exception as error:
+            return _bug(error)
         return {"ok": True, "action": request.action, "school": request.school_id, **result}
 
     coldstart.ready()

@@ -10,7 +10,6 @@ from chiave.credentials import passwords
 from chiave.errors import WeakPassword
 from chiave.flows import login
 from chiave.notify import outbox
-from chiave.notify.outbox import Notice
 from chiave.observability import count_outcome, logger
 from chiave.store import people
 
@@ -39,19 +38,8 @@ def change_password(
         raise WeakPassword(rules=failed, profile=profile)
     new_hash = passwords.hash_secret(new_password)
     history = (authenticated.password_hash, *authenticated.credentials.password_history)[:HISTORY_SIZE]
-    notices = []
-    if person.email:
-        notices.append(
-            Notice(
-                template="password_changed",
-                language=school.policy.language,
-                to=person.email,
-                school_name=school.name,
-                reply_to=school.reply_to,
-                params={"name": person.name, "user_code": person.user_code or ""},
-            )
-        )
-    message = outbox.queue(notices)
+    notice = outbox.to_holder(school, person, "password_changed", user_code=person.user_code or "")
+    message = outbox.queue([notice])
     change = people.change_password(person, authenticated.password_hash, new_hash, history, int(now))
     record = login.audit_entry(authenticated, "password_changed", now)
     login.commit_change(authenticated, change, [record], message.commit_id, now)

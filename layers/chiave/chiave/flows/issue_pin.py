@@ -19,10 +19,9 @@ from chiave.credentials import pins, tokens
 from chiave.domain import Flow, Purpose
 from chiave.errors import EmailMissing, MobileMissing, OtpRequired, TokenInvalid
 from chiave.flows import login
-from chiave.flows.links import COVER_PERSON, new_flow
+from chiave.flows.links import new_flow
 from chiave.flows.reading import check_open, flow_key
 from chiave.notify import outbox
-from chiave.notify.outbox import Notice
 from chiave.observability import count_outcome, logger
 from chiave.settings import settings
 from chiave.store import flows, people
@@ -61,18 +60,13 @@ def issue_pin(
     else:
         pin = pins.new_pin(policy.pin_length)
     stored = pins.hash_pin(school.id, person.codice_fiscale, pin)
-    recipient = person if person.email else COVER_PERSON
-    assert recipient.email is not None
-    notice = Notice(
-        # Without an e-mail on file there is nobody to tell: a cover keeps the calls the same.
-        channel="email" if person.email else "none",
-        template="pin_sent" if sealed else "pin_issued",
-        language=policy.language,
-        to=recipient.email,
-        school_name=school.name,
-        reply_to=school.reply_to,
-        params={"name": person.name, "user_code": person.user_code or "", "length": str(policy.pin_length)},
-        sealed_token=sealed,
+    notice = outbox.to_holder(
+        school,
+        person,
+        "pin_sent" if sealed else "pin_issued",
+        sealed,
+        user_code=person.user_code or "",
+        length=str(policy.pin_length),
     )
     message = outbox.queue([notice])
     moment = int(now)

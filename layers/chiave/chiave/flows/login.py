@@ -223,21 +223,7 @@ def _locked_record(
 
 def _locked_notice(school: School, accounts: list[people.Account], lock_s: int) -> Notice:
     holder = next((person for person, _ in accounts if person.email), None)
-    person = holder or COVER_PERSON
-    assert person.email is not None
-    return Notice(
-        channel="email" if holder else "none",
-        template="account_locked",
-        language=school.policy.language,
-        to=person.email,
-        school_name=school.name,
-        reply_to=school.reply_to,
-        params={
-            "name": person.name,
-            "minutes": str(max(1, lock_s // 60)),
-            "portal_url": school.portal_url,
-        },
-    )
+    return outbox.to_holder(school, holder, "account_locked", minutes=str(max(1, lock_s // 60)))
 
 
 def commit_change(

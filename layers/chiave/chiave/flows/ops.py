@@ -42,7 +42,6 @@ from chiave.errors import (
     SchoolNotFound,
 )
 from chiave.notify import outbox
-from chiave.notify.outbox import Notice
 from chiave.observability import count_outcome, logger
 from chiave.settings import settings
 from chiave.store import audit, logins, people, schools
@@ -198,23 +197,8 @@ def _record_identification(request: OpsRequest, account: Account, now: float) ->
     if person.status is not AccountStatus.AWAITING_IDENTIFICATION:
         transact([record])
         return {"status": person.status.value, "changed": False}
-    notices = []
-    if person.email:
-        notices.append(
-            Notice(
-                template="account_active",
-                language=school.policy.language,
-                to=person.email,
-                school_name=school.name,
-                reply_to=school.reply_to,
-                params={
-                    "name": person.name,
-                    "user_code": person.user_code or "",
-                    "portal_url": school.portal_url,
-                },
-            )
-        )
-    message = outbox.queue(notices)
+    notice = outbox.to_holder(school, person, "account_active", user_code=person.user_code or "")
+    message = outbox.queue([notice])
     commit([people.identified(person), record], message.commit_id, now)
     return {"status": AccountStatus.ACTIVE.value, "changed": True}
 
@@ -240,27 +224,17 @@ def _issue_temporary_code(request: OpsRequest, account: Account, now: float) -> 
         ]
         if code_owner != person.user_code:
             parts.append(people.reserve_user_code(school.id, person.codice_fiscale, code_owner, int(now)))
-        notices = []
-        if person.email:
-            notices.append(
-                Notice(
-                    template="temporary_code",
-                    language=policy.language,
-                    to=person.email,
-                    school_name=school.name,
-                    reply_to=school.reply_to,
-                    params={
-                        "name": person.name,
-                        "user_code": code_owner,
-                        "hours": str(policy.activation_link_lifetime_s // 3600),
-                        "portal_url": school.portal_url,
-                        "length": str(temporary_codes.LENGTH),
-                        "alphabet": temporary_codes.ALPHABET,
-                    },
-                    sealed_token=sealed,
-                )
-            )
-        message = outbox.queue(notices)
+        notice = outbox.to_holder(
+            school,
+            person,
+            "temporary_code",
+            sealed,
+            user_code=code_owner,
+            hours=str(policy.activation_link_lifetime_s // 3600),
+            length=str(temporary_codes.LENGTH),
+            alphabet=temporary_codes.ALPHABET,
+        )
+        message = outbox.queue([notice])
         try:
             commit(parts, message.commit_id, now)
             break

@@ -13,7 +13,6 @@ from chiave.domain import AccountStatus
 from chiave.errors import WeakPassword
 from chiave.flows import login
 from chiave.notify import outbox
-from chiave.notify.outbox import Notice
 from chiave.observability import count_outcome, logger
 from chiave.store import people
 
@@ -50,19 +49,8 @@ def redeem(
     if status is AccountStatus.PENDING:
         in_person = school.policy.in_person_identification
         status = AccountStatus.AWAITING_IDENTIFICATION if in_person else AccountStatus.ACTIVE
-    notices = []
-    if person.email:
-        notices.append(
-            Notice(
-                template="activation_done",
-                language=school.policy.language,
-                to=person.email,
-                school_name=school.name,
-                reply_to=school.reply_to,
-                params={"name": person.name, "user_code": person.user_code},
-            )
-        )
-    message = outbox.queue(notices)
+    notice = outbox.to_holder(school, person, "activation_done", user_code=person.user_code)
+    message = outbox.queue([notice])
     change = people.redeem_temporary_code(
         person, authenticated.password_hash, passwords.hash_secret(new_password), status, int(now)
     )

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chiave import budget, coldstart
 from chiave.aws import sqs
 from chiave.credentials.tokens import SealedToken
+from chiave.domain import Person, School
 from chiave.observability import logger
 from chiave.policy import Language
 from chiave.settings import settings
@@ -90,6 +91,35 @@ class Message(BaseModel):
     def abandoned(self, now: float) -> bool:
         """Past the moment its commit could still land."""
         return now > self.commit_by + COMMIT_GRACE_S
+
+
+# Where a notice for nobody is "sent": an address of ordinary length that
+# notify never mails (channel "none").
+COVER_ADDRESS = "xxxxxx.xxxxxxxx@xxxxxxx.it"
+
+
+def to_holder(
+    school: School,
+    person: Person | None,
+    template: Template,
+    sealed_token: SealedToken | None = None,
+    **params: str,
+) -> Notice:
+    """The e-mail a credential event sends an account's holder, in the
+    school's language, never with a secret but the one it exists to deliver
+    (sealed). Without a holder or an e-mail on file: a cover notice of the
+    same size, which notify drops, so the calls stay the same."""
+    reachable = person is not None and person.email is not None
+    return Notice(
+        channel="email" if reachable else "none",
+        template=template,
+        language=school.policy.language,
+        to=person.email if person is not None and person.email else COVER_ADDRESS,
+        school_name=school.name,
+        reply_to=school.reply_to,
+        params={"name": person.name if person else "Xxxxxx", "portal_url": school.portal_url, **params},
+        sealed_token=sealed_token,
+    )
 
 
 def queue(notices: list[Notice]) -> Message:
