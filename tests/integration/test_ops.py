@@ -319,3 +319,9 @@ def test_a_bug_is_answered_plainly_and_logged_never_a_stack_trace_to_the_console
     answer = ops(stack, "ops_unlock")
     assert answer["ok"] is False and answer["error"]["code"] == "internal_error"
     assert "Traceback" not in json.dumps(answer) and "a bug" not in json.dumps(answer)
+
+
+@pytest.mark.parametrize("event", [[], "unlock", None, 42])
+def test_an_event_that_is_not_an_object_is_a_validation_error(stack, event):
+    answer = stack.functions.invoke("OpsFunction", event)
+    assert answer["ok"] is False and answer["error"]["code"] == "validation_error"

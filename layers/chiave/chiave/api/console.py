@@ -81,9 +81,10 @@ def console_handler(
             parsed = OpsEvent.model_validate(event)
         except ValidationError as error:
             issues = error.errors(include_input=False)
-            whole = [issue for issue in issues if not issue.get("loc")]
-            fields = field_errors([issue for issue in issues if issue.get("loc")], "it")
-            return _error("validation_error", errors=fields + [ACROSS_FIELDS for _ in whole])
+            # The model's own rule (a value error of the whole event) is explained as such.
+            across = [i for i in issues if not i.get("loc") and i.get("type") == "value_error"]
+            fields = field_errors([issue for issue in issues if issue not in across], "it")
+            return _error("validation_error", errors=fields + [ACROSS_FIELDS for _ in across])
         request = OpsRequest(
             action=parsed.action,
             operator=parsed.operator,
