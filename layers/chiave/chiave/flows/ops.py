@@ -44,7 +44,7 @@ from chiave.errors import (
 from chiave.notify import outbox
 from chiave.observability import count_outcome, logger
 from chiave.settings import settings
-from chiave.store import audit, logins, people, schools
+from chiave.store import audit, logins, people
 from chiave.store.table import cancelled, commit, reasons, transact
 
 Action = Literal[
@@ -113,10 +113,9 @@ def _find(request: OpsRequest) -> Account:
         holders = people.people_by_user_code(request.user_code)
         owners = [person for person in holders if person.school_id == request.school_id]
         cf = owners[0].codice_fiscale if owners else None
-    school = schools.get_school(request.school_id)
+    school, found = people.get_school_and_account(request.school_id, cf)
     if school is None:
         raise SchoolNotFound()
-    found = people.get_account(request.school_id, cf) if cf else None
     if found is None:
         raise PersonNotFound()
     person, credentials = found

@@ -13,7 +13,16 @@ from chiave import keys
 from chiave.aws import dynamodb
 from chiave.domain import AccountStatus, Credentials, Person, Role, School, StoredPin
 from chiave.store.schools import school_from
-from chiave.store.table import Item, failed_condition, from_dynamo, table_name, to_dynamo, write_batch
+from chiave.store.table import (
+    Item,
+    batch_get,
+    failed_condition,
+    found,
+    from_dynamo,
+    table_name,
+    to_dynamo,
+    write_batch,
+)
 
 
 def _person_item(person: Person) -> Item:
@@ -169,6 +178,19 @@ def get_account(school_id: str, codice_fiscale: str | None) -> Account | None:
         return None
     item = from_dynamo(answer["Item"])
     return _person_from(item), credentials_from(item)
+
+
+def get_school_and_account(
+    school_id: str, codice_fiscale: str | None
+) -> tuple[School | None, Account | None]:
+    """The school and one of its accounts, consistently, in one round trip."""
+    school_key = keys.school(school_id)
+    person_key = keys.person(school_id, codice_fiscale or _NOBODY)
+    items = batch_get([school_key, person_key])
+    school_item, person_item = found(items, school_key), found(items, person_key)
+    school = school_from(school_item) if school_item else None
+    account = (_person_from(person_item), credentials_from(person_item)) if person_item else None
+    return school, account
 
 
 def accounts_by_email(school_id: str, email: str, limit: int) -> list[Account]:
