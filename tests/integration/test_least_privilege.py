@@ -308,6 +308,8 @@ def _drive_the_credential_paths(stack, load_event, user_code):
         body = {**body, "login": login, "temporary_code": "AAAAA-AAAAA"}
         stack.call("RedeemTemporaryCodeFunction", load_event("redeem_temporary_code", body=body))
     stack.deliver()
+    # ops: erase, last (Maria leaves the school)
+    stack.functions.invoke("OpsFunction", load_event("ops_erase"))
 
 
 def test_topics_are_denied_to_notify():

@@ -158,7 +158,7 @@ def test_a_person_is_found_by_user_code_too(stack, maria):
 
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))
-@pytest.mark.parametrize("sample", ["ops", "ops_unlock", "ops_disable", "ops_revoke"])
+@pytest.mark.parametrize("sample", ["ops", "ops_unlock", "ops_disable", "ops_revoke", "ops_erase"])
 def test_a_fault_at_any_call_of_an_action_changes_nothing(stack, maria, sample, fault):
     before = _table(stack)
     position = 0
@@ -325,3 +325,40 @@ def test_a_bug_is_answered_plainly_and_logged_never_a_stack_trace_to_the_console
 def test_an_event_that_is_not_an_object_is_a_validation_error(stack, event):
     answer = stack.functions.invoke("OpsFunction", event)
     assert answer["ok"] is False and answer["error"]["code"] == "validation_error"
+
+
+def test_erase_leaves_no_personal_data_but_the_audit_and_keeps_the_user_code(stack, load_event, maria):
+    # Given an active parent with a PIN, an open reset link and a lock on her e-mail login
+    issue_pin(stack, load_event, maria)
+    request_reset(stack, load_event, MARIA)
+    link = last_token(stack)
+    for _ in range(2):
+        issue_pin(stack, load_event, "maria.rossi@example.it", WRONG)
+    stack.deliver()
+    # When the school asks to erase her (GDPR art. 17)
+    answer = ops(stack, "ops_erase")
+    assert answer == {
+        "ok": True,
+        "action": "erase",
+        "school": SCHOOL,
+        "person": "RSS************K",
+        "erased": True,
+        "user_code_reserved": maria,
+    }
+    # Then nothing in the table names her, but her audit trail (masked)
+    for item in _table(stack):
+        text = json.dumps(item)
+        for personal in (MARIA, "Maria", "maria.rossi", "3331234567"):
+            assert personal not in text, item
+    # And her open link is dead, her logins and PIN unknown
+    assert confirm(stack, load_event, link, "Un-Altra-Password-9").status in (400, 410)
+    assert verify_credentials(stack, load_event, maria).body["code"] == "invalid_credentials"
+    # And the user code stays reserved, without a name
+    reservation = [item for item in _table(stack) if item["PK"]["S"] == f"USERCODE#{maria}"]
+    assert len(reservation) == 1 and "codice_fiscale" not in reservation[0] and "erased_at" in reservation[0]
+    # And the trail records who erased her and why, readable by codice fiscale
+    trail = _trail(stack)
+    assert trail[0]["action"] == "erase" and trail[0]["details"]["reason"].startswith("Cancellazione")
+    assert trail[0]["actor"] == "operator:segreteria.rossi@icesempio.edu.it"
+    # And erasing again finds nobody
+    assert ops(stack, "ops_erase")["error"]["code"] == "person_not_found"

@@ -19,6 +19,7 @@ Indexes:
   ByUserCode      user_code                         person by user code
   ByEmail         email_key = {school}#{e-mail}     people by e-mail within a school
   ByExpiryBucket  expiry_bucket (hour), expires_at  short-lived items for the sweep
+  ByAccount       account_ref = hash(school, cf)    an account's flows (erase finds them; keys only)
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ TTL_ATTRIBUTE = "delete_after"
 BY_USER_CODE = "ByUserCode"
 BY_EMAIL = "ByEmail"
 BY_EXPIRY_BUCKET = "ByExpiryBucket"
+BY_ACCOUNT = "ByAccount"
 
 
 def school(school_id: str) -> Key:
@@ -76,6 +78,11 @@ def login(school_id: str, identifier: str) -> Key:
     whether or not an account has it; hashed: no PII in keys."""
     digest = hashlib.sha256(identifier.casefold().encode("utf-8", "surrogatepass")).hexdigest()[:32]
     return {PARTITION: f"LOGIN#{school_id}#{digest}", SORT: "LOGIN"}
+
+
+def account_ref(school_id: str, codice_fiscale: str) -> str:
+    """What an account's flows are found by (hashed: no PII in an index key)."""
+    return hashlib.sha256(f"{school_id}#{codice_fiscale}".encode()).hexdigest()[:32]
 
 
 def audit_partition(school_id: str, codice_fiscale: str) -> str:

@@ -17,6 +17,9 @@ request id, which CloudTrail's Lambda data event joins to the IAM caller
 - `issue_temporary_code`: a one-time code to set a password with (and a
   user code, if the person has none yet), e-mailed to the address on file,
   or answered once to the operator, for printing, when there is none;
+- `erase` (GDPR art. 17, when a family leaves and the school asks): the
+  person's row, account, logins and open flows go; the user code stays
+  reserved for ever, without a name; the audit keeps who erased it and why;
 - `record_identification`: the person was identified at the school; an
   account `awaiting_identification` (policy `in_person_identification`)
   becomes active, and its holder is told by e-mail.
@@ -33,7 +36,7 @@ from botocore.exceptions import ClientError
 from chiave import codice_fiscale, masking
 from chiave.credentials import temporary_codes, tokens, user_code
 from chiave.credentials.user_code import new_user_code
-from chiave.domain import AccountStatus, Credentials, Person, School
+from chiave.domain import AccountStatus, Credentials, Person, Role, School
 from chiave.errors import (
     AccountUnavailable,
     InvalidCodiceFiscale,
@@ -44,11 +47,11 @@ from chiave.errors import (
 from chiave.notify import outbox
 from chiave.observability import count_outcome, logger
 from chiave.settings import settings
-from chiave.store import audit, logins, people
+from chiave.store import audit, flows, logins, people
 from chiave.store.table import cancelled, commit, reasons, transact
 
 Action = Literal[
-    "unlock", "disable", "enable", "revoke", "audit", "record_identification", "issue_temporary_code"
+    "unlock", "disable", "enable", "revoke", "audit", "record_identification", "issue_temporary_code", "erase"
 ]
 DocumentType = Literal["carta_identita", "passaporto", "patente", "permesso_di_soggiorno", "altro"]
 
@@ -116,6 +119,9 @@ def _find(request: OpsRequest) -> Account:
     school, found = people.get_school_and_account(request.school_id, cf)
     if school is None:
         raise SchoolNotFound()
+    if found is None and request.action == "audit" and cf is not None:
+        # An erased person's trail outlives them: it is read by codice fiscale.
+        found = (Person(request.school_id, cf, "", "", Role.GENITORE), Credentials())
     if found is None:
         raise PersonNotFound()
     person, credentials = found
@@ -255,6 +261,17 @@ def _issue_temporary_code(request: OpsRequest, account: Account, now: float) -> 
     return answer
 
 
+def _erase(request: OpsRequest, account: Account, now: float) -> dict[str, Any]:
+    person = account.person
+    parts = [people.erase(person), _audited(request, account, now)]
+    parts += [flows.delete(key) for key in flows.keys_of_account(person.school_id, person.codice_fiscale)]
+    parts += [logins.clear(person.school_id, login) for login in (person.user_code, person.email) if login]
+    if person.user_code:
+        parts.append(people.keep_user_code_reserved(person.user_code, int(now)))
+    transact(parts)
+    return {"erased": True, "user_code_reserved": person.user_code}
+
+
 ACTIONS: dict[str, Callable[[OpsRequest, Account, float], dict[str, Any]]] = {
     "unlock": _unlock,
     "disable": _disable,
@@ -263,4 +280,5 @@ ACTIONS: dict[str, Callable[[OpsRequest, Account, float], dict[str, Any]]] = {
     "audit": _audit,
     "record_identification": _record_identification,
     "issue_temporary_code": _issue_temporary_code,
+    "erase": _erase,
 }

@@ -40,6 +40,7 @@ def _flow_item(flow: Flow) -> Item:
     # Not `user_code`: that name is the ByUserCode index key, for people only.
     item["account_user_code"] = item.pop("user_code")
     item["expiry_bucket"] = keys.expiry_bucket(flow.expires_at)
+    item["account_ref"] = keys.account_ref(flow.school_id, flow.codice_fiscale)
     item[keys.TTL_ATTRIBUTE] = flow.expires_at + FLOW_RETENTION_S
     return item
 
@@ -96,6 +97,8 @@ def _flow_put(flow: Flow, cover: bool) -> dict[str, Any]:
         item["entity"] = "cover"
         item[keys.TTL_ATTRIBUTE] = int(flow.created_at) + COVER_RETENTION_S
         item["expiry_bucket"] = "-" * len(item["expiry_bucket"])  # an hour the sweep never reads
+        # Nobody's account: an attribute of the same size, outside the ByAccount index.
+        item["account_nil"] = "-" * len(item.pop("account_ref"))
     return {
         "Put": {
             "TableName": table_name(),
@@ -246,3 +249,27 @@ def _explain_cancelled_completion(error: ClientError, flow: Flow, now: int) -> N
     if len(codes) > 2 and codes[2] == "ConditionalCheckFailed":
         raise UserCodeTaken()
     raise error
+
+
+def keys_of_account(school_id: str, codice_fiscale: str) -> list[dict[str, str]]:
+    """The keys of every flow an account still has (erase deletes them)."""
+    found_keys: list[dict[str, str]] = []
+    request: dict[str, Any] = {
+        "TableName": table_name(),
+        "IndexName": keys.BY_ACCOUNT,
+        "KeyConditionExpression": "account_ref = :ref",
+        "ExpressionAttributeValues": {":ref": {"S": keys.account_ref(school_id, codice_fiscale)}},
+    }
+    while True:
+        answer = dynamodb().query(**request)
+        found_keys += [
+            {keys.PARTITION: i[keys.PARTITION]["S"], keys.SORT: i[keys.SORT]["S"]} for i in answer["Items"]
+        ]
+        if "LastEvaluatedKey" not in answer:
+            return found_keys
+        request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+
+def delete(key: dict[str, str]) -> dict[str, Any]:
+    """A transaction part: a flow gone (erase)."""
+    return {"Delete": {"TableName": table_name(), "Key": to_dynamo(key)}}

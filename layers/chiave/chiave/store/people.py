@@ -161,8 +161,8 @@ def credentials_from(item: Item) -> Credentials:
 
 def reservation_owner(item: Item | None, school_id: str) -> str | None:
     """The codice fiscale a user code reservation names, if it is this school's."""
-    if item is None or item.get("school_id") != school_id:
-        return None
+    if item is None or item.get("school_id") != school_id or "codice_fiscale" not in item:
+        return None  # nobody's, another school's, or an erased person's (kept reserved)
     return str(item["codice_fiscale"])
 
 
@@ -459,3 +459,28 @@ def redeem_temporary_code(
         },
         {"#status": "status"},
     )
+
+
+def erase(person: Person) -> dict[str, Any]:
+    """A transaction part: the person's anagrafica row and account gone."""
+    return {
+        "Delete": {
+            "TableName": table_name(),
+            "Key": to_dynamo(keys.person(person.school_id, person.codice_fiscale)),
+            "ConditionExpression": "attribute_exists(PK)",
+        }
+    }
+
+
+def keep_user_code_reserved(user_code: str, now: int) -> dict[str, Any]:
+    """A transaction part: the user code stays taken for ever, but no longer
+    says whose it was."""
+    return {
+        "Update": {
+            "TableName": table_name(),
+            "Key": to_dynamo(keys.user_code_reservation(user_code)),
+            "UpdateExpression": "SET erased_at = :now REMOVE codice_fiscale",
+            "ConditionExpression": "attribute_exists(PK)",
+            "ExpressionAttributeValues": to_dynamo({":now": now}),
+        }
+    }
