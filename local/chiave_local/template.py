@@ -78,6 +78,13 @@ class FunctionSpec:
     timeout_s: int = 3  # Lambda's defaults, unless the template says otherwise
     memory_mb: int = 128
 
+    def sample_event(self, route: ApiRoute) -> str:
+        """The name of a route's sample in events/: the function's folder, and
+        the route's last path segment when the function serves several."""
+        if len(self.routes) == 1:
+            return self.code_dir.name
+        return f"{self.code_dir.name}_{route.path.rsplit('/', 1)[-1]}"
+
 
 def global_environment() -> dict[str, Any]:
     """Globals.Function.Environment: what every function's process starts with."""
@@ -129,6 +136,13 @@ def functions() -> dict[str, FunctionSpec]:
             memory_mb=int(_function_setting(properties, "MemorySize", 128)),
         )
     return specs
+
+
+def api_samples() -> list[tuple[str, str]]:
+    """(function logical id, sample event name) of every API route."""
+    return sorted(
+        (spec.logical_id, spec.sample_event(route)) for spec in functions().values() for route in spec.routes
+    )
 
 
 def api_routes() -> list[ApiRoute]:

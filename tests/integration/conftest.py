@@ -13,7 +13,7 @@ import pytest
 from moto import mock_aws
 
 from chiave import aws
-from chiave.credentials import pepper, tokens
+from chiave.credentials import pepper, tokens, totp
 from chiave.policy import policy_from_overrides
 from chiave.store import schools
 from chiave_local import seed, sent
@@ -106,6 +106,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         aws.reset_clients()
         tokens.forget_keys()
         pepper.forget()
+        totp.forget()
         deployment = deploy("", REGION)
         functions = Functions(deployment)
         test_stack = Stack(deployment, functions)

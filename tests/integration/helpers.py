@@ -79,3 +79,13 @@ def paper_code_redemption(stack: Any, load_event: Any) -> Any:
         "new_password": NEW_PASSWORD,
     }
     return load_event("redeem_temporary_code", body=body)
+
+
+def ops(stack: Any, sample: str = "ops", **fields: Any) -> dict[str, Any]:
+    """The ops function's answer to a sample event with `fields` changed (None: removed)."""
+    from chiave_local.events import load_event
+
+    event = {**load_event(sample), **fields}
+    event = {name: value for name, value in event.items() if value is not None}
+    result: dict[str, Any] = stack.functions.invoke("OpsFunction", event)
+    return result

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from chiave.credentials import pepper, tokens
+from chiave.credentials import pepper, tokens, totp
 from chiave_local import sent
 from chiave_local.calls import FAULTS, failing
 from tests.integration.conftest import REGION
@@ -167,6 +167,7 @@ def test_a_fault_at_any_call_commits_nothing_and_sends_nothing(stack, load_event
         # A new container each time: its KMS and Secrets Manager reads are among the positions
         tokens.forget_keys()
         pepper.forget()
+        totp.forget()
         # When the call at `position` fails
         with stack.env(scenario.function_id), failing(fault, position) as made:
             response = stack.call(scenario.function_id, event)

@@ -20,16 +20,18 @@ from typing import Any
 from unittest import mock
 
 import botocore.client
+import pyotp
 import pytest
 
 from chiave import keys
-from chiave.credentials import passwords, pepper, tokens
+from chiave.credentials import passwords, pepper, tokens, totp
 from chiave_local import sent
 from chiave_local import template as tpl
 from chiave_local.calls import failing
 from tests.integration.conftest import REGION
 from tests.integration.helpers import (
     PASSWORD,
+    SCHOOL,
     activate,
     change_password,
     confirm,
@@ -42,6 +44,8 @@ from tests.integration.helpers import (
 )
 
 KNOWN = "RSSMRA82C52H501K"
+# Maria's password after the credential paths (none of her last five).
+LATEST_PASSWORD = "Gessetto-Rosso-55"
 
 # Used by AWS on the function's behalf (SSE-KMS and encrypted environments):
 # function -> {(action, resource logical id): reason}.
@@ -69,6 +73,8 @@ BY_AWS: dict[str, dict[tuple[str, str], str]] = {
     "VerifyPinFunction": _WRITES_STORAGE,
     "OpsFunction": _WRITES_STORAGE,
     "RedeemTemporaryCodeFunction": _WRITES_STORAGE,
+    "ContactsFunction": _WRITES_STORAGE,
+    "TotpFunction": _WRITES_STORAGE,
     "FlowStatusFunction": {
         ("kms:Decrypt", "StorageKey"): "its environment and the table it reads are encrypted with StorageKey",
     },
@@ -108,7 +114,8 @@ class Recorder:
         if action.startswith("sqs:"):
             return [deployment.attributes[("OutboxQueue", "Arn")]]
         if action.startswith("kms:"):
-            return [deployment.attributes[("OutboxKey", "Arn")]]  # the only key the code uses itself
+            # The key a call names; notify's Decrypt names none: the outbox key's data keys.
+            return [params.get("KeyId") or deployment.attributes[("OutboxKey", "Arn")]]
         if action.startswith("sns:"):
             return ["*"]  # SMS to a phone number: no resource (topics are denied)
         if action.startswith("secretsmanager:"):
@@ -181,6 +188,7 @@ def recorded(stack, monkeypatch):
         # makes its own data key, so every function must be seen making one.
         tokens.forget_keys()
         pepper.forget()
+        totp.forget()
         try:
             return invoke(function_id, event)
         finally:
@@ -280,10 +288,11 @@ def _drive_the_credential_paths(stack, load_event, user_code):
     # A password hashed with older argon2 parameters is upgraded by the check
     with mock.patch.object(passwords, "ARGON2_TIME_COST", 2):
         passwords._hasher.cache_clear()
-        change_password(stack, load_event, user_code, "Lavagna-Verde-77", PASSWORD)
+        change_password(stack, load_event, user_code, "Lavagna-Verde-77", LATEST_PASSWORD)
     passwords._hasher.cache_clear()
-    verify_credentials(stack, load_event, user_code)
+    verify_credentials(stack, load_event, user_code, LATEST_PASSWORD)
     stack.deliver()
+    _drive_the_contacts_and_the_app(stack, load_event, user_code)
     # ops: every action from the console, one by user code
     for sample in ("ops_unlock", "ops_disable", "ops_enable", "ops_revoke", "ops"):
         stack.functions.invoke("OpsFunction", load_event(sample))
@@ -310,6 +319,35 @@ def _drive_the_credential_paths(stack, load_event, user_code):
     stack.deliver()
     # ops: erase, last (Maria leaves the school)
     stack.functions.invoke("OpsFunction", load_event("ops_erase"))
+
+
+def _drive_the_contacts_and_the_app(stack, load_event, user_code):
+    """A new address (its link confirmed), a new number (its code verified,
+    then confirmed), an authenticator app enrolled and its code verified."""
+    login = {"school": SCHOOL, "login": user_code, "password": LATEST_PASSWORD}
+    new_address = {**login, "email": "maria.nuova@example.it"}
+    stack.call("ContactsFunction", load_event("contacts_email", body=new_address))
+    link = re.search(r"#token=([A-Za-z0-9_-]{43})", stack.deliver()[-2]["text"]).group(1)
+    stack.call("ContactsFunction", load_event("contacts_confirm", body={"token": link}))
+    # From here on by the new address, which logs in now (each login kind is driven)
+    login = {**login, "login": "maria.nuova@example.it"}
+    new_number = {**login, "mobile": "+393471234567"}
+    token = stack.call("ContactsFunction", load_event("contacts_mobile", body=new_number)).body["token"]
+    stack.deliver()
+    code = re.search(r"#(\d{6})$", sent.outbox(REGION)["sms"][-1]["text"]).group(1)
+    stack.call("VerifyOtpFunction", load_event("verify_otp", body={"token": token, "code": code}))
+    stack.call("ContactsFunction", load_event("contacts_confirm", body={"token": token}))
+    started = stack.call("TotpFunction", load_event("totp_enrol", body=login)).body
+    app = pyotp.TOTP(started["secret"])
+    confirmation = {"enrolment": started["enrolment"], "code": app.now()}
+    stack.call("TotpFunction", load_event("totp_confirm", body=confirmation))
+    stack.set_policy(otp_required_for_activation=False, otp_required_for_reset=True)
+    request_reset(stack, load_event, user_code)
+    later = time.time() + 30
+    with mock.patch("time.time", return_value=later):
+        body = {"token": last_token(stack), "code": app.at(later)}
+        stack.call("VerifyOtpFunction", load_event("verify_otp", body=body))
+    stack.deliver()
 
 
 def test_topics_are_denied_to_notify():

@@ -17,6 +17,7 @@ from tests.integration.helpers import (
     confirm,
     issue_pin,
     last_token,
+    ops,
     request_reset,
     verify_credentials,
     verify_pin,
@@ -24,14 +25,6 @@ from tests.integration.helpers import (
 
 MARIA = "RSSMRA82C52H501K"
 WRONG = "Sbagliata-Del-Tutto-1"
-
-
-def ops(stack, sample: str = "ops", **fields: Any) -> dict[str, Any]:
-    """The ops function's answer to a sample event with `fields` changed (None: removed)."""
-    event = {**load_event(sample), **fields}
-    event = {name: value for name, value in event.items() if value is not None}
-    result: dict[str, Any] = stack.functions.invoke("OpsFunction", event)
-    return result
 
 
 def _trail(stack) -> list[dict[str, Any]]:

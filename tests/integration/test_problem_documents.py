@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -44,9 +45,13 @@ ODD_PATH_VALUES = [
     "RMIC81700\u0000",
     "rmic817009",
 ]
-API_FUNCTIONS = sorted(
-    (spec.logical_id, spec.code_dir.name) for spec in template.functions().values() if spec.routes
-)
+API_FUNCTIONS = template.api_samples()
+_SAMPLES_OF = Counter(function_id for function_id, _ in API_FUNCTIONS)
+
+
+def _recorded_as(function_id: str, sample: str) -> str:
+    """A function's documents, or one route's when the function has several."""
+    return function_id if _SAMPLES_OF[function_id] == 1 else f"{function_id} {sample}"
 
 
 def _bodies(load_event: Any, sample: str) -> dict[str, str | None]:
@@ -97,14 +102,14 @@ def test_problem_documents_are_exactly_as_recorded(stack, load_event, function_i
     # When every bad input is sent, in both languages
     documents = _documents(stack, load_event, function_id, sample)
     if os.environ.get("CHIAVE_RECORD_PROBLEMS") == "1":
-        recorded[function_id] = documents
+        recorded[_recorded_as(function_id, sample)] = documents
         RECORDED.write_text(
             json.dumps(recorded, indent=1, ensure_ascii=False, sort_keys=True) + "\n", "utf-8"
         )
         return
     # Then each answer is the recorded one: status, headers and body
-    expected = recorded.get(function_id)
-    assert expected is not None, f"nothing recorded for {function_id}: CHIAVE_RECORD_PROBLEMS=1"
+    expected = recorded.get(_recorded_as(function_id, sample))
+    assert expected is not None, f"nothing recorded for {sample}: CHIAVE_RECORD_PROBLEMS=1"
     assert sorted(documents) == sorted(expected)
     for case, document in documents.items():
         assert document == expected[case], case

@@ -39,10 +39,21 @@ def test_only_notify_may_read_the_sealed_link_tokens():
             "SendOtpFunction",
             "IssuePinFunction",
             "OpsFunction",
+            "ContactsFunction",
         ):
             assert actions == {"kms:GenerateDataKey"}
         else:
             assert actions == set(), function_id
+
+
+def test_only_verify_otp_and_the_enrolment_may_read_authenticator_secrets():
+    for function_id in FUNCTIONS:
+        actions = _actions_on(function_id, "TotpKey")
+        expected = {
+            "TotpFunction": {"kms:Encrypt", "kms:Decrypt"},
+            "VerifyOtpFunction": {"kms:Decrypt"},
+        }.get(function_id, set())
+        assert actions == expected, function_id
 
 
 def test_the_storage_key_lets_iam_grant_it_and_logs_use_it_for_this_account_only():

@@ -32,10 +32,16 @@ class Purpose(StrEnum):
     EMAIL_VERIFICATION = "email_verification"
     # A short-lived flow that binds an SMS code to a PIN request (otp_required_for_pin).
     PIN = "pin"
+    # A new mobile number, proved by an SMS code sent to it.
+    MOBILE_VERIFICATION = "mobile_verification"
+    # An authenticator app being enrolled, until its first code confirms it.
+    TOTP_ENROLMENT = "totp_enrolment"
 
 
 # What a link of each purpose may complete with a new password.
 SETS_PASSWORD = frozenset({Purpose.ACTIVATION, Purpose.RESET})
+# What a link of each purpose changes instead: the account's own contacts.
+CHANGES_CONTACT = frozenset({Purpose.EMAIL_VERIFICATION, Purpose.MOBILE_VERIFICATION})
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,9 @@ class Person:
     user_code: str | None = None
     # Bumped whenever a credential is set: links issued before die with it.
     credential_epoch: int = 0
+    # The enrolled authenticator app's secret, encrypted under the TOTP KMS
+    # key (chiave.credentials.totp); None: no app, codes go by SMS.
+    totp_sealed: str | None = None
 
     @property
     def has_credentials(self) -> bool:
@@ -213,6 +222,11 @@ class Flow:
     mobile: str | None = None
     otp_terms: OtpTerms | None = None
     used_at: int | None = None
+    # The account's authenticator app when the flow was opened (encrypted):
+    # its codes replace the SMS. For a TOTP enrolment, the app being enrolled.
+    totp_sealed: str | None = None
+    # Wrong app codes given for this flow (SMS codes count on their challenge).
+    otp_failures: int = 0
     # How long the audit items of what the flow does are kept.
     audit_retention_days: int = DEFAULT_AUDIT_RETENTION_DAYS
     # The answer its confirmation gave, kept for a client that lost it.
@@ -221,6 +235,16 @@ class Flow:
 
     def is_expired(self, now: float) -> bool:
         return now >= self.expires_at
+
+    @property
+    def otp_by_app(self) -> bool:
+        """Its one-time codes come from the account's authenticator app, not
+        by SMS (a new number is always proved by SMS to it)."""
+        return (
+            self.totp_sealed is not None
+            and self.purpose is not Purpose.TOTP_ENROLMENT
+            and self.purpose is not Purpose.MOBILE_VERIFICATION
+        )
 
 
 def resend_after(challenge: Challenge | None, terms: OtpTerms, now: float) -> int:
@@ -234,7 +258,7 @@ def can_send_in(flow: Flow, challenge: Challenge | None, now: float) -> int | No
     """What a page shows: seconds until a code can be sent (0: now), None
     when none can (no code needed, already verified, every send used)."""
     terms = flow.otp_terms
-    if terms is None or not flow.otp_required or flow.otp_verified or flow.mobile is None:
+    if terms is None or not flow.otp_required or flow.otp_verified or flow.mobile is None or flow.otp_by_app:
         return None
     if challenge is not None and challenge.sends >= terms.max_sends:
         return None

@@ -160,3 +160,15 @@ class StudentTooYoung(DomainError):
     """A student under the school's `student_min_age` (explicit disclosure only)."""
 
     code = "student_too_young"
+
+
+class ContactUnchanged(DomainError):
+    """The new e-mail or mobile is the one already on the account."""
+
+    code = "contact_unchanged"
+
+
+class OtpByApp(DomainError):
+    """The account uses an authenticator app: no SMS is sent for its flows."""
+
+    code = "otp_by_app"

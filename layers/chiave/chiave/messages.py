@@ -68,6 +68,22 @@ CATALOGUE: dict[str, Message] = {
         "Students under the minimum age the school set cannot register: their parents' "
         "credentials cover them",
     ),
+    "contact_unchanged": Message(
+        409,
+        "Nessuna modifica",
+        "Il recapito indicato è già quello registrato per questo account",
+        "Nothing to change",
+        "This is already the contact on record for the account",
+    ),
+    "otp_by_app": Message(
+        409,
+        "Usa l'app di autenticazione",
+        "Per questo account il codice di verifica si legge nell'app di autenticazione: non viene "
+        "inviato alcun SMS. Se non hai più l'app, rivolgiti alla segreteria della scuola",
+        "Use your authenticator app",
+        "This account's verification code comes from its authenticator app: no SMS is sent. "
+        "If you no longer have the app, contact the school office",
+    ),
     "account_not_found": Message(
         404,
         "Utente non trovato",
@@ -287,6 +303,12 @@ ACCEPTED_MESSAGES: dict[str, tuple[str, str]] = {
         "Il nuovo PIN è stato inviato all'indirizzo email comunicato alla scuola. Il PIN "
         "precedente non è più valido.",
         "The new PIN was sent to the e-mail address on record. The previous PIN no longer works.",
+    ),
+    "contacts_email": (
+        "Ti abbiamo inviato una mail al nuovo indirizzo: apri il link che contiene per confermarlo. "
+        "Fino ad allora resta valido l'indirizzo precedente.",
+        "We sent an e-mail to the new address: open its link to confirm it. Until then the "
+        "previous address stays in use.",
     ),
     "register": (
         "Se il codice fiscale è presente in anagrafica con un indirizzo email, riceverai una "

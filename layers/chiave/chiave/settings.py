@@ -16,6 +16,8 @@ class Settings(BaseModel):
     sender_address: str = Field("", alias="SENDER_ADDRESS")
     # The KMS key that seals link tokens in the outbox (chiave.credentials.tokens).
     outbox_key_id: str = Field("", alias="OUTBOX_KEY_ID")
+    # The KMS key that encrypts authenticator apps' secrets (chiave.credentials.totp).
+    totp_key_id: str = Field("", alias="TOTP_KEY_ID")
     # One limit per client address for the whole deployment, across schools.
     requests_per_ip_per_hour: int = Field(1000, alias="REQUESTS_PER_IP_PER_HOUR")
     # The Secrets Manager secret holding the pepper (chiave.credentials.pepper).

@@ -98,6 +98,73 @@ class RedeemRequest(LoginRequest):
     new_password: PasswordText
 
 
+def _email_address(value: str) -> str:
+    from chiave.anagrafica import normalise_email
+
+    normalised = normalise_email(value)
+    if normalised is None:
+        raise ValueError("indirizzo email mancante")
+    return normalised
+
+
+def _mobile_number(value: str) -> str:
+    from chiave import phone
+
+    try:
+        normalised = phone.normalise_mobile(value)
+    except phone.NotAMobile as error:
+        raise ValueError(str(error)) from None
+    if normalised is None:
+        raise ValueError("numero di cellulare mancante")
+    return normalised
+
+
+class EmailChangeRequest(LoginRequest):
+    password: PasswordText
+    email: Annotated[
+        str, StringConstraints(min_length=3, max_length=254), Printable, AfterValidator(_email_address)
+    ] = Field(description="The new personal e-mail address")
+
+
+class MobileChangeRequest(LoginRequest):
+    password: PasswordText
+    mobile: Annotated[
+        str, StringConstraints(min_length=3, max_length=32), Printable, AfterValidator(_mobile_number)
+    ] = Field(description="The new mobile number (Italian unless it starts with + or 00)")
+
+
+class MobileChallengeResponse(Body):
+    token: str = Field(description="For send-otp (resend), verify-otp and the confirmation")
+    phone_hint: str
+    expires_in: int
+    resend_after: int
+
+
+class ContactChangedResponse(Body):
+    changed: str = Field(description="`email` or `mobile`")
+    hint: str = Field(description="The new contact, masked")
+
+
+class TotpEnrolRequest(LoginRequest):
+    password: PasswordText
+
+
+class TotpEnrolmentResponse(Body):
+    enrolment: str = Field(description="The token `POST /v1/totp/confirm` takes with the app's first code")
+    otpauth_uri: str = Field(description="What the app scans (the QR code's content)")
+    secret: str = Field(description="The same key, to type into an app that cannot scan")
+    expires_in: int
+
+
+class TotpConfirmRequest(Request):
+    enrolment: TokenText
+    code: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")] = Field(description="A code the app shows")
+
+
+class TotpEnrolledResponse(Body):
+    enrolled: bool = True
+
+
 class PasswordChangedResponse(Body):
     changed: bool = True
 
@@ -163,6 +230,9 @@ class FlowStatusResponse(Body):
     phone_hint: str | None = Field(None, description="Where the SMS code goes, e.g. `+39 *** *** **33`")
     otp_resend_after: int | None = Field(
         None, description="Seconds until a code can be sent (0: now); absent when none can"
+    )
+    otp_method: str | None = Field(
+        None, description="Where the code comes from, when one is required: `sms`, or `app` (no SMS is sent)"
     )
 
 

@@ -81,12 +81,12 @@ def issue_pin(
 def _open_pin_flow(authenticated: login.Authenticated, now: float) -> NoReturn:
     """The SMS step's flow: the login succeeded, so it counts and clears as one."""
     school, person = authenticated.school, authenticated.person
-    if person.mobile is None:
-        raise MobileMissing()
     token = tokens.new_token()
     flow = new_flow(
         school, person, Purpose.PIN, tokens.token_hash(token), PIN_FLOW_LIFETIME_S, otp_required=True, now=now
     )
+    if person.mobile is None and not flow.otp_by_app:
+        raise MobileMissing()
     login.commit_change(
         authenticated,
         people.password_unchanged(person, authenticated.password_hash),
@@ -95,8 +95,14 @@ def _open_pin_flow(authenticated: login.Authenticated, now: float) -> NoReturn:
         now,
     )
     count_outcome("issue_pin", "otp_required")
+    if flow.otp_by_app:
+        raise OtpRequired(token=token, expires_in=PIN_FLOW_LIFETIME_S, otp_method="app")
+    assert person.mobile is not None
     raise OtpRequired(
-        token=token, expires_in=PIN_FLOW_LIFETIME_S, phone_hint=masking.phone_hint(person.mobile)
+        token=token,
+        expires_in=PIN_FLOW_LIFETIME_S,
+        otp_method="sms",
+        phone_hint=masking.phone_hint(person.mobile),
     )
 
 

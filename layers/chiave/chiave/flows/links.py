@@ -18,7 +18,11 @@ from chiave.policy import Policy
 from chiave.settings import settings
 from chiave.store import flows
 
-LINK_PATHS = {Purpose.ACTIVATION: "attiva", Purpose.RESET: "recupera"}
+LINK_PATHS = {
+    Purpose.ACTIVATION: "attiva",
+    Purpose.RESET: "recupera",
+    Purpose.EMAIL_VERIFICATION: "conferma-email",
+}
 
 # Whom a request for nobody opens its cover link for: fields of ordinary
 # length, so that what is written and queued weighs what a real link does.
@@ -174,6 +178,8 @@ def new_flow(
         mobile=person.mobile,
         otp_terms=OtpTerms.of(policy, urlsplit(school.portal_url).hostname or ""),
         audit_retention_days=policy.audit_retention_days,
+        # A new number is proved by SMS to it, never by the app.
+        totp_sealed=None if purpose is Purpose.MOBILE_VERIFICATION else person.totp_sealed,
     )
 
 
@@ -185,9 +191,10 @@ def open_link(school: School, person: Person, purpose: Purpose, now: float) -> L
     policy = school.policy
     token, sealed = tokens.new_sealed_token(tokens.data_key(settings().outbox_key_id))
     lifetime = link_lifetime(policy, purpose)
-    otp_required = (
-        policy.otp_required_for_activation if purpose is Purpose.ACTIVATION else policy.otp_required_for_reset
-    )
+    otp_required = {
+        Purpose.ACTIVATION: policy.otp_required_for_activation,
+        Purpose.RESET: policy.otp_required_for_reset,
+    }.get(purpose, False)
     flow = new_flow(school, person, purpose, tokens.token_hash(token), lifetime, otp_required, now)
     params = {
         "name": person.name,

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 from chiave import masking, phone, ratelimit
 from chiave.credentials import pepper, tokens
-from chiave.domain import Challenge, resend_after
+from chiave.domain import Challenge, Flow, OtpTerms, resend_after
 from chiave.errors import (
     MobileMissing,
     MobileNotAllowed,
+    OtpByApp,
     OtpNotNeeded,
     RateLimited,
     SmsUnavailable,
@@ -48,6 +49,9 @@ def send_otp(token: str, client_ip: str, now: float) -> Sent:
     terms = flow.otp_terms
     if terms is None or not flow.otp_required or flow.otp_verified:
         raise OtpNotNeeded()
+    if flow.otp_by_app:
+        # The stronger factor is not downgraded: a lost app is the school's to revoke.
+        raise OtpByApp()
     if flow.mobile is None:
         raise MobileMissing()
     if not phone.may_receive_sms(flow.mobile, terms.allowed_prefixes):
@@ -62,36 +66,9 @@ def send_otp(token: str, client_ip: str, now: float) -> Sent:
     if not sms_enabled:
         count_outcome("send_otp", "switched_off")
         raise SmsUnavailable(retry_after=SWITCHED_OFF_RETRY_AFTER_S)
-    moment = int(now)
-    code, sealed = tokens.new_sealed_code(tokens.data_key(settings().outbox_key_id), terms.length)
-    key = pepper.current()
-    # A resend keeps the failures of a code still alive; a dead code's new one starts afresh.
-    failures = challenge.failures if challenge and not challenge.locked(terms) else 0
-    replacement = Challenge(
-        code_hash=pepper.code_hash(flow.token_sha256, code, key),
-        pepper_version=key.version,
-        issued_at=moment,
-        expires_at=min(moment + terms.lifetime_s, flow.expires_at),
-        sends=sends + 1,
-        failures=failures,
-    )
-    notice = Notice(
-        channel="sms",
-        template="otp",
-        language=flow.language,
-        to=flow.mobile,
-        school_name=flow.school_name,
-        reply_to=flow.reply_to,
-        params={
-            "minutes": str(terms.lifetime_s // 60),
-            "host": terms.portal_host,
-            "length": str(terms.length),
-        },
-        sealed_token=sealed,
-    )
+    replacement, notice = new_code(flow, challenge, now)
     counters = [
-        ratelimit.daily("sms_number", flow.mobile, terms.per_number_per_day, now),
-        ratelimit.daily("sms_school", flow.school_id, terms.per_school_per_day, now),
+        *daily_counters(flow, terms, now),
         *ratelimit.per_ip(
             flow.school_id,
             client_ip,
@@ -107,8 +84,56 @@ def send_otp(token: str, client_ip: str, now: float) -> Sent:
         extra={"school": flow.school_id, "to": masking.mask_phone(flow.mobile), "sends": replacement.sends},
     )
     count_outcome("send_otp", "sent")
+    return sent(flow, replacement)
+
+
+def sent(flow: Flow, challenge: Challenge) -> Sent:
+    assert flow.mobile is not None and flow.otp_terms is not None
     return Sent(
         phone_hint=masking.phone_hint(flow.mobile),
-        expires_in=replacement.expires_at - moment,
-        resend_after=terms.resend_cooldown_s,
+        expires_in=challenge.expires_at - challenge.issued_at,
+        resend_after=flow.otp_terms.resend_cooldown_s,
     )
+
+
+def new_code(flow: Flow, previous: Challenge | None, now: float) -> tuple[Challenge, Notice]:
+    """A new SMS code for `flow` (replacing `previous`) and the SMS carrying it, sealed."""
+    terms, mobile = flow.otp_terms, flow.mobile
+    assert terms is not None and mobile is not None
+    moment = int(now)
+    code, sealed = tokens.new_sealed_code(tokens.data_key(settings().outbox_key_id), terms.length)
+    key = pepper.current()
+    # A resend keeps the failures of a code still alive; a dead code's new one starts afresh.
+    failures = previous.failures if previous and not previous.locked(terms) else 0
+    replacement = Challenge(
+        code_hash=pepper.code_hash(flow.token_sha256, code, key),
+        pepper_version=key.version,
+        issued_at=moment,
+        expires_at=min(moment + terms.lifetime_s, flow.expires_at),
+        sends=(previous.sends if previous else 0) + 1,
+        failures=failures,
+    )
+    notice = Notice(
+        channel="sms",
+        template="otp",
+        language=flow.language,
+        to=mobile,
+        school_name=flow.school_name,
+        reply_to=flow.reply_to,
+        params={
+            "minutes": str(terms.lifetime_s // 60),
+            "host": terms.portal_host,
+            "length": str(terms.length),
+        },
+        sealed_token=sealed,
+    )
+    return replacement, notice
+
+
+def daily_counters(flow: Flow, terms: OtpTerms, now: float) -> list[ratelimit.Counter]:
+    """An SMS counts against its number's and its school's daily caps."""
+    assert flow.mobile is not None
+    return [
+        ratelimit.daily("sms_number", flow.mobile, terms.per_number_per_day, now),
+        ratelimit.daily("sms_school", flow.school_id, terms.per_school_per_day, now),
+    ]

@@ -37,6 +37,8 @@ class FlowStatus:
     password_policy: PasswordPolicy
     phone_hint: str | None = None
     otp_resend_after: int | None = None
+    # Where the code comes from: "sms", or "app" (the account's authenticator).
+    otp_method: str | None = None
 
 
 def flow_status(token: str, now: float, language: str) -> FlowStatus:
@@ -53,7 +55,12 @@ def flow_status(token: str, now: float, language: str) -> FlowStatus:
         expires_at=flow.expires_at,
         otp_required=flow.otp_required,
         otp_verified=flow.otp_verified,
-        phone_hint=masking.phone_hint(flow.mobile) if flow.otp_required and flow.mobile else None,
+        phone_hint=(
+            masking.phone_hint(flow.mobile)
+            if flow.otp_required and flow.mobile and not flow.otp_by_app
+            else None
+        ),
+        otp_method=("app" if flow.otp_by_app else "sms") if flow.otp_required else None,
         otp_resend_after=can_send_in(flow, challenge, now),
         password_policy=PasswordPolicy(
             profile=profile,

@@ -1,4 +1,5 @@
-"""verify-otp: the SMS code, compared in constant time with its keyed
+"""verify-otp: the SMS code (or, for an account with an authenticator app,
+the app's code: chiave.flows.app_codes), compared in constant time with its keyed
 hash; accepted once, within its lifetime, while attempts remain. Every wrong
 code is counted by a conditional update that never passes the limit, and
 the right one by a conditional update that succeeds at most once."""
@@ -9,7 +10,9 @@ import hmac
 import secrets
 
 from chiave.credentials import pepper
+from chiave.domain import Flow
 from chiave.errors import OtpExpired, OtpInvalid, OtpLocked, OtpNotNeeded
+from chiave.flows import app_codes
 from chiave.flows.reading import check_open, load_flow_and_code
 from chiave.observability import count_outcome
 from chiave.store import challenges
@@ -21,6 +24,9 @@ def verify_otp(token: str, code: str, now: float) -> None:
     terms = flow.otp_terms
     if terms is None or not flow.otp_required:
         raise OtpNotNeeded()
+    if flow.otp_by_app:
+        _verify_app_code(flow, code, now)
+        return
     if challenge is None:
         raise OtpInvalid(attempts_left=terms.max_attempts)
     if challenge.used_at is not None:
@@ -44,3 +50,18 @@ def verify_otp(token: str, code: str, now: float) -> None:
     if failures >= terms.max_attempts:
         raise OtpLocked()
     raise OtpInvalid(attempts_left=terms.max_attempts - failures)
+
+
+def _verify_app_code(flow: Flow, code: str, now: float) -> None:
+    """The app's code, once per time step for the account: a code already
+    used (replayed) counts as a wrong one."""
+    if flow.otp_verified:
+        raise OtpExpired()
+    step = app_codes.matching_step("verify_otp", flow, code, now)
+    outcome = challenges.mark_verified_by_app(flow, step, app_codes.max_attempts(flow), int(now))
+    if outcome == "replayed":
+        count_outcome("verify_otp", "replayed_app_code")
+        app_codes.refuse("verify_otp", flow)
+    if outcome == "lost":
+        raise OtpExpired()  # verified, used, locked or expired meanwhile
+    count_outcome("verify_otp", "verified_by_app")

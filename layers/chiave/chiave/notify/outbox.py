@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chiave import budget, coldstart
 from chiave.aws import sqs
 from chiave.credentials.tokens import SealedToken
-from chiave.domain import Person, School
+from chiave.domain import Flow, Person, School
 from chiave.observability import logger
 from chiave.policy import Language
 from chiave.settings import settings
@@ -40,6 +40,11 @@ Template = Literal[
     "account_locked",
     "account_active",
     "temporary_code",
+    "email_verification",
+    "email_change_requested",
+    "email_changed",
+    "mobile_changed",
+    "totp_enrolled",
 ]
 
 # A commit lands before the flow's deadline or never; notify waits this much
@@ -119,6 +124,21 @@ def to_holder(
         reply_to=school.reply_to,
         params={"name": person.name if person else "Xxxxxx", "portal_url": school.portal_url, **params},
         sealed_token=sealed_token,
+    )
+
+
+def to_flow_holder(flow: Flow, template: Template, **params: str) -> Notice | None:
+    """The e-mail that tells the holder of the account a flow was opened for
+    what it did, at the flow's address; None when there is none."""
+    if not flow.email:
+        return None
+    return Notice(
+        template=template,
+        language=flow.language,
+        to=flow.email,
+        school_name=flow.school_name,
+        reply_to=flow.reply_to,
+        params={"name": flow.name, **params},
     )
 
 

@@ -229,6 +229,110 @@ _TEXTS: dict[str, dict[str, tuple[str, list[str]]]] = {
             ],
         ),
     },
+    "email_verification": {
+        "it": (
+            "Conferma il nuovo indirizzo email per il registro elettronico",
+            [
+                "Gentile {name},",
+                "hai chiesto di usare questo indirizzo per il registro di {school}. Per confermarlo "
+                "apri questo link entro {minutes} minuti:",
+                "{link}",
+                "Fino alla conferma resta valido l'indirizzo precedente. Se non l'hai chiesto tu, "
+                "ignora questa mail.",
+            ],
+        ),
+        "en": (
+            "Confirm your new e-mail address for the school register",
+            [
+                "Dear {name},",
+                "you asked to use this address for the register of {school}. To confirm it, open "
+                "this link within {minutes} minutes:",
+                "{link}",
+                "Until then your previous address stays in use. If you did not ask for this, "
+                "ignore this e-mail.",
+            ],
+        ),
+    },
+    "email_change_requested": {
+        "it": (
+            "Richiesta di modifica dell'indirizzo email",
+            [
+                "Gentile {name},",
+                "è stato chiesto di sostituire questo indirizzo con {email_hint} per il registro "
+                "di {school}. Il cambio avverrà solo quando il nuovo indirizzo sarà confermato.",
+                "Se non sei stato tu, cambia subito la password e avvisa la segreteria.",
+            ],
+        ),
+        "en": (
+            "Request to change your e-mail address",
+            [
+                "Dear {name},",
+                "someone asked to replace this address with {email_hint} for the register of "
+                "{school}. It changes only once the new address is confirmed.",
+                "If this was not you, change your password now and tell the school office.",
+            ],
+        ),
+    },
+    "email_changed": {
+        "it": (
+            "Indirizzo email aggiornato",
+            [
+                "Gentile {name},",
+                "da ora questo è il tuo indirizzo per il registro di {school}: puoi usarlo per "
+                "accedere e per ripristinare la password.",
+                "Se non sei stato tu, avvisa subito la segreteria.",
+            ],
+        ),
+        "en": (
+            "E-mail address updated",
+            [
+                "Dear {name},",
+                "this is now your address for the register of {school}: you can use it to log in "
+                "and to reset your password.",
+                "If this was not you, tell the school office at once.",
+            ],
+        ),
+    },
+    "mobile_changed": {
+        "it": (
+            "Numero di cellulare aggiornato",
+            [
+                "Gentile {name},",
+                "il numero di cellulare del tuo account del registro di {school} è ora "
+                "{phone_hint}: i codici di verifica arriveranno lì.",
+                "Se non sei stato tu, cambia subito la password e avvisa la segreteria.",
+            ],
+        ),
+        "en": (
+            "Mobile number updated",
+            [
+                "Dear {name},",
+                "the mobile number of your account for the register of {school} is now "
+                "{phone_hint}: verification codes will go there.",
+                "If this was not you, change your password now and tell the school office.",
+            ],
+        ),
+    },
+    "totp_enrolled": {
+        "it": (
+            "App di autenticazione attivata",
+            [
+                "Gentile {name},",
+                "hai attivato un'app di autenticazione per il registro di {school}: da ora i "
+                "codici di verifica li leggi nell'app e non arrivano più per SMS.",
+                "Se non sei stato tu, avvisa subito la segreteria.",
+            ],
+        ),
+        "en": (
+            "Authenticator app enabled",
+            [
+                "Dear {name},",
+                "you enabled an authenticator app for the register of {school}: from now on "
+                "verification codes come from the app, not by SMS.",
+                "If this was not you, tell the school office at once.",
+            ],
+        ),
+    },
 }
 
 _SEPARATOR = "— English version below —"

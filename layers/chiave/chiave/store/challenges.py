@@ -12,15 +12,19 @@ from chiave.aws import dynamodb
 from chiave.domain import Challenge, Flow
 from chiave.errors import RateLimited, TokenUsed
 from chiave.ratelimit import Counter
+from chiave.store import people
 from chiave.store.table import (
     Item,
     cancelled,
     commit,
     counter_update,
+    failed_condition,
+    from_dynamo,
     reasons,
     refuse_if_over,
     table_name,
     to_dynamo,
+    transact,
 )
 
 
@@ -36,6 +40,26 @@ def challenge_from(item: Item) -> Challenge | None:
         failures=item.get("otp_failures", 0),
         used_at=item.get("otp_used_at"),
     )
+
+
+def sms_switched_on() -> bool:
+    """Whether ops let SMS out (the switch item; absent: on)."""
+    answer = dynamodb().get_item(
+        TableName=table_name(), Key=to_dynamo(keys.sms_switch()), ConsistentRead=True
+    )
+    return bool(from_dynamo(answer.get("Item", {})).get("sms_enabled", True))
+
+
+def attributes(challenge: Challenge) -> Item:
+    """A code's attributes on its flow's item (a flow opened with its first code)."""
+    return {
+        "otp_code_hash": challenge.code_hash,
+        "otp_pepper_version": challenge.pepper_version,
+        "otp_issued_at": challenge.issued_at,
+        "otp_expires_at": challenge.expires_at,
+        "otp_sends": challenge.sends,
+        "otp_failures": challenge.failures,
+    }
 
 
 def send_code(
@@ -144,3 +168,59 @@ def mark_verified(flow: Flow, challenge: Challenge, max_attempts: int, now: int)
             return False
         raise
     return True
+
+
+# ---- codes from an authenticator app (chiave.credentials.totp) --------------------------
+
+
+def count_app_code_failure(flow: Flow, max_attempts: int) -> int | None:
+    """One more wrong app code against this flow, never past `max_attempts`;
+    the new count, or None when the flow was used or is locked meanwhile."""
+    try:
+        answer = dynamodb().update_item(
+            TableName=table_name(),
+            Key=to_dynamo(keys.flow(flow.token_sha256)),
+            UpdateExpression="ADD otp_failures :one",
+            ConditionExpression="attribute_exists(PK) AND attribute_not_exists(used_at) "
+            "AND (attribute_not_exists(otp_failures) OR otp_failures < :max)",
+            ExpressionAttributeValues=to_dynamo({":one": 1, ":max": max_attempts}),
+            ReturnValues="UPDATED_NEW",
+        )
+    except ClientError as error:
+        if failed_condition(error):
+            return None
+        raise
+    return int(answer["Attributes"]["otp_failures"]["N"])
+
+
+def mark_verified_by_app(flow: Flow, step: int, max_attempts: int, now: int) -> str:
+    """Mark the flow verified by the app's code of `step`, and take that step
+    on the account so it is never accepted again, atomically. "verified";
+    "replayed" when the account already used that step (or a later one) or
+    its app changed; "lost" when the flow moved on (used, locked, verified,
+    expired)."""
+    verify = {
+        "Update": {
+            "TableName": table_name(),
+            "Key": to_dynamo(keys.flow(flow.token_sha256)),
+            "UpdateExpression": "SET otp_verified = :true",
+            "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(used_at) "
+            "AND expires_at > :now AND otp_verified = :false "
+            "AND (attribute_not_exists(otp_failures) OR otp_failures < :max)",
+            "ExpressionAttributeValues": to_dynamo(
+                {":true": True, ":false": False, ":now": now, ":max": max_attempts}
+            ),
+        }
+    }
+    try:
+        transact([verify, people.use_totp_step(flow, step)])
+    except ClientError as error:
+        if not cancelled(error):
+            raise
+        why = reasons(error)
+        if why and why[0] == "ConditionalCheckFailed":
+            return "lost"
+        if len(why) > 1 and why[1] == "ConditionalCheckFailed":
+            return "replayed"
+        raise
+    return "verified"

@@ -27,6 +27,7 @@ from chiave.store.table import (
     reasons,
     table_name,
     to_dynamo,
+    transact,
 )
 
 FLOW_RETENTION_S = 7 * 24 * 3600
@@ -57,6 +58,7 @@ def flow_from(item: Item) -> Flow:
         terms = item["otp_terms"]
         values["otp_terms"] = OtpTerms(**{**terms, "allowed_prefixes": tuple(terms["allowed_prefixes"])})
     values["otp_verified"] = bool(item.get("otp_verified", False))
+    values["otp_failures"] = int(item.get("otp_failures", 0))
     # Links issued before audit items existed keep the default retention.
     values["audit_retention_days"] = item.get("audit_retention_days") or DEFAULT_AUDIT_RETENTION_DAYS
     return Flow(**values)
@@ -89,8 +91,10 @@ def get_flow(token_sha256: str) -> Flow | None:
     return get_flow_and_challenge(token_sha256)[0]
 
 
-def _flow_put(flow: Flow, cover: bool) -> dict[str, Any]:
+def _flow_put(flow: Flow, cover: bool, challenge: Challenge | None = None) -> dict[str, Any]:
     item = _flow_item(flow)
+    if challenge is not None:
+        item |= challenges.attributes(challenge)
     if cover:
         # The same size as a flow, under a key no token leads to; gone within the hour.
         item |= keys.cover(flow.token_sha256)
@@ -108,23 +112,57 @@ def _flow_put(flow: Flow, cover: bool) -> dict[str, Any]:
     }
 
 
-def put(flow: Flow) -> dict[str, Any]:
-    """A transaction part that stores a new flow."""
-    return _flow_put(flow, cover=False)
+def put(flow: Flow, challenge: Challenge | None = None) -> dict[str, Any]:
+    """A transaction part that stores a new flow (with its first SMS code)."""
+    return _flow_put(flow, cover=False, challenge=challenge)
 
 
-def consume(flow: Flow, now: int) -> dict[str, Any]:
-    """A transaction part that uses a verified flow up, once, before it expires."""
+def consume(flow: Flow, now: int, max_failures: int | None = None) -> dict[str, Any]:
+    """A transaction part that uses a flow up, once, before it expires: once
+    verified when it needs a code, and before `max_failures` wrong app codes."""
+    condition = "attribute_exists(PK) AND attribute_not_exists(used_at) AND expires_at > :now"
+    values: Item = {":now": now}
+    if flow.otp_required:
+        condition += " AND otp_verified = :true"
+        values[":true"] = True
+    if max_failures is not None:
+        condition += " AND (attribute_not_exists(otp_failures) OR otp_failures < :max)"
+        values[":max"] = max_failures
     return {
         "Update": {
             "TableName": table_name(),
             "Key": to_dynamo(keys.flow(flow.token_sha256)),
             "UpdateExpression": "SET used_at = :now",
-            "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(used_at) "
-            "AND expires_at > :now AND otp_verified = :true",
-            "ExpressionAttributeValues": to_dynamo({":now": now, ":true": True}),
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": to_dynamo(values),
         }
     }
+
+
+def finish(
+    flow: Flow,
+    account_change: dict[str, Any],
+    others: Sequence[dict[str, Any]],
+    commit_id: str | None,
+    now: int,
+    max_failures: int | None = None,
+) -> None:
+    """Use a flow up and make its change to the account, in one transaction
+    (with the queued notice's receipt, if any). Raises TokenExpired or
+    TokenUsed when the flow, or the account it was opened for, moved on."""
+    items = [consume(flow, now, max_failures), account_change, *others]
+    try:
+        if commit_id is None:
+            transact(items)
+        else:
+            commit(items, commit_id, now)
+    except ClientError as error:
+        if not cancelled(error):
+            raise
+        why = reasons(error)
+        if "ConditionalCheckFailed" not in why[:2]:
+            raise
+        raise TokenExpired() if flow.is_expired(now) else TokenUsed() from None
 
 
 def count_requests_and_open_flows(

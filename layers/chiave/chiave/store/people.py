@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from chiave import keys
 from chiave.aws import dynamodb
-from chiave.domain import AccountStatus, Credentials, Person, Role, School, StoredPin
+from chiave.domain import AccountStatus, Credentials, Flow, Person, Role, School, StoredPin
 from chiave.store.schools import school_from
 from chiave.store.table import (
     Item,
@@ -47,6 +47,7 @@ _PERSON_FIELDS = [
     "mobile",
     "user_code",
     "credential_epoch",
+    "totp_sealed",
 ]
 
 
@@ -321,15 +322,79 @@ def clear_pin_failures(person: Person, pin_hash: str) -> None:
             raise
 
 
+# ---- the holder's own contacts and authenticator app (chiave.flows.contacts, .totp) -----
+
+
+def _opened_for(flow: Flow, update: str, values: Item) -> dict[str, Any]:
+    """A transaction part that changes the account a flow was opened for,
+    while it is active and no credential was set since (the flow lives)."""
+    return _person_update(
+        flow,
+        update,
+        "credential_epoch = :epoch AND #status = :active",
+        {**values, ":epoch": flow.credential_epoch, ":active": AccountStatus.ACTIVE.value},
+        {"#status": "status"},
+    )
+
+
+def change_email(flow: Flow, now: int) -> dict[str, Any]:
+    """The address the flow's link proved becomes the account's (login and
+    reset by e-mail follow it). Open links die: the old mailbox's too."""
+    return _opened_for(
+        flow,
+        "SET email = :email, email_key = :key, email_verified_at = :now, "
+        "credential_epoch = credential_epoch + :one",
+        {
+            ":email": flow.email,
+            ":key": keys.email_index_value(flow.school_id, flow.email),
+            ":now": now,
+            ":one": 1,
+        },
+    )
+
+
+def change_mobile(flow: Flow, now: int) -> dict[str, Any]:
+    """The number the flow's SMS code proved becomes the account's."""
+    assert flow.mobile is not None
+    return _opened_for(
+        flow,
+        "SET mobile = :mobile, mobile_verified_at = :now, credential_epoch = credential_epoch + :one",
+        {":mobile": flow.mobile, ":now": now, ":one": 1},
+    )
+
+
+def enrol_totp(flow: Flow, step: int, now: int) -> dict[str, Any]:
+    """The enrolment flow's app becomes the account's (replacing any other);
+    the step that confirmed it is taken."""
+    return _opened_for(
+        flow,
+        "SET totp_sealed = :sealed, totp_last_step = :step, totp_enrolled_at = :now",
+        {":sealed": flow.totp_sealed, ":step": step, ":now": now},
+    )
+
+
+def use_totp_step(flow: Flow, step: int) -> dict[str, Any]:
+    """A transaction part: an app code's time step taken, never twice (nor
+    an earlier one), and only while the app is still the flow's."""
+    return _person_update(
+        flow,
+        "SET totp_last_step = :step",
+        "totp_sealed = :sealed AND totp_last_step < :step",
+        {":step": step, ":sealed": flow.totp_sealed},
+    )
+
+
 # ---- ops actions on an account (chiave.flows.ops) -------------------------------------
 
 
 def _person_update(
-    person: Person, update: str, condition: str, values: Item, names: dict[str, str] | None = None
+    account: Person | Flow, update: str, condition: str, values: Item, names: dict[str, str] | None = None
 ) -> dict[str, Any]:
+    """A transaction part on the person item of `account` (a person, or the
+    one a flow was opened for)."""
     part: dict[str, Any] = {
         "TableName": table_name(),
-        "Key": to_dynamo(keys.person(person.school_id, person.codice_fiscale)),
+        "Key": to_dynamo(keys.person(account.school_id, account.codice_fiscale)),
         "UpdateExpression": update,
         "ConditionExpression": condition,
         "ExpressionAttributeValues": to_dynamo(values),
@@ -378,10 +443,12 @@ def disabled_from(school_id: str, codice_fiscale: str) -> AccountStatus | None:
 
 
 def revoke(person: Person) -> dict[str, Any]:
-    """A transaction part: every open link dies (the epoch moves on) and the PIN is gone."""
+    """A transaction part: every open link dies (the epoch moves on), the PIN
+    and the authenticator app are gone."""
     return _person_update(
         person,
-        "SET credential_epoch = credential_epoch + :one REMOVE pin_hash, pin_pepper_version, pin_failures",
+        "SET credential_epoch = credential_epoch + :one "
+        "REMOVE pin_hash, pin_pepper_version, pin_failures, totp_sealed, totp_last_step, totp_enrolled_at",
         "attribute_exists(PK)",
         {":one": 1},
     )

@@ -1,0 +1,160 @@
+"""contacts: an active account's own e-mail and mobile ("Associa indirizzo
+e-mail", Spaggiari's first access), changed only once the new one is proved.
+
+- E-mail: login and password open an `email_verification` link to the new
+  address (the reset link's lifetime) and tell the old address. The address
+  changes when the link is confirmed; from then on login and reset by e-mail
+  follow it.
+- Mobile: login and password open a short flow whose first SMS code goes to
+  the new number at once (send-otp resends, verify-otp checks it, never with
+  the app's codes); confirming the verified flow changes the number and
+  tells the e-mail on file.
+
+Either confirmation kills every other open link (the credential epoch moves
+on), so a link still in the old mailbox dies with the change. Each step is
+on the account's audit trail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from chiave import masking, phone
+from chiave.credentials import tokens
+from chiave.domain import CHANGES_CONTACT, Purpose
+from chiave.errors import ContactUnchanged, MobileNotAllowed, OtpRequired, SmsUnavailable, TokenInvalid
+from chiave.flows import login, send_otp
+from chiave.flows.issue_pin import PIN_FLOW_LIFETIME_S
+from chiave.flows.links import new_flow, open_link
+from chiave.flows.reading import check_open, load_flow
+from chiave.notify import outbox
+from chiave.observability import count_outcome, logger
+from chiave.store import audit, challenges, flows, people
+
+
+def request_email_change(
+    school_id: str, raw_login: str, password: str, new_email: str, client_ip: str, now: float
+) -> None:
+    authenticated = login.authenticate("contacts", school_id, raw_login, password, client_ip, now)
+    school, person = authenticated.school, authenticated.person
+    if person.email and person.email.casefold() == new_email.casefold():
+        raise ContactUnchanged()
+    # The link goes to the new address; the flow carries it until confirmed.
+    link = open_link(school, replace(person, email=new_email), Purpose.EMAIL_VERIFICATION, now)
+    warning = outbox.to_holder(
+        school, person, "email_change_requested", email_hint=masking.mask_email(new_email)
+    )
+    message = outbox.queue([link.notice, warning])
+    record = login.audit_entry(authenticated, "email_change_requested", now, to=masking.mask_email(new_email))
+    login.commit_change(
+        authenticated,
+        people.password_unchanged(person, authenticated.password_hash),
+        [flows.put(link.flow), record],
+        message.commit_id,
+        now,
+    )
+    logger.info("e-mail change requested", extra=login.log_facts(authenticated))
+    count_outcome("contacts", "email_link_sent")
+
+
+@dataclass(frozen=True)
+class MobileChallenge:
+    """The flow's token (for send-otp, verify-otp and the confirmation) and
+    the first code's terms."""
+
+    token: str
+    sent: send_otp.Sent
+
+
+def request_mobile_change(
+    school_id: str, raw_login: str, password: str, new_mobile: str, client_ip: str, now: float
+) -> MobileChallenge:
+    authenticated = login.authenticate("contacts", school_id, raw_login, password, client_ip, now)
+    school, person = authenticated.school, authenticated.person
+    policy = school.policy
+    if new_mobile == person.mobile:
+        raise ContactUnchanged()
+    if not phone.may_receive_sms(new_mobile, policy.sms_allowed_prefixes):
+        raise MobileNotAllowed()
+    if not challenges.sms_switched_on():
+        count_outcome("contacts", "sms_switched_off")
+        raise SmsUnavailable(retry_after=send_otp.SWITCHED_OFF_RETRY_AFTER_S)
+    token = tokens.new_token()
+    flow = new_flow(
+        school,
+        replace(person, mobile=new_mobile),
+        Purpose.MOBILE_VERIFICATION,
+        tokens.token_hash(token),
+        PIN_FLOW_LIFETIME_S,
+        otp_required=True,
+        now=now,
+    )
+    assert flow.otp_terms is not None
+    challenge, sms = send_otp.new_code(flow, None, now)
+    message = outbox.queue([sms])
+    record = login.audit_entry(
+        authenticated, "mobile_change_requested", now, to=masking.mask_phone(new_mobile)
+    )
+    # The SMS counts against the number's and the school's daily caps, with the login.
+    counted = replace(
+        authenticated, counters=[*authenticated.counters, *send_otp.daily_counters(flow, flow.otp_terms, now)]
+    )
+    login.commit_change(
+        counted,
+        people.password_unchanged(person, authenticated.password_hash),
+        [flows.put(flow, challenge), record],
+        message.commit_id,
+        now,
+    )
+    logger.info("mobile change requested", extra=login.log_facts(authenticated))
+    count_outcome("contacts", "mobile_code_sent")
+    return MobileChallenge(token=token, sent=send_otp.sent(flow, challenge))
+
+
+@dataclass(frozen=True)
+class ContactChanged:
+    changed: str  # "email" or "mobile"
+    hint: str
+
+
+def confirm_contact(token: str, now: float) -> ContactChanged:
+    flow = load_flow(token)
+    if flow.purpose not in CHANGES_CONTACT:
+        raise TokenInvalid()
+    check_open(flow, now)
+    if flow.otp_required and not flow.otp_verified:
+        raise OtpRequired()
+    moment = int(now)
+    if flow.purpose is Purpose.EMAIL_VERIFICATION:
+        changed, hint = "email", masking.mask_email(flow.email)
+        change = people.change_email(flow, moment)
+        notice = outbox.to_flow_holder(flow, "email_changed")
+        masked = masking.mask_email(flow.email)
+    else:
+        assert flow.mobile is not None
+        changed, hint = "mobile", masking.phone_hint(flow.mobile)
+        change = people.change_mobile(flow, moment)
+        notice = outbox.to_flow_holder(flow, "mobile_changed", phone_hint=hint)
+        masked = masking.mask_phone(flow.mobile)
+    record = audit.entry(
+        flow.school_id,
+        flow.codice_fiscale,
+        f"{changed}_changed",
+        "self",
+        "done",
+        flow.audit_retention_days,
+        now,
+        to=masked,
+        via="e-mail link" if changed == "email" else "sms code",
+    )
+    commit_id = outbox.queue([notice]).commit_id if notice else None
+    flows.finish(flow, change, [record], commit_id, moment)
+    logger.info(
+        "contact changed",
+        extra={
+            "school": flow.school_id,
+            "changed": changed,
+            "codice_fiscale": masking.mask_codice_fiscale(flow.codice_fiscale),
+        },
+    )
+    count_outcome("contacts", f"{changed}_changed")
+    return ContactChanged(changed=changed, hint=hint)

@@ -1,0 +1,351 @@
+"""The holder's own contacts (e-mail and mobile, changed once proved) and the
+authenticator app (TOTP enrolment, app codes instead of SMS, no replay),
+against moto."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any
+from unittest import mock
+
+import pyotp
+import pytest
+
+from chiave import keys
+from chiave_local import sent
+from tests.integration.conftest import REGION
+from tests.integration.helpers import (
+    PASSWORD,
+    SCHOOL,
+    activate,
+    change_password,
+    confirm,
+    issue_pin,
+    last_token,
+    ops,
+    request_reset,
+    verify_credentials,
+)
+
+MARIA = "RSSMRA82C52H501K"  # maria.rossi@example.it, +393331234567
+MARIA_EMAIL = "maria.rossi@example.it"
+NEW_EMAIL = "maria.rossi.nuova@example.it"
+NEW_MOBILE = "+393471234567"
+
+
+@pytest.fixture
+def maria(stack, load_event) -> str:
+    """Maria, active, with PASSWORD; her user code."""
+    stack.set_policy(otp_required_for_activation=False)
+    return activate(stack, load_event, MARIA)
+
+
+def _call(stack, load_event, sample: str, **body: Any) -> Any:
+    function_id = "ContactsFunction" if sample.startswith("contacts") else "TotpFunction"
+    return stack.call(function_id, load_event(sample, body=body))
+
+
+def _change_email(stack, load_event, login: str, email: str = NEW_EMAIL, password: str = PASSWORD) -> Any:
+    return _call(
+        stack, load_event, "contacts_email", school=SCHOOL, login=login, password=password, email=email
+    )
+
+
+def _change_mobile(stack, load_event, login: str, mobile: str = NEW_MOBILE, password: str = PASSWORD) -> Any:
+    return _call(
+        stack, load_event, "contacts_mobile", school=SCHOOL, login=login, password=password, mobile=mobile
+    )
+
+
+def _confirm_contact(stack, load_event, token: str) -> Any:
+    return _call(stack, load_event, "contacts_confirm", token=token)
+
+
+def _verify(stack, load_event, token: str, code: str) -> Any:
+    return stack.call("VerifyOtpFunction", load_event("verify_otp", body={"token": token, "code": code}))
+
+
+def _send(stack, load_event, token: str) -> Any:
+    return stack.call("SendOtpFunction", load_event("send_otp", body={"token": token}))
+
+
+def _status(stack, load_event, token: str) -> dict[str, Any]:
+    response = stack.call("FlowStatusFunction", load_event("flow_status", body={"token": token}))
+    assert response.status == 200, response.body
+    return response.body
+
+
+def _sms(stack) -> list[dict[str, Any]]:
+    stack.deliver()
+    return sent.outbox(REGION)["sms"]
+
+
+def _sms_code(stack) -> str:
+    found = re.search(r"#(\d{6,8})$", _sms(stack)[-1]["text"])
+    assert found, "no code in the last SMS"
+    return found.group(1)
+
+
+def _person_item(stack) -> dict[str, Any]:
+    dynamodb = stack.deployment.client("dynamodb")
+    key = {name: {"S": value} for name, value in keys.person(SCHOOL, MARIA).items()}
+    return dynamodb.get_item(TableName=stack.deployment.refs["Table"], Key=key)["Item"]
+
+
+def _trail_actions(stack) -> list[str]:
+    answer = ops(stack, "ops")
+    assert answer["ok"], answer
+    return [entry["action"] for entry in answer["entries"]]
+
+
+# ---- e-mail --------------------------------------------------------------------------
+
+
+def test_an_email_change_takes_effect_only_once_its_link_is_confirmed(stack, load_event, maria):
+    # Given Maria, active, asking for a new address with her login and password
+    answer = _change_email(stack, load_event, maria)
+    assert answer.status == 202, answer.body
+    mails = stack.deliver()
+    link_mail, warning = mails[-2], mails[-1]
+    # Then the link goes to the new address, and the old one is told, without the link
+    assert link_mail["to"] == NEW_EMAIL and "/conferma-email#token=" in link_mail["text"]
+    assert warning["to"] == MARIA_EMAIL and "m*****a@example.it" in warning["text"]
+    assert "#token=" not in warning["text"]
+    token = last_token_of(link_mail)
+    # And until the link is confirmed the old address is still the login
+    assert verify_credentials(stack, load_event, NEW_EMAIL).status == 401
+    assert verify_credentials(stack, load_event, MARIA_EMAIL).status == 200
+    # When the link is confirmed
+    confirmed = _confirm_contact(stack, load_event, token)
+    assert (confirmed.status, confirmed.body) == (200, {"changed": "email", "hint": "m*****a@example.it"})
+    # Then the new address logs in and gets resets, the old one does neither
+    assert verify_credentials(stack, load_event, NEW_EMAIL).status == 200
+    assert verify_credentials(stack, load_event, MARIA_EMAIL).status == 401
+    assert request_reset(stack, load_event, NEW_EMAIL).status == 202
+    assert stack.deliver()[-1]["to"] == NEW_EMAIL
+    # And the link was single-use; both steps are on the audit trail
+    assert _confirm_contact(stack, load_event, token).body["code"] == "token_used"
+    actions = _trail_actions(stack)
+    assert "email_change_requested" in actions and "email_changed" in actions
+
+
+def last_token_of(mail: dict[str, Any]) -> str:
+    found = re.search(r"#token=([A-Za-z0-9_-]{43})", mail["text"])
+    assert found
+    return found.group(1)
+
+
+def test_confirming_a_new_address_kills_the_links_still_in_the_old_mailbox(stack, load_event, maria):
+    # Given a reset link sent to the old address, then a change of address
+    request_reset(stack, load_event, MARIA_EMAIL)
+    old_link = last_token(stack)
+    _change_email(stack, load_event, maria)
+    new_link = last_token_of(stack.deliver()[-2])
+    # When the new address is confirmed, Then the old mailbox's link is dead
+    assert _confirm_contact(stack, load_event, new_link).status == 200
+    assert confirm(stack, load_event, old_link, "Altra-Password-7").body["code"] == "token_used"
+
+
+def test_a_password_changed_after_the_request_kills_the_address_link(stack, load_event, maria):
+    _change_email(stack, load_event, maria)
+    link = last_token_of(stack.deliver()[-2])
+    assert change_password(stack, load_event, maria, PASSWORD, "Lavagna-Verde-77").status == 200
+    refused = _confirm_contact(stack, load_event, link)
+    assert (refused.status, refused.body["code"]) == (410, "token_used")
+    assert _person_item(stack)["email"]["S"] == MARIA_EMAIL
+
+
+@pytest.mark.parametrize(
+    "change, fields, status, code",
+    [
+        ("contacts_email", {"password": "Sbagliata-Del-Tutto-1"}, 401, "invalid_credentials"),
+        ("contacts_email", {"email": MARIA_EMAIL.upper()}, 409, "contact_unchanged"),
+        ("contacts_email", {"email": "non-un-indirizzo"}, 422, "validation_error"),
+        ("contacts_mobile", {"password": "Sbagliata-Del-Tutto-1"}, 401, "invalid_credentials"),
+        ("contacts_mobile", {"mobile": "333 123 4567"}, 409, "contact_unchanged"),
+        ("contacts_mobile", {"mobile": "06 1234 5678"}, 422, "validation_error"),
+        ("contacts_mobile", {"mobile": "+44 7911 123456"}, 422, "mobile_not_allowed"),
+    ],
+)
+def test_a_refused_change_gets_a_clear_problem_and_sends_nothing(
+    stack, load_event, maria, change, fields, status, code
+):
+    # Given Maria's contacts as they are
+    before = _person_item(stack)
+    stack.deliver()
+    mails, texts = len(sent.outbox(REGION)["emails"]), len(sent.outbox(REGION)["sms"])
+    # When a change is refused
+    body = {"school": SCHOOL, "login": maria, "password": PASSWORD, **fields}
+    body.setdefault(
+        "email" if change == "contacts_email" else "mobile",
+        NEW_EMAIL if change == "contacts_email" else NEW_MOBILE,
+    )
+    answer = _call(stack, load_event, change, **body)
+    # Then it says why, and nothing changed or went out
+    assert (answer.status, answer.body["code"]) == (status, code), answer.body
+    stack.deliver()
+    assert (len(sent.outbox(REGION)["emails"]), len(sent.outbox(REGION)["sms"])) == (mails, texts)
+    assert {name: value for name, value in _person_item(stack).items() if name != "credential_epoch"} == {
+        name: value for name, value in before.items() if name != "credential_epoch"
+    }
+
+
+# ---- mobile --------------------------------------------------------------------------
+
+
+def test_a_mobile_change_is_proved_by_a_code_sent_to_the_new_number(stack, load_event, maria):
+    # Given Maria asking for a new number
+    answer = _change_mobile(stack, load_event, maria, "347 123 4567")
+    assert answer.status == 202, answer.body
+    assert answer.body["phone_hint"] == "+39 *** *** **67" and answer.body["resend_after"] == 60
+    token = answer.body["token"]
+    # Then the code went to the new number at once
+    assert _sms(stack)[-1]["to"] == NEW_MOBILE
+    code = _sms_code(stack)
+    # And nothing changes until it is verified and confirmed
+    assert _confirm_contact(stack, load_event, token).body["code"] == "otp_required"
+    assert _person_item(stack)["mobile"]["S"] == "+393331234567"
+    assert _verify(stack, load_event, token, code).status == 200
+    confirmed = _confirm_contact(stack, load_event, token)
+    assert (confirmed.status, confirmed.body["changed"]) == (200, "mobile")
+    # Then the number is the new one, the e-mail on file is told, and the trail has both steps
+    assert _person_item(stack)["mobile"]["S"] == NEW_MOBILE
+    notice = stack.deliver()[-1]
+    assert notice["to"] == MARIA_EMAIL and "Numero di cellulare aggiornato" in notice["subject"]
+    actions = _trail_actions(stack)
+    assert "mobile_change_requested" in actions and "mobile_changed" in actions
+    # And the next link's code goes to the new number
+    stack.set_policy(otp_required_for_activation=False, otp_required_for_reset=True)
+    request_reset(stack, load_event, MARIA)
+    assert _send(stack, load_event, last_token(stack)).status == 202
+    assert _sms(stack)[-1]["to"] == NEW_MOBILE
+
+
+def test_a_mobile_change_counts_against_the_daily_sms_caps(stack, load_event, maria):
+    stack.set_policy(otp_required_for_activation=False, sms_per_number_per_day=1)
+    assert _change_mobile(stack, load_event, maria).status == 202
+    over = _change_mobile(stack, load_event, maria)
+    assert (over.status, over.body["code"]) == (429, "rate_limited")
+    assert len([message for message in _sms(stack) if message["to"] == NEW_MOBILE]) == 1
+
+
+# ---- authenticator app ---------------------------------------------------------------
+
+
+def _enrol(stack, load_event, login: str) -> tuple[str, str]:
+    """Enrol an app for `login`; its secret and the moment it was confirmed."""
+    started = _call(stack, load_event, "totp_enrol", school=SCHOOL, login=login, password=PASSWORD)
+    assert started.status == 200, started.body
+    uri = started.body["otpauth_uri"]
+    secret = started.body["secret"]
+    assert uri.startswith("otpauth://totp/") and f"secret={secret}" in uri and "issuer=" in uri
+    code = pyotp.TOTP(secret).now()
+    confirmed = _call(stack, load_event, "totp_confirm", enrolment=started.body["enrolment"], code=code)
+    assert (confirmed.status, confirmed.body) == (200, {"enrolled": True})
+    return secret, code
+
+
+def test_an_enrolled_app_replaces_the_sms_and_each_code_passes_once(stack, load_event, maria):
+    # Given Maria with an authenticator app, at a school that wants a code for resets
+    secret, enrolment_code = _enrol(stack, load_event, maria)
+    assert "App di autenticazione attivata" in stack.deliver()[-1]["subject"]
+    stack.set_policy(otp_required_for_activation=False, otp_required_for_reset=True)
+    request_reset(stack, load_event, MARIA)
+    token = last_token(stack)
+    # Then the page is told the code comes from the app, and no SMS is sent
+    status = _status(stack, load_event, token)
+    assert status["otp_method"] == "app" and "phone_hint" not in status and "otp_resend_after" not in status
+    texts = len(_sms(stack))
+    refused = _send(stack, load_event, token)
+    assert (refused.status, refused.body["code"]) == (409, "otp_by_app")
+    assert len(_sms(stack)) == texts
+    # When the code that confirmed the enrolment is given again (replay), Then it is refused and counted
+    replayed = _verify(stack, load_event, token, enrolment_code)
+    assert (replayed.status, replayed.body["code"]) == (400, "otp_invalid")
+    # When the app's next code is given, Then the flow is verified and the password can be set
+    later = time.time() + 30
+    with mock.patch("time.time", return_value=later):
+        next_code = pyotp.TOTP(secret).at(later)
+        assert _verify(stack, load_event, token, next_code).body == {"verified": True}
+        assert confirm(stack, load_event, token, "Altra-Password-7").status == 200
+        # And that code never passes again, on another flow either
+        request_reset(stack, load_event, MARIA)
+        other = last_token(stack)
+        assert _verify(stack, load_event, other, next_code).body["code"] == "otp_invalid"
+
+
+def test_a_pin_behind_an_sms_step_takes_the_app_s_code_instead(stack, load_event, maria):
+    secret, _ = _enrol(stack, load_event, maria)
+    stack.set_policy(otp_required_for_activation=False, otp_required_for_pin=True)
+    first = issue_pin(stack, load_event, maria)
+    assert (first.status, first.body["code"], first.body["otp_method"]) == (403, "otp_required", "app")
+    assert "phone_hint" not in first.body
+    later = time.time() + 30
+    with mock.patch("time.time", return_value=later):
+        assert _verify(stack, load_event, first.body["token"], pyotp.TOTP(secret).at(later)).status == 200
+        assert issue_pin(stack, load_event, maria, token=first.body["token"]).status == 201
+
+
+def test_wrong_app_codes_count_down_then_lock(stack, load_event, maria):
+    secret, _ = _enrol(stack, load_event, maria)
+    stack.set_policy(otp_required_for_activation=False, otp_required_for_reset=True, otp_max_attempts=3)
+    request_reset(stack, load_event, MARIA)
+    token = last_token(stack)
+    later = time.time() + 30
+    with mock.patch("time.time", return_value=later):
+        right = pyotp.TOTP(secret).at(later)
+        wrong = f"{(int(right) + 1) % 10**6:06d}"
+        assert _verify(stack, load_event, token, wrong).body["attempts_left"] == 2
+        assert _verify(stack, load_event, token, wrong).body["attempts_left"] == 1
+        assert _verify(stack, load_event, token, wrong).body["code"] == "otp_locked"
+        assert _verify(stack, load_event, token, right).body["code"] == "otp_locked"
+
+
+def test_an_enrolment_takes_a_right_code_within_its_attempts_only(stack, load_event, maria):
+    stack.set_policy(otp_required_for_activation=False, otp_max_attempts=2)
+    started = _call(stack, load_event, "totp_enrol", school=SCHOOL, login=maria, password=PASSWORD)
+    enrolment, secret = started.body["enrolment"], started.body["secret"]
+    right = pyotp.TOTP(secret).now()
+    wrong = f"{(int(right) + 1) % 10**6:06d}"
+    first = _call(stack, load_event, "totp_confirm", enrolment=enrolment, code=wrong)
+    assert (first.status, first.body["code"], first.body["attempts_left"]) == (400, "otp_invalid", 1)
+    assert (
+        _call(stack, load_event, "totp_confirm", enrolment=enrolment, code=wrong).body["code"] == "otp_locked"
+    )
+    assert (
+        _call(stack, load_event, "totp_confirm", enrolment=enrolment, code=right).body["code"] == "otp_locked"
+    )
+    assert "totp_sealed" not in _person_item(stack)
+
+
+def test_the_secret_is_stored_encrypted_and_revoke_removes_the_app(stack, load_event, maria):
+    secret, _ = _enrol(stack, load_event, maria)
+    # Then the account keeps a KMS ciphertext, never the secret
+    item = _person_item(stack)
+    assert "totp_sealed" in item and secret not in json.dumps(item)
+    assert "totp_enrolled" in _trail_actions(stack)
+    # When the school revokes the credentials, Then the app is gone and codes go by SMS again
+    assert ops(stack, "ops_revoke")["ok"]
+    assert "totp_sealed" not in _person_item(stack)
+    stack.set_policy(otp_required_for_activation=False, otp_required_for_reset=True)
+    request_reset(stack, load_event, MARIA)
+    token = last_token(stack)
+    assert _status(stack, load_event, token)["otp_method"] == "sms"
+    assert _send(stack, load_event, token).status == 202
+
+
+def test_a_new_number_is_proved_by_sms_even_with_an_app(stack, load_event, maria):
+    _enrol(stack, load_event, maria)
+    answer = _change_mobile(stack, load_event, maria)
+    assert answer.status == 202 and _sms(stack)[-1]["to"] == NEW_MOBILE
+    assert _status(stack, load_event, answer.body["token"])["otp_method"] == "sms"
+
+
+def test_an_enrolment_token_opens_nothing_else(stack, load_event, maria):
+    started = _call(stack, load_event, "totp_enrol", school=SCHOOL, login=maria, password=PASSWORD)
+    enrolment = started.body["enrolment"]
+    assert confirm(stack, load_event, enrolment, "Altra-Password-7").body["code"] == "token_invalid"
+    assert _confirm_contact(stack, load_event, enrolment).body["code"] == "token_invalid"
+    assert _verify(stack, load_event, enrolment, "123456").body["code"] == "otp_not_needed"
