@@ -1,12 +1,15 @@
 """The credential life after activation over HTTP: a PIN, the register's
-SigV4-signed checks, a password change (README's internal-API snippet)."""
+SigV4-signed checks, a password change (README's internal-API snippet), the
+holder's own contacts and an authenticator app."""
 
 from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 
+import pyotp
 import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -19,6 +22,9 @@ from tests.e2e.conftest import LocalStack, start_stack, stop_stack
 API = "/v1"
 SCHOOL = "RMIC817009"
 ANTONIO = "SPSNTN75A30F839Y"  # antonio.esposito@example.it, no mobile
+MARIA = "RSSMRA82C52H501K"  # maria.rossi@example.it, +393331234567
+NEW_EMAIL = "maria.nuova@example.it"
+NEW_MOBILE = "+393471234567"
 PASSWORD = "Quaderno-Blu-42"
 NEW_PASSWORD = "Lavagna-Verde-77"
 
@@ -28,7 +34,11 @@ def stack(tmp_path_factory) -> Iterator[LocalStack]:
     # A school that asks no SMS code at activation (Antonio has no mobile) and
     # identifies its parents in person (Istanze OnLine).
     policy = tmp_path_factory.mktemp("policy") / "policy.json"
-    overrides = {"otp_required_for_activation": False, "in_person_identification": True}
+    overrides = {
+        "otp_required_for_activation": False,
+        "in_person_identification": True,
+        "otp_required_for_reset": True,
+    }
     policy.write_text(json.dumps({SCHOOL: overrides}), encoding="utf-8")
     process, started, printed = start_stack("--policy", str(policy))
     if started is None:
@@ -110,6 +120,45 @@ def test_activate_issue_a_pin_check_it_signed_change_the_password(stack):
         stack, f"{API}/internal/credentials/verify", {**credentials, "password": NEW_PASSWORD}
     )
     assert renewed.status == 200
+
+
+def _token_in(mail: dict) -> str:
+    return re.search(r"#token=([A-Za-z0-9_-]{43})", mail["text"]).group(1)
+
+
+def test_own_contacts_then_an_authenticator_app_instead_of_sms(stack):
+    # Given Maria, activated and identified
+    user_code = _activate(stack, MARIA, "maria.rossi@example.it")
+    _identify(stack, MARIA)
+    login = {"school": SCHOOL, "login": user_code, "password": PASSWORD}
+    # When she associates a new e-mail and opens the link it receives
+    assert stack.post(f"{API}/contacts/email", {**login, "email": NEW_EMAIL}).status == 202
+    link = _token_in(stack.emails_to(NEW_EMAIL, at_least=1)[0])
+    changed = stack.post(f"{API}/contacts/confirm", {"token": link})
+    assert (changed.status, changed.json["changed"]) == (200, "email")
+    # And changes her mobile with the code sent to the new number
+    started = stack.post(f"{API}/contacts/mobile", {**login, "login": NEW_EMAIL, "mobile": NEW_MOBILE})
+    assert started.status == 202, started.text
+    code = re.search(r"#(\d{6})$", stack.sms_to(NEW_MOBILE, at_least=1)[0]["text"]).group(1)
+    token = started.json["token"]
+    assert stack.post(f"{API}/otp/verify", {"token": token, "code": code}).status == 200
+    assert stack.post(f"{API}/contacts/confirm", {"token": token}).json["changed"] == "mobile"
+    # And enrols an authenticator app (confirmed with the code of the step just past)
+    enrolment = stack.post(f"{API}/totp/enrol", {**login, "login": NEW_EMAIL})
+    assert enrolment.status == 200 and enrolment.json["otpauth_uri"].startswith("otpauth://totp/")
+    app = pyotp.TOTP(enrolment.json["secret"])
+    confirmation = {"enrolment": enrolment.json["enrolment"], "code": app.at(time.time() - 30)}
+    assert stack.post(f"{API}/totp/confirm", confirmation).status == 200
+    # Then a reset by her new address takes the app's code, and no SMS is sent
+    texts = len(stack.sms_to(NEW_MOBILE, at_least=1))
+    assert stack.post(f"{API}/schools/{SCHOOL}/password-resets", {"identifier": NEW_EMAIL}).status == 202
+    reset = _token_in(stack.emails_to(NEW_EMAIL, at_least=5)[-1])  # after the three notices
+    assert stack.post(f"{API}/flows/status", {"token": reset}).json["otp_method"] == "app"
+    assert stack.post(f"{API}/otp/send", {"token": reset}).json["code"] == "otp_by_app"
+    assert stack.post(f"{API}/otp/verify", {"token": reset, "code": app.now()}).status == 200
+    done = stack.post(f"{API}/password-resets/confirm", {"token": reset, "new_password": NEW_PASSWORD})
+    assert done.status == 200, done.text
+    assert len(stack.sms_to(NEW_MOBILE, at_least=0)) == texts
 
 
 def test_internal_routes_refuse_what_is_not_signed_by_the_register(stack):

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pyotp
 import pytest
 
 from chiave.credentials import pepper, tokens, totp
@@ -103,6 +104,49 @@ def _pin_check(stack: Any, load_event: Any) -> dict[str, Any]:
     return load_event("verify_pin", body={"school": "RMIC817009", "user_code": code, "pin": pin})
 
 
+def _contact_change(sample: str, **change: str) -> Callable[[Any, Any], dict[str, Any]]:
+    """An active account, then a change of its e-mail or mobile."""
+
+    def prepare(stack: Any, load_event: Any) -> dict[str, Any]:
+        code = activate(stack, load_event, KNOWN)
+        body = {"school": "RMIC817009", "login": code, "password": PASSWORD, **change}
+        return load_event(sample, body=body)
+
+    return prepare
+
+
+def _email_confirmation(stack: Any, load_event: Any) -> dict[str, Any]:
+    event = _contact_change("contacts_email", email="nuova@example.it")(stack, load_event)
+    stack.call("ContactsFunction", event)
+    link = re.search(r"#token=([A-Za-z0-9_-]{43})", stack.deliver()[-2]["text"]).group(1)
+    return load_event("contacts_confirm", body={"token": link})
+
+
+def _enrolment(stack: Any, load_event: Any) -> tuple[str, dict[str, Any]]:
+    """An active account's enrolment: its user code and the enrol answer."""
+    code = activate(stack, load_event, KNOWN)
+    body = {"school": "RMIC817009", "login": code, "password": PASSWORD}
+    return code, stack.call("TotpFunction", load_event("totp_enrol", body=body)).body
+
+
+def _enrolment_confirmation(stack: Any, load_event: Any) -> dict[str, Any]:
+    _, started = _enrolment(stack, load_event)
+    app_code = pyotp.TOTP(started["secret"]).now()
+    return load_event("totp_confirm", body={"enrolment": started["enrolment"], "code": app_code})
+
+
+def _app_code_verification(stack: Any, load_event: Any) -> dict[str, Any]:
+    """A reset link of an account with an app; the app's current code. The
+    enrolment took the step before, so the current one is still unused."""
+    code, started = _enrolment(stack, load_event)
+    app = pyotp.TOTP(started["secret"])
+    confirmation = {"enrolment": started["enrolment"], "code": app.at(time.time() - 30)}
+    assert stack.call("TotpFunction", load_event("totp_confirm", body=confirmation)).status == 200
+    stack.set_policy(otp_required_for_reset=True)
+    stack.call("RequestResetFunction", load_event("request_reset", body={"identifier": code}))
+    return load_event("verify_otp", body={"token": last_token(stack), "code": app.now()})
+
+
 def _texts(stack: Any) -> list[dict[str, Any]]:
     return sent.outbox(REGION)["sms"]
 
@@ -130,6 +174,17 @@ SCENARIOS = {
     ),
     "verify-pin": Scenario("VerifyPinFunction", _pin_check, 200, 0),
     "redeem a temporary code": Scenario("RedeemTemporaryCodeFunction", paper_code_redemption, 200, 0),
+    # The link to the new address and the notice to the old one
+    "contacts, new e-mail": Scenario(
+        "ContactsFunction", _contact_change("contacts_email", email="nuova@example.it"), 202, 2
+    ),
+    "contacts, new mobile": Scenario(
+        "ContactsFunction", _contact_change("contacts_mobile", mobile="+393471234567"), 202, 0, texts=1
+    ),
+    "contacts, e-mail confirmed": Scenario("ContactsFunction", _email_confirmation, 200, 1),
+    "totp, enrol": Scenario("TotpFunction", _contact_change("totp_enrol"), 200, 0),
+    "totp, confirm": Scenario("TotpFunction", _enrolment_confirmation, 200, 1),
+    "verify-otp, app code": Scenario("VerifyOtpFunction", _app_code_verification, 200, 0),
 }
 
 

@@ -77,6 +77,30 @@ def test_credential_flows_log_no_password_or_pin(stack, load_event, capsys, log_
             assert secret not in mail["text"] + mail["html"]
 
 
+def test_contact_and_app_flows_log_no_address_number_or_secret(stack, load_event, capsys, log_stream):
+    import pyotp
+
+    # Given an active parent and a capture of everything logged and printed
+    user_code = activate(stack, load_event, KNOWN)
+    login = {"school": "RMIC817009", "login": user_code, "password": PASSWORD}
+    capsys.readouterr()
+    # When she changes her e-mail and her mobile, and enrols an authenticator app
+    new_email, new_mobile = "nuova.casella@example.it", "+393471234567"
+    stack.call("ContactsFunction", load_event("contacts_email", body={**login, "email": new_email}))
+    stack.call("ContactsFunction", load_event("contacts_mobile", body={**login, "mobile": new_mobile}))
+    started = stack.call("TotpFunction", load_event("totp_enrol", body=login)).body
+    code = pyotp.TOTP(started["secret"]).now()
+    confirmation = {"enrolment": started["enrolment"], "code": code}
+    assert stack.call("TotpFunction", load_event("totp_confirm", body=confirmation)).status == 200
+    stack.deliver()
+    output = log_stream.getvalue() + capsys.readouterr().out
+    messages = {json.loads(line).get("message") for line in output.splitlines() if line.startswith("{")}
+    assert {"e-mail change requested", "mobile change requested", "authenticator app enrolled"} <= messages
+    # Then neither the new contacts nor the app's secret, its enrolment token or code is logged
+    for secret in (new_email, new_mobile, started["secret"], started["enrolment"], PASSWORD, KNOWN):
+        assert secret not in output
+
+
 def _runtime_view(stack, event):
     """What Lambda's runtime would print or return for this invocation."""
     try:

@@ -178,8 +178,8 @@ def new_flow(
         mobile=person.mobile,
         otp_terms=OtpTerms.of(policy, urlsplit(school.portal_url).hostname or ""),
         audit_retention_days=policy.audit_retention_days,
-        # A new number is proved by SMS to it, never by the app.
-        totp_sealed=None if purpose is Purpose.MOBILE_VERIFICATION else person.totp_sealed,
+        # Its codes come from the app when the account has one (Flow.otp_by_app says when).
+        totp_sealed=person.totp_sealed,
     )
 
 
