@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -15,9 +16,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pyotp
+
 import chiave
 from bench import coldstarts, logs_to, parity
 from chiave import keys
+from chiave.credentials import totp
 from chiave_local import seed, sent
 from chiave_local.calls import recording
 from chiave_local.events import load_event
@@ -66,7 +70,17 @@ CALL_TARGETS = {
 # each have a mobile: one registers for every SMS flow the bench measures.
 OTP_SCHOOL = "RMEE000001"
 OTP_PARENTS = seed.generated_codes(60, "OTP")
-POLICY[OTP_SCHOOL] = {"otp_resend_cooldown_s": 0, "requests_per_ip_per_hour": 10_000}
+# Its resets want a code too: the parent with an authenticator app gives the app's.
+POLICY[OTP_SCHOOL] = {
+    "otp_resend_cooldown_s": 0,
+    "requests_per_ip_per_hour": 10_000,
+    "otp_required_for_reset": True,
+    "requests_per_identifier_per_hour": 100,
+    "link_emails_per_recipient_per_hour": 20,
+}
+# A parent there who changes her contacts and enrols an authenticator app.
+APP_HOLDER = seed.generated_codes(1, "APP")[0]
+APP_HOLDER_ROW = f"{OTP_SCHOOL};{APP_HOLDER};Neri;Genitrice;app.holder@example.it;+393339999999;genitore\n"
 
 
 class Bench:
@@ -78,6 +92,7 @@ class Bench:
         self.resets = 0
         self.otp_links = 0
         self.holder = ""  # the PIN holder's user code, once activated
+        self.app_holder = ""  # APP_HOLDER's user code, once activated
         self.holder_password = HOLDER_PASSWORD
 
     def call(self, function_id: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -157,6 +172,54 @@ class Bench:
         }
         return load_event("redeem_temporary_code", body=body)
 
+    def activate_with_code(self, cf: str, school: str) -> str:
+        """Activate at a school that wants an SMS code for it."""
+        event = load_event("register", body={"codice_fiscale": cf}, path_parameters={"school": school})
+        self.call("RegisterFunction", event)
+        token = self.token()
+        code = self.otp_code(token)
+        self.call("VerifyOtpFunction", load_event("verify_otp", body={"token": token, "code": code}))
+        event = load_event("confirm_reset", body={"token": token, "new_password": HOLDER_PASSWORD})
+        return str(json.loads(self.call("ConfirmResetFunction", event)["body"])["user_code"])
+
+    def app_event(self, sample: str, **fields: str) -> dict[str, Any]:
+        body = {"school": OTP_SCHOOL, "login": self.app_holder, "password": HOLDER_PASSWORD, **fields}
+        return load_event(sample, body=body)
+
+    def new_email_event(self) -> dict[str, Any]:
+        return self.app_event("contacts_email", email=f"nuova-{uuid.uuid4().hex[:8]}@example.it")
+
+    def new_mobile_event(self) -> dict[str, Any]:
+        return self.app_event("contacts_mobile", mobile=f"+39347{secrets.randbelow(10**7):07d}")
+
+    def email_confirmation_event(self) -> dict[str, Any]:
+        self.call("ContactsFunction", self.new_email_event())
+        found = re.search(r"#token=([A-Za-z0-9_-]{43})", self.deliver()[-2]["text"])
+        assert found
+        return load_event("contacts_confirm", body={"token": found.group(1)})
+
+    def enrolment(self) -> tuple[str, pyotp.TOTP]:
+        started = json.loads(self.call("TotpFunction", self.app_event("totp_enrol"))["body"])
+        return started["enrolment"], pyotp.TOTP(started["secret"])
+
+    def enrolment_confirmation_event(self) -> dict[str, Any]:
+        enrolment, app = self.enrolment()
+        return load_event("totp_confirm", body={"enrolment": enrolment, "code": app.now()})
+
+    def app_code_event(self) -> dict[str, Any]:
+        """A reset link of the parent with an app, and its current code: the
+        app is enrolled anew with the step before, so the current one is unused."""
+        enrolment, app = self.enrolment()
+        confirmation = {"enrolment": enrolment, "code": app.at(time.time() - 30)}
+        self.call("TotpFunction", load_event("totp_confirm", body=confirmation))
+        reset = load_event(
+            "request_reset", body={"identifier": APP_HOLDER}, path_parameters={"school": OTP_SCHOOL}
+        )
+        self.call("RequestResetFunction", reset)
+        event = load_event("verify_otp", body={"token": self.token(), "code": app.now()})
+        totp.forget()  # the enrolment ran in this process: a verifying container has not seen the secret
+        return event
+
     def committed(self, commit_id: str) -> None:
         """The receipt a flow's transaction writes for the message it queued."""
         self.stack.deployment.client("dynamodb").put_item(
@@ -216,6 +279,10 @@ class Bench:
             return self.pin_event()
         if spec.logical_id == "RedeemTemporaryCodeFunction":
             return self.redeem_event()
+        if spec.logical_id == "ContactsFunction":
+            return self.new_email_event()
+        if spec.logical_id == "TotpFunction":
+            return self.app_event("totp_enrol")
         event = load_event(folder)
         if spec.queue_sources:  # an outbox message whose commit has landed
             message = json.loads(event["Records"][0]["body"]) | {"commit_id": uuid.uuid4().hex}
@@ -349,6 +416,17 @@ class Bench:
                 lambda: load_event("ops_issue_temporary_code"),
             ),
             ("redeem-temporary-code", "by codice fiscale", "RedeemTemporaryCodeFunction", self.redeem_event),
+            ("contacts", "new e-mail (link sent)", "ContactsFunction", self.new_email_event),
+            ("contacts", "new mobile (SMS code sent)", "ContactsFunction", self.new_mobile_event),
+            ("contacts", "new e-mail confirmed", "ContactsFunction", self.email_confirmation_event),
+            ("totp", "enrol", "TotpFunction", lambda: self.app_event("totp_enrol")),
+            ("totp", "confirm (first app code)", "TotpFunction", self.enrolment_confirmation_event),
+            (
+                "verify-otp (app)",
+                "app code, secret not yet decrypted here",
+                "VerifyOtpFunction",
+                self.app_code_event,
+            ),
         ]
         return [(flow, case, self.count_calls(function_id, make)) for flow, case, function_id, make in cases]
 
@@ -419,7 +497,9 @@ def main(argv: list[str]) -> int:
             for i, code in enumerate(OTP_PARENTS)
         )
         anagrafica.write_text(
-            seed.generated_csv("RMIC817009", [PIN_HOLDER, *PARITY_PENDING, *PARITY_ACTIVE]) + otp_rows,
+            seed.generated_csv("RMIC817009", [PIN_HOLDER, *PARITY_PENDING, *PARITY_ACTIVE])
+            + otp_rows
+            + APP_HOLDER_ROW,
             encoding="utf-8",
         )
         with logs_to(Path(LOG_PATH)):
@@ -445,6 +525,7 @@ def measure(sections: list[str], anagrafica: Path, policy: Path, workdir: Path) 
         bench = Bench(stack, workdir)
         user_code = bench.activate()
         bench.holder = bench.activate(PIN_HOLDER)
+        bench.app_holder = bench.activate_with_code(APP_HOLDER, OTP_SCHOOL)
         for cf in PARITY_ACTIVE:
             bench.activate(cf)
         if "calls" in sections:
