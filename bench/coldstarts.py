@@ -36,6 +36,9 @@ GOALS = {
         "VerifyCredentialsFunction",
         "VerifyPinFunction",
         "RedeemTemporaryCodeFunction",
+        # A login (password verified) opens each of their flows.
+        "ContactsFunction",
+        "TotpFunction",
     )
 }
 

@@ -23,8 +23,7 @@ from chiave.credentials import tokens
 from chiave.domain import CHANGES_CONTACT, Purpose
 from chiave.errors import ContactUnchanged, MobileNotAllowed, OtpRequired, SmsUnavailable, TokenInvalid
 from chiave.flows import login, send_otp
-from chiave.flows.issue_pin import PIN_FLOW_LIFETIME_S
-from chiave.flows.links import new_flow, open_link
+from chiave.flows.links import STEP_UP_LIFETIME_S, new_flow, open_link
 from chiave.flows.reading import check_open, load_flow
 from chiave.notify import outbox
 from chiave.observability import count_outcome, logger
@@ -45,9 +44,8 @@ def request_email_change(
     )
     message = outbox.queue([link.notice, warning])
     record = login.audit_entry(authenticated, "email_change_requested", now, to=masking.mask_email(new_email))
-    login.commit_change(
+    login.commit_unchanged(
         authenticated,
-        people.password_unchanged(person, authenticated.password_hash),
         [flows.put(link.flow), record],
         message.commit_id,
         now,
@@ -84,7 +82,7 @@ def request_mobile_change(
         replace(person, mobile=new_mobile),
         Purpose.MOBILE_VERIFICATION,
         tokens.token_hash(token),
-        PIN_FLOW_LIFETIME_S,
+        STEP_UP_LIFETIME_S,
         otp_required=True,
         now=now,
     )
@@ -98,9 +96,8 @@ def request_mobile_change(
     counted = replace(
         authenticated, counters=[*authenticated.counters, *send_otp.daily_counters(flow, flow.otp_terms, now)]
     )
-    login.commit_change(
+    login.commit_unchanged(
         counted,
-        people.password_unchanged(person, authenticated.password_hash),
         [flows.put(flow, challenge), record],
         message.commit_id,
         now,

@@ -19,15 +19,12 @@ from chiave.credentials import pins, tokens
 from chiave.domain import Flow, Purpose
 from chiave.errors import EmailMissing, MobileMissing, OtpRequired, TokenInvalid
 from chiave.flows import login
-from chiave.flows.links import new_flow
+from chiave.flows.links import STEP_UP_LIFETIME_S, new_flow
 from chiave.flows.reading import check_open, flow_key
 from chiave.notify import outbox
 from chiave.observability import count_outcome, logger
 from chiave.settings import settings
 from chiave.store import flows, people
-
-# Long enough to receive and type an SMS code, short enough to be useless later.
-PIN_FLOW_LIFETIME_S = 900
 
 
 @dataclass(frozen=True)
@@ -83,24 +80,23 @@ def _open_pin_flow(authenticated: login.Authenticated, now: float) -> NoReturn:
     school, person = authenticated.school, authenticated.person
     token = tokens.new_token()
     flow = new_flow(
-        school, person, Purpose.PIN, tokens.token_hash(token), PIN_FLOW_LIFETIME_S, otp_required=True, now=now
+        school, person, Purpose.PIN, tokens.token_hash(token), STEP_UP_LIFETIME_S, otp_required=True, now=now
     )
     if person.mobile is None and not flow.otp_by_app:
         raise MobileMissing()
-    login.commit_change(
+    login.commit_unchanged(
         authenticated,
-        people.password_unchanged(person, authenticated.password_hash),
         [flows.put(flow)],
         None,
         now,
     )
     count_outcome("issue_pin", "otp_required")
     if flow.otp_by_app:
-        raise OtpRequired(token=token, expires_in=PIN_FLOW_LIFETIME_S, otp_method="app")
+        raise OtpRequired(token=token, expires_in=STEP_UP_LIFETIME_S, otp_method="app")
     assert person.mobile is not None
     raise OtpRequired(
         token=token,
-        expires_in=PIN_FLOW_LIFETIME_S,
+        expires_in=STEP_UP_LIFETIME_S,
         otp_method="sms",
         phone_hint=masking.phone_hint(person.mobile),
     )

@@ -18,6 +18,10 @@ from chiave.policy import Policy
 from chiave.settings import settings
 from chiave.store import flows
 
+# A flow whose token the client holds (a PIN's SMS step, a new mobile): long
+# enough to receive and type an SMS code, short enough to be useless later.
+STEP_UP_LIFETIME_S = 900
+
 LINK_PATHS = {
     Purpose.ACTIVATION: "attiva",
     Purpose.RESET: "recupera",

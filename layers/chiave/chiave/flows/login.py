@@ -246,6 +246,17 @@ def commit_change(
     )
 
 
+def commit_unchanged(
+    authenticated: Authenticated, others: list[dict[str, Any]], commit_id: str | None, now: float
+) -> None:
+    """What a flow writes after a login that leaves the account as it is (a
+    flow opened), while its password is still the one just verified."""
+    person = authenticated.person
+    commit_change(
+        authenticated, people.password_unchanged(person, authenticated.password_hash), others, commit_id, now
+    )
+
+
 def audit_entry(authenticated: Authenticated, action: str, now: float, **details: str) -> dict[str, Any]:
     """The audit item of what the account's holder did after this login."""
     school, person = authenticated.school, authenticated.person

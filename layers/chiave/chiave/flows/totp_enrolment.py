@@ -52,9 +52,8 @@ def enrol(school_id: str, raw_login: str, password: str, client_ip: str, now: fl
         now=now,
     )
     flow = replace(flow, totp_sealed=totp.seal(secret, school.id, person.codice_fiscale))
-    login.commit_change(
+    login.commit_unchanged(
         authenticated,
-        people.password_unchanged(person, authenticated.password_hash),
         [flows.put(flow)],
         None,
         now,

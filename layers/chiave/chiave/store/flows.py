@@ -21,13 +21,13 @@ from chiave.store.table import (
     batch_get,
     cancelled,
     commit,
+    commit_or_transact,
     counter_update,
     found,
     from_dynamo,
     reasons,
     table_name,
     to_dynamo,
-    transact,
 )
 
 FLOW_RETENTION_S = 7 * 24 * 3600
@@ -152,10 +152,7 @@ def finish(
     TokenUsed when the flow, or the account it was opened for, moved on."""
     items = [consume(flow, now, max_failures), account_change, *others]
     try:
-        if commit_id is None:
-            transact(items)
-        else:
-            commit(items, commit_id, now)
+        commit_or_transact(items, commit_id, now)
     except ClientError as error:
         if not cancelled(error):
             raise

@@ -21,7 +21,7 @@ from chiave.store.table import (
     Item,
     batch_get,
     cancelled,
-    commit,
+    commit_or_transact,
     counter_update,
     found,
     from_dynamo,
@@ -29,7 +29,6 @@ from chiave.store.table import (
     refuse_if_over,
     table_name,
     to_dynamo,
-    transact,
 )
 
 # A login item outlives its longest lock by a day; then the doubling is forgotten.
@@ -147,7 +146,7 @@ def count_failure(
         items += [counter_update(counter) for counter in counters]
         items += also
         try:
-            _write(items, commit_id, now)
+            commit_or_transact(items, commit_id, now)
         except ClientError as error:
             if not cancelled(error):
                 raise
@@ -184,7 +183,7 @@ def commit_success(
     items = [account_change, *others, clear(school_id, identifier)]
     items += [counter_update(counter) for counter in counters]
     try:
-        _write(items, commit_id, now)
+        commit_or_transact(items, commit_id, now)
     except ClientError as error:
         if not cancelled(error):
             raise
@@ -195,14 +194,6 @@ def commit_success(
         if "ConditionalCheckFailed" in why[1 : 1 + len(others)]:
             raise TokenUsed() from None
         raise
-
-
-def _write(items: list[dict[str, Any]], commit_id: str | None, now: int) -> None:
-    """A transaction, with the receipt of `commit_id` when a notice was queued for it."""
-    if commit_id is None:
-        transact(items)
-    else:
-        commit(items, commit_id, now)
 
 
 def clear(school_id: str, identifier: str) -> dict[str, Any]:

@@ -193,3 +193,11 @@ def write_batch(requests: list[dict[str, Any]]) -> None:
     while pending:
         answer = dynamodb().batch_write_item(RequestItems=pending)
         pending = answer.get("UnprocessedItems") or {}
+
+
+def commit_or_transact(items: list[dict[str, Any]], commit_id: str | None, now: float) -> None:
+    """A transaction, with the receipt of `commit_id` when a notice was queued for it."""
+    if commit_id is None:
+        transact(items)
+    else:
+        commit(items, commit_id, now)
