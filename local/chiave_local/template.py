@@ -77,6 +77,8 @@ class FunctionSpec:
     queue_concurrency: int = 1
     timeout_s: int = 3  # Lambda's defaults, unless the template says otherwise
     memory_mb: int = 128
+    # Seconds between runs of an EventBridge `rate(...)` schedule, if it has one.
+    every_s: int | None = None
 
     def sample_event(self, route: ApiRoute) -> str:
         """The name of a route's sample in events/: the function's folder, and
@@ -108,7 +110,7 @@ def functions() -> dict[str, FunctionSpec]:
             **global_environment(),
             **properties.get("Environment", {}).get("Variables", {}),
         }
-        routes, queues, queue_concurrency = [], [], 1
+        routes, queues, queue_concurrency, every_s = [], [], 1, None
         for event in properties.get("Events", {}).values():
             if event["Type"] == "Api":
                 routes.append(
@@ -119,6 +121,8 @@ def functions() -> dict[str, FunctionSpec]:
                         iam=event["Properties"].get("Auth", {}).get("Authorizer") == "AWS_IAM",
                     )
                 )
+            elif event["Type"] == "Schedule":
+                every_s = rate_seconds(event["Properties"]["Schedule"])
             elif event["Type"] == "SQS":
                 queues.append(event["Properties"]["Queue"]["Fn::GetAtt"][0])
                 scaling = event["Properties"].get("ScalingConfig", {})
@@ -134,8 +138,18 @@ def functions() -> dict[str, FunctionSpec]:
             queue_concurrency=queue_concurrency,
             timeout_s=int(_function_setting(properties, "Timeout", 3)),
             memory_mb=int(_function_setting(properties, "MemorySize", 128)),
+            every_s=every_s,
         )
     return specs
+
+
+_RATE_UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
+
+
+def rate_seconds(expression: str) -> int:
+    """`rate(15 minutes)` -> 900 (the only schedule form the template uses)."""
+    value, unit = expression.removeprefix("rate(").removesuffix(")").split()
+    return int(value) * _RATE_UNITS[unit]
 
 
 def api_samples() -> list[tuple[str, str]]:

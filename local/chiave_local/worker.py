@@ -80,11 +80,38 @@ class QueuePoller(threading.Thread):
         }
 
 
-def pollers(functions: Invoker) -> list[QueuePoller]:
-    """As many pollers per queue as the event source's maximum concurrency."""
-    return [
+class ScheduledRunner(threading.Thread):
+    """EventBridge's schedule, locally: the function invoked at its rate
+    with a scheduled event (the first run one period after start)."""
+
+    def __init__(self, functions: Invoker, function_id: str, every_s: int) -> None:
+        super().__init__(name=f"schedule-{function_id}", daemon=True)
+        self.functions = functions
+        self.function_id = function_id
+        self.every_s = every_s
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.every_s):
+            event = {"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}
+            try:
+                self.functions.invoke(self.function_id, event)
+            except Exception:  # the next run redoes it, as on AWS
+                logger.exception("local scheduled %s failed", self.function_id)
+
+
+def pollers(functions: Invoker) -> list[QueuePoller | ScheduledRunner]:
+    """As many pollers per queue as the event source's maximum concurrency,
+    and a runner per schedule."""
+    runners: list[QueuePoller | ScheduledRunner] = [
         QueuePoller(functions, spec.logical_id, queue_id)
         for spec in functions.specs.values()
         for queue_id in spec.queue_sources
         for _ in range(spec.queue_concurrency)
     ]
+    runners += [
+        ScheduledRunner(functions, spec.logical_id, spec.every_s)
+        for spec in functions.specs.values()
+        if spec.every_s
+    ]
+    return runners

@@ -25,6 +25,7 @@ import pytest
 
 from chiave import keys
 from chiave.credentials import passwords, pepper, tokens, totp
+from chiave.store import sweep as sweep_store
 from chiave_local import sent
 from chiave_local import template as tpl
 from chiave_local.calls import failing
@@ -75,6 +76,7 @@ BY_AWS: dict[str, dict[tuple[str, str], str]] = {
     "RedeemTemporaryCodeFunction": _WRITES_STORAGE,
     "ContactsFunction": _WRITES_STORAGE,
     "TotpFunction": _WRITES_STORAGE,
+    "ExpirySweepFunction": _WRITES_STORAGE,
     "FlowStatusFunction": {
         ("kms:Decrypt", "StorageKey"): "its environment and the table it reads are encrypted with StorageKey",
     },
@@ -247,6 +249,21 @@ def _drive_every_path(stack, load_event):
     for guess in (f"{(int(code) + 1) % 10**6:06d}", code):
         stack.call("VerifyOtpFunction", load_event("verify_otp", body={"token": token, "code": guess}))
     _drive_the_credential_paths(stack, load_event, user_code=activated)
+    _drive_the_sweep(stack, load_event)
+
+
+def _drive_the_sweep(stack, load_event):
+    """A reminder a day before an unused activation link expires, its closing, its deletion."""
+    stack.set_policy(otp_required_for_activation=False)
+    stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": "CLMSFO12P54H501O"}))
+    stack.deliver()
+    expires_at = int(time.time()) + 72 * 3600
+    for at in (expires_at - 24 * 3600 + 60, expires_at + 60, expires_at + 7 * 24 * 3600 + 60):
+        with stack.env("ExpirySweepFunction"):
+            sweep_store.advance_cursor(sweep_store.cursor(), at - 15 * 60)
+        with mock.patch("time.time", return_value=at):
+            stack.functions.invoke("ExpirySweepFunction", load_event("expiry_sweep"))
+    stack.deliver()
 
 
 def _drive_the_credential_paths(stack, load_event, user_code):

@@ -40,6 +40,7 @@ def test_only_notify_may_read_the_sealed_link_tokens():
             "IssuePinFunction",
             "OpsFunction",
             "ContactsFunction",
+            "ExpirySweepFunction",
         ):
             assert actions == {"kms:GenerateDataKey"}
         else:

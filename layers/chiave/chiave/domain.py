@@ -227,6 +227,9 @@ class Flow:
     totp_sealed: str | None = None
     # Wrong app codes given for this flow (SMS codes count on their challenge).
     otp_failures: int = 0
+    # When the expiry sweep e-mailed a reminder of this link (or, for a
+    # reminder's own fresh link, when it was sent): one reminder per link.
+    reminded_at: int | None = None
     # How long the audit items of what the flow does are kept.
     audit_retention_days: int = DEFAULT_AUDIT_RETENTION_DAYS
     # The answer its confirmation gave, kept for a client that lost it.

@@ -15,6 +15,7 @@ Item types (see template.yaml):
   audit         PK=AUDIT#{school}#{hash}    SK=AT#{time}#{id}           what happened to one account, by
                                                                         whom (TTL: audit_retention_days)
   idempotency   PK=IDEMPOTENCY#{consumer}   SK={record key}             Powertools idempotency
+  sweep cursor  PK=CONFIG#sweep             SK=CONFIG                   how far the expiry sweep went
 Indexes:
   ByUserCode      user_code                         person by user code
   ByEmail         email_key = {school}#{e-mail}     people by e-mail within a school
@@ -61,6 +62,17 @@ def cover(token_sha256: str) -> Key:
 def sms_switch() -> Key:
     """The deployment's SMS switch (ops set `sms_enabled` false to stop every SMS)."""
     return {PARTITION: "CONFIG#sms", SORT: "CONFIG"}
+
+
+def sweep_cursor() -> Key:
+    """How far the expiry sweep has gone (`swept_until`, epoch seconds)."""
+    return {PARTITION: "CONFIG#sweep", SORT: "CONFIG"}
+
+
+def expiry_buckets(start: float, end: float) -> list[str]:
+    """The hours an item expiring in [start, end] may be filed under."""
+    first, last = int(start) // 3600, int(end) // 3600
+    return [expiry_bucket(hour * 3600) for hour in range(first, last + 1)]
 
 
 def commit_receipt(commit_id: str) -> Key:

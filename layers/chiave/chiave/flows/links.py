@@ -220,6 +220,31 @@ def open_link(school: School, person: Person, purpose: Purpose, now: float) -> L
     return Link(flow, notice)
 
 
+def reminder(school: School, flow: Flow, now: float) -> Link:
+    """A fresh link for an unused activation link about to expire (its token
+    is not stored, so the e-mail cannot repeat it): the same account, terms
+    and expiry, a new token; the old link keeps working until it expires."""
+    token, sealed = tokens.new_sealed_token(tokens.data_key(settings().outbox_key_id))
+    fresh = replace(
+        flow,
+        token_sha256=tokens.token_hash(token),
+        created_at=int(now),
+        reminded_at=int(now),
+        otp_verified=False,
+    )
+    notice = Notice(
+        template="activation_reminder",
+        language=flow.language,
+        to=flow.email,
+        school_name=flow.school_name,
+        reply_to=flow.reply_to,
+        params={"name": flow.name, "hours": str(max(1, (flow.expires_at - int(now)) // 3600))},
+        link_base=f"{school.portal_url.rstrip('/')}/{LINK_PATHS[flow.purpose]}#token=",
+        sealed_token=sealed,
+    )
+    return Link(fresh, notice)
+
+
 def cover_link(school: School, purpose: Purpose, now: float) -> Link:
     """What a request that sends nothing opens: a link for nobody, built as a
     real one is, stored under a key no token leads to, queued as a notice

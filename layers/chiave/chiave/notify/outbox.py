@@ -45,6 +45,7 @@ Template = Literal[
     "email_changed",
     "mobile_changed",
     "totp_enrolled",
+    "activation_reminder",
 ]
 
 # A commit lands before the flow's deadline or never; notify waits this much

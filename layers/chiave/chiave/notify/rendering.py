@@ -333,6 +333,30 @@ _TEXTS: dict[str, dict[str, tuple[str, list[str]]]] = {
             ],
         ),
     },
+    "activation_reminder": {
+        "it": (
+            "Promemoria: attiva le credenziali del registro elettronico",
+            [
+                "Gentile {name},",
+                "il link per scegliere la password del registro di {school} scade tra circa {hours} "
+                "ore. Se non l'hai ancora fatto, apri questo link:",
+                "{link}",
+                "Vale anche il link che hai ricevuto prima. Se le credenziali non ti servono, ignora "
+                "questa mail.",
+            ],
+        ),
+        "en": (
+            "Reminder: activate your school register credentials",
+            [
+                "Dear {name},",
+                "the link to choose your password for the register of {school} expires in about "
+                "{hours} hours. If you have not done it yet, open this link:",
+                "{link}",
+                "The link you received before works too. If you do not need the credentials, ignore "
+                "this e-mail.",
+            ],
+        ),
+    },
 }
 
 _SEPARATOR = "— English version below —"
