@@ -77,6 +77,7 @@ BY_AWS: dict[str, dict[tuple[str, str], str]] = {
     "ContactsFunction": _WRITES_STORAGE,
     "TotpFunction": _WRITES_STORAGE,
     "ExpirySweepFunction": _WRITES_STORAGE,
+    "BouncesFunction": _WRITES_STORAGE,
     "FlowStatusFunction": {
         ("kms:Decrypt", "StorageKey"): "its environment and the table it reads are encrypted with StorageKey",
     },
@@ -264,6 +265,12 @@ def _drive_the_sweep(stack, load_event):
         with mock.patch("time.time", return_value=at):
             stack.functions.invoke("ExpirySweepFunction", load_event("expiry_sweep"))
     stack.deliver()
+    # Sofia's address bounces (SES -> SNS -> the bounces function)
+    bounce = load_event("bounces")
+    message = json.loads(bounce["Records"][0]["Sns"]["Message"])
+    message["bounce"]["bouncedRecipients"][0]["emailAddress"] = "sofia.colombo@example.it"
+    bounce["Records"][0]["Sns"]["Message"] = json.dumps(message)
+    stack.functions.invoke("BouncesFunction", bounce)
 
 
 def _drive_the_credential_paths(stack, load_event, user_code):

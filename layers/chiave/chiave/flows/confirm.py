@@ -119,4 +119,5 @@ def _notice(flow: Flow, user_code: str) -> Notice:
         school_name=flow.school_name,
         reply_to=flow.reply_to,
         params={"name": flow.name, "user_code": user_code},
+        school_id=flow.school_id,
     )

@@ -216,6 +216,7 @@ def open_link(school: School, person: Person, purpose: Purpose, now: float) -> L
         # The token travels in the fragment: it never reaches a server log.
         link_base=f"{school.portal_url.rstrip('/')}/{LINK_PATHS[purpose]}#token=",
         sealed_token=sealed,
+        school_id=school.id,
     )
     return Link(flow, notice)
 
@@ -241,6 +242,7 @@ def reminder(school: School, flow: Flow, now: float) -> Link:
         params={"name": flow.name, "hours": str(max(1, (flow.expires_at - int(now)) // 3600))},
         link_base=f"{school.portal_url.rstrip('/')}/{LINK_PATHS[flow.purpose]}#token=",
         sealed_token=sealed,
+        school_id=school.id,
     )
     return Link(fresh, notice)
 

@@ -68,6 +68,7 @@ def decide(school: School, person: Person | None, now: float) -> Decision:
                     school_name=school.name,
                     reply_to=school.reply_to,
                     params={"name": person.name, "portal_url": school.portal_url},
+                    school_id=school.id,
                 )
             )
         return Decision("already_registered", AlreadyRegistered(), notices=notices)

@@ -154,6 +154,7 @@ def _send_email(notice: Notice) -> str:
             ReplyToAddresses=[notice.reply_to],
             Content={"Raw": {"Data": rendering.mime_message(notice, rendered, current.sender_address)}},
             ConfigurationSetName=current.ses_configuration_set,
+            EmailTags=[{"Name": "school", "Value": notice.school_id}] if notice.school_id else [],
         )
     except ClientError as error:
         raise _refused("SES", error, notice) from None

@@ -76,6 +76,9 @@ class Notice(BaseModel):
     # `link_base` (params["length"] digits).
     link_base: str | None = None
     sealed_token: SealedToken | None = None
+    # The school the mail is sent for: SES tags it, so a bounce or a
+    # complaint finds the school's people with that address.
+    school_id: str = ""
 
 
 class Message(BaseModel):
@@ -125,6 +128,7 @@ def to_holder(
         reply_to=school.reply_to,
         params={"name": person.name if person else "Xxxxxx", "portal_url": school.portal_url, **params},
         sealed_token=sealed_token,
+        school_id=school.id,
     )
 
 
@@ -140,6 +144,7 @@ def to_flow_holder(flow: Flow, template: Template, **params: str) -> Notice | No
         school_name=flow.school_name,
         reply_to=flow.reply_to,
         params={"name": flow.name, **params},
+        school_id=flow.school_id,
     )
 
 

@@ -12,15 +12,19 @@ from botocore.exceptions import ClientError
 from chiave import keys
 from chiave.aws import dynamodb
 from chiave.domain import AccountStatus, Credentials, Flow, Person, Role, School, StoredPin
+from chiave.store import audit
 from chiave.store.schools import school_from
 from chiave.store.table import (
     Item,
     batch_get,
+    cancelled,
     failed_condition,
     found,
     from_dynamo,
+    reasons,
     table_name,
     to_dynamo,
+    transact,
     write_batch,
 )
 
@@ -53,6 +57,10 @@ _PERSON_FIELDS = [
 
 def _person_from(item: Item) -> Person:
     fields: dict[str, Any] = {name: item[name] for name in _PERSON_FIELDS if name in item}
+    if _bounced(item):
+        # An address that bounced or complained is not mailed: every flow
+        # sees no e-mail on file until the school or the holder gives another.
+        fields["email"] = None
     return Person(
         **fields,
         role=Role(item["role"]),
@@ -139,6 +147,58 @@ def password_hash(school_id: str, codice_fiscale: str) -> str | None:
     )
     value = from_dynamo(answer.get("Item", {})).get("password_hash")
     return str(value) if value else None
+
+
+def _bounced(item: Item) -> bool:
+    bounced, email = item.get("bounced_email"), item.get("email")
+    return bool(bounced and email and str(bounced).casefold() == str(email).casefold())
+
+
+def mark_undeliverable(
+    school_id: str, email: str, kind: str, retention_days: int, now: float
+) -> list[Person]:
+    """Every person of the school with this address: marked undeliverable
+    (while it is still their address), with an audit item each. Returns
+    those marked now (a repeated event marks nobody again)."""
+    marked = []
+    request: dict[str, Any] = {
+        "TableName": table_name(),
+        "IndexName": keys.BY_EMAIL,
+        "KeyConditionExpression": "email_key = :value",
+        "ExpressionAttributeValues": {":value": {"S": keys.email_index_value(school_id, email)}},
+    }
+    while True:
+        answer = dynamodb().query(**request)
+        for item in map(from_dynamo, answer.get("Items", [])):
+            if _bounced(item):
+                continue
+            person = _person_from(item)
+            mark = _person_update(
+                person,
+                "SET bounced_email = email, bounced_at = :now, bounce_kind = :kind",
+                "email = :email",
+                {":now": int(now), ":kind": kind, ":email": item["email"]},
+            )
+            record = audit.entry(
+                school_id,
+                person.codice_fiscale,
+                "email_undeliverable",
+                "ses",
+                "done",
+                retention_days,
+                now,
+                kind=kind,
+            )
+            try:
+                transact([mark, record])
+            except ClientError as error:
+                if not (cancelled(error) and "ConditionalCheckFailed" in reasons(error)):
+                    raise
+                continue  # the address changed meanwhile
+            marked.append(person)
+        if "LastEvaluatedKey" not in answer:
+            return marked
+        request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
 
 # ---- accounts: the credentials on a person item --------------------------------------

@@ -1,0 +1,19 @@
+"""Bounces and complaints from SES, through SNS: the address is marked undeliverable."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from chiave import budget
+from chiave.flows.bounces import handle
+from chiave.observability import logger, metrics
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    with budget.invocation(context):
+        return handle(event.get("Records", []), time.time())
