@@ -51,6 +51,7 @@ def deploy(endpoint_url: str, region: str, stack: str = "chiave-local") -> Deplo
     _create_tables(deployment)
     _create_email(deployment)
     _create_secrets(deployment)
+    _create_buckets(deployment)
     for logical_id in tpl.resources_of_type("AWS::Serverless::LayerVersion"):
         deployment.refs[logical_id] = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:layer:{logical_id}:1"
     return deployment
@@ -135,6 +136,19 @@ def _create_queues(deployment: Deployment) -> None:
                 QueueUrl=deployment.refs[logical_id],
                 Attributes={"RedrivePolicy": json.dumps(deployment.resolve(redrive))},
             )
+
+
+def _create_buckets(deployment: Deployment) -> None:
+    """Buckets the template names itself (the import bucket); others are AWS's to name."""
+    s3 = deployment.client("s3")
+    for logical_id, resource in tpl.resources_of_type("AWS::S3::Bucket").items():
+        if "BucketName" not in resource.get("Properties", {}):
+            continue
+        name = deployment.resolve(resource["Properties"]["BucketName"])
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": deployment.region})
+        deployment.refs[logical_id] = name
+        deployment.physical[logical_id] = name
+        deployment.attributes[(logical_id, "Arn")] = f"arn:aws:s3:::{name}"
 
 
 def _create_email(deployment: Deployment) -> None:

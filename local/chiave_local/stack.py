@@ -31,7 +31,7 @@ class RunningStack:
     deployment: Deployment
     functions: Invoker
     server: LocalStack
-    pollers: list[worker.QueuePoller | worker.ScheduledRunner]
+    pollers: list[worker.Runner]
     schools: list[str]
     policies: dict[str, dict[str, object]]  # school -> overrides of the defaults
     people: list[tuple[str, str, str, str]]  # school, cf, name, e-mail

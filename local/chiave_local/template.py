@@ -79,6 +79,8 @@ class FunctionSpec:
     memory_mb: int = 128
     # Seconds between runs of an EventBridge `rate(...)` schedule, if it has one.
     every_s: int | None = None
+    # S3 ObjectCreated sources: (bucket logical id, key prefix, key suffix).
+    uploads: tuple[tuple[str, str, str], ...] = ()
 
     def sample_event(self, route: ApiRoute) -> str:
         """The name of a route's sample in events/: the function's folder, and
@@ -110,7 +112,7 @@ def functions() -> dict[str, FunctionSpec]:
             **global_environment(),
             **properties.get("Environment", {}).get("Variables", {}),
         }
-        routes, queues, queue_concurrency, every_s = [], [], 1, None
+        routes, queues, queue_concurrency, every_s, uploads = [], [], 1, None, []
         for event in properties.get("Events", {}).values():
             if event["Type"] == "Api":
                 routes.append(
@@ -121,6 +123,11 @@ def functions() -> dict[str, FunctionSpec]:
                         iam=event["Properties"].get("Auth", {}).get("Authorizer") == "AWS_IAM",
                     )
                 )
+            elif event["Type"] == "S3":
+                rules = event["Properties"].get("Filter", {}).get("S3Key", {}).get("Rules", [])
+                by_name = {rule["Name"]: rule["Value"] for rule in rules}
+                bucket = event["Properties"]["Bucket"]["Ref"]
+                uploads.append((bucket, by_name.get("prefix", ""), by_name.get("suffix", "")))
             elif event["Type"] == "Schedule":
                 every_s = rate_seconds(event["Properties"]["Schedule"])
             elif event["Type"] == "SQS":
@@ -139,6 +146,7 @@ def functions() -> dict[str, FunctionSpec]:
             timeout_s=int(_function_setting(properties, "Timeout", 3)),
             memory_mb=int(_function_setting(properties, "MemorySize", 128)),
             every_s=every_s,
+            uploads=tuple(uploads),
         )
     return specs
 

@@ -100,10 +100,56 @@ class ScheduledRunner(threading.Thread):
                 logger.exception("local scheduled %s failed", self.function_id)
 
 
-def pollers(functions: Invoker) -> list[QueuePoller | ScheduledRunner]:
+class UploadNotifier(threading.Thread):
+    """S3's ObjectCreated notification, locally (moto's own S3 -> Lambda path
+    needs a container runtime): each new object under the prefix, with the
+    suffix, is handed to the function in an S3 event, once."""
+
+    def __init__(
+        self, functions: Invoker, function_id: str, bucket_id: str, prefix: str, suffix: str
+    ) -> None:
+        super().__init__(name=f"uploads-{function_id}", daemon=True)
+        self.functions = functions
+        self.function_id = function_id
+        self.bucket = functions.deployment.refs[bucket_id]
+        self.prefix, self.suffix = prefix, suffix
+        self.s3 = functions.deployment.client("s3")
+        self.seen: set[tuple[str, str]] = set()
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(IDLE_POLL_S):
+            try:
+                self.notify_once()
+            except Exception:  # keep watching, as S3 would keep notifying
+                logger.exception("local upload notifier failed")
+
+    def notify_once(self) -> int:
+        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix)
+        fresh = [
+            item
+            for page in pages
+            for item in page.get("Contents", [])
+            if item["Key"].endswith(self.suffix) and (item["Key"], item["ETag"]) not in self.seen
+        ]
+        for item in fresh:
+            self.seen.add((item["Key"], item["ETag"]))
+            record = {
+                "eventSource": "aws:s3",
+                "eventName": "ObjectCreated:Put",
+                "s3": {"bucket": {"name": self.bucket}, "object": {"key": item["Key"], "size": item["Size"]}},
+            }
+            self.functions.invoke(self.function_id, {"Records": [record]})
+        return len(fresh)
+
+
+Runner = QueuePoller | ScheduledRunner | UploadNotifier
+
+
+def pollers(functions: Invoker) -> list[Runner]:
     """As many pollers per queue as the event source's maximum concurrency,
     and a runner per schedule."""
-    runners: list[QueuePoller | ScheduledRunner] = [
+    runners: list[Runner] = [
         QueuePoller(functions, spec.logical_id, queue_id)
         for spec in functions.specs.values()
         for queue_id in spec.queue_sources
@@ -113,5 +159,10 @@ def pollers(functions: Invoker) -> list[QueuePoller | ScheduledRunner]:
         ScheduledRunner(functions, spec.logical_id, spec.every_s)
         for spec in functions.specs.values()
         if spec.every_s
+    ]
+    runners += [
+        UploadNotifier(functions, spec.logical_id, bucket, prefix, suffix)
+        for spec in functions.specs.values()
+        for bucket, prefix, suffix in spec.uploads
     ]
     return runners

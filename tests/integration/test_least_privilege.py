@@ -78,6 +78,13 @@ BY_AWS: dict[str, dict[tuple[str, str], str]] = {
     "TotpFunction": _WRITES_STORAGE,
     "ExpirySweepFunction": _WRITES_STORAGE,
     "BouncesFunction": _WRITES_STORAGE,
+    "ImportFunction": {
+        **_WRITES_STORAGE,
+        (
+            "kms:Decrypt",
+            "StorageKey",
+        ): "its environment, the table and the bucket are encrypted with StorageKey",
+    },
     "FlowStatusFunction": {
         ("kms:Decrypt", "StorageKey"): "its environment and the table it reads are encrypted with StorageKey",
     },
@@ -100,6 +107,8 @@ def _actions(service: str, operation: str, params: dict[str, Any]) -> list[tuple
             for kind, body in item.items()
         ]
     prefix = {"sesv2": "ses"}.get(service, service)
+    # S3 authorises HeadObject as GetObject.
+    operation = {"HeadObject": "GetObject"}.get(operation, operation)
     return [(f"{prefix}:{operation}", params)]
 
 
@@ -119,6 +128,9 @@ class Recorder:
         if action.startswith("kms:"):
             # The key a call names; notify's Decrypt names none: the outbox key's data keys.
             return [params.get("KeyId") or deployment.attributes[("OutboxKey", "Arn")]]
+        if action.startswith("s3:"):
+            # Granted on the upload prefix, as the template writes it.
+            return [f"arn:aws:s3:::{params['Bucket']}/{params['Key'].split('/')[0]}/*"]
         if action.startswith("sns:"):
             return ["*"]  # SMS to a phone number: no resource (topics are denied)
         if action.startswith("secretsmanager:"):
@@ -271,6 +283,25 @@ def _drive_the_sweep(stack, load_event):
     message["bounce"]["bouncedRecipients"][0]["emailAddress"] = "sofia.colombo@example.it"
     bounce["Records"][0]["Sns"]["Message"] = json.dumps(message)
     stack.functions.invoke("BouncesFunction", bounce)
+    _drive_the_import(stack)
+
+
+def _drive_the_import(stack):
+    from chiave_local.events import load_event
+
+    """A school's file: a new person, a changed one, a bad row; its report."""
+    rows = [
+        "scuola;codice_fiscale;cognome;nome;email;cellulare;ruolo;classe",
+        "RMIC817009;BNCLCU79S05F205Y;Bianchi;Luca;luca.bianchi@example.it;;genitore;1A",
+        "RMIC817009;NRELNE80A41H501V;Neri;Elena;elena.neri@example.it;;genitore;1A",
+        "RMIC817009;NRELNE80A41H501X;Neri;Elena;;;genitore;",
+    ]
+    bucket, key = stack.deployment.refs["ImportBucket"], "imports/RMIC817009/anagrafica.csv"
+    stack.deployment.client("s3").put_object(Bucket=bucket, Key=key, Body="\n".join(rows).encode())
+    event = load_event("imports")
+    event["Records"][0]["s3"]["bucket"]["name"] = bucket
+    event["Records"][0]["s3"]["object"]["key"] = key
+    stack.functions.invoke("ImportFunction", event)
 
 
 def _drive_the_credential_paths(stack, load_event, user_code):

@@ -1,7 +1,8 @@
 """The anagrafica CSV (SPEC §4; also the ops import format).
 
 UTF-8 (BOM tolerated), `;`-separated, header
-`scuola;codice_fiscale;cognome;nome;email;cellulare;ruolo`. Rows that cannot
+`scuola;codice_fiscale;cognome;nome;email;cellulare;ruolo`, optionally
+followed by `classe`. Rows that cannot
 be loaded are reported with their line number, never silently dropped.
 """
 
@@ -16,6 +17,7 @@ from chiave import codice_fiscale, phone
 from chiave.domain import Person, Role
 
 HEADER = ("scuola", "codice_fiscale", "cognome", "nome", "email", "cellulare", "ruolo")
+OPTIONAL = ("classe",)
 SCHOOL_CODE = re.compile(r"^[A-Z]{4}[A-Z0-9]{6}$")
 
 
@@ -32,6 +34,8 @@ class Anagrafica:
     # Rows loaded without a value that could not be used (a number that is
     # not a mobile: the person is loaded, the number dropped).
     notes: list[RowError] = field(default_factory=list)
+    # The line each of `people` came from.
+    lines: list[int] = field(default_factory=list)
 
     @property
     def schools(self) -> list[str]:
@@ -77,6 +81,7 @@ def _person(row: dict[str, str]) -> tuple[Person, str | None]:
         role=role,
         email=email,
         mobile=mobile,
+        classe=row.get("classe", "").strip().upper() or None,
     )
     return person, note
 
@@ -84,11 +89,13 @@ def _person(row: dict[str, str]) -> tuple[Person, str | None]:
 def parse(text: str) -> Anagrafica:
     reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")), delimiter=";")
     fields = tuple(name.strip().lower() for name in reader.fieldnames or ())
-    if fields != HEADER:
-        return Anagrafica([], [RowError(1, f"intestazione attesa: {';'.join(HEADER)}")])
+    if fields not in (HEADER, HEADER + OPTIONAL):
+        expected = f"{';'.join(HEADER)}[;{';'.join(OPTIONAL)}]"
+        return Anagrafica([], [RowError(1, f"intestazione attesa: {expected} (separatore «;»)")])
     people: list[Person] = []
     errors: list[RowError] = []
     notes: list[RowError] = []
+    lines: list[int] = []
     seen: set[tuple[str, str]] = set()
     for line, row in enumerate(reader, start=2):
         clean = {key.strip().lower(): (value or "") for key, value in row.items() if key}
@@ -103,6 +110,7 @@ def parse(text: str) -> Anagrafica:
             continue
         seen.add(key)
         people.append(person)
+        lines.append(line)
         if note:
             notes.append(RowError(line, note))
-    return Anagrafica(people, errors, notes)
+    return Anagrafica(people, errors, notes, lines)

@@ -19,6 +19,7 @@ from chiave import budget
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_kms import KMSClient
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sesv2 import SESV2Client
     from mypy_boto3_sns import SNSClient
@@ -58,6 +59,12 @@ def dynamodb() -> DynamoDBClient:
 @cache
 def sqs() -> SQSClient:
     client: SQSClient = _client("sqs")
+    return client
+
+
+@cache
+def s3() -> S3Client:
+    client: S3Client = _client("s3")
     return client
 
 

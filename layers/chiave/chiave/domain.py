@@ -65,6 +65,8 @@ class Person:
     role: Role
     email: str | None = None
     mobile: str | None = None
+    # The class (e.g. "1A") the school's file gives, for inviting by class.
+    classe: str | None = None
     status: AccountStatus = AccountStatus.PENDING
     user_code: str | None = None
     # Bumped whenever a credential is set: links issued before die with it.

@@ -16,6 +16,7 @@ Item types (see template.yaml):
                                                                         whom (TTL: audit_retention_days)
   idempotency   PK=IDEMPOTENCY#{consumer}   SK={record key}             Powertools idempotency
   sweep cursor  PK=CONFIG#sweep             SK=CONFIG                   how far the expiry sweep went
+  erased        PK=ERASED#{school}          SK={hash of cf}             a person erased on request
 Indexes:
   ByUserCode      user_code                         person by user code
   ByEmail         email_key = {school}#{e-mail}     people by e-mail within a school
@@ -62,6 +63,12 @@ def cover(token_sha256: str) -> Key:
 def sms_switch() -> Key:
     """The deployment's SMS switch (ops set `sms_enabled` false to stop every SMS)."""
     return {PARTITION: "CONFIG#sms", SORT: "CONFIG"}
+
+
+def erased(school_id: str, codice_fiscale: str) -> Key:
+    """That a person of the school was erased on request (hashed: no PII in keys)."""
+    digest = hashlib.sha256(codice_fiscale.encode("utf-8")).hexdigest()[:32]
+    return {PARTITION: f"ERASED#{school_id}", SORT: digest}
 
 
 def sweep_cursor() -> Key:

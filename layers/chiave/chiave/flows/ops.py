@@ -263,7 +263,7 @@ def _issue_temporary_code(request: OpsRequest, account: Account, now: float) -> 
 
 def _erase(request: OpsRequest, account: Account, now: float) -> dict[str, Any]:
     person = account.person
-    parts = [people.erase(person), _audited(request, account, now)]
+    parts = [people.erase(person), _audited(request, account, now), people.erased_tombstone(person, int(now))]
     parts += [flows.delete(key) for key in flows.keys_of_account(person.school_id, person.codice_fiscale)]
     parts += [logins.clear(person.school_id, login) for login in (person.user_code, person.email) if login]
     if person.user_code:

@@ -39,6 +39,8 @@ def _person_item(person: Person) -> Item:
     item["status"] = person.status.value
     if person.email:
         item["email_key"] = keys.email_index_value(person.school_id, person.email)
+    # The school's own values (a seed or an import): an import compares with them.
+    item["school_email"], item["school_mobile"] = person.email, person.mobile
     return item
 
 
@@ -49,6 +51,7 @@ _PERSON_FIELDS = [
     "name",
     "email",
     "mobile",
+    "classe",
     "user_code",
     "credential_epoch",
     "totp_sealed",
@@ -595,6 +598,17 @@ def erase(person: Person) -> dict[str, Any]:
             "TableName": table_name(),
             "Key": to_dynamo(keys.person(person.school_id, person.codice_fiscale)),
             "ConditionExpression": "attribute_exists(PK)",
+        }
+    }
+
+
+def erased_tombstone(person: Person, now: int) -> dict[str, Any]:
+    """A transaction part: that the school erased this codice fiscale (hashed),
+    so an import that lists it again reports it as such."""
+    return {
+        "Put": {
+            "TableName": table_name(),
+            "Item": to_dynamo({**keys.erased(person.school_id, person.codice_fiscale), "erased_at": now}),
         }
     }
 

@@ -1,0 +1,75 @@
+"""Running a school year through the local stack: a file dropped in the
+import bucket (moto S3) is imported and reported, its new parent registers,
+the sweep and a bounce run through /_local/invoke."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import boto3
+
+from chiave_local.events import EVENTS
+
+API = "/v1"
+SCHOOL = "RMIC817009"
+ELENA = "NRELNE80A41H501V"
+ELENA_EMAIL = "elena.neri@example.it"
+FILE = (
+    "scuola;codice_fiscale;cognome;nome;email;cellulare;ruolo;classe\n"
+    f"{SCHOOL};{ELENA};Neri;Elena;{ELENA_EMAIL};3391234567;genitore;1A\n"
+    f"{SCHOOL};NRELNE80A41H501X;Neri;Elena;;;genitore;1A\n"
+)
+
+
+def _s3(stack):
+    info = stack.request("GET", "/_local/info").json
+    client = boto3.client(
+        "s3",
+        endpoint_url=info["aws_endpoint_url"],
+        region_name=info["region"],
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    return client, info["resources"]["ImportBucket"]
+
+
+def _report(client, bucket: str, key: str) -> str:
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            return client.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
+        except client.exceptions.NoSuchKey:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def test_a_dropped_file_is_imported_and_its_new_parent_registers(local_stack):
+    # Given the secretary drops the school's file in the import bucket
+    client, bucket = _s3(local_stack)
+    client.put_object(Bucket=bucket, Key=f"imports/{SCHOOL}/prime-2026.csv", Body=FILE.encode("utf-8"))
+    # Then its report appears next to it: one row in, one refused with its reason
+    report = _report(client, bucket, f"imports/{SCHOOL}/esiti/prime-2026.esito.csv")
+    assert f"2;{ELENA};inserita;" in report
+    assert "3;;scartata;codice fiscale non valido" in report
+    # And the new parent registers and gets her activation e-mail
+    sent = len(local_stack.emails_to(ELENA_EMAIL, at_least=0))
+    registered = local_stack.post(f"{API}/schools/{SCHOOL}/registrations", {"codice_fiscale": ELENA})
+    assert registered.status == 202
+    assert "#token=" in local_stack.emails_to(ELENA_EMAIL, at_least=sent + 1)[-1]["text"]
+    # When her address bounces (SES -> SNS -> the bounces function)
+    bounce = json.loads((EVENTS / "bounces.json").read_text("utf-8"))
+    message = json.loads(bounce["Records"][0]["Sns"]["Message"])
+    message["bounce"]["bouncedRecipients"][0]["emailAddress"] = ELENA_EMAIL
+    bounce["Records"][0]["Sns"]["Message"] = json.dumps(message)
+    assert local_stack.post("/_local/invoke/BouncesFunction", bounce).json["marked"] == 1
+    # Then a new request mails her nothing
+    again = local_stack.post(f"{API}/schools/{SCHOOL}/registrations", {"codice_fiscale": ELENA})
+    assert again.status == 202
+    time.sleep(1)
+    assert len(local_stack.emails_to(ELENA_EMAIL, at_least=0)) == sent + 1
+    # And the sweep runs from the console's sample event
+    sweep = json.loads((EVENTS / "expiry_sweep.json").read_text("utf-8"))
+    swept = local_stack.post("/_local/invoke/ExpirySweepFunction", sweep)
+    assert swept.status == 200 and swept.json["complete"] is True

@@ -1,0 +1,199 @@
+"""The anagrafica import (a CSV dropped in the import bucket): validated row
+by row, upserted without touching accounts, never deleting, reported next
+to the file; the same file again changes nothing; against moto."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import pytest
+
+from chiave import keys
+from chiave_local.events import load_event
+from tests.integration.helpers import PASSWORD, SCHOOL, activate, ops, verify_credentials
+
+HEADER = "scuola;codice_fiscale;cognome;nome;email;cellulare;ruolo;classe\n"
+MARIA = "RSSMRA82C52H501K"
+ROWS = [
+    f"{SCHOOL};{MARIA};Rossi;Maria;maria.rossi@example.it;+393331234567;genitore;1A",
+    f"{SCHOOL};BNCLCU79S05F205Y;Bianchi;Luca;luca.bianchi@example.it;;genitore;1A",
+    f"{SCHOOL};VRDGLI85L61H501C;Verdi;Giulia;;3471234567;genitore;2B",
+    f"{SCHOOL};SPSNTN75A30F839Y;Esposito;Antonio;antonio.esposito@example.it;;docente;",
+    f"{SCHOOL};CLMSFO12P54H501O;Colombo;Sofia;sofia.colombo@example.it;;studente;3C",
+]
+NEW_PARENT = f"{SCHOOL};NRELNE80A41H501V;Neri;Elena;elena.neri@example.it;3391234567;genitore;1A"
+
+
+def _upload(stack, text: str | bytes, name: str = "anagrafica-2026-09.csv") -> dict[str, Any]:
+    """Drop a file in the import bucket and run the import on its S3 event."""
+    event = load_event("imports")
+    record = event["Records"][0]["s3"]
+    bucket = stack.deployment.refs["ImportBucket"]
+    key = f"imports/{SCHOOL}/{name}"
+    body = text.encode("utf-8") if isinstance(text, str) else text
+    stack.deployment.client("s3").put_object(Bucket=bucket, Key=key, Body=body)
+    record["bucket"]["name"], record["object"]["key"] = bucket, key
+    answer: dict[str, Any] = stack.functions.invoke("ImportFunction", event)
+    return answer["imports"][0]
+
+
+def _report(stack, summary: dict[str, Any]) -> list[dict[str, str]]:
+    bucket = stack.deployment.refs["ImportBucket"]
+    body = stack.deployment.client("s3").get_object(Bucket=bucket, Key=summary["report"])["Body"].read()
+    return list(csv.DictReader(io.StringIO(body.decode("utf-8")), delimiter=";"))
+
+
+def _people(stack) -> dict[str, dict[str, Any]]:
+    dynamodb = stack.deployment.client("dynamodb")
+    answer = dynamodb.query(
+        TableName=stack.deployment.refs["Table"],
+        KeyConditionExpression="PK = :school AND begins_with(SK, :person)",
+        ExpressionAttributeValues={":school": {"S": f"SCHOOL#{SCHOOL}"}, ":person": {"S": "PERSON#"}},
+    )
+    return {item["codice_fiscale"]["S"]: item for item in answer["Items"]}
+
+
+def _table(stack) -> list[dict[str, Any]]:
+    items = stack.deployment.client("dynamodb").scan(TableName=stack.deployment.refs["Table"])["Items"]
+    return sorted(items, key=lambda item: (item["PK"]["S"], item["SK"]["S"]))
+
+
+def test_an_import_adds_updates_and_reports_and_the_same_file_again_changes_nothing(stack):
+    # Given the demo school, and a file with its people (now with classes) and a new parent
+    text = HEADER + "\n".join([*ROWS, NEW_PARENT]) + "\n"
+    # When it is imported
+    summary = _upload(stack, text)
+    # Then the new parent is in, the others updated (their class; Antonio has none), each row reported
+    counts = [summary[name] for name in ("accepted", "changed", "unchanged", "rejected", "missing")]
+    assert counts == [1, 4, 1, 0, 0]
+    people = _people(stack)
+    assert people["NRELNE80A41H501V"]["status"]["S"] == "pending"
+    assert people[MARIA]["classe"]["S"] == "1A"
+    report = _report(stack, summary)
+    assert [row["esito"] for row in report] == [*["aggiornata"] * 3, "invariata", "aggiornata", "inserita"]
+    # When the same file is uploaded again, Then nothing changes
+    before = _table(stack)
+    again = _upload(stack, text, "anagrafica-2026-09-bis.csv")
+    assert (again["accepted"], again["changed"], again["unchanged"]) == (0, 0, 6)
+    assert [item for item in _table(stack) if not item["PK"]["S"].startswith("RATE#")] == [
+        item for item in before if not item["PK"]["S"].startswith("RATE#")
+    ]
+
+
+def test_an_import_keeps_passwords_user_codes_and_status_and_deletes_nobody(stack, load_event):
+    # Given Maria, active, and a file that renames her and leaves Luca out
+    stack.set_policy(otp_required_for_activation=False)
+    user_code = activate(stack, load_event, MARIA)
+    account_before = {
+        name: value
+        for name, value in _people(stack)[MARIA].items()
+        if name in ("password_hash", "user_code", "status", "credential_epoch")
+    }
+    renamed = ROWS[0].replace("Rossi;Maria", "Rossi;Maria Grazia")
+    summary = _upload(stack, HEADER + "\n".join([renamed, *ROWS[2:]]) + "\n")
+    # Then her account is as it was, and her login works
+    after = _people(stack)
+    assert after[MARIA]["name"]["S"] == "Maria Grazia"
+    assert {name: after[MARIA][name] for name in account_before} == account_before
+    assert verify_credentials(stack, load_event, user_code, PASSWORD).status == 200
+    # And Luca, missing from the file, is still there, reported as such
+    assert "BNCLCU79S05F205Y" in after and summary["missing"] == 1
+    missing = [row for row in _report(stack, summary) if row["codice_fiscale"] == "BNCLCU79S05F205Y"]
+    assert missing[0]["esito"] == "non presente nel file (non rimossa)"
+
+
+@pytest.mark.parametrize(
+    "row, reason",
+    [
+        (f"{SCHOOL};RSSMRA82C52H501X;Rossi;Maria;;;genitore;", "codice fiscale non valido"),
+        (f"{SCHOOL};NRELNE80A41H501V;Neri;Elena;non-una-mail;;genitore;", "indirizzo email non valido"),
+        (f"{SCHOOL};NRELNE80A41H501V;Neri;Elena;;;nonno;", "ruolo non valido"),
+        (f"{SCHOOL};NRELNE80A41H501V;;Elena;;;genitore;", "cognome e nome sono obbligatori"),
+        ("MIIC8AB00X;NRELNE80A41H501V;Neri;Elena;;;genitore;", "diversa da quella del percorso"),
+    ],
+)
+def test_a_bad_row_is_rejected_with_its_reason_and_the_rest_imported(stack, row, reason):
+    summary = _upload(stack, HEADER + "\n".join([ROWS[0], row]) + "\n")
+    assert summary["rejected"] == 1
+    rejected = [line for line in _report(stack, summary) if line["esito"] == "scartata"]
+    assert rejected[0]["riga"] == "3" and reason in rejected[0]["dettaglio"]
+
+
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        (HEADER.replace(";", ",") + ROWS[0].replace(";", ",") + "\n", "intestazione"),
+        ("cf;nome\n" + ROWS[0] + "\n", "intestazione"),
+        ((HEADER + ROWS[0].replace("Rossi", "Rossì") + "\n").encode("latin-1"), "UTF-8"),
+        (HEADER, "non contiene righe"),
+        (b"", "intestazione"),
+    ],
+)
+def test_a_file_that_cannot_be_read_changes_nothing_and_says_why(stack, body, reason):
+    before = _table(stack)
+    summary = _upload(stack, body)
+    assert reason in summary["error"]
+    assert _report(stack, summary)[0]["esito"] == "file rifiutato"
+    assert [item for item in _table(stack)] == before
+
+
+def test_a_file_over_the_size_limit_is_refused_unread(stack):
+    from chiave.flows import imports
+
+    before = _table(stack)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(imports, "MAX_BYTES", 100)
+        summary = _upload(stack, HEADER + "\n".join(ROWS) + "\n")
+    assert "troppo grande" in summary["error"] and _table(stack) == before
+
+
+def test_a_contact_the_holder_proved_wins_unless_the_school_changed_it(stack, load_event):
+    # Given Maria, who proved a new address herself
+    stack.set_policy(otp_required_for_activation=False)
+    user_code = activate(stack, load_event, MARIA)
+    body = {"school": SCHOOL, "login": user_code, "password": PASSWORD, "email": "maria.nuova@example.it"}
+    stack.call("ContactsFunction", load_event("contacts_email", body=body))
+    import re
+
+    link = re.search(r"#token=([A-Za-z0-9_-]{43})", stack.deliver()[-2]["text"]).group(1)
+    assert stack.call("ContactsFunction", load_event("contacts_confirm", body={"token": link})).status == 200
+    # When the school imports its unchanged file, Then her own address stays
+    kept = _upload(stack, HEADER + ROWS[0] + "\n")
+    assert _people(stack)[MARIA]["email"]["S"] == "maria.nuova@example.it"
+    assert "mantenuto" in _report(stack, kept)[0]["dettaglio"]
+    # When the school changes the address in its file, Then the school's wins, and the report says so
+    changed_row = ROWS[0].replace("maria.rossi@example.it", "m.rossi@example.it")
+    replaced = _upload(stack, HEADER + changed_row + "\n", "anagrafica-2.csv")
+    assert _people(stack)[MARIA]["email"]["S"] == "m.rossi@example.it"
+    assert "sostituito" in _report(stack, replaced)[0]["dettaglio"]
+
+
+def test_a_new_address_clears_a_bounce(stack, load_event):
+    stack.functions.invoke("BouncesFunction", load_event("bounces"))
+    new_row = ROWS[0].replace("maria.rossi@example.it", "maria.r@example.it")
+    _upload(stack, HEADER + new_row + "\n")
+    registered = stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": MARIA}))
+    assert registered.status == 202
+    assert stack.deliver()[-1]["to"] == "maria.r@example.it"
+
+
+def test_a_person_erased_and_listed_again_comes_back_as_a_new_pending_person(stack, load_event):
+    # Given Maria, active, then erased at the family's request
+    stack.set_policy(otp_required_for_activation=False)
+    old_code = activate(stack, load_event, MARIA)
+    assert ops(stack, "ops_erase")["ok"]
+    # When the school lists her again
+    summary = _upload(stack, HEADER + ROWS[0] + "\n")
+    # Then she is a new pending person, reported as such, and activates with a new user code
+    assert summary["accepted"] == 1 and "cancellazione" in _report(stack, summary)[0]["dettaglio"]
+    assert _people(stack)[MARIA]["status"]["S"] == "pending"
+    new_code = activate(stack, load_event, MARIA)
+    assert new_code != old_code
+    dynamodb = stack.deployment.client("dynamodb")
+    reserved = dynamodb.get_item(
+        TableName=stack.deployment.refs["Table"],
+        Key={name: {"S": value} for name, value in keys.user_code_reservation(old_code).items()},
+    )
+    assert "Item" in reserved
