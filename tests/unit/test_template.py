@@ -152,3 +152,35 @@ def test_internal_routes_take_only_signed_calls_from_the_register_vendors_roles(
     assert "no-register-vendor-yet" in default
     # And the public routes stay callable by anyone
     assert statements["PublicRoutes"]["Effect"] == "Allow" and statements["PublicRoutes"]["Principal"] == "*"
+
+
+def test_every_alarm_notifies_the_alarm_topic():
+    alarms = tpl.resources_of_type("AWS::CloudWatch::Alarm")
+    assert {"ApiServerErrorAlarm", "OutboxDeadLetterAlarm", "BounceRateAlarm", "SmsSpendAlarm"} <= set(alarms)
+    for name, alarm in alarms.items():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
+    bounce = alarms["BounceRateAlarm"]["Properties"]
+    assert (bounce["MetricName"], bounce["Threshold"]) == ("Reputation.BounceRate", 0.05)
+
+
+def test_the_dashboard_is_valid_json_with_the_stack_s_resources():
+    import json
+    import re
+
+    body = RESOURCES["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    text, variables = body
+    # Each ${Name} is one of the Sub's variables or a resource of the template (its Ref).
+    assert set(re.findall(r"\$\{(\w+)\}", text)) <= set(variables) | set(RESOURCES)
+    widgets = json.loads(re.sub(r"\$\{[^}]+\}", "X", text))["widgets"]
+    titles = " ".join(widget["properties"]["title"] for widget in widgets)
+    for shown in ("API", "Outbox", "bounce", "Sweep", "SMS"):
+        assert shown in titles
+
+
+def test_the_sender_domain_signs_with_dkim_and_has_its_own_mail_from():
+    identity = RESOURCES["SenderIdentity"]["Properties"]
+    assert identity["DkimAttributes"] == {"SigningEnabled": True}
+    assert identity["MailFromAttributes"]["MailFromDomain"] == {"Fn::Sub": "mail.${SenderDomain}"}
+    outputs = tpl.template()["Outputs"]
+    expected = {"DkimRecords", "MailFromRecords", "DmarcRecord", "DashboardName", "ImportBucketName"}
+    assert expected <= set(outputs)
