@@ -128,20 +128,26 @@ def send_code(
 def count_code_failure(flow: Flow, challenge: Challenge, max_attempts: int) -> int | None:
     """One more wrong code against this code, never past `max_attempts`;
     the new count, or None when the code changed, was used or is locked."""
+    return _add_failure(
+        flow,
+        "otp_code_hash = :hash AND otp_failures < :max AND attribute_not_exists(otp_used_at)",
+        {":hash": challenge.code_hash, ":max": max_attempts},
+    )
+
+
+def _add_failure(flow: Flow, condition: str, values: Item) -> int | None:
+    """Count one wrong code on the flow's item while `condition` holds; the new count, or None."""
     try:
         answer = dynamodb().update_item(
             TableName=table_name(),
             Key=to_dynamo(keys.flow(flow.token_sha256)),
             UpdateExpression="ADD otp_failures :one",
-            ConditionExpression="otp_code_hash = :hash AND otp_failures < :max "
-            "AND attribute_not_exists(otp_used_at)",
-            ExpressionAttributeValues=to_dynamo(
-                {":one": 1, ":hash": challenge.code_hash, ":max": max_attempts}
-            ),
+            ConditionExpression=condition,
+            ExpressionAttributeValues=to_dynamo({":one": 1, **values}),
             ReturnValues="UPDATED_NEW",
         )
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+        if failed_condition(error):
             return None
         raise
     return int(answer["Attributes"]["otp_failures"]["N"])
@@ -176,21 +182,12 @@ def mark_verified(flow: Flow, challenge: Challenge, max_attempts: int, now: int)
 def count_app_code_failure(flow: Flow, max_attempts: int) -> int | None:
     """One more wrong app code against this flow, never past `max_attempts`;
     the new count, or None when the flow was used or is locked meanwhile."""
-    try:
-        answer = dynamodb().update_item(
-            TableName=table_name(),
-            Key=to_dynamo(keys.flow(flow.token_sha256)),
-            UpdateExpression="ADD otp_failures :one",
-            ConditionExpression="attribute_exists(PK) AND attribute_not_exists(used_at) "
-            "AND (attribute_not_exists(otp_failures) OR otp_failures < :max)",
-            ExpressionAttributeValues=to_dynamo({":one": 1, ":max": max_attempts}),
-            ReturnValues="UPDATED_NEW",
-        )
-    except ClientError as error:
-        if failed_condition(error):
-            return None
-        raise
-    return int(answer["Attributes"]["otp_failures"]["N"])
+    return _add_failure(
+        flow,
+        "attribute_exists(PK) AND attribute_not_exists(used_at) "
+        "AND (attribute_not_exists(otp_failures) OR otp_failures < :max)",
+        {":max": max_attempts},
+    )
 
 
 def mark_verified_by_app(flow: Flow, step: int, max_attempts: int, now: int) -> str:
