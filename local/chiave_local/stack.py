@@ -80,6 +80,8 @@ class RunningStack:
             f"  Swagger UI     {self.base_url}/docs",
             f"  outbox         {self.base_url}/_local/outbox",
             f"  moto           {self.deployment.endpoint_url} ({self.deployment.region})",
+            f"  imports        s3://{self.deployment.refs.get('ImportBucket', '-')}"
+            "/imports/<school>/<name>.csv (report in imports/<school>/esiti/)",
             "",
             "Schools and their policy overrides (SPEC §5 defaults otherwise):",
             *[f"  {school}  {json.dumps(self.policies[school]) or '{}'}" for school in self.schools],
