@@ -12,6 +12,7 @@ from chiave_local.runtime import Invoker
 
 BATCH_SIZE = 10
 IDLE_POLL_S = 0.5
+UPLOAD_POLL_S = 2.0
 logger = logging.getLogger(__name__)
 
 
@@ -118,7 +119,8 @@ class UploadNotifier(threading.Thread):
         self.stopped = threading.Event()
 
     def run(self) -> None:
-        while not self.stopped.wait(IDLE_POLL_S):
+        # Uploads are rare: a listing every 2 s keeps the local stack idle meanwhile.
+        while not self.stopped.wait(UPLOAD_POLL_S):
             try:
                 self.notify_once()
             except Exception:  # keep watching, as S3 would keep notifying
