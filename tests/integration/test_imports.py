@@ -197,3 +197,13 @@ def test_a_person_erased_and_listed_again_comes_back_as_a_new_pending_person(sta
         Key={name: {"S": value} for name, value in keys.user_code_reservation(old_code).items()},
     )
     assert "Item" in reserved
+
+
+def test_the_sample_event_of_a_file_no_longer_there_gets_a_clear_report(stack, load_event):
+    # Given the sample event (events/imports.json) for a file nobody uploaded
+    event = load_event("imports")
+    event["Records"][0]["s3"]["bucket"]["name"] = stack.deployment.refs["ImportBucket"]
+    # When it is run (as /_local/invoke would), Then it says so, and changes nothing
+    before = _table(stack)
+    summary = stack.functions.invoke("ImportFunction", event)["imports"][0]
+    assert "non trovato" in summary["error"] and _table(stack) == before

@@ -162,6 +162,8 @@ _COME_BACK = "persona reinserita dopo la cancellazione: nuova persona, nuovo cod
 def _read(bucket: str, key: str) -> tuple[str | None, str | None]:
     """The file's text, or why it cannot be imported as a whole."""
     size = store.object_size(bucket, key)
+    if size is None:
+        return None, "file non trovato: caricarlo di nuovo"
     if size > MAX_BYTES:
         megabytes = MAX_BYTES // (1024 * 1024)
         return None, f"file troppo grande ({size // (1024 * 1024)} MB; al massimo {megabytes} MB)"

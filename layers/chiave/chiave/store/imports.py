@@ -24,8 +24,14 @@ _READ = (
 _LABELS = {"email": "indirizzo email", "mobile": "numero di cellulare"}
 
 
-def object_size(bucket: str, key: str) -> int:
-    return int(s3().head_object(Bucket=bucket, Key=key)["ContentLength"])
+def object_size(bucket: str, key: str) -> int | None:
+    """The file's size; None when it is not there (removed since its event)."""
+    try:
+        return int(s3().head_object(Bucket=bucket, Key=key)["ContentLength"])
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
 
 
 def read_object(bucket: str, key: str) -> bytes:
