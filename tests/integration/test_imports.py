@@ -26,12 +26,14 @@ ROWS = [
 NEW_PARENT = f"{SCHOOL};NRELNE80A41H501V;Neri;Elena;elena.neri@example.it;3391234567;genitore;1A"
 
 
-def _upload(stack, text: str | bytes, name: str = "anagrafica-2026-09.csv") -> dict[str, Any]:
+def _upload(
+    stack, text: str | bytes, name: str = "anagrafica-2026-09.csv", school: str = SCHOOL
+) -> dict[str, Any]:
     """Drop a file in the import bucket and run the import on its S3 event."""
     event = load_event("imports")
     record = event["Records"][0]["s3"]
     bucket = stack.deployment.refs["ImportBucket"]
-    key = f"imports/{SCHOOL}/{name}"
+    key = f"imports/{school}/{name}"
     body = text.encode("utf-8") if isinstance(text, str) else text
     stack.deployment.client("s3").put_object(Bucket=bucket, Key=key, Body=body)
     record["bucket"]["name"], record["object"]["key"] = bucket, key
@@ -45,12 +47,12 @@ def _report(stack, summary: dict[str, Any]) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(body.decode("utf-8")), delimiter=";"))
 
 
-def _people(stack) -> dict[str, dict[str, Any]]:
+def _people(stack, school: str = SCHOOL) -> dict[str, dict[str, Any]]:
     dynamodb = stack.deployment.client("dynamodb")
     answer = dynamodb.query(
         TableName=stack.deployment.refs["Table"],
         KeyConditionExpression="PK = :school AND begins_with(SK, :person)",
-        ExpressionAttributeValues={":school": {"S": f"SCHOOL#{SCHOOL}"}, ":person": {"S": "PERSON#"}},
+        ExpressionAttributeValues={":school": {"S": f"SCHOOL#{school}"}, ":person": {"S": "PERSON#"}},
     )
     return {item["codice_fiscale"]["S"]: item for item in answer["Items"]}
 
@@ -207,3 +209,29 @@ def test_the_sample_event_of_a_file_no_longer_there_gets_a_clear_report(stack, l
     before = _table(stack)
     summary = stack.functions.invoke("ImportFunction", event)["imports"][0]
     assert "non trovato" in summary["error"] and _table(stack) == before
+
+
+@pytest.mark.parametrize("fault", ["server_error", "timeout"])
+def test_a_fault_at_any_call_of_an_import_is_mended_by_its_retry(stack, fault):
+    from contextlib import suppress
+
+    from chiave_local.calls import failing
+
+    position = 0
+    while True:
+        # Given a new school's file (each attempt its own school: a fresh start)
+        school = f"RMIC8{position:05d}"
+        text = HEADER + "\n".join(row.replace(SCHOOL, school) for row in [*ROWS, NEW_PARENT]) + "\n"
+        # When the call at `position` fails (S3 retries the invocation), and the retry runs clean
+        with stack.env("ImportFunction"), failing(fault, position) as made, suppress(Exception):
+            _upload(stack, text, "anagrafica.csv", school)
+        if len(made) <= position:
+            break
+        retried = _upload(stack, text, "anagrafica.csv", school)
+        # Then the retry leaves every person as a clean import would, and reports them all
+        people = _people(stack, school)
+        assert len(people) == 6 and all(person["status"]["S"] == "pending" for person in people.values())
+        assert people[MARIA]["classe"]["S"] == "1A"
+        assert len(_report(stack, retried)) == 6
+        position += 1
+    assert position >= 3  # the people, the erased, the new people's write
