@@ -65,10 +65,15 @@ def sms_switch() -> Key:
     return {PARTITION: "CONFIG#sms", SORT: "CONFIG"}
 
 
+def erased_partition(school_id: str) -> str:
+    """The school's people erased on request, one item each."""
+    return f"ERASED#{school_id}"
+
+
 def erased(school_id: str, codice_fiscale: str) -> Key:
     """That a person of the school was erased on request (hashed: no PII in keys)."""
     digest = hashlib.sha256(codice_fiscale.encode("utf-8")).hexdigest()[:32]
-    return {PARTITION: f"ERASED#{school_id}", SORT: digest}
+    return {PARTITION: erased_partition(school_id), SORT: digest}
 
 
 def sweep_cursor() -> Key:

@@ -27,7 +27,7 @@ from chiave.flows.links import STEP_UP_LIFETIME_S, new_flow, open_link
 from chiave.flows.reading import check_open, load_flow
 from chiave.notify import outbox
 from chiave.observability import count_outcome, logger
-from chiave.store import audit, challenges, flows, people
+from chiave.store import audit, flows, people, schools
 
 
 def request_email_change(
@@ -73,7 +73,7 @@ def request_mobile_change(
         raise ContactUnchanged()
     if not phone.may_receive_sms(new_mobile, policy.sms_allowed_prefixes):
         raise MobileNotAllowed()
-    if not challenges.sms_switched_on():
+    if not schools.sms_enabled():
         count_outcome("contacts", "sms_switched_off")
         raise SmsUnavailable(retry_after=send_otp.SWITCHED_OFF_RETRY_AFTER_S)
     token = tokens.new_token()

@@ -19,7 +19,6 @@ from chiave.store.table import (
     commit,
     counter_update,
     failed_condition,
-    from_dynamo,
     reasons,
     refuse_if_over,
     table_name,
@@ -40,14 +39,6 @@ def challenge_from(item: Item) -> Challenge | None:
         failures=item.get("otp_failures", 0),
         used_at=item.get("otp_used_at"),
     )
-
-
-def sms_switched_on() -> bool:
-    """Whether ops let SMS out (the switch item; absent: on)."""
-    answer = dynamodb().get_item(
-        TableName=table_name(), Key=to_dynamo(keys.sms_switch()), ConsistentRead=True
-    )
-    return bool(from_dynamo(answer.get("Item", {})).get("sms_enabled", True))
 
 
 def attributes(challenge: Challenge) -> Item:

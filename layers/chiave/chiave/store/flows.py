@@ -15,7 +15,7 @@ from chiave.domain import AccountStatus, Challenge, Flow, OtpTerms, Purpose
 from chiave.errors import AccountUnavailable, RateLimited, RecipientCapped, TokenExpired, TokenUsed
 from chiave.policy import DEFAULT_AUDIT_RETENTION_DAYS
 from chiave.ratelimit import Counter
-from chiave.store import challenges, people
+from chiave.store import challenges, people, schools
 from chiave.store.table import (
     Item,
     batch_get,
@@ -69,7 +69,7 @@ def get_flow_challenge_and_switch(token_sha256: str) -> tuple[Flow | None, Chall
     (the switch item; absent: on)."""
     flow_key = keys.flow(token_sha256)
     items = batch_get([flow_key, keys.sms_switch()])
-    enabled = bool((found(items, keys.sms_switch()) or {}).get("sms_enabled", True))
+    enabled = schools.sms_switch_on(found(items, keys.sms_switch()))
     item = found(items, flow_key)
     if item is None:
         return None, None, enabled

@@ -67,7 +67,7 @@ def school_people(school_id: str) -> dict[str, Item]:
 
 def erased(school_id: str) -> set[str]:
     """The digests of the codici fiscali this school's people were erased under."""
-    partition = keys.erased(school_id, "")[keys.PARTITION]
+    partition = keys.erased_partition(school_id)
     found: set[str] = set()
     request: dict[str, Any] = {
         "TableName": table_name(),

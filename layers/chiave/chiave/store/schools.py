@@ -43,6 +43,19 @@ def get_school(school_id: str) -> School | None:
     return school_from(from_dynamo(answer["Item"])) if "Item" in answer else None
 
 
+def sms_switch_on(item: Item | None) -> bool:
+    """Whether the switch item lets SMS out (absent: on)."""
+    return bool((item or {}).get("sms_enabled", True))
+
+
+def sms_enabled() -> bool:
+    """Whether ops let SMS out, read on its own (a new mobile's first code)."""
+    answer = dynamodb().get_item(
+        TableName=table_name(), Key=to_dynamo(keys.sms_switch()), ConsistentRead=True
+    )
+    return sms_switch_on(from_dynamo(answer["Item"]) if "Item" in answer else None)
+
+
 def set_sms_switch(enabled: bool, changed_by: str, reason: str, now: float) -> None:
     dynamodb().put_item(
         TableName=table_name(),
