@@ -8,9 +8,29 @@ from typing import Any
 PASSWORD = "Quaderno-Blu-42"
 
 
+def token_in(mail: dict[str, Any]) -> str:
+    """The link token an e-mail carries."""
+    found = re.search(r"#token=([A-Za-z0-9_-]{43})", mail["text"])
+    assert found, "no link in the e-mail"
+    return found.group(1)
+
+
 def last_token(stack: Any) -> str:
-    found = re.search(r"#token=([A-Za-z0-9_-]{43})", stack.deliver()[-1]["text"])
-    assert found, "no link in the last e-mail"
+    return token_in(stack.deliver()[-1])
+
+
+def texts(stack: Any) -> list[dict[str, Any]]:
+    """Every SMS sent so far, once the outbox is delivered."""
+    from chiave_local import sent
+    from tests.integration.conftest import REGION
+
+    stack.deliver()
+    return sent.outbox(REGION)["sms"]
+
+
+def last_sms_code(stack: Any) -> str:
+    found = re.search(r"#(\d{6,8})$", texts(stack)[-1]["text"])
+    assert found, "no code in the last SMS"
     return found.group(1)
 
 

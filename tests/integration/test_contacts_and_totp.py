@@ -5,7 +5,6 @@ against moto."""
 from __future__ import annotations
 
 import json
-import re
 import time
 from typing import Any
 from unittest import mock
@@ -23,9 +22,12 @@ from tests.integration.helpers import (
     change_password,
     confirm,
     issue_pin,
+    last_sms_code,
     last_token,
     ops,
     request_reset,
+    texts,
+    token_in,
     verify_credentials,
 )
 
@@ -77,17 +79,6 @@ def _status(stack, load_event, token: str) -> dict[str, Any]:
     return response.body
 
 
-def _sms(stack) -> list[dict[str, Any]]:
-    stack.deliver()
-    return sent.outbox(REGION)["sms"]
-
-
-def _sms_code(stack) -> str:
-    found = re.search(r"#(\d{6,8})$", _sms(stack)[-1]["text"])
-    assert found, "no code in the last SMS"
-    return found.group(1)
-
-
 def _person_item(stack) -> dict[str, Any]:
     dynamodb = stack.deployment.client("dynamodb")
     key = {name: {"S": value} for name, value in keys.person(SCHOOL, MARIA).items()}
@@ -113,7 +104,7 @@ def test_an_email_change_takes_effect_only_once_its_link_is_confirmed(stack, loa
     assert link_mail["to"] == NEW_EMAIL and "/conferma-email#token=" in link_mail["text"]
     assert warning["to"] == MARIA_EMAIL and "m*****a@example.it" in warning["text"]
     assert "#token=" not in warning["text"]
-    token = last_token_of(link_mail)
+    token = token_in(link_mail)
     # And until the link is confirmed the old address is still the login
     assert verify_credentials(stack, load_event, NEW_EMAIL).status == 401
     assert verify_credentials(stack, load_event, MARIA_EMAIL).status == 200
@@ -131,18 +122,12 @@ def test_an_email_change_takes_effect_only_once_its_link_is_confirmed(stack, loa
     assert "email_change_requested" in actions and "email_changed" in actions
 
 
-def last_token_of(mail: dict[str, Any]) -> str:
-    found = re.search(r"#token=([A-Za-z0-9_-]{43})", mail["text"])
-    assert found
-    return found.group(1)
-
-
 def test_confirming_a_new_address_kills_the_links_still_in_the_old_mailbox(stack, load_event, maria):
     # Given a reset link sent to the old address, then a change of address
     request_reset(stack, load_event, MARIA_EMAIL)
     old_link = last_token(stack)
     _change_email(stack, load_event, maria)
-    new_link = last_token_of(stack.deliver()[-2])
+    new_link = token_in(stack.deliver()[-2])
     # When the new address is confirmed, Then the old mailbox's link is dead
     assert _confirm_contact(stack, load_event, new_link).status == 200
     assert confirm(stack, load_event, old_link, "Altra-Password-7").body["code"] == "token_used"
@@ -150,7 +135,7 @@ def test_confirming_a_new_address_kills_the_links_still_in_the_old_mailbox(stack
 
 def test_a_password_changed_after_the_request_kills_the_address_link(stack, load_event, maria):
     _change_email(stack, load_event, maria)
-    link = last_token_of(stack.deliver()[-2])
+    link = token_in(stack.deliver()[-2])
     assert change_password(stack, load_event, maria, PASSWORD, "Lavagna-Verde-77").status == 200
     refused = _confirm_contact(stack, load_event, link)
     assert (refused.status, refused.body["code"]) == (410, "token_used")
@@ -202,8 +187,8 @@ def test_a_mobile_change_is_proved_by_a_code_sent_to_the_new_number(stack, load_
     assert answer.body["phone_hint"] == "+39 *** *** **67" and answer.body["resend_after"] == 60
     token = answer.body["token"]
     # Then the code went to the new number at once
-    assert _sms(stack)[-1]["to"] == NEW_MOBILE
-    code = _sms_code(stack)
+    assert texts(stack)[-1]["to"] == NEW_MOBILE
+    code = last_sms_code(stack)
     # And nothing changes until it is verified and confirmed
     assert _confirm_contact(stack, load_event, token).body["code"] == "otp_required"
     assert _person_item(stack)["mobile"]["S"] == "+393331234567"
@@ -220,7 +205,7 @@ def test_a_mobile_change_is_proved_by_a_code_sent_to_the_new_number(stack, load_
     stack.set_policy(otp_required_for_activation=False, otp_required_for_reset=True)
     request_reset(stack, load_event, MARIA)
     assert _send(stack, load_event, last_token(stack)).status == 202
-    assert _sms(stack)[-1]["to"] == NEW_MOBILE
+    assert texts(stack)[-1]["to"] == NEW_MOBILE
 
 
 def test_a_mobile_change_counts_against_the_daily_sms_caps(stack, load_event, maria):
@@ -228,7 +213,7 @@ def test_a_mobile_change_counts_against_the_daily_sms_caps(stack, load_event, ma
     assert _change_mobile(stack, load_event, maria).status == 202
     over = _change_mobile(stack, load_event, maria)
     assert (over.status, over.body["code"]) == (429, "rate_limited")
-    assert len([message for message in _sms(stack) if message["to"] == NEW_MOBILE]) == 1
+    assert len([message for message in texts(stack) if message["to"] == NEW_MOBILE]) == 1
 
 
 # ---- authenticator app ---------------------------------------------------------------
@@ -257,10 +242,10 @@ def test_an_enrolled_app_replaces_the_sms_and_each_code_passes_once(stack, load_
     # Then the page is told the code comes from the app, and no SMS is sent
     status = _status(stack, load_event, token)
     assert status["otp_method"] == "app" and "phone_hint" not in status and "otp_resend_after" not in status
-    texts = len(_sms(stack))
+    sent_before = len(texts(stack))
     refused = _send(stack, load_event, token)
     assert (refused.status, refused.body["code"]) == (409, "otp_by_app")
-    assert len(_sms(stack)) == texts
+    assert len(texts(stack)) == sent_before
     # When the code that confirmed the enrolment is given again (replay), Then it is refused and counted
     replayed = _verify(stack, load_event, token, enrolment_code)
     assert (replayed.status, replayed.body["code"]) == (400, "otp_invalid")
@@ -339,7 +324,7 @@ def test_the_secret_is_stored_encrypted_and_revoke_removes_the_app(stack, load_e
 def test_a_new_number_is_proved_by_sms_even_with_an_app(stack, load_event, maria):
     _enrol(stack, load_event, maria)
     answer = _change_mobile(stack, load_event, maria)
-    assert answer.status == 202 and _sms(stack)[-1]["to"] == NEW_MOBILE
+    assert answer.status == 202 and texts(stack)[-1]["to"] == NEW_MOBILE
     assert _status(stack, load_event, answer.body["token"])["otp_method"] == "sms"
 
 

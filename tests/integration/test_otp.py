@@ -13,9 +13,7 @@ import pytest
 
 from chiave.credentials import pepper
 from chiave.store import schools
-from chiave_local import sent
-from tests.integration.conftest import REGION
-from tests.integration.helpers import PASSWORD, confirm, last_token
+from tests.integration.helpers import PASSWORD, confirm, last_sms_code, last_token, texts
 
 MARIA = "RSSMRA82C52H501K"  # +393331234567 on file
 LUCA = "BNCLCU79S05F205Y"  # no mobile on file
@@ -38,17 +36,6 @@ def _verify(stack, load_event, token, code):
     return stack.call("VerifyOtpFunction", load_event("verify_otp", body={"token": token, "code": code}))
 
 
-def _sms(stack):
-    stack.deliver()
-    return sent.outbox(REGION)["sms"]
-
-
-def _code(stack) -> str:
-    found = re.search(r"#(\d{6,8})$", _sms(stack)[-1]["text"])
-    assert found, "no code in the last SMS"
-    return found.group(1)
-
-
 def _wrong(code: str) -> str:
     return f"{(int(code) + 1) % 10 ** len(code):0{len(code)}d}"
 
@@ -62,11 +49,13 @@ def test_activation_a_due_vie_link_then_sms_code_then_password(stack, load_event
     # Then it goes to the number on file, told by a hint, within one SMS part
     assert sent_answer.status == 202
     assert sent_answer.body == {"phone_hint": "+39 *** *** **67", "expires_in": 300, "resend_after": 60}
-    message = _sms(stack)[-1]
+    message = texts(stack)[-1]
     assert message["to"] == "+393331234567"
-    assert len(message["text"]) <= 160 and message["text"].endswith(f"@registro.example.it #{_code(stack)}")
+    assert len(message["text"]) <= 160 and message["text"].endswith(
+        f"@registro.example.it #{last_sms_code(stack)}"
+    )
     # When the code is entered, Then the flow is verified and the password can be set
-    assert _verify(stack, load_event, token, _code(stack)).body == {"verified": True}
+    assert _verify(stack, load_event, token, last_sms_code(stack)).body == {"verified": True}
     status = stack.call("FlowStatusFunction", load_event("flow_status", body={"token": token})).body
     assert status["otp_verified"] is True and "otp_resend_after" not in status
     assert confirm(stack, load_event, token, PASSWORD).status == 200
@@ -81,18 +70,18 @@ def test_a_school_may_require_the_code_for_resets_too(stack, load_event):
     token = last_token(stack)
     assert confirm(stack, load_event, token, "Altra-Password-7").body["code"] == "otp_required"
     assert _send(stack, load_event, token).status == 202
-    assert _verify(stack, load_event, token, _code(stack)).status == 200
+    assert _verify(stack, load_event, token, last_sms_code(stack)).status == 200
     assert confirm(stack, load_event, token, "Altra-Password-7").status == 200
 
 
 def test_wrong_codes_count_down_then_lock_and_a_resend_does_not_reset_them(stack, load_event):
     token = _link(stack, load_event, otp_max_attempts=3, otp_resend_cooldown_s=0)
     _send(stack, load_event, token)
-    first = _verify(stack, load_event, token, _wrong(_code(stack)))
+    first = _verify(stack, load_event, token, _wrong(last_sms_code(stack)))
     assert (first.status, first.body["code"], first.body["attempts_left"]) == (400, "otp_invalid", 2)
     # A resend replaces the code but keeps its failures
     _send(stack, load_event, token)
-    code = _code(stack)
+    code = last_sms_code(stack)
     assert _verify(stack, load_event, token, _wrong(code)).body["attempts_left"] == 1
     locked = _verify(stack, load_event, token, _wrong(code))
     assert (locked.status, locked.body["code"]) == (429, "otp_locked")
@@ -100,20 +89,20 @@ def test_wrong_codes_count_down_then_lock_and_a_resend_does_not_reset_them(stack
     assert _verify(stack, load_event, token, code).body["code"] == "otp_locked"
     # A new send gives a new code with fresh attempts (and counts as a send)
     _send(stack, load_event, token)
-    assert _verify(stack, load_event, token, _code(stack)).status == 200
+    assert _verify(stack, load_event, token, last_sms_code(stack)).status == 200
 
 
 def test_a_code_past_its_lifetime_is_refused_and_a_code_never_verifies_twice(stack, load_event):
     token = _link(stack, load_event)
     _send(stack, load_event, token)
-    code = _code(stack)
+    code = last_sms_code(stack)
     with mock.patch("time.time", return_value=time.time() + 301):
         expired = _verify(stack, load_event, token, code)
     assert (expired.status, expired.body["code"]) == (410, "otp_expired")
     # A fresh code (after the cooldown), used once
     with mock.patch("time.time", return_value=time.time() + 61):
         _send(stack, load_event, token)
-    code = _code(stack)
+    code = last_sms_code(stack)
     assert _verify(stack, load_event, token, code).status == 200
     assert _verify(stack, load_event, token, code).body["code"] == "otp_expired"
 
@@ -130,7 +119,7 @@ def test_resends_wait_for_the_cooldown_and_stop_at_the_sends_per_flow(stack, loa
     with mock.patch("time.time", return_value=later + 61):
         exhausted = _send(stack, load_event, token)
     assert (exhausted.status, exhausted.body["code"]) == (429, "rate_limited")
-    assert len(_sms(stack)) == 2
+    assert len(texts(stack)) == 2
 
 
 @pytest.mark.parametrize(
@@ -152,7 +141,7 @@ def test_daily_sms_caps_stop_sending(stack, load_event, policy, cap):
         answers.append(_send(stack, load_event, token).status)
     # Then the SMS past the cap is refused, and nothing more was sent
     assert answers == [202] * allowed + [429], cap
-    assert len(_sms(stack)) == allowed
+    assert len(texts(stack)) == allowed
 
 
 def test_no_mobile_or_a_number_outside_the_prefixes_gets_a_clear_problem_and_no_sms(stack, load_event):
@@ -161,7 +150,7 @@ def test_no_mobile_or_a_number_outside_the_prefixes_gets_a_clear_problem_and_no_
     assert "segreteria" in missing.body["detail"]
     outside = _send(stack, load_event, _link(stack, load_event, sms_allowed_prefixes=["+41"]))
     assert (outside.status, outside.body["code"]) == (422, "mobile_not_allowed")
-    assert _sms(stack) == []
+    assert texts(stack) == []
 
 
 def test_ops_switch_stops_every_sms(stack, load_event):
@@ -171,7 +160,7 @@ def test_ops_switch_stops_every_sms(stack, load_event):
     refused = _send(stack, load_event, token)
     assert (refused.status, refused.body["code"]) == (503, "sms_unavailable")
     assert refused.headers["Retry-After"] == "3600"
-    assert _sms(stack) == []
+    assert texts(stack) == []
     # And switched on again, the same link sends
     with stack.env():
         schools.set_sms_switch(True, changed_by="ops@example.it", reason="over", now=time.time())
@@ -188,7 +177,7 @@ def test_fifty_verifications_at_once_count_no_more_failures_than_allowed_and_suc
     # Given one code and 50 parallel attempts: 45 wrong, 5 right
     token = _link(stack, load_event, otp_max_attempts=10)
     _send(stack, load_event, token)
-    code = _code(stack)
+    code = last_sms_code(stack)
     guesses = [_wrong(code)] * 45 + [code] * 5
     with ThreadPoolExecutor(max_workers=10) as pool:
         answers = list(pool.map(lambda guess: _verify(stack, load_event, token, guess), guesses))
@@ -203,7 +192,7 @@ def test_fifty_verifications_at_once_count_no_more_failures_than_allowed_and_suc
 def test_logs_hold_neither_the_code_nor_the_full_number(stack, load_event, capsys):
     token = _link(stack, load_event)
     _send(stack, load_event, token)
-    code = _code(stack)
+    code = last_sms_code(stack)
     _verify(stack, load_event, token, _wrong(code))
     logs = capsys.readouterr().out
     assert "+393331234567" not in logs and "3331234567" not in logs
@@ -244,7 +233,7 @@ def test_a_code_made_before_a_pepper_rotation_still_verifies(stack, load_event):
     # Given a code hashed under the first pepper
     token = _link(stack, load_event, otp_resend_cooldown_s=0)
     _send(stack, load_event, token)
-    code = _code(stack)
+    code = last_sms_code(stack)
     # When ops rotate the pepper, keeping the old one, and a new container verifies
     manager = stack.deployment.client("secretsmanager")
     secret_id = stack.deployment.refs["PepperSecret"]
@@ -278,11 +267,11 @@ def test_a_link_killed_by_a_later_password_sends_no_sms(stack, load_event):
     first = _link(stack, load_event)
     second = _link(stack, load_event)
     _send(stack, load_event, second)
-    assert _verify(stack, load_event, second, _code(stack)).status == 200
+    assert _verify(stack, load_event, second, last_sms_code(stack)).status == 200
     assert confirm(stack, load_event, second).status == 200
-    texts = len(_sms(stack))
+    sent_before = len(texts(stack))
     # When the first link asks for a code
     refused = _send(stack, load_event, first)
     # Then it is told the link is used, and no SMS leaves
     assert (refused.status, refused.body["code"]) == (410, "token_used")
-    assert len(_sms(stack)) == texts
+    assert len(texts(stack)) == sent_before
