@@ -13,6 +13,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -24,12 +25,18 @@ import chiave
 from bench import coldstarts, logs_to, parity
 from chiave import aws, keys
 from chiave.credentials import totp
+from chiave.domain import Person, Purpose, Role
+from chiave.flows import links
+from chiave.notify import pacing
+from chiave.store import flows, people, schools
+from chiave.store import sweep as swept
+from chiave.store.table import write_batch
 from chiave_local import seed, sent
 from chiave_local.calls import recording
 from chiave_local.events import load_event
-from chiave_local.runtime import function_environment
+from chiave_local.runtime import environment, function_environment
 from chiave_local.stack import RunningStack, start
-from chiave_local.template import FunctionSpec
+from chiave_local.template import FunctionSpec, parameter_defaults
 from chiave_local.worker import QueuePoller
 
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
@@ -260,6 +267,98 @@ class Bench:
         aws.dynamodb.cache_clear()
         aws.s3.cache_clear()
         return runs
+
+    # ---- the school year: the sweep's reads, a bulk invitation's calls ----------------
+
+    def sweep_reads(self, live: int, expired: int = 50) -> dict[str, Any]:
+        """Items the sweep reads for `expired` links among `live` ones; then
+        every link it was given is removed, for the next measure."""
+        now = int(time.time())
+        spec = self.functions.specs["ExpirySweepFunction"]
+        with environment(function_environment(spec, self.stack.deployment)):
+            school = schools.get_school("RMIC817009")
+            assert school is not None
+            person = Person(
+                school.id, ACTIVE, "Rossi", "Maria", Role.GENITORE, email="maria.rossi@example.it"
+            )
+            model = links.new_flow(school, person, Purpose.ACTIVATION, "", 3600, False, now)
+            expiries = [now + 60 + (i * 97) % (23 * 3600) for i in range(live)]
+            expiries += [now - 60 - i * 15 for i in range(expired)]
+            made = [replace(model, token_sha256=secrets.token_hex(32), expires_at=at) for at in expiries]
+            for start in range(0, len(made), 25):
+                write_batch(
+                    [{"PutRequest": {"Item": flows.put(f)["Put"]["Item"]}} for f in made[start : start + 25]]
+                )
+            swept.advance_cursor(swept.cursor(), now - 15 * 60)
+        read = [0]
+
+        def count(parsed: dict[str, Any], **_: Any) -> None:
+            read[0] += len(parsed.get("Items", [])) + (1 if "Item" in parsed else 0)
+            read[0] += sum(len(items) for items in parsed.get("Responses", {}).values())
+
+        client = aws.dynamodb()
+        client.meta.events.register("after-call.dynamodb", count, unique_id="bench-sweep")
+        try:
+            with mock.patch("time.time", return_value=now):
+                result = self.call("ExpirySweepFunction", load_event("expiry_sweep"))
+        finally:
+            client.meta.events.unregister("after-call.dynamodb", unique_id="bench-sweep")
+        with environment(function_environment(spec, self.stack.deployment)):
+            swept.delete_all([keys.flow(flow.token_sha256) for flow in made])
+        return {"live": live, "expired": result["expired_unused"], "read": read[0]}
+
+    def invite_school(self, count: int) -> dict[str, Any]:
+        """A school of `count` parents without an account, invited in bulk:
+        the calls of the console action, of the orders, of the paced lane
+        (its pace on a virtual clock: the lane's duration at the quota)."""
+        codes = seed.generated_codes(count, "INV")
+        spec = self.functions.specs["InviteFunction"]
+        with environment(function_environment(spec, self.stack.deployment)):
+            demo = schools.get_school("RMIC817009")
+            assert demo is not None
+            schools.put_school(replace(demo, id=INVITE_SCHOOL))
+            people.put_people(
+                Person(
+                    INVITE_SCHOOL,
+                    cf,
+                    "Rossi",
+                    f"Genitore{i:05d}",
+                    Role.GENITORE,
+                    email=f"inv{i:05d}@example.it",
+                )
+                for i, cf in enumerate(codes)
+            )
+        phases: dict[str, Counter[str]] = {}
+        started = time.perf_counter()
+        with recording() as made:
+            answer = self.call("InviteFunction", {**load_event("invite"), "school": INVITE_SCHOOL})
+        phases["invite (console)"] = Counter(made)
+        orders = QueuePoller(self.functions, "InvitationsFunction", "InvitationQueue")
+        with recording() as made:
+            while orders.poll_once():
+                pass
+        phases["invitations (orders)"] = Counter(made)
+        virtual = [0.0]
+        lane = QueuePoller(self.functions, "BulkNotifyFunction", "BulkOutboxQueue")
+        with (
+            mock.patch.object(pacing, "clock", lambda: virtual[0]),
+            mock.patch.object(pacing, "sleep", lambda seconds: virtual.__setitem__(0, virtual[0] + seconds)),
+            recording() as made,
+        ):
+            while lane.poll_once():
+                pass
+        phases["bulk notify (paced)"] = Counter(made)
+        bulk = self.functions.specs["BulkNotifyFunction"]
+        quota = float(parameter_defaults()["SesMailsPerSecond"])
+        senders = bulk.queue_concurrency
+        return {
+            "people": count,
+            "invited": answer["invited"],
+            "phases": phases,
+            "seconds": time.perf_counter() - started,
+            "lane_minutes": count / (senders * pacing.per_sender(quota, senders)) / 60,
+            "pace": f"{senders} senders x {pacing.per_sender(quota, senders)}/s of a {quota:g}/s quota",
+        }
 
     def committed(self, commit_id: str) -> None:
         """The receipt a flow's transaction writes for the message it queued."""
@@ -515,7 +614,44 @@ def calls_markdown(calls: list[tuple[str, str, Counter[str]]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-SECTIONS = ("calls", "argon2", "parity", "cold", "import")
+def sweep_markdown(runs: list[dict[str, Any]]) -> str:
+    lines = [
+        "### Expiry sweep: items read (links expired in the last quarter hour among live ones)",
+        "",
+        "| live links | expired | items read | per expired link | target |",
+        "|---:|---:|---:|---:|---|",
+    ]
+    for run in runs:
+        ratio = run["read"] / max(1, run["expired"])
+        verdict = "<= 1.1: met" if run["read"] <= 1.1 * run["expired"] + 2 else "> 1.1: missed"
+        lines.append(f"| {run['live']:,} | {run['expired']} | {run['read']} | {ratio:.2f} | {verdict} |")
+    return "\n".join(lines) + "\n"
+
+
+def invite_markdown(run: dict[str, Any]) -> str:
+    lines = [
+        f"### Bulk invitation of {run['people']:,} parents ({run['invited']:,} invited; "
+        f"{run['seconds']:.0f} s on moto in this process)",
+        "",
+        "| phase | SQS calls | SES calls | DynamoDB calls | KMS calls | detail |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for phase, counter in run["phases"].items():
+        by_service: Counter[str] = Counter()
+        for call, number in counter.items():
+            by_service[call.split(":")[0]] += number
+        detail = ", ".join(f"{name} x{number}" for name, number in sorted(counter.items()))
+        lines.append(
+            f"| {phase} | {by_service['sqs']} | {by_service['sesv2']} | {by_service['dynamodb']} | "
+            f"{by_service['kms']} | {detail} |"
+        )
+    lines += ["", f"The paced lane ({run['pace']}) sends them in {run['lane_minutes']:.0f} minutes."]
+    return "\n".join(lines) + "\n"
+
+
+SECTIONS = ("calls", "argon2", "parity", "cold", "import", "sweep", "invite")
+INVITE_PEOPLE = int(os.environ.get("BENCH_INVITE_PEOPLE", "10000"))
+INVITE_SCHOOL = "RMIC8INV01"
 IMPORT_ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "50000"))
 IMPORT_SCHOOL = "RMIC8IMP01"
 ARGON2_SCRIPT = Path(__file__).with_name("argon2cost.py")
@@ -575,6 +711,10 @@ def main(argv: list[str]) -> int:
         parts.append(coldstarts.markdown(measured["cold"], RUNS, python_version()))
     if "import" in measured:
         parts.append(import_markdown(measured["import"]))
+    if "sweep" in measured:
+        parts.append(sweep_markdown(measured["sweep"]))
+    if "invite" in measured:
+        parts.append(invite_markdown(measured["invite"]))
     print("\n".join(parts))
     return 0
 
@@ -600,6 +740,10 @@ def measure(sections: list[str], anagrafica: Path, policy: Path, workdir: Path) 
             measured["cold"] = bench.cold_starts()
         if "import" in sections:
             measured["import"] = bench.import_school(IMPORT_ROWS)
+        if "sweep" in sections:
+            measured["sweep"] = [bench.sweep_reads(live) for live in (2_000, 20_000)]
+        if "invite" in sections:
+            measured["invite"] = bench.invite_school(INVITE_PEOPLE)
     finally:
         stack.stop()
     return measured

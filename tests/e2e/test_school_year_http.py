@@ -73,3 +73,44 @@ def test_a_dropped_file_is_imported_and_its_new_parent_registers(local_stack):
     sweep = json.loads((EVENTS / "expiry_sweep.json").read_text("utf-8"))
     swept = local_stack.post("/_local/invoke/ExpirySweepFunction", sweep)
     assert swept.status == 200 and swept.json["complete"] is True
+
+
+CLASS_2B = [("PRMGNN80A01H501", "primo"), ("SCNGNN80A01H501", "secondo"), ("TRZGNN80A01H501", "terzo")]
+
+
+def test_a_class_is_imported_invited_and_reported_on(local_stack):
+    from chiave import codice_fiscale
+
+    # Given a file of three new 2B parents, dropped in the import bucket and imported
+    people = [(body + codice_fiscale.check_character(body), name) for body, name in CLASS_2B]
+    rows = [f"{SCHOOL};{cf};Genitore;{name};{name}.2b@example.it;;genitore;2B" for cf, name in people]
+    client, bucket = _s3(local_stack)
+    header = "scuola;codice_fiscale;cognome;nome;email;cellulare;ruolo;classe\n"
+    client.put_object(Bucket=bucket, Key=f"imports/{SCHOOL}/2b.csv", Body=(header + "\n".join(rows)).encode())
+    assert _report(client, bucket, f"imports/{SCHOOL}/esiti/2b.esito.csv").count(";inserita;") == 3
+    # When ops invites class 2B from the console's sample event
+    event = {**json.loads((EVENTS / "invite.json").read_text("utf-8")), "classe": "2B"}
+    invited = local_stack.post("/_local/invoke/InviteFunction", event).json
+    assert (invited["ok"], invited["matched"], invited["invited"]) == (True, 3, 3)
+    # Then each parent finds one invitation in the outbox, through the paced bulk lane
+    for _, name in people:
+        [mail] = local_stack.emails_to(f"{name}.2b@example.it", at_least=1)
+        assert "#token=" in mail["text"] and mail["subject"].startswith("Invito")
+    # And inviting again sends nothing more
+    again = local_stack.post("/_local/invoke/InviteFunction", event).json
+    assert (again["invited"], again["skipped_by_reason"]) == (0, {"already_invited": 3})
+    # When one address bounces, and ops asks for the report
+    bounce = json.loads((EVENTS / "bounces.json").read_text("utf-8"))
+    message = json.loads(bounce["Records"][0]["Sns"]["Message"])
+    message["bounce"]["bouncedRecipients"][0]["emailAddress"] = "primo.2b@example.it"
+    bounce["Records"][0]["Sns"]["Message"] = json.dumps(message)
+    assert local_stack.post("/_local/invoke/BouncesFunction", bounce).json["marked"] == 1
+    sample = json.loads((EVENTS / "school_report.json").read_text("utf-8"))
+    report = local_stack.post("/_local/invoke/SchoolReportFunction", sample).json
+    # Then the funnel counts them, the call list names the bounced parent, the CSV is in S3
+    assert report["ok"] is True and report["funnel"]["invited"] >= 3 and report["funnel"]["bounced"] >= 1
+    assert {row["codice_fiscale"]: row["motivo"] for row in report["call_list"]}[
+        people[0][0]
+    ] == "email_bounced"
+    key = report["report"].removeprefix(f"s3://{bucket}/")
+    assert people[0][0] in client.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -37,7 +37,7 @@ class Response:
 class Stack:
     deployment: Deployment
     functions: Functions
-    _poller: QueuePoller | None = None
+    _pollers: dict[tuple[str, str], QueuePoller] = field(default_factory=dict)
 
     def call(self, function_id: str, event: dict[str, Any]) -> Response:
         result = self.functions.invoke(function_id, event)
@@ -63,9 +63,15 @@ class Stack:
 
     def deliver(self) -> list[dict[str, Any]]:
         """Drain the outbox through notify; every e-mail sent so far."""
-        while self.poller().poll_once():
-            pass
+        self.drain()
         return sent.outbox(REGION)["emails"]
+
+    def drain(self, function_id: str = "NotifyFunction", queue_id: str = "OutboxQueue") -> int:
+        """Hand a queue's messages to the function it feeds until none is left; how many."""
+        handed = 0
+        while batch := self.poller(function_id, queue_id).poll_once():
+            handed += batch
+        return handed
 
     def queued(self, queue_id: str = "OutboxQueue", invisible: bool = False) -> int:
         """Messages waiting in a queue (or, with `invisible`, handed out or deferred)."""
@@ -74,10 +80,10 @@ class Stack:
         attributes = sqs.get_queue_attributes(QueueUrl=self.deployment.refs[queue_id], AttributeNames=[name])
         return int(attributes["Attributes"][name])
 
-    def release_failed(self) -> int:
-        """As if the visibility timeout of every message notify failed or
-        deferred had passed: they are handed out again on the next poll."""
-        poller = self.poller()
+    def release_failed(self, function_id: str = "NotifyFunction", queue_id: str = "OutboxQueue") -> int:
+        """As if the visibility timeout of every message the function failed
+        or deferred had passed: they are handed out again on the next poll."""
+        poller = self.poller(function_id, queue_id)
         sqs = self.deployment.client("sqs")
         for handle in poller.failed:
             sqs.change_message_visibility(
@@ -86,10 +92,10 @@ class Stack:
         released, poller.failed = len(poller.failed), []
         return released
 
-    def poller(self) -> QueuePoller:
-        if self._poller is None:
-            self._poller = QueuePoller(self.functions, "NotifyFunction", "OutboxQueue")
-        return self._poller
+    def poller(self, function_id: str = "NotifyFunction", queue_id: str = "OutboxQueue") -> QueuePoller:
+        if (function_id, queue_id) not in self._pollers:
+            self._pollers[function_id, queue_id] = QueuePoller(self.functions, function_id, queue_id)
+        return self._pollers[function_id, queue_id]
 
 
 @pytest.fixture

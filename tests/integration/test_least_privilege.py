@@ -85,6 +85,19 @@ BY_AWS: dict[str, dict[tuple[str, str], str]] = {
             "StorageKey",
         ): "its environment, the table and the bucket are encrypted with StorageKey",
     },
+    "InvitationsFunction": _WRITES_STORAGE,
+    "BulkNotifyFunction": {
+        **_WRITES_STORAGE,
+        ("ses:SendRawEmail", "SenderIdentity"): "SES authorises a raw-content SendEmail as SendRawEmail",
+    },
+    "InviteFunction": {
+        ("kms:Decrypt", "StorageKey"): "its environment and the table it reads are encrypted with StorageKey",
+        ("kms:GenerateDataKey", "StorageKey"): "it sends to the invitation queue, encrypted with StorageKey",
+    },
+    "SchoolReportFunction": {
+        ("kms:Decrypt", "StorageKey"): "its environment and the table it reads are encrypted with StorageKey",
+        ("kms:GenerateDataKey", "StorageKey"): "it writes to the bucket, encrypted with StorageKey",
+    },
     "FlowStatusFunction": {
         ("kms:Decrypt", "StorageKey"): "its environment and the table it reads are encrypted with StorageKey",
     },
@@ -107,8 +120,8 @@ def _actions(service: str, operation: str, params: dict[str, Any]) -> list[tuple
             for kind, body in item.items()
         ]
     prefix = {"sesv2": "ses"}.get(service, service)
-    # S3 authorises HeadObject as GetObject.
-    operation = {"HeadObject": "GetObject"}.get(operation, operation)
+    # S3 authorises HeadObject as GetObject; SQS a batch send as SendMessage.
+    operation = {"HeadObject": "GetObject", "SendMessageBatch": "SendMessage"}.get(operation, operation)
     return [(f"{prefix}:{operation}", params)]
 
 
@@ -124,7 +137,8 @@ class Recorder:
             arn = deployment.attributes[("Table", "Arn")]
             return [f"{arn}/index/{params['IndexName']}" if "IndexName" in params else arn]
         if action.startswith("sqs:"):
-            return [deployment.attributes[("OutboxQueue", "Arn")]]
+            by_url = {url: logical_id for logical_id, url in deployment.refs.items()}
+            return [deployment.attributes[(by_url[params["QueueUrl"]], "Arn")]]
         if action.startswith("kms:"):
             # The key a call names; notify's Decrypt names none: the outbox key's data keys.
             return [params.get("KeyId") or deployment.attributes[("OutboxKey", "Arn")]]
@@ -284,6 +298,24 @@ def _drive_the_sweep(stack, load_event):
     bounce["Records"][0]["Sns"]["Message"] = json.dumps(message)
     stack.functions.invoke("BouncesFunction", bounce)
     _drive_the_import(stack)
+    _drive_the_school_year_console(stack, load_event)
+
+
+def _drive_the_school_year_console(stack, load_event):
+    """A bulk invitation (an order failing once, its orphan mail deferred on
+    the bulk lane, SES failing once), an invitation's delivery, the school report."""
+    stack.functions.invoke("InviteFunction", load_event("invite"))
+    with failing("throttling", operation="TransactWriteItems"):
+        stack.drain("InvitationsFunction", "InvitationQueue")
+    stack.drain("BulkNotifyFunction", "BulkOutboxQueue")
+    stack.release_failed("InvitationsFunction", "InvitationQueue")
+    stack.drain("InvitationsFunction", "InvitationQueue")
+    with failing("throttling", operation="SendEmail"):  # its idempotency record dropped
+        stack.drain("BulkNotifyFunction", "BulkOutboxQueue")
+    stack.release_failed("BulkNotifyFunction", "BulkOutboxQueue")
+    stack.drain("BulkNotifyFunction", "BulkOutboxQueue")
+    stack.functions.invoke("BouncesFunction", load_event("bounces_delivery"))
+    stack.functions.invoke("SchoolReportFunction", load_event("school_report"))
 
 
 def _drive_the_import(stack):

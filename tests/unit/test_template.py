@@ -31,7 +31,7 @@ def _actions_on(function_id, logical_id):
 def test_only_notify_may_read_the_sealed_link_tokens():
     for function_id in FUNCTIONS:
         actions = _actions_on(function_id, "OutboxKey")
-        if function_id == "NotifyFunction":
+        if function_id in ("NotifyFunction", "BulkNotifyFunction"):
             assert actions == {"kms:Decrypt"}
         elif function_id in (
             "RegisterFunction",
@@ -41,6 +41,7 @@ def test_only_notify_may_read_the_sealed_link_tokens():
             "OpsFunction",
             "ContactsFunction",
             "ExpirySweepFunction",
+            "InvitationsFunction",
         ):
             assert actions == {"kms:GenerateDataKey"}
         else:

@@ -15,6 +15,7 @@ import boto3
 from botocore.config import Config
 
 from chiave import budget
+from chiave.faults import ServiceUnavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -104,3 +105,20 @@ def reset_clients() -> None:
     """Forget cached clients (tests switch endpoints between sessions)."""
     for factory in (session, *FACTORIES):
         factory.cache_clear()
+
+
+# SQS takes at most this many messages in one SendMessageBatch.
+SQS_BATCH = 10
+
+
+def send_all(queue_url: str, bodies: list[str]) -> None:
+    """Every body to the queue, ten to a SendMessageBatch; a message SQS
+    did not take fails the whole call (503), to be run again."""
+    for start in range(0, len(bodies), SQS_BATCH):
+        entries = [
+            {"Id": str(number), "MessageBody": body}
+            for number, body in enumerate(bodies[start : start + SQS_BATCH])
+        ]
+        answer = sqs().send_message_batch(QueueUrl=queue_url, Entries=entries)  # type: ignore[arg-type]
+        if answer.get("Failed"):
+            raise ServiceUnavailable(retry_after=1)

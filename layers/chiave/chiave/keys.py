@@ -38,6 +38,8 @@ BY_USER_CODE = "ByUserCode"
 BY_EMAIL = "ByEmail"
 BY_EXPIRY_BUCKET = "ByExpiryBucket"
 BY_ACCOUNT = "ByAccount"
+# Every person of a school shares the school's partition under this prefix.
+PERSON_PREFIX = "PERSON#"
 
 
 def school(school_id: str) -> Key:
@@ -45,7 +47,7 @@ def school(school_id: str) -> Key:
 
 
 def person(school_id: str, canonical_cf: str) -> Key:
-    return {PARTITION: f"SCHOOL#{school_id}", SORT: f"PERSON#{canonical_cf}"}
+    return {PARTITION: f"SCHOOL#{school_id}", SORT: f"{PERSON_PREFIX}{canonical_cf}"}
 
 
 def user_code_reservation(user_code: str) -> Key:

@@ -25,6 +25,14 @@ class Settings(BaseModel):
     # SMS sender name (alphanumeric, registered with AGCOM in Italy) and origination number.
     sms_sender_id: str = Field("", alias="SMS_SENDER_ID")
     sms_origination_number: str = Field("", alias="SMS_ORIGINATION_NUMBER")
+    # The bulk lane (chiave.notify.pacing): SES's sending quota, and how many
+    # senders share it (its queue's maximum concurrency); 0: not paced.
+    ses_mails_per_second: float = Field(14, alias="SES_MAILS_PER_SECOND", gt=0)
+    paced_senders: int = Field(0, alias="PACED_SENDERS", ge=0)
+    # Where a bulk invitation's orders wait (chiave.flows.invitations).
+    invitation_queue_url: str = Field("", alias="INVITATION_QUEUE_URL")
+    # Where the school report's CSV is written (chiave.flows.school_report).
+    report_bucket: str = Field("", alias="REPORT_BUCKET")
 
 
 def settings() -> Settings:

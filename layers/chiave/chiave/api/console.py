@@ -1,11 +1,12 @@
-"""The console's entry point: an ops event (invoked from the AWS console, or
+"""The console's entry points: an event (invoked from the AWS console, or
 `/_local/invoke` locally) validated, run, and always answered with a clear
-result or a clear error, never a stack trace."""
+result or a clear error, never a stack trace. One event model per console
+function: ops actions on an account, the bulk invitation, the school report."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
@@ -14,8 +15,11 @@ from pydantic import ConfigDict, Field, StringConstraints, ValidationError, mode
 from chiave import budget, coldstart, faults
 from chiave.api.models import CodiceFiscaleText, Printable, Request, SchoolCode
 from chiave.api.problems import field_errors
+from chiave.domain import Role
 from chiave.errors import DomainError
+from chiave.flows.invitations import InvitationRequest
 from chiave.flows.ops import Action, DocumentType, Identification, OpsRequest
+from chiave.flows.school_report import ReportRequest
 from chiave.messages import CATALOGUE
 from chiave.observability import count_outcome, logger, metrics
 
@@ -39,15 +43,29 @@ class IdentificationFields(Request):
     delegate_with_written_proxy: bool = False
 
 
-class OpsEvent(Request):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class ConsoleEvent(Request):
+    """What every console action's event names: who acts, for which school, why."""
 
-    action: Action
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    # The metric scope of its outcomes, and how a rule across its fields is explained.
+    scope: ClassVar[str] = "ops"
+    across_fields: ClassVar[dict[str, str]] = {}
+
     operator: OperatorText = Field(description="Who acts: the operator's name or e-mail")
     school: SchoolCode
+    reason: ReasonText = Field(description="Why: the request or ticket it answers")
+
+    def to_request(self, request_id: str) -> Any:
+        """The flow's request, stamped with the invocation's id (CloudTrail joins it to the caller)."""
+        raise NotImplementedError
+
+
+class OpsEvent(ConsoleEvent):
+    across_fields: ClassVar[dict[str, str]] = ACROSS_FIELDS
+
+    action: Action
     codice_fiscale: CodiceFiscaleText | None = None
     user_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{9}$")] | None = None
-    reason: ReasonText = Field(description="Why: the request or ticket it answers")
     identification: IdentificationFields | None = Field(None, description="record_identification only")
 
     @model_validator(mode="after")
@@ -58,59 +76,110 @@ class OpsEvent(Request):
             raise ValueError("identification: for record_identification, and only for it")
         return self
 
+    def to_request(self, request_id: str) -> OpsRequest:
+        return OpsRequest(
+            action=self.action,
+            operator=self.operator,
+            school_id=self.school.upper(),
+            codice_fiscale=self.codice_fiscale,
+            user_code=self.user_code,
+            reason=self.reason,
+            request_id=request_id,
+            identification=(
+                Identification(**self.identification.model_dump()) if self.identification else None
+            ),
+        )
 
-def _error(code: str, **extra: Any) -> dict[str, Any]:
+
+def _error(scope: str, code: str, **extra: Any) -> dict[str, Any]:
     message = CATALOGUE[code]
-    count_outcome("ops", f"refused_{code}")
+    count_outcome(scope, f"refused_{code}")
     error = {"code": code, "message": message.detail_it, "message_en": message.detail_en, **extra}
     return {"ok": False, "error": error}
 
 
-def _bug(error: Exception) -> dict[str, Any]:
-    logger.exception("ops action failed", extra={"error": type(error).__name__})
-    return _error("internal_error")
+def _bug(scope: str, error: Exception) -> dict[str, Any]:
+    logger.exception("console action failed", extra={"error": type(error).__name__})
+    return _error(scope, "internal_error")
 
 
 def console_handler(
-    run: Callable[[OpsRequest, float], dict[str, Any]], clock: Callable[[], float]
+    run: Callable[[Any, float], dict[str, Any]],
+    clock: Callable[[], float],
+    event_model: type[ConsoleEvent] = OpsEvent,
 ) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """A console function's entry point: `event_model` validated, `run` with
+    its request, the answer `{"ok": ...}` whatever happened."""
+    scope = event_model.scope
+
     @logger.inject_lambda_context
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         try:
-            parsed = OpsEvent.model_validate(event)
+            parsed = event_model.model_validate(event)
         except ValidationError as error:
             issues = error.errors(include_input=False)
             # The model's own rule (a value error of the whole event) is explained as such.
             across = [i for i in issues if not i.get("loc") and i.get("type") == "value_error"]
             fields = field_errors([issue for issue in issues if issue not in across], "it")
-            return _error("validation_error", errors=fields + [ACROSS_FIELDS for _ in across])
-        request = OpsRequest(
-            action=parsed.action,
-            operator=parsed.operator,
-            school_id=parsed.school.upper(),
-            codice_fiscale=parsed.codice_fiscale,
-            user_code=parsed.user_code,
-            reason=parsed.reason,
-            request_id=context.aws_request_id,
-            identification=(
-                Identification(**parsed.identification.model_dump()) if parsed.identification else None
-            ),
-        )
+            explained = [event_model.across_fields for _ in across]
+            return _error(scope, "validation_error", errors=fields + explained)
+        request = parsed.to_request(context.aws_request_id)
         try:
             with budget.invocation(context):
                 result = run(request, clock())
         except DomainError as error:
-            return _error(error.code)
+            return _error(scope, error.code)
         except (ClientError, BotoCoreError) as error:
             if not faults.is_transient(error):
-                return _bug(error)
-            # Every action is one transaction: a failure changed nothing.
+                return _bug(scope, error)
+            # Every action is one transaction, or idempotent: a failure is safe to run again.
             logger.warning("AWS dependency failed", extra={"error": type(error).__name__})
-            return _error("service_unavailable")
+            return _error(scope, "service_unavailable")
         except Exception as error:
-            return _bug(error)
+            return _bug(scope, error)
         return {"ok": True, "action": request.action, "school": request.school_id, **result}
 
     coldstart.ready()
     return handler
+
+
+ClasseText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16), Printable]
+
+
+class InvitationEvent(ConsoleEvent):
+    """invite: everyone of the school with this role (and class) who has no account yet."""
+
+    scope: ClassVar[str] = "invitations"
+
+    role: Role
+    classe: ClasseText | None = Field(
+        None, description="Only this class (e.g. 1A), as the anagrafica gives it"
+    )
+
+    def to_request(self, request_id: str) -> InvitationRequest:
+        return InvitationRequest(
+            operator=self.operator,
+            school_id=self.school.upper(),
+            role=self.role,
+            classe=self.classe,
+            reason=self.reason,
+            request_id=request_id,
+        )
+
+
+class ReportEvent(ConsoleEvent):
+    """school_report: the funnel and the call list, of everyone or of one role."""
+
+    scope: ClassVar[str] = "school_report"
+
+    role: Role | None = None
+
+    def to_request(self, request_id: str) -> ReportRequest:
+        return ReportRequest(
+            operator=self.operator,
+            school_id=self.school.upper(),
+            role=self.role,
+            reason=self.reason,
+            request_id=request_id,
+        )

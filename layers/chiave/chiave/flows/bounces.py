@@ -5,7 +5,8 @@ that has it. From then on Chiave never mails it: every flow sees no e-mail
 on file (chiave.store.people), so in `explicit` disclosure a parent hears
 the seeds' "comunicare l'indirizzo alla segreteria" (`email_missing`) and
 in `private` the usual answer, until the school or the holder gives a new
-address. A transient bounce (a full mailbox) marks nothing."""
+address. A transient bounce (a full mailbox) marks nothing. A delivered
+invitation is recorded on the person, for the school report's funnel."""
 
 from __future__ import annotations
 
@@ -21,15 +22,22 @@ from chiave.store import people, schools
 
 @dataclass(frozen=True)
 class MailEvent:
-    kind: str  # "bounce" or "complaint"
+    kind: str  # "bounce", "complaint" or "delivery" (of an invitation)
     school_id: str | None
     addresses: list[str]
 
 
 def parse(message: dict[str, Any]) -> MailEvent | None:
-    """What a SES event says, or None when it marks nothing (a transient bounce, another event)."""
+    """What a SES event says, or None when it marks nothing (a transient
+    bounce, the delivery of anything but an invitation, another event)."""
     event_type = str(message.get("eventType") or message.get("notificationType") or "")
-    school = (message.get("mail", {}).get("tags", {}).get("school") or [None])[0]
+    tags = message.get("mail", {}).get("tags", {})
+    school = (tags.get("school") or [None])[0]
+    if event_type == "Delivery":
+        if (tags.get("template") or [None])[0] != "invitation":
+            return None
+        addresses = [str(address) for address in message.get("delivery", {}).get("recipients", [])]
+        return MailEvent("delivery", school, addresses)
     if event_type == "Bounce":
         bounce = message.get("bounce", {})
         if bounce.get("bounceType") != "Permanent":
@@ -51,6 +59,11 @@ def handle(records: list[dict[str, Any]], now: float) -> dict[str, int]:
         if event is None or event.school_id is None:
             ignored += 1
             count_outcome("bounces", "ignored")
+            continue
+        if event.kind == "delivery":
+            for address in event.addresses:
+                marked += people.mark_delivered(event.school_id, address, now)
+            count_outcome("bounces", "invitation_delivered")
             continue
         school = schools.get_school(event.school_id)
         retention = school.policy.audit_retention_days if school else DEFAULT_AUDIT_RETENTION_DAYS

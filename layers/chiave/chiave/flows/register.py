@@ -74,8 +74,14 @@ def decide(school: School, person: Person | None, now: float) -> Decision:
         return Decision("already_registered", AlreadyRegistered(), notices=notices)
     if not person.email:
         return Decision("email_missing", EmailMissing())
-    if person.role is Role.STUDENTE:
-        age = codice_fiscale.age(person.codice_fiscale, datetime.fromtimestamp(now, tz=UTC).date())
-        if age is not None and age < school.policy.student_min_age:
-            return Decision("student_too_young", StudentTooYoung())
+    if too_young(school, person, now):
+        return Decision("student_too_young", StudentTooYoung())
     return Decision("link_sent", links=[open_link(school, person, Purpose.ACTIVATION, now)])
+
+
+def too_young(school: School, person: Person, now: float) -> bool:
+    """A student younger than the school lets have credentials of their own."""
+    if person.role is not Role.STUDENTE:
+        return False
+    age = codice_fiscale.age(person.codice_fiscale, datetime.fromtimestamp(now, tz=UTC).date())
+    return age is not None and age < school.policy.student_min_age

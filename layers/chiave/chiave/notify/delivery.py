@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import (
@@ -30,14 +29,18 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
-from chiave import budget, coldstart, keys, masking
+from chiave import coldstart, keys, masking
 from chiave.aws import dynamodb, sesv2, sns
+from chiave.consumers import queue_handler
 from chiave.credentials import tokens
-from chiave.notify import outbox, rendering
+from chiave.notify import outbox, pacing, rendering
 from chiave.notify.outbox import Message, Notice
-from chiave.observability import count_outcome, logger, metrics
+from chiave.observability import count_outcome, logger
 from chiave.settings import settings
 from chiave.store import table
+
+if TYPE_CHECKING:
+    from mypy_boto3_sesv2.type_defs import MessageTagTypeDef
 
 # Longer than the queue's retention: a redelivered notice is always recognised.
 IDEMPOTENCY_WINDOW_S = 5 * 24 * 3600
@@ -144,9 +147,20 @@ def deliver(notice: Notice) -> str:
     return _send_email(_with_secret(notice))
 
 
+def _tags(notice: Notice) -> list[MessageTagTypeDef]:
+    """SES passes these on to bounce, complaint and delivery events: the
+    school whose people to mark, and what the mail was (the school report
+    counts delivered invitations)."""
+    tags: list[MessageTagTypeDef] = [{"Name": "template", "Value": notice.template}]
+    if notice.school_id:
+        tags.append({"Name": "school", "Value": notice.school_id})
+    return tags
+
+
 def _send_email(notice: Notice) -> str:
     rendered = rendering.render(notice)
     current = settings()
+    started = pacing.clock()
     try:
         answer = sesv2().send_email(
             FromEmailAddress=current.sender_address,
@@ -154,10 +168,12 @@ def _send_email(notice: Notice) -> str:
             ReplyToAddresses=[notice.reply_to],
             Content={"Raw": {"Data": rendering.mime_message(notice, rendered, current.sender_address)}},
             ConfigurationSetName=current.ses_configuration_set,
-            EmailTags=[{"Name": "school", "Value": notice.school_id}] if notice.school_id else [],
+            EmailTags=_tags(notice),
         )
     except ClientError as error:
         raise _refused("SES", error, notice) from None
+    finally:
+        pacing.rest_since(started)  # a refused send counted against the quota too
     logger.info(
         "notice sent",
         extra={"template": notice.template, "to": masking.mask_email(notice.to), "notice_id": notice.id},
@@ -196,20 +212,6 @@ def _send_sms(notice: Notice) -> str:
 def lambda_handler(
     record_handler: Callable[[SQSRecord], str],
 ) -> Callable[[dict[str, Any], LambdaContext], PartialItemFailureResponse]:
-    """notify's Lambda entry point: each outbox message handled on its own,
-    failures reported per message so only they are retried, metrics flushed
-    per invocation. A batch whose every message failed is reported like any
-    other, not raised: the failures' texts stay out of the error log."""
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-
-    @logger.inject_lambda_context
-    @metrics.log_metrics
-    def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-        idempotency.register_lambda_context(context)
-        with budget.invocation(context):
-            return process_partial_response(
-                event=event, record_handler=record_handler, processor=processor, context=context
-            )
-
-    coldstart.ready()
-    return handler
+    """notify's Lambda entry point (chiave.consumers), the idempotency
+    records told each invocation's deadline."""
+    return queue_handler(record_handler, idempotency.register_lambda_context)

@@ -19,7 +19,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from chiave import budget, coldstart
-from chiave.aws import sqs
+from chiave.aws import send_all, sqs
 from chiave.credentials.tokens import SealedToken
 from chiave.domain import Flow, Person, School
 from chiave.observability import logger
@@ -46,6 +46,7 @@ Template = Literal[
     "mobile_changed",
     "totp_enrolled",
     "activation_reminder",
+    "invitation",
 ]
 
 # A commit lands before the flow's deadline or never; notify waits this much
@@ -148,16 +149,31 @@ def to_flow_holder(flow: Flow, template: Template, **params: str) -> Notice | No
     )
 
 
+def _commit_by() -> int:
+    # Past the budget the flow has refused; a commit never lands later.
+    return int(time.time() + min(budget.remaining(), MAX_COMMIT_WAIT_S)) + 1
+
+
 def queue(notices: list[Notice]) -> Message:
     """Queue every notice of a request in one message, *before* the commit it
     names (`commit_id`), to be made by the end of the invocation's budget.
     One SendMessage whatever the number of notices: the same AWS calls
     whoever the request was for."""
-    # Past the budget the flow has refused; a commit never lands later.
-    commit_by = int(time.time() + min(budget.remaining(), MAX_COMMIT_WAIT_S)) + 1
-    outgoing = Message(commit_by=commit_by, notices=notices, correlation_id=logger.get_correlation_id())
+    outgoing = Message(commit_by=_commit_by(), notices=notices, correlation_id=logger.get_correlation_id())
     sqs().send_message(QueueUrl=settings().outbox_queue_url, MessageBody=outgoing.model_dump_json())
     return outgoing
+
+
+def queue_each(notices: list[Notice]) -> list[Message]:
+    """One message per notice, each naming a commit of its own, ten to a
+    SendMessageBatch (a bulk invitation: one transaction per person, so one
+    person's refusal never holds back another's mail)."""
+    commit_by, correlation_id = _commit_by(), logger.get_correlation_id()
+    messages = [
+        Message(commit_by=commit_by, notices=[notice], correlation_id=correlation_id) for notice in notices
+    ]
+    send_all(settings().outbox_queue_url, [message.model_dump_json() for message in messages])
+    return messages
 
 
 def defer(receipt_handle: str, seconds: int) -> None:

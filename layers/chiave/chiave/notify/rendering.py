@@ -333,6 +333,28 @@ _TEXTS: dict[str, dict[str, tuple[str, list[str]]]] = {
             ],
         ),
     },
+    "invitation": {
+        "it": (
+            "Invito ad attivare le credenziali del registro elettronico",
+            [
+                "Gentile {name},",
+                "la scuola {school} ti invita ad attivare le credenziali del registro elettronico. "
+                "Per scegliere la password apri questo link entro {hours} ore:",
+                "{link}",
+                "Per qualsiasi domanda rispondi a questa mail: arriva alla segreteria.",
+            ],
+        ),
+        "en": (
+            "Invitation to activate your school register credentials",
+            [
+                "Dear {name},",
+                "{school} invites you to activate your school register credentials. To choose your "
+                "password, open this link within {hours} hours:",
+                "{link}",
+                "For any question, reply to this e-mail: it reaches the school office.",
+            ],
+        ),
+    },
     "activation_reminder": {
         "it": (
             "Promemoria: attiva le credenziali del registro elettronico",

@@ -13,8 +13,8 @@ from botocore.exceptions import ClientError
 from chiave import keys
 from chiave.aws import dynamodb, s3
 from chiave.domain import Person
-from chiave.store.people import person_records
-from chiave.store.table import Item, failed_condition, from_dynamo, table_name, to_dynamo, write_batch
+from chiave.store.people import in_school, person_records
+from chiave.store.table import Item, failed_condition, table_name, to_dynamo, write_batch
 
 # What the import compares; nothing else of a person item is read.
 _READ = (
@@ -45,24 +45,8 @@ def write_report(bucket: str, key: str, text: str) -> None:
 
 def school_people(school_id: str) -> dict[str, Item]:
     """Every person of the school, by codice fiscale (one partition, paged)."""
-    people: dict[str, Item] = {}
-    request: dict[str, Any] = {
-        "TableName": table_name(),
-        "KeyConditionExpression": "PK = :school AND begins_with(SK, :person)",
-        "ExpressionAttributeValues": to_dynamo(
-            {":school": keys.school(school_id)[keys.PARTITION], ":person": "PERSON#"}
-        ),
-        "ProjectionExpression": _READ,
-        "ExpressionAttributeNames": {"#name": "name", "#role": "role"},
-        "ConsistentRead": True,
-    }
-    while True:
-        answer = dynamodb().query(**request)
-        for item in map(from_dynamo, answer["Items"]):
-            people[str(item["codice_fiscale"])] = item
-        if "LastEvaluatedKey" not in answer:
-            return people
-        request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+    found = in_school(school_id, _READ, {"#name": "name", "#role": "role"})
+    return {str(item["codice_fiscale"]): item for item in found}
 
 
 def erased(school_id: str) -> set[str]:

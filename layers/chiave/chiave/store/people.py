@@ -3,8 +3,8 @@ by codice fiscale, user code or e-mail."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import asdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -105,6 +105,28 @@ def get_school_and_person(school_id: str, canonical_cf: str) -> tuple[School | N
     return school, person
 
 
+def in_school(school_id: str, projection: str, names: dict[str, str] | None = None) -> Iterator[Item]:
+    """Every person item of the school, `projection` of each: one partition,
+    read page by page (never a Scan)."""
+    request: dict[str, Any] = {
+        "TableName": table_name(),
+        "KeyConditionExpression": "PK = :school AND begins_with(SK, :person)",
+        "ExpressionAttributeValues": to_dynamo(
+            {":school": keys.school(school_id)[keys.PARTITION], ":person": keys.PERSON_PREFIX}
+        ),
+        "ProjectionExpression": projection,
+        "ConsistentRead": True,
+    }
+    if names:
+        request["ExpressionAttributeNames"] = names
+    while True:
+        answer = dynamodb().query(**request)
+        yield from map(from_dynamo, answer["Items"])
+        if "LastEvaluatedKey" not in answer:
+            return
+        request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+
 def _query_people(index: str, attribute: str, value: str, limit: int) -> list[Person]:
     answer = dynamodb().query(
         TableName=table_name(),
@@ -164,6 +186,38 @@ def mark_undeliverable(
     (while it is still their address), with an audit item each. Returns
     those marked now (a repeated event marks nobody again)."""
     marked = []
+    for item in _with_address(school_id, email):
+        if _bounced(item):
+            continue
+        person = _person_from(item)
+        mark = _person_update(
+            person,
+            "SET bounced_email = email, bounced_at = :now, bounce_kind = :kind",
+            "email = :email",
+            {":now": int(now), ":kind": kind, ":email": item["email"]},
+        )
+        record = audit.entry(
+            school_id,
+            person.codice_fiscale,
+            "email_undeliverable",
+            "ses",
+            "done",
+            retention_days,
+            now,
+            kind=kind,
+        )
+        try:
+            transact([mark, record])
+        except ClientError as error:
+            if not (cancelled(error) and "ConditionalCheckFailed" in reasons(error)):
+                raise
+            continue  # the address changed meanwhile
+        marked.append(person)
+    return marked
+
+
+def _with_address(school_id: str, email: str) -> Iterator[Item]:
+    """The school's people with this address (the ByEmail index, page by page)."""
     request: dict[str, Any] = {
         "TableName": table_name(),
         "IndexName": keys.BY_EMAIL,
@@ -172,35 +226,9 @@ def mark_undeliverable(
     }
     while True:
         answer = dynamodb().query(**request)
-        for item in map(from_dynamo, answer.get("Items", [])):
-            if _bounced(item):
-                continue
-            person = _person_from(item)
-            mark = _person_update(
-                person,
-                "SET bounced_email = email, bounced_at = :now, bounce_kind = :kind",
-                "email = :email",
-                {":now": int(now), ":kind": kind, ":email": item["email"]},
-            )
-            record = audit.entry(
-                school_id,
-                person.codice_fiscale,
-                "email_undeliverable",
-                "ses",
-                "done",
-                retention_days,
-                now,
-                kind=kind,
-            )
-            try:
-                transact([mark, record])
-            except ClientError as error:
-                if not (cancelled(error) and "ConditionalCheckFailed" in reasons(error)):
-                    raise
-                continue  # the address changed meanwhile
-            marked.append(person)
+        yield from map(from_dynamo, answer.get("Items", []))
         if "LastEvaluatedKey" not in answer:
-            return marked
+            return
         request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
 
@@ -625,3 +653,87 @@ def keep_user_code_reserved(user_code: str, now: int) -> dict[str, Any]:
             "ExpressionAttributeValues": to_dynamo({":now": now}),
         }
     }
+
+
+# ---- invitations and the school report (chiave.flows.invitations, .school_report) -----
+
+# What an invitation and the school report read of a person: its anagrafica
+# row, its status and the mailing facts, never a credential.
+_ROSTER = (
+    "codice_fiscale, surname, #name, #role, classe, email, mobile, #status, user_code, "
+    "credential_epoch, totp_sealed, bounced_email, bounce_kind, invited_at, delivered_at"
+)
+_ROSTER_NAMES = {"#name": "name", "#role": "role", "#status": "status"}
+
+
+@dataclass(frozen=True)
+class Enrolled:
+    """A person of the school as an invitation or a report sees them."""
+
+    person: Person
+    # Its address bounced or complained (person.email is then None).
+    undeliverable: bool
+    invited_at: int | None
+    delivered_at: int | None
+
+
+def _enrolled(school_id: str, item: Item) -> Enrolled:
+    return Enrolled(
+        person=_person_from({**item, "school_id": school_id}),
+        undeliverable=_bounced(item),
+        invited_at=int(item["invited_at"]) if "invited_at" in item else None,
+        delivered_at=int(item["delivered_at"]) if "delivered_at" in item else None,
+    )
+
+
+def roster(school_id: str) -> Iterator[Enrolled]:
+    """Every person of the school, page by page."""
+    for item in in_school(school_id, _ROSTER, _ROSTER_NAMES):
+        yield _enrolled(school_id, item)
+
+
+def enrolled(school_id: str, codici_fiscali: Sequence[str]) -> list[Enrolled]:
+    """These people of the school as they stand now (one consistent read per
+    hundred); those no longer there are left out."""
+    people: list[Enrolled] = []
+    for start in range(0, len(codici_fiscali), 100):
+        chunk = [keys.person(school_id, cf) for cf in codici_fiscali[start : start + 100]]
+        items = batch_get(chunk)
+        people += [_enrolled(school_id, item) for key in chunk if (item := found(items, key))]
+    return people
+
+
+def mark_invited(person: Person, not_since: int, now: int) -> dict[str, Any]:
+    """A transaction part: the person invited now, only while still without
+    credentials, at the address the invitation goes to, and not invited
+    since `not_since` (so two runs at once invite once)."""
+    return _person_update(
+        person,
+        "SET invited_at = :now REMOVE delivered_at",
+        "#status = :pending AND email = :email AND (attribute_not_exists(invited_at) OR invited_at < :since)",
+        {":now": now, ":pending": AccountStatus.PENDING.value, ":email": person.email, ":since": not_since},
+        {"#status": "status"},
+    )
+
+
+def mark_delivered(school_id: str, email: str, now: float) -> int:
+    """SES delivered an invitation: recorded on the school's people invited at
+    this address and not yet recorded. Returns how many."""
+    marked = 0
+    for item in _with_address(school_id, email):
+        if "invited_at" not in item or "delivered_at" in item:
+            continue
+        try:
+            dynamodb().update_item(
+                TableName=table_name(),
+                Key=to_dynamo(keys.person(school_id, str(item["codice_fiscale"]))),
+                UpdateExpression="SET delivered_at = :now",
+                ConditionExpression="attribute_exists(invited_at) AND attribute_not_exists(delivered_at)",
+                ExpressionAttributeValues=to_dynamo({":now": int(now)}),
+            )
+        except ClientError as error:
+            if not failed_condition(error):
+                raise
+            continue
+        marked += 1
+    return marked
