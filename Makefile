@@ -9,7 +9,7 @@ SEED ?=
 POLICY ?=
 PYTEST_WORKERS ?= 2
 
-.PHONY: help install run test unit integration e2e lint openapi bench load build clean
+.PHONY: help install run test unit integration e2e lint openapi bench load build web browser clean
 
 help:
 	@echo "make run    - the whole API on http://127.0.0.1:$(PORT) over moto (PORT, SEED, POLICY)"
@@ -17,7 +17,8 @@ help:
 	@echo "make lint   - ruff, mypy, cfn-lint, checkov"
 	@echo "make bench  - AWS calls per flow, timing parity, cold starts on demand and SnapStart (docs/PERFORMANCE.md)"
 	@echo "make load   - 20,000 people, 200 parents at once for 30 s, on 127.0.0.1 (LOAD_CLIENTS, LOAD_SECONDS)"
-	@echo "make build  - sam build (no Docker)"
+	@echo "make web    - the parents' pages into web/dist (npm ci: bootstrap-italia, axe-core)"
+	@echo "make build  - the pages, then sam build (no Docker)"
 	@echo "make openapi - regenerate docs/openapi.json"
 
 $(STAMP): pyproject.toml layers/chiave/requirements.txt requirements-lambda-runtime.txt requirements-dev.txt
@@ -28,10 +29,32 @@ $(STAMP): pyproject.toml layers/chiave/requirements.txt requirements-lambda-runt
 
 install: $(STAMP)
 
-run: $(STAMP)
+# The parents' pages: npm ci fetches the pinned bootstrap-italia and
+# axe-core (web/package-lock.json) from the npm registry, once.
+WEB_STAMP := web/dist/.built
+$(WEB_STAMP): web/package-lock.json web/build.py $(wildcard web/src/*) $(wildcard web/src/pages/*)
+	@echo "npm ci in web/: bootstrap-italia and axe-core, pinned by web/package-lock.json"
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	$(PYTHON) web/build.py
+	touch $(WEB_STAMP)
+
+web: $(WEB_STAMP)
+
+# The browser tests drive Debian's chromium (Playwright's own download is
+# not reachable here): installed with apt when run as root, else one line says how.
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "apt-get install chromium (Debian's, for the browser tests)"; \
+	    (apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 || \
+	     (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null)); \
+	  else echo "The browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; fi; }
+
+run: $(STAMP) $(WEB_STAMP)
 	$(BIN)/python -m chiave_local --port $(PORT) $(if $(SEED),--seed $(SEED)) $(if $(POLICY),--policy $(POLICY))
 
-test: $(STAMP)
+test: $(STAMP) $(WEB_STAMP) browser
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests
 
 unit: $(STAMP)
@@ -82,7 +105,7 @@ load: $(STAMP)
 	$(BIN)/python -m bench.load
 
 SAM_VENV := .venv-sam
-build:
+build: $(WEB_STAMP)
 	test -x $(SAM_VENV)/bin/sam || ($(PYTHON) -m venv $(SAM_VENV) && $(SAM_VENV)/bin/python -m pip install --quiet aws-sam-cli)
 	PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" sam build
 

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from chiave.api.problems import negotiate_language, problem
-from chiave_local import apigw, openapi, sent, sigv4
+from chiave_local import apigw, openapi, portal, sent, sigv4
 from chiave_local import template as tpl
 from chiave_local.runtime import Invoker
 
@@ -133,10 +133,19 @@ class Handler(BaseHTTPRequestHandler):
         if path.startswith(stage_prefix):
             self._api(method, path[len(stage_prefix) - 1 :], query, body)
         elif method == "GET" and path == "/_local/outbox":
-            # ?since=N: only what was sent after the first N (a load test's mailbox).
-            since = parse_qs(query).get("since", ["0"])[-1]
+            # ?since=N: only what was sent after the first N (a load test's mailbox);
+            # ?to=address and ?last=N: the newest N sent there (each e-mail's `token`).
+            asked = parse_qs(query)
+            since, last = asked.get("since", ["0"])[-1], asked.get("last", [""])[-1]
             region = self.server.functions.deployment.region
-            self._send_json(200, sent.outbox(region, int(since) if since.isdigit() else 0))
+            outbox = sent.outbox(region, int(since) if since.isdigit() else 0)
+            chosen = portal.with_tokens(
+                outbox, asked.get("to", [None])[-1], int(last) if last.isdigit() else None
+            )
+            self._send_json(200, chosen)
+        elif method == "GET" and path == "/_local/mailbox":
+            region = self.server.functions.deployment.region
+            self._send(200, "text/html; charset=utf-8", portal.mailbox(sent.outbox(region)))
         elif method == "GET" and path == "/_local/info":
             deployment = self.server.functions.deployment
             self._send_json(
@@ -153,10 +162,9 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, "text/html; charset=utf-8", self._swagger_page().encode())
         elif method == "GET" and path == "/docs/openapi.json":
             self._send(200, "application/json", self.server.openapi_document.encode())
-        elif method == "GET" and path in ("/attiva", "/recupera"):
-            # Where e-mailed links point locally; the token stays in the fragment.
-            page = resources.files("chiave_local").joinpath("portal_placeholder.html").read_bytes()
-            self._send(200, "text/html; charset=utf-8", page)
+        elif method in ("GET", "HEAD") and (found_page := portal.page(path)):
+            # The demo school's portal: where e-mailed links point; the token stays in the fragment.
+            self._send(200, found_page[0], found_page[1], portal.SECURITY_HEADERS)
         elif method == "GET" and path in _SWAGGER_ASSETS:
             name, content_type = _SWAGGER_ASSETS[path]
             asset = resources.files("aws_lambda_powertools.event_handler.openapi.swagger_ui") / name

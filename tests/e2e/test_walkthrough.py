@@ -138,5 +138,20 @@ def test_local_helpers(local_stack):
     assert nowhere.json["code"] == "not_found"
     wrong_method = local_stack.request("GET", "/v1/password-resets/confirm")
     assert wrong_method.status == 404
-    placeholder = local_stack.request("GET", "/attiva")
-    assert placeholder.status == 200 and "password-resets/confirm" in placeholder.text
+    # Every page an e-mail links to answers, with the portal's security headers
+    for page in ("/", "/attiva", "/recupera", "/conferma-email", "/password-dimenticata", "/pin"):
+        answer = local_stack.request("GET", page)
+        assert answer.status == 200 and 'src="/assets/chiave.js"' in answer.text, page
+        assert answer.headers["Referrer-Policy"] == "no-referrer", page
+    # The outbox: one e-mail's newest link token, without guesswork
+    local_stack.post(f"{API}/schools/RMIC817009/registrations", {"codice_fiscale": "SPSNTN75A30F839Y"})
+    local_stack.emails_to("antonio.esposito@example.it", at_least=1)
+    emails = local_stack.request("GET", "/_local/outbox").json["emails"]
+    linked = [mail for mail in emails if "#token=" in mail["text"]]
+    assert linked and all(f"#token={mail['token']}" in mail["text"] for mail in linked)
+    to = linked[-1]["to"]
+    newest = local_stack.request("GET", f"/_local/outbox?to={to}&last=1").json["emails"]
+    assert newest == [mail for mail in emails if mail["to"] == to][-1:]
+    # The mailbox page shows them, newest first, links clickable
+    mailbox = local_stack.request("GET", "/_local/mailbox")
+    assert mailbox.status == 200 and '<a href="http' in mailbox.text and to in mailbox.text

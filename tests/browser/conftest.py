@@ -1,0 +1,110 @@
+"""Browser tier: the parents' pages in Debian's Chromium, driven by
+Playwright, against a local stack of its own (`python -m chiave_local`, the
+pages web/build.py built), on a phone-sized screen. Screenshots of every
+page and state go to test-output/screenshots/ (not committed)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from chiave_local import seed
+from tests.e2e.conftest import LocalStack, start_stack, stop_stack
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
+SHOTS = ROOT / "test-output" / "screenshots"
+SCHOOL = "RMIC817009"
+# Phone first: most parents open the link on a phone.
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
+# Chromium's background connections would only be refused on this closed network.
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PARENTS = seed.generated_codes(12, "BRW")
+
+
+def parent_email(index: int) -> str:
+    return f"genitore{index}@example.it"
+
+
+def parent_mobile(index: int) -> str:
+    return f"+39333555{index:04d}"
+
+
+@pytest.fixture(scope="session")
+def portal() -> Iterator[LocalStack]:
+    """A stack whose school has the default policy and a dozen parents with a mobile each."""
+    if not (ROOT / "web" / "dist" / "index.html").is_file() or not AXE.is_file():
+        pytest.fail("the pages are not built: run `make web`")
+    rows = ["scuola;codice_fiscale;cognome;nome;email;cellulare;ruolo"] + [
+        f"{SCHOOL};{cf};Genitore;Numero{i};{parent_email(i)};{parent_mobile(i)};genitore"
+        for i, cf in enumerate(PARENTS)
+    ]
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as anagrafica:
+        anagrafica.write("\n".join(rows) + "\n")
+    process, stack, printed = start_stack("--seed", anagrafica.name)
+    if stack is None:
+        process.kill()
+        pytest.fail(f"the local stack did not start:\n{printed}")
+    yield stack
+    stop_stack(process)
+    os.unlink(anagrafica.name)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"no Chromium at {CHROMIUM}: run `make browser` (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, portal: LocalStack) -> Iterator[Page]:
+    # bypass_csp: only so that axe-core can be injected; the pages' own CSP is checked by header.
+    context = browser.new_context(base_url=portal.base_url, bypass_csp=True, locale="it-IT", **PHONE)
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations of the page as it is now (WCAG 2.1 A and AA)."""
+    page.add_script_tag(path=str(AXE))
+    results = page.evaluate(
+        "async () => await axe.run(document, {runOnly: {type: 'tag', values: "
+        "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
+    )
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["html"] for n in v["nodes"]][:3]}
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def look(page: Page, name: str) -> None:
+    """A screenshot for the reviewer, and no serious or critical accessibility violation."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    assert axe_violations(page) == [], name

@@ -1,0 +1,234 @@
+"""A parent with a phone and no help: the pages, the local mailbox and the
+SMS, in a real browser (Chromium), each state checked with axe-core."""
+
+from __future__ import annotations
+
+import re
+import time
+from urllib.parse import quote
+
+import boto3
+from playwright.sync_api import Page, expect
+
+from chiave import keys
+from chiave.credentials import tokens
+from tests.browser.conftest import PARENTS, SCHOOL, look, parent_email, parent_mobile
+
+PASSWORD = "Quaderno-Blu-42"
+
+
+def sms_code(portal, index: int, at_least: int = 1) -> str:
+    """The newest SMS code texted to parent `index`."""
+    deadline = time.monotonic() + 15
+    while True:
+        texts = portal.request("GET", f"/_local/outbox?to={quote(parent_mobile(index))}").json["sms"]
+        if len(texts) >= at_least or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    found = re.search(r"#(\d{6,8})$", texts[-1]["text"])
+    assert found, texts
+    return found.group(1)
+
+
+def open_newest_link(page: Page, portal, index: int, at_least: int = 1) -> None:
+    """In the local mailbox, click the link of the newest e-mail to parent `index`."""
+    portal.emails_to(parent_email(index), at_least=at_least)
+    page.goto("/_local/mailbox")
+    mail = page.locator("article.mail", has_text=parent_email(index)).first
+    mail.locator(".text a[href*='#token=']").first.click()
+
+
+def register(page: Page, index: int) -> None:
+    page.goto(f"/?scuola={SCHOOL}")
+    # Typed as a parent might: lower case, with spaces
+    spaced = " ".join(PARENTS[index][i : i + 4] for i in range(0, 16, 4)).lower()
+    page.get_by_label("Codice fiscale").fill(spaced)
+    page.get_by_role("button", name="Registrati").click()
+    expect(page.locator("#message")).to_contain_text("Controlla la posta")
+
+
+def choose_password(page: Page, password: str = PASSWORD) -> str:
+    page.get_by_label("Nuova password", exact=True).fill(password)
+    expect(page.locator("#rules li[data-rule='min_length']")).to_have_attribute("data-met", "true")
+    page.get_by_label("Ripeti password").fill(password)
+    page.get_by_role("button", name="Salva la password").click()
+    expect(page.locator("#user-code")).to_have_text(re.compile(r"^\d{9}$"))
+    return page.locator("#user-code").inner_text()
+
+
+def test_a_parent_activates_from_the_mailbox_with_the_sms_code(page: Page, portal):
+    # Given a parent of a default-policy school asks for credentials on the first page
+    register(page, 0)
+    look(page, "01-registrati-inviato")
+    # When she opens the link from the mailbox
+    open_newest_link(page, portal, 0)
+    expect(page).to_have_url(re.compile(r"/attiva#token="))
+    # Then the page says what the link is for and asks for the SMS code first
+    expect(page.locator("#purpose")).to_contain_text("attivi le credenziali")
+    expect(page.locator("#otp-step")).to_be_visible()
+    look(page, "02-attiva-sms")
+    page.get_by_role("button", name="Invia il codice").click()
+    expect(page.locator("#otp-countdown")).to_contain_text("secondi")
+    code_field = page.get_by_label("Codice ricevuto")
+    assert code_field.get_attribute("autocomplete") == "one-time-code"
+    assert (code_field.get_attribute("inputmode"), code_field.get_attribute("type")) == ("numeric", "text")
+    code_field.fill(sms_code(portal, 0))
+    page.get_by_role("button", name="Verifica").click()
+    # And then the school's rules, live as she types, from the flow status
+    expect(page.locator("#password-step")).to_be_visible()
+    page.get_by_label("Nuova password", exact=True).fill("abc")
+    expect(page.locator("#rules li[data-rule='min_length']")).to_have_attribute("data-met", "false")
+    look(page, "03-attiva-password")
+    for field in ("#new-password", "#repeat-password"):
+        assert page.locator(field).get_attribute("autocomplete") == "new-password"
+    # And finally her user code, large, with a copy button
+    user_code = choose_password(page)
+    expect(page.get_by_role("button", name="Copia il codice")).to_be_visible()
+    expect(page.locator("#username")).to_have_value(user_code)
+    look(page, "04-attiva-fatto")
+
+
+def test_a_reload_never_sends_another_sms(page: Page, portal):
+    register(page, 1)
+    open_newest_link(page, portal, 1)
+    page.get_by_role("button", name="Invia il codice").click()
+    sms_code(portal, 1)
+    page.reload()
+    expect(page.locator("#otp-step")).to_be_visible()
+    # The resend waits out its cooldown, counted down from the flow status
+    expect(page.get_by_role("button", name="Invia il codice")).to_be_disabled()
+    time.sleep(1)
+    texts = portal.request("GET", f"/_local/outbox?to={quote(parent_mobile(1))}").json["sms"]
+    assert len(texts) == 1
+
+
+def test_a_wrong_code_says_how_many_attempts_are_left(page: Page, portal):
+    register(page, 2)
+    open_newest_link(page, portal, 2)
+    page.get_by_role("button", name="Invia il codice").click()
+    right = sms_code(portal, 2)
+    page.get_by_label("Codice ricevuto").fill(f"{(int(right) + 1) % 10**6:06d}")
+    page.get_by_role("button", name="Verifica").click()
+    expect(page.locator("#message")).to_contain_text("Tentativi rimasti")
+    look(page, "05-codice-errato")
+
+
+def test_a_reset_by_e_mail_link(page: Page, portal):
+    # Given a parent with credentials
+    register(page, 3)
+    open_newest_link(page, portal, 3)
+    page.get_by_role("button", name="Invia il codice").click()
+    page.get_by_label("Codice ricevuto").fill(sms_code(portal, 3))
+    page.get_by_role("button", name="Verifica").click()
+    choose_password(page)
+    # When she forgets it and asks by e-mail address
+    page.goto(f"/password-dimenticata?scuola={SCHOOL}")
+    page.get_by_label("Codice fiscale, codice utente o e-mail").fill(parent_email(3))
+    page.get_by_role("button", name="Invia il link").click()
+    expect(page.locator("#message")).to_contain_text("Controlla la posta")
+    look(page, "06-password-dimenticata")
+    # Then the newest mail's link lets her choose a new password
+    open_newest_link(page, portal, 3, at_least=3)
+    expect(page).to_have_url(re.compile(r"/recupera#token="))
+    if page.locator("#otp-step").is_visible():
+        page.get_by_role("button", name="Invia il codice").click()
+        page.get_by_label("Codice ricevuto").fill(sms_code(portal, 3, at_least=2))
+        page.get_by_role("button", name="Verifica").click()
+    look(page, "07-recupera")
+    choose_password(page, "Lavagna-Verde-77")
+
+
+def _expire(portal, token: str) -> None:
+    """As if the link's lifetime had passed (its flow's expires_at moved back)."""
+    info = portal.request("GET", "/_local/info").json
+    dynamodb = boto3.client(
+        "dynamodb",
+        endpoint_url=info["aws_endpoint_url"],
+        region_name=info["region"],
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    dynamodb.update_item(
+        TableName=info["resources"]["Table"],
+        Key={name: {"S": value} for name, value in keys.flow(tokens.token_hash(token)).items()},
+        UpdateExpression="SET expires_at = :past",
+        ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 60)}},
+    )
+
+
+def test_an_expired_link_offers_a_new_one(page: Page, portal):
+    register(page, 4)
+    portal.emails_to(parent_email(4), at_least=1)
+    [mail] = portal.request("GET", f"/_local/outbox?to={quote(parent_email(4))}&last=1").json["emails"]
+    _expire(portal, mail["token"])
+    page.goto(f"/attiva#token={mail['token']}")
+    expect(page.locator("#message")).to_contain_text("scadut")
+    new_link = page.get_by_role("link", name="Chiedi un nuovo link")
+    expect(new_link).to_be_visible()
+    look(page, "08-link-scaduto")
+    new_link.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Registrati")
+
+
+def test_the_pin_page(page: Page, portal):
+    # Given an active parent
+    register(page, 5)
+    open_newest_link(page, portal, 5)
+    page.get_by_role("button", name="Invia il codice").click()
+    page.get_by_label("Codice ricevuto").fill(sms_code(portal, 5))
+    page.get_by_role("button", name="Verifica").click()
+    user_code = choose_password(page)
+    # When she asks for the PIN with her user code and password
+    page.goto(f"/pin?scuola={SCHOOL}")
+    look(page, "09-pin")
+    page.get_by_label("Codice utente o e-mail").fill(user_code)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Chiedi il PIN").click()
+    if page.locator("#otp-step").is_visible():
+        page.get_by_role("button", name="Invia il codice").click()
+        page.get_by_label("Codice ricevuto").fill(sms_code(portal, 5, at_least=2))
+        page.get_by_role("button", name="Verifica").click()
+    # Then the PIN is shown once, or she is told it went by e-mail (per policy)
+    shown = page.locator("#pin")
+    expect(shown.or_(page.locator("#message .alert-success"))).to_be_visible()
+    look(page, "10-pin-fatto")
+
+
+def test_a_wrong_check_character_is_caught_in_the_page(page: Page, portal):
+    page.goto(f"/?scuola={SCHOOL}")
+    wrong = PARENTS[6][:15] + ("A" if PARENTS[6][15] != "A" else "B")
+    page.get_by_label("Codice fiscale").fill(wrong)
+    page.get_by_role("button", name="Registrati").click()
+    expect(page.locator("#cf-error")).to_contain_text("non è valido")
+    expect(page.get_by_label("Codice fiscale")).to_have_attribute("aria-invalid", "true")
+    look(page, "11-codice-fiscale-errato")
+
+
+def test_the_english_switch(page: Page, portal):
+    page.goto(f"/?scuola={SCHOOL}")
+    page.get_by_role("button", name="Read this page in English").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Register")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    # It is remembered on the next page, and the API answers in English too
+    page.goto("/attiva#token=" + "x" * 43)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Activate your credentials")
+    expect(page.locator("#message")).to_contain_text("link")
+    look(page, "12-english")
+
+
+def test_every_static_page_passes_axe_and_sends_the_security_headers(page: Page, portal):
+    for path, name in (
+        ("/", "13-registrati"),
+        ("/password-dimenticata", "14-password-dimenticata-vuota"),
+        ("/pin", "15-pin-vuota"),
+        ("/privacy", "16-privacy"),
+        ("/accessibilita", "17-accessibilita"),
+        ("/attiva", "18-attiva-senza-token"),
+    ):
+        response = page.goto(path)
+        assert response is not None and response.status == 200, path
+        headers = response.headers
+        assert "default-src 'none'" in headers["content-security-policy"], path
+        assert headers["referrer-policy"] == "no-referrer" and "set-cookie" not in headers, path
+        expect(page.get_by_role("link", name="Informativa privacy")).to_be_visible()
+        look(page, name)

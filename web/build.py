@@ -1,0 +1,58 @@
+"""make web: the parents' pages into web/dist — each page in the shared
+layout, with bootstrap-italia's stylesheet and fonts from node_modules (a
+pinned npm package, no CDN), our script and stylesheet.
+
+CHIAVE_API_URL (default `/v1`, the same origin, as `make run` serves it) is
+where the pages call the API; the template's deployment sets the API
+Gateway stage's URL."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+WEB = Path(__file__).resolve().parent
+SOURCE = WEB / "src"
+DIST = WEB / "dist"
+ITALIA = WEB / "node_modules" / "bootstrap-italia" / "dist"
+
+# page -> (source fragment, Italian title); the English title is in chiave.js.
+PAGES = {
+    "index": ("index", "Registrati"),
+    "password-dimenticata": ("password-dimenticata", "Password dimenticata?"),
+    "attiva": ("link", "Attiva le credenziali"),
+    "recupera": ("link", "Ripristino credenziali"),
+    "conferma-email": ("conferma-email", "Conferma dell'indirizzo e-mail"),
+    "pin": ("pin", "PIN per il registro"),
+    "privacy": ("privacy", "Informativa privacy"),
+    "accessibilita": ("accessibilita", "Dichiarazione di accessibilità"),
+}
+
+
+def build(api: str) -> None:
+    if not ITALIA.is_dir():
+        sys.exit("web/node_modules is missing: run `make web` (npm ci in web/)")
+    shutil.rmtree(DIST, ignore_errors=True)
+    (DIST / "assets" / "fonts").mkdir(parents=True)
+    layout = (SOURCE / "layout.html").read_text("utf-8")
+    for page, (fragment, title) in PAGES.items():
+        body = (SOURCE / "pages" / f"{fragment}.html").read_text("utf-8")
+        html = (
+            layout.replace("{{api}}", api)
+            .replace("{{page}}", page)
+            .replace("{{title}}", title)
+            .replace("{{body}}", body)
+        )
+        (DIST / f"{page}.html").write_text(html, "utf-8")
+    shutil.copy(ITALIA / "css" / "bootstrap-italia.min.css", DIST / "assets")
+    for font in (ITALIA / "fonts" / "Titillium_Web").glob("*.woff2"):
+        shutil.copy(font, DIST / "assets" / "fonts")
+    for asset in ("chiave.js", "chiave.css"):
+        shutil.copy(SOURCE / asset, DIST / "assets")
+
+
+if __name__ == "__main__":
+    build(os.environ.get("CHIAVE_API_URL", "/v1"))
+    print(f"built {len(PAGES)} pages into {DIST.relative_to(WEB.parent)}")

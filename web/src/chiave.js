@@ -1,0 +1,489 @@
+// The parents' pages: one small script, no framework. Every text a parent
+// reads is in TEXTS (Italian first, English second); every problem the API
+// answers is shown with its own `detail`, which the API writes in the
+// language the page asks for (Accept-Language).
+"use strict";
+
+const TEXTS = {
+  it: {
+    skip: "Vai al contenuto",
+    brand: "Credenziali del registro elettronico",
+    language: "English",
+    "title.index": "Registrati",
+    "title.password-dimenticata": "Password dimenticata?",
+    "title.attiva": "Attiva le credenziali",
+    "title.recupera": "Ripristino credenziali",
+    "title.conferma-email": "Conferma dell'indirizzo e-mail",
+    "title.pin": "PIN per il registro",
+    "title.privacy": "Informativa privacy",
+    "title.accessibilita": "Dichiarazione di accessibilità",
+    "footer.privacy": "Informativa privacy",
+    "footer.accessibility": "Dichiarazione di accessibilità",
+    "footer.forgot": "Password dimenticata?",
+    "footer.pin": "PIN per il registro",
+    "field.school": "Codice meccanografico della scuola",
+    "field.cf": "Codice fiscale",
+    "field.identifier": "Codice fiscale, codice utente o e-mail",
+    "field.login": "Codice utente o e-mail",
+    "field.password": "Password",
+    "register.intro":
+      "Chiedi le credenziali del registro elettronico con il tuo codice fiscale: ti mandiamo per e-mail il link per scegliere la password.",
+    "register.submit": "Registrati",
+    "register.sent": "Controlla la posta: se il codice fiscale è nell'anagrafica della scuola, ti abbiamo mandato il link per attivare le credenziali.",
+    "forgot.intro":
+      "Scrivi il codice fiscale, il codice utente o l'indirizzo e-mail: ti mandiamo il link per scegliere una nuova password.",
+    "forgot.submit": "Invia il link",
+    "forgot.sent": "Controlla la posta: se i dati corrispondono a un account, ti abbiamo mandato il link per scegliere una nuova password.",
+    "cf.invalid": "Il codice fiscale non è valido: controlla di averlo scritto tutto (16 caratteri).",
+    "school.invalid": "Il codice meccanografico ha 10 caratteri, per esempio RMIC817009.",
+    "purpose.activation": "Con questo link attivi le credenziali del registro elettronico.",
+    "purpose.reset": "Con questo link scegli una nuova password del registro elettronico.",
+    "otp.title": "Codice di verifica via SMS",
+    "otp.send": "Invia il codice",
+    "otp.resend": "Invia di nuovo il codice",
+    "otp.code": "Codice ricevuto",
+    "otp.verify": "Verifica",
+    "otp.hint": "Ti mandiamo un codice per SMS al numero {phone}.",
+    "otp.sent": "Codice inviato al numero {phone}.",
+    "otp.app": "Scrivi il codice che mostra la tua app di autenticazione.",
+    "otp.wait": "Puoi chiedere un nuovo codice tra {seconds} secondi.",
+    "otp.attempts": "Tentativi rimasti: {attempts}.",
+    "password.title": "Scegli la password",
+    "password.new": "Nuova password",
+    "password.repeat": "Ripeti password",
+    "password.submit": "Salva la password",
+    "password.mismatch": "Le due password non coincidono.",
+    "password.server": "(controllato al salvataggio)",
+    "done.title": "Fatto: ecco il tuo codice utente",
+    "done.copy": "Copia il codice",
+    "done.copied": "Codice copiato.",
+    "done.keep":
+      "Conserva con cura le credenziali: con il codice utente e la password entri nel registro elettronico.",
+    "link.missing": "Il link non è completo: aprilo di nuovo dall'e-mail, per intero.",
+    "link.new": "Chiedi un nuovo link",
+    "confirm.working": "Conferma del nuovo indirizzo in corso…",
+    "confirm.done": "Fatto: da ora il tuo indirizzo è {hint}.",
+    "pin.intro": "Il PIN serve per giustificare le assenze nel registro. Entra con codice utente (o e-mail) e password.",
+    "pin.submit": "Chiedi il PIN",
+    "pin.shown": "Il tuo PIN (mostrato una sola volta)",
+    "pin.emailed": "Ti abbiamo inviato il PIN per e-mail.",
+    "network": "Il servizio non risponde: riprova tra qualche minuto.",
+  },
+  en: {
+    skip: "Skip to content",
+    brand: "School register credentials",
+    language: "Italiano",
+    "title.index": "Register",
+    "title.password-dimenticata": "Forgot your password?",
+    "title.attiva": "Activate your credentials",
+    "title.recupera": "Recover your credentials",
+    "title.conferma-email": "Confirm your e-mail address",
+    "title.pin": "Register PIN",
+    "title.privacy": "Privacy notice",
+    "title.accessibilita": "Accessibility statement",
+    "footer.privacy": "Privacy notice",
+    "footer.accessibility": "Accessibility statement",
+    "footer.forgot": "Forgot your password?",
+    "footer.pin": "Register PIN",
+    "field.school": "School code (codice meccanografico)",
+    "field.cf": "Codice fiscale",
+    "field.identifier": "Codice fiscale, user code or e-mail",
+    "field.login": "User code or e-mail",
+    "field.password": "Password",
+    "register.intro":
+      "Ask for your school register credentials with your codice fiscale: we e-mail you the link to choose your password.",
+    "register.submit": "Register",
+    "register.sent": "Check your mailbox: if the codice fiscale is in the school's records, we sent you the link to activate your credentials.",
+    "forgot.intro": "Type your codice fiscale, user code or e-mail address: we send you the link to choose a new password.",
+    "forgot.submit": "Send the link",
+    "forgot.sent": "Check your mailbox: if the details match an account, we sent you the link to choose a new password.",
+    "cf.invalid": "The codice fiscale is not valid: check you typed all of it (16 characters).",
+    "school.invalid": "The school code has 10 characters, for example RMIC817009.",
+    "purpose.activation": "This link activates your school register credentials.",
+    "purpose.reset": "This link lets you choose a new school register password.",
+    "otp.title": "SMS verification code",
+    "otp.send": "Send the code",
+    "otp.resend": "Send the code again",
+    "otp.code": "Code received",
+    "otp.verify": "Verify",
+    "otp.hint": "We text a code to {phone}.",
+    "otp.sent": "Code sent to {phone}.",
+    "otp.app": "Type the code your authenticator app shows.",
+    "otp.wait": "You can ask for a new code in {seconds} seconds.",
+    "otp.attempts": "Attempts left: {attempts}.",
+    "password.title": "Choose your password",
+    "password.new": "New password",
+    "password.repeat": "Repeat password",
+    "password.submit": "Save the password",
+    "password.mismatch": "The two passwords differ.",
+    "password.server": "(checked when you save)",
+    "done.title": "Done: here is your user code",
+    "done.copy": "Copy the code",
+    "done.copied": "Code copied.",
+    "done.keep": "Keep your credentials safe: your user code and password open the school register.",
+    "link.missing": "The link is incomplete: open it again from the e-mail, all of it.",
+    "link.new": "Ask for a new link",
+    "confirm.working": "Confirming your new address…",
+    "confirm.done": "Done: your address is now {hint}.",
+    "pin.intro": "The PIN justifies absences in the register. Log in with your user code (or e-mail) and password.",
+    "pin.submit": "Ask for the PIN",
+    "pin.shown": "Your PIN (shown only once)",
+    "pin.emailed": "We e-mailed you the PIN.",
+    "network": "The service does not answer: try again in a few minutes.",
+  },
+};
+
+const $ = (selector) => document.querySelector(selector);
+const API = document.querySelector('meta[name="chiave-api"]').content.replace(/\/$/, "");
+let language = localStorage.getItem("chiave-language") === "en" ? "en" : "it";
+
+function text(key, values = {}) {
+  const template = TEXTS[language][key] ?? TEXTS.it[key] ?? key;
+  return template.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
+}
+
+function translate() {
+  document.documentElement.lang = language;
+  for (const element of document.querySelectorAll("[data-i18n]")) {
+    element.textContent = text(element.dataset.i18n);
+  }
+  const switcher = $("#language");
+  switcher.textContent = text("language");
+  switcher.lang = language === "it" ? "en" : "it";
+  switcher.setAttribute("aria-label", language === "it" ? "Read this page in English" : "Leggi la pagina in italiano");
+}
+
+function show(message, kind = "info", action = null) {
+  const box = $("#message");
+  box.replaceChildren();
+  if (!message) return;
+  const alert = document.createElement("div");
+  alert.className = `alert alert-${kind}`;
+  alert.setAttribute("role", kind === "danger" ? "alert" : "status");
+  alert.textContent = message;
+  if (action) {
+    const link = document.createElement("a");
+    link.className = "btn btn-primary btn-sm ms-2";
+    link.href = action.href;
+    link.textContent = action.label;
+    alert.append(" ", link);
+  }
+  box.append(alert);
+  box.scrollIntoView({ block: "nearest" });
+}
+
+async function call(path, body) {
+  try {
+    const response = await fetch(API + path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Accept-Language": language },
+      body: JSON.stringify(body),
+      credentials: "omit",
+      referrerPolicy: "no-referrer",
+    });
+    const answer = await response.json().catch(() => ({}));
+    return { status: response.status, body: answer };
+  } catch {
+    return { status: 0, body: { detail: text("network") } };
+  }
+}
+
+// A problem document as a sentence; a dead link offers a new one.
+function problem(answer, purpose) {
+  const detail = answer.body.detail || text("network");
+  const code = answer.body.code;
+  if (["token_expired", "token_used", "token_invalid"].includes(code)) {
+    const href = purpose === "activation" ? `/${schoolQuery()}` : `/password-dimenticata${schoolQuery()}`;
+    show(detail, "danger", { href, label: text("link.new") });
+    return;
+  }
+  let message = detail;
+  if (answer.body.attempts_left !== undefined) message += " " + text("otp.attempts", { attempts: answer.body.attempts_left });
+  show(message, "danger");
+}
+
+// ---- codice fiscale: the check character, as the Agenzia delle Entrate computes it
+const ODD = {
+  0: 1, 1: 0, 2: 5, 3: 7, 4: 9, 5: 13, 6: 15, 7: 17, 8: 19, 9: 21,
+  A: 1, B: 0, C: 5, D: 7, E: 9, F: 13, G: 15, H: 17, I: 19, J: 21, K: 2, L: 4, M: 18,
+  N: 20, O: 11, P: 3, Q: 6, R: 8, S: 12, T: 14, U: 16, V: 10, W: 22, X: 25, Y: 24, Z: 23,
+};
+const SHAPE = /^[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-EHLMPRST][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]$/;
+
+function canonicalCf(raw) {
+  return raw.replace(/\s+/g, "").toUpperCase();
+}
+
+function validCf(cf) {
+  if (!SHAPE.test(cf)) return false;
+  let sum = 0;
+  for (let i = 0; i < 15; i++) {
+    const c = cf[i];
+    if (i % 2 === 0) sum += ODD[c];
+    else sum += /[0-9]/.test(c) ? Number(c) : c.charCodeAt(0) - 65;
+  }
+  return String.fromCharCode(65 + (sum % 26)) === cf[15];
+}
+
+// ---- the school: from ?scuola=, else the last one used on this device
+function schoolQuery() {
+  const school = localStorage.getItem("chiave-school");
+  return school ? `?scuola=${encodeURIComponent(school)}` : "";
+}
+
+function schoolField() {
+  const field = $("#school");
+  if (!field) return null;
+  const given = new URLSearchParams(location.search).get("scuola");
+  field.value = (given || localStorage.getItem("chiave-school") || "").toUpperCase();
+  return field;
+}
+
+function school() {
+  const value = $("#school").value.trim().toUpperCase();
+  if (!/^[A-Z]{4}[A-Z0-9]{6}$/.test(value)) {
+    show(text("school.invalid"), "danger");
+    $("#school").focus();
+    return null;
+  }
+  localStorage.setItem("chiave-school", value);
+  return value;
+}
+
+// ---- pages
+function registerPage() {
+  schoolField();
+  const cfField = $("#codice_fiscale");
+  $("#register").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const target = school();
+    if (!target) return;
+    const cf = canonicalCf(cfField.value);
+    cfField.value = cf;
+    if (!validCf(cf)) {
+      cfField.classList.add("is-invalid");
+      cfField.setAttribute("aria-invalid", "true");
+      $("#cf-error").textContent = text("cf.invalid");
+      cfField.focus();
+      return;
+    }
+    cfField.classList.remove("is-invalid");
+    cfField.removeAttribute("aria-invalid");
+    $("#cf-error").textContent = "";
+    const answer = await call(`/schools/${target}/registrations`, { codice_fiscale: cf });
+    if (answer.status === 202) show(text("register.sent"), "success");
+    else problem(answer, "activation");
+  });
+}
+
+function forgotPage() {
+  schoolField();
+  $("#forgot").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const target = school();
+    if (!target) return;
+    const identifier = $("#identifier").value.trim();
+    const answer = await call(`/schools/${target}/password-resets`, { identifier });
+    if (answer.status === 202) show(text("forgot.sent"), "success");
+    else problem(answer, "reset");
+  });
+}
+
+function linkToken() {
+  const found = /token=([A-Za-z0-9_-]+)/.exec(location.hash);
+  return found ? found[1] : null;
+}
+
+// The SMS (or app) step on a token: never sends by itself, so a reload sends nothing.
+function otpStep(token, state, onVerified) {
+  const step = $("#otp-step");
+  step.hidden = false;
+  const send = $("#otp-send");
+  let timer = null;
+  const countdown = (seconds) => {
+    clearInterval(timer);
+    let left = seconds;
+    const tick = () => {
+      if (left <= 0) {
+        clearInterval(timer);
+        send.disabled = false;
+        $("#otp-countdown").textContent = "";
+        return;
+      }
+      send.disabled = true;
+      $("#otp-countdown").textContent = text("otp.wait", { seconds: left });
+      left -= 1;
+    };
+    tick();
+    timer = setInterval(tick, 1000);
+  };
+  if (state.otp_method === "app") {
+    send.hidden = true;
+    $("#otp-hint").textContent = text("otp.app");
+  } else {
+    $("#otp-hint").textContent = text("otp.hint", { phone: state.phone_hint || "" });
+    if (state.otp_resend_after) countdown(state.otp_resend_after);
+  }
+  send.addEventListener("click", async () => {
+    const answer = await call("/otp/send", { token });
+    if (answer.status >= 200 && answer.status < 300) {
+      show(text("otp.sent", { phone: answer.body.phone_hint }), "info");
+      send.dataset.i18n = "otp.resend";
+      send.textContent = text("otp.resend");
+      countdown(answer.body.resend_after);
+      $("#otp-code").focus();
+    } else {
+      problem(answer, state.purpose);
+      if (answer.body.retry_after) countdown(answer.body.retry_after);
+    }
+  });
+  $("#otp-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const code = $("#otp-code").value.replace(/\s+/g, "");
+    const answer = await call("/otp/verify", { token, code });
+    if (answer.status === 200) {
+      step.hidden = true;
+      show("");
+      onVerified();
+    } else {
+      problem(answer, state.purpose);
+    }
+  });
+}
+
+const LIVE_RULES = {
+  min_length: (p, policy) => [...p].length >= policy.min_length,
+  max_length: (p, policy) => [...p].length <= policy.max_length,
+  digit: (p) => /\p{Nd}/u.test(p),
+  uppercase: (p) => /\p{Lu}/u.test(p),
+  lowercase: (p) => /\p{Ll}/u.test(p),
+  special: (p) => /[^\p{L}\p{N}\s]/u.test(p),
+};
+
+function passwordStep(token, state) {
+  $("#password-step").hidden = false;
+  const policy = state.password_policy;
+  const list = $("#rules");
+  const items = policy.rules.map((rule) => {
+    const item = document.createElement("li");
+    item.dataset.rule = rule.rule;
+    list.append(item);
+    return { rule, item };
+  });
+  const field = $("#new-password");
+  const paint = () => {
+    for (const { rule, item } of items) {
+      const check = LIVE_RULES[rule.rule];
+      if (!check) {
+        item.textContent = `• ${rule.description} ${text("password.server")}`;
+        continue;
+      }
+      const met = field.value !== "" && check(field.value, policy);
+      item.textContent = `${met ? "✓" : "✗"} ${rule.description}`;
+      item.className = met ? "text-success" : "text-body";
+      item.dataset.met = String(met);
+    }
+  };
+  field.addEventListener("input", paint);
+  paint();
+  $("#password-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (field.value !== $("#repeat-password").value) {
+      show(text("password.mismatch"), "danger");
+      return;
+    }
+    const answer = await call("/password-resets/confirm", { token, new_password: field.value });
+    if (answer.status === 200) {
+      $("#password-step").hidden = true;
+      $("#username").value = answer.body.user_code;
+      show("");
+      $("#done-step").hidden = false;
+      $("#user-code").textContent = answer.body.user_code;
+      $("#copy").addEventListener("click", async () => {
+        await navigator.clipboard?.writeText(answer.body.user_code).catch(() => {});
+        show(text("done.copied"), "success");
+      });
+    } else {
+      problem(answer, state.purpose);
+    }
+  });
+}
+
+async function linkPage() {
+  const token = linkToken();
+  if (!token) {
+    show(text("link.missing"), "danger", { href: `/password-dimenticata${schoolQuery()}`, label: text("link.new") });
+    return;
+  }
+  const answer = await call("/flows/status", { token });
+  const purpose = document.body.dataset.page === "attiva" ? "activation" : "reset";
+  if (answer.status !== 200) {
+    problem(answer, purpose);
+    return;
+  }
+  const state = answer.body;
+  $("#purpose").textContent = text(`purpose.${state.purpose}`);
+  if (state.otp_required && !state.otp_verified) otpStep(token, state, () => passwordStep(token, state));
+  else passwordStep(token, state);
+}
+
+async function confirmEmailPage() {
+  const token = linkToken();
+  if (!token) {
+    show(text("link.missing"), "danger");
+    return;
+  }
+  const answer = await call("/contacts/confirm", { token });
+  if (answer.status === 200) $("#confirm-result").textContent = text("confirm.done", { hint: answer.body.hint });
+  else problem(answer, "contact");
+}
+
+function pinPage() {
+  schoolField();
+  let token = null;
+  const ask = async () => {
+    const target = school();
+    if (!target) return;
+    const body = { school: target, login: $("#login").value.trim(), password: $("#password").value };
+    if (token) body.token = token;
+    const answer = await call("/pins", body);
+    if (answer.status === 201) {
+      $("#pin-form").hidden = true;
+      $("#pin-step").hidden = false;
+      $("#pin").textContent = answer.body.pin;
+      show("");
+    } else if (answer.status === 202) {
+      show(text("pin.emailed"), "success");
+    } else if (answer.status === 403 && answer.body.code === "otp_required" && answer.body.token) {
+      token = answer.body.token;
+      $("#pin-form").hidden = true;
+      show("");
+      otpStep(token, { ...answer.body, purpose: "pin" }, ask);
+    } else {
+      problem(answer, "pin");
+    }
+  };
+  $("#pin-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    ask();
+  });
+}
+
+const PAGES = {
+  index: registerPage,
+  "password-dimenticata": forgotPage,
+  attiva: linkPage,
+  recupera: linkPage,
+  "conferma-email": confirmEmailPage,
+  pin: pinPage,
+};
+
+document.addEventListener("DOMContentLoaded", () => {
+  translate();
+  $("#language").addEventListener("click", () => {
+    language = language === "it" ? "en" : "it";
+    localStorage.setItem("chiave-language", language);
+    translate();
+  });
+  PAGES[document.body.dataset.page]?.();
+});
