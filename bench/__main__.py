@@ -13,6 +13,8 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -238,12 +240,6 @@ class Bench:
         ]
         bucket = self.stack.deployment.refs["ImportBucket"]
         s3 = self.stack.deployment.client("s3")
-        # moto, in this process, takes seconds to page a partition of 50,000
-        # people, which DynamoDB serves in milliseconds: clients with a longer
-        # read timeout than the functions' 2 s, for this measure only.
-        patient = Config(retries={"mode": "standard", "max_attempts": 3}, read_timeout=120)
-        aws.dynamodb.cache_clear()
-        aws.s3.cache_clear()
         runs = []
         for name in ("first upload (all new)", "same file again"):
             key = f"imports/{IMPORT_SCHOOL}/{uuid.uuid4().hex}.csv"
@@ -254,7 +250,7 @@ class Bench:
                 key,
             )
             started = time.perf_counter()
-            with mock.patch.object(aws, "_CONFIG", patient), recording() as made:
+            with patient_clients(), recording() as made:
                 answer = self.call("ImportFunction", event)["imports"][0]
             seconds = time.perf_counter() - started
             writes = sum(1 for call in made if call in ("dynamodb:BatchWriteItem", "dynamodb:UpdateItem"))
@@ -264,8 +260,6 @@ class Bench:
             runs.append(
                 {"file": name, "rows": rows, "seconds": seconds, "writes": writes, "summary": summary}
             )
-        aws.dynamodb.cache_clear()
-        aws.s3.cache_clear()
         return runs
 
     # ---- the school year: the sweep's reads, a bulk invitation's calls ----------------
@@ -330,7 +324,7 @@ class Bench:
             )
         phases: dict[str, Counter[str]] = {}
         started = time.perf_counter()
-        with recording() as made:
+        with patient_clients(), recording() as made:
             answer = self.call("InviteFunction", {**load_event("invite"), "school": INVITE_SCHOOL})
         phases["invite (console)"] = Counter(made)
         orders = QueuePoller(self.functions, "InvitationsFunction", "InvitationQueue")
@@ -569,6 +563,22 @@ class Bench:
             ),
         ]
         return [(flow, case, self.count_calls(function_id, make)) for flow, case, function_id, make in cases]
+
+
+@contextmanager
+def patient_clients() -> Iterator[None]:
+    """moto, in this process, takes seconds to page a partition of tens of
+    thousands of people, which DynamoDB serves in milliseconds: clients with
+    a longer read timeout than the functions' 2 s, for one measure only."""
+    patient = Config(retries={"mode": "standard", "max_attempts": 3}, read_timeout=120)
+    aws.dynamodb.cache_clear()
+    aws.s3.cache_clear()
+    try:
+        with mock.patch.object(aws, "_CONFIG", patient):
+            yield
+    finally:
+        aws.dynamodb.cache_clear()
+        aws.s3.cache_clear()
 
 
 def import_markdown(runs: list[dict[str, Any]]) -> str:

@@ -23,12 +23,29 @@ class Deployment:
     physical: dict[str, str] = field(default_factory=dict)  # logical id -> physical name
 
     def resolve(self, value: Any) -> Any:
-        return tpl.resolve(value, self.refs, self.attributes)
+        return _plain_http(tpl.resolve(value, self.refs, self.attributes))
+
+    def serve_portal_at(self, port: int) -> None:
+        """The pages' distribution is, locally, the stack's own origin."""
+        for logical_id in tpl.resources_of_type("AWS::CloudFront::Distribution"):
+            self.attributes[(logical_id, "DomainName")] = f"127.0.0.1:{port}"
 
     def client(self, service: str) -> Any:
         # No endpoint: in-process moto (mock_aws) intercepts the default one.
         factory: Any = boto3.client
         return factory(service, endpoint_url=self.endpoint_url or None, region_name=self.region)
+
+
+def _plain_http(value: Any) -> Any:
+    """Locally nothing is served over TLS: the https URL of the stack's own
+    origin (the pages' distribution) is its http one."""
+    if isinstance(value, str):
+        return value.replace("https://127.0.0.1:", "http://127.0.0.1:")
+    if isinstance(value, dict):
+        return {key: _plain_http(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain_http(item) for item in value]
+    return value
 
 
 def deploy(endpoint_url: str, region: str, stack: str = "chiave-local") -> Deployment:
@@ -52,6 +69,7 @@ def deploy(endpoint_url: str, region: str, stack: str = "chiave-local") -> Deplo
     _create_email(deployment)
     _create_secrets(deployment)
     _create_buckets(deployment)
+    deployment.serve_portal_at(3000)
     for logical_id in tpl.resources_of_type("AWS::Serverless::LayerVersion"):
         deployment.refs[logical_id] = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:layer:{logical_id}:1"
     return deployment

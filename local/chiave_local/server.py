@@ -173,6 +173,11 @@ class Handler(BaseHTTPRequestHandler):
             self._send_json(404, {"message": "not a route of the API (under /v1/) nor of the local stack"})
 
     def _api(self, method: str, path: str, query: str, body: bytes) -> None:
+        if method == "OPTIONS" and any(apigw.match_route(route.method, path) for route in tpl.api_routes()):
+            # The CORS preflight API Gateway answers itself (the Api's Cors).
+            preflight = tpl.api_cors(self.server.functions.deployment.resolve)
+            self._send(200, "application/json", b"{}", preflight)
+            return
         matched = apigw.match_route(method, path)
         if matched is None:  # API Gateway answers this itself
             self._gateway_response("MISSING_AUTHENTICATION_TOKEN")
@@ -253,7 +258,7 @@ class Handler(BaseHTTPRequestHandler):
         self._send(status, content_type, document.encode(), headers)
 
     def _gateway_response(self, kind: str) -> None:
-        response = tpl.gateway_responses()[kind]
+        response = tpl.gateway_responses(self.server.functions.deployment.resolve)[kind]
         headers = dict(response.headers)
         content_type = headers.pop("Content-Type", "application/json")
         self._send(response.status, content_type, response.body.encode(), headers)

@@ -5,6 +5,7 @@ definition of the application: every name comes from the template."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -171,6 +172,19 @@ def api_routes() -> list[ApiRoute]:
     return [route for spec in functions().values() for route in spec.routes]
 
 
+def api_cors(resolve: Callable[[Any], Any]) -> dict[str, str]:
+    """The preflight answer API Gateway gives (the Api's Cors), as headers."""
+    api = next(iter(resources_of_type("AWS::Serverless::Api").values()))
+    cors = api["Properties"].get("Cors", {})
+    names = {
+        "AllowOrigin": "Access-Control-Allow-Origin",
+        "AllowMethods": "Access-Control-Allow-Methods",
+        "AllowHeaders": "Access-Control-Allow-Headers",
+        "MaxAge": "Access-Control-Max-Age",
+    }
+    return {names[key]: str(resolve(value)).strip("'") for key, value in cors.items() if key in names}
+
+
 def api_stage() -> str:
     api = next(iter(resources_of_type("AWS::Serverless::Api").values()))
     return str(api["Properties"]["StageName"])
@@ -183,15 +197,19 @@ class GatewayResponse:
     body: str
 
 
-def gateway_responses() -> dict[str, GatewayResponse]:
-    """The API's GatewayResponses: what API Gateway itself answers."""
+def gateway_responses(resolve: Callable[[Any], Any] = lambda value: value) -> dict[str, GatewayResponse]:
+    """The API's GatewayResponses: what API Gateway itself answers (header
+    values given by an intrinsic, the CORS origin, only once `resolve`d)."""
     api = next(iter(resources_of_type("AWS::Serverless::Api").values()))
     responses = {}
     for kind, spec in api["Properties"].get("GatewayResponses", {}).items():
-        headers = spec.get("ResponseParameters", {}).get("Headers", {})
+        headers = {
+            name: resolve(value)
+            for name, value in spec.get("ResponseParameters", {}).get("Headers", {}).items()
+        }
         responses[kind] = GatewayResponse(
             status=int(spec["StatusCode"]),
-            headers={name: value.strip("'") for name, value in headers.items()},
+            headers={name: value.strip("'") for name, value in headers.items() if isinstance(value, str)},
             body=spec["ResponseTemplates"]["application/json"],
         )
     return responses

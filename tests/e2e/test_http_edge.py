@@ -63,13 +63,29 @@ def test_two_hundred_concurrent_connections_all_get_answers(local_stack):
     assert answers == [400] * 200
 
 
-@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "FOO", "HEAD"])
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH", "TRACE", "FOO", "HEAD"])
 def test_methods_api_gateway_refuses_get_its_problem_document(local_stack, method):
     response = local_stack.request(method, "/v1/flows/status")
     assert response.status == 404
     assert response.headers["Content-Type"] == "application/problem+json"
     if method != "HEAD":
         assert json.loads(response.text)["code"] == "not_found"
+
+
+def test_a_preflight_is_answered_for_the_portal_s_origin_only(local_stack):
+    # Given the browser's preflight for a route (API Gateway's Cors, from the template)
+    preflight = local_stack.request("OPTIONS", "/v1/flows/status", headers={"Origin": local_stack.base_url})
+    # Then it names the pages' origin (locally, the stack's own), POST and the headers the pages send
+    assert preflight.status == 200
+    assert preflight.headers["Access-Control-Allow-Origin"] == local_stack.base_url
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    assert "Accept-Language" in preflight.headers["Access-Control-Allow-Headers"]
+    # And a path that is no route still gets API Gateway's 404, with the origin on its problem document
+    nowhere = local_stack.request("OPTIONS", "/v1/nowhere")
+    assert nowhere.status == 404 and nowhere.headers["Access-Control-Allow-Origin"] == local_stack.base_url
+    # And a function's answer to the portal's origin carries it too
+    answer = local_stack.post("/v1/flows/status", {"token": "x" * 43}, headers={"Origin": local_stack.base_url})
+    assert answer.headers.get("Access-Control-Allow-Origin") == local_stack.base_url
 
 
 def test_a_64_kb_header_gets_a_problem_document(local_stack):

@@ -185,3 +185,39 @@ def test_the_sender_domain_signs_with_dkim_and_has_its_own_mail_from():
     outputs = tpl.template()["Outputs"]
     expected = {"DkimRecords", "MailFromRecords", "DmarcRecord", "DashboardName", "ImportBucketName"}
     assert expected <= set(outputs)
+
+
+def test_the_pages_are_served_from_a_private_bucket_over_https_only_with_strict_headers():
+    resources = tpl.template()["Resources"]
+    distribution = resources["PortalDistribution"]["Properties"]["DistributionConfig"]
+    [origin] = distribution["Origins"]
+    # Only the distribution reads the bucket (origin access control), which blocks public access
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["PortalOriginAccess", "Id"]}
+    blocked = resources["PortalBucket"]["Properties"]["PublicAccessBlockConfiguration"]
+    assert all(blocked.values()) and len(blocked) == 4
+    [reader, tls] = resources["PortalBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert reader["Principal"] == {"Service": "cloudfront.amazonaws.com"} and "AWS:SourceArn" in str(reader)
+    assert tls["Effect"] == "Deny"
+    behaviour = distribution["DefaultCacheBehavior"]
+    assert behaviour["ViewerProtocolPolicy"] == "https-only"
+    assert behaviour["ResponseHeadersPolicyId"] == {"Ref": "PortalHeaders"}
+    headers = resources["PortalHeaders"]["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    csp = headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
+    # No third-party origin anywhere: self, data: and this region's API only
+    sources = {word for word in csp.replace(";", " ").split() if "." in word or ":" in word}
+    assert sources == {"data:", "https://*.execute-api.${AWS::Region}.${AWS::URLSuffix}"}
+    assert headers["ReferrerPolicy"]["ReferrerPolicy"] == "no-referrer"
+    # And the local stack sends the same policy, but for the API's origin (its own)
+    from chiave_local import portal
+
+    local = portal.SECURITY_HEADERS["Content-Security-Policy"]
+    assert local == csp.replace("https://*.execute-api.${AWS::Region}.${AWS::URLSuffix}", "'self'")
+
+
+def test_the_api_allows_the_pages_origin_only_and_its_own_refusals_say_so():
+    api = tpl.template()["Resources"]["ChiaveApi"]["Properties"]
+    origin = {"Fn::Sub": "'https://${PortalDistribution.DomainName}'"}
+    assert api["Cors"]["AllowOrigin"] == origin
+    for kind, response in api["GatewayResponses"].items():
+        assert response["ResponseParameters"]["Headers"]["Access-Control-Allow-Origin"] == origin, kind
+    assert tpl.global_environment()["PORTAL_URL"] == {"Fn::Sub": "https://${PortalDistribution.DomainName}"}

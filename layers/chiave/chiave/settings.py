@@ -39,3 +39,10 @@ def settings() -> Settings:
     # Read on every call (microseconds): the local stack runs several
     # functions, each with its own environment, in one process.
     return Settings.model_validate(dict(os.environ))
+
+
+def portal_url() -> str:
+    """The parents' pages (CloudFront): a school's default portal, the API's
+    one CORS origin. Read apart from Settings: the resolver reads it when a
+    handler is imported, where nothing else of the environment is needed."""
+    return os.environ.get("PORTAL_URL", "")

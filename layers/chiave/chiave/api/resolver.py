@@ -10,8 +10,9 @@ import binascii
 import json
 from collections.abc import Callable
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
@@ -28,6 +29,7 @@ from chiave.errors import DomainError
 from chiave.faults import ServiceUnavailable
 from chiave.messages import ACCEPTED_MESSAGES
 from chiave.observability import count_outcome, logger, metrics
+from chiave.settings import portal_url
 
 # What a function module needs of Powertools, through this module: its
 # first import is then chiave's (chiave/__init__.py).
@@ -113,9 +115,19 @@ def _validation_problem(app: APIGatewayRestResolver, error: RequestValidationErr
     return _problem_response("validation_error", language, {"errors": field_errors(issues, language)})
 
 
+def _cors() -> CORSConfig | None:
+    """Browsers may call the API from the parents' pages only."""
+    portal = urlsplit(portal_url())
+    if not portal.scheme or not portal.netloc:
+        return None
+    return CORSConfig(
+        allow_origin=f"{portal.scheme}://{portal.netloc}", allow_headers=["Accept-Language"], max_age=600
+    )
+
+
 def build_resolver(*routers: Router) -> APIGatewayRestResolver:
     # Validation is chiave.api.validation's, route by route: no OpenAPI machinery at import.
-    app = APIGatewayRestResolver()
+    app = APIGatewayRestResolver(cors=_cors())
     for router in routers:
         app.include_router(router)
 

@@ -7,6 +7,7 @@ from chiave import keys
 from chiave.aws import dynamodb
 from chiave.domain import School
 from chiave.policy import overrides_of, policy_from_overrides
+from chiave.settings import portal_url
 from chiave.store.table import Item, from_dynamo, table_name, to_dynamo
 
 
@@ -29,7 +30,8 @@ def school_from(item: Item) -> School:
         name=item["name"],
         fiscal_code=item["fiscal_code"],
         reply_to=item["reply_to"],
-        portal_url=item["portal_url"],
+        # A school without a portal of its own uses the deployment's pages.
+        portal_url=item.get("portal_url") or portal_url(),
         policy=policy_from_overrides(item.get("policy", {})),
     )
 
