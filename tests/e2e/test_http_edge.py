@@ -84,7 +84,8 @@ def test_a_preflight_is_answered_for_the_portal_s_origin_only(local_stack):
     nowhere = local_stack.request("OPTIONS", "/v1/nowhere")
     assert nowhere.status == 404 and nowhere.headers["Access-Control-Allow-Origin"] == local_stack.base_url
     # And a function's answer to the portal's origin carries it too
-    answer = local_stack.post("/v1/flows/status", {"token": "x" * 43}, headers={"Origin": local_stack.base_url})
+    origin = {"Origin": local_stack.base_url}
+    answer = local_stack.post("/v1/flows/status", {"token": "x" * 43}, headers=origin)
     assert answer.headers.get("Access-Control-Allow-Origin") == local_stack.base_url
 
 
