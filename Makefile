@@ -106,6 +106,7 @@ load: $(STAMP)
 
 SAM_VENV := .venv-sam
 build: $(WEB_STAMP)
+	@test -x $(SAM_VENV)/bin/sam || echo "downloading aws-sam-cli from PyPI into $(SAM_VENV) (once)"
 	test -x $(SAM_VENV)/bin/sam || ($(PYTHON) -m venv $(SAM_VENV) && $(SAM_VENV)/bin/python -m pip install --quiet aws-sam-cli)
 	PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" sam build
 

@@ -37,8 +37,32 @@ def build() -> dict[str, Any]:
             document["paths"].setdefault(path, {}).update(item)
         document["components"]["schemas"].update(schema.get("components", {}).get("schemas", {}))
     document["paths"] = dict(sorted(document["paths"].items()))
-    document["components"]["schemas"] = dict(sorted(document["components"]["schemas"].items()))
+    document["components"]["schemas"] = dict(sorted(_used(document).items()))
     return document
+
+
+def _refs(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        found = {str(node["$ref"]).rsplit("/", 1)[-1]} if "$ref" in node else set()
+        return found.union(*(_refs(value) for value in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_refs(value) for value in node))
+    return set()
+
+
+def _used(document: dict[str, Any]) -> dict[str, Any]:
+    """The schemas the paths reach, directly or through other schemas:
+    Powertools' own validation-error schemas, which no route answers, go."""
+    schemas = document["components"]["schemas"]
+    reached: set[str] = set()
+    pending = _refs(document["paths"])
+    while pending:
+        name = pending.pop()
+        if name in reached or name not in schemas:
+            continue
+        reached.add(name)
+        pending |= _refs(schemas[name])
+    return {name: schema for name, schema in schemas.items() if name in reached}
 
 
 def render() -> str:
@@ -46,8 +70,11 @@ def render() -> str:
 
 
 def main() -> None:
+    from chiave_local import reference
+
     OPENAPI_PATH.write_text(render(), encoding="utf-8")
     print(f"wrote {OPENAPI_PATH.relative_to(tpl.ROOT)}")
+    reference.main()
 
 
 if __name__ == "__main__":

@@ -76,6 +76,16 @@ def with_tokens(outbox: dict[str, list[dict[str, Any]]], to: str | None, last: i
     return {"emails": emails, "sms": sms}
 
 
+# What the samples in events/ hold where a live link's token goes.
+TOKEN_PLACEHOLDER = "REPLACE-WITH-THE-TOKEN-FROM-THE-E-MAIL-LINK"  # noqa: S105 - a placeholder, not a secret
+
+
+def newest_link(outbox: dict[str, list[dict[str, Any]]]) -> dict[str, Any] | None:
+    """The newest e-mail that carries a link, with its `token`; None before any."""
+    linked = [mail for mail in with_tokens(outbox, None, None)["emails"] if mail["token"]]
+    return linked[-1] if linked else None
+
+
 def _token(mail: dict[str, Any]) -> str | None:
     found = _TOKEN.search(mail.get("text", ""))
     return found.group(1) if found else None

@@ -160,7 +160,7 @@ class Handler(BaseHTTPRequestHandler):
             self._invoke(found.group(1), body)
         elif method == "GET" and path in ("/docs", "/docs/"):
             self._send(200, "text/html; charset=utf-8", self._swagger_page().encode())
-        elif method == "GET" and path == "/docs/openapi.json":
+        elif method == "GET" and path in ("/openapi.json", "/docs/openapi.json"):
             self._send(200, "application/json", self.server.openapi_document.encode())
         elif method in ("GET", "HEAD") and (found_page := portal.page(path)):
             # The demo school's portal: where e-mailed links point; the token stays in the fragment.
@@ -219,6 +219,15 @@ class Handler(BaseHTTPRequestHandler):
         if function_id not in self.server.functions.specs:
             self._send_json(404, {"message": f"no function {function_id} in template.yaml"})
             return
+        filled: dict[str, str] = {}
+        if portal.TOKEN_PLACEHOLDER.encode() in body:
+            # A sample that needs a live link: the newest one e-mailed, said in a header.
+            newest = portal.newest_link(sent.outbox(self.server.functions.deployment.region))
+            if newest is None:
+                self._send_json(409, {"message": "no e-mail with a link yet: register or ask a reset first"})
+                return
+            body = body.replace(portal.TOKEN_PLACEHOLDER.encode(), newest["token"].encode())
+            filled["X-Chiave-Local-Token"] = f"the newest link, e-mailed to {newest['to']}"
         try:
             event = json.loads(body or b"{}")
         except ValueError:
@@ -234,7 +243,7 @@ class Handler(BaseHTTPRequestHandler):
                 {"X-Amz-Function-Error": "Unhandled"},
             )
             return
-        self._send_json(200, result)
+        self._send(200, "application/json", json.dumps(result, ensure_ascii=False).encode(), filled)
 
     def _swagger_page(self) -> str:
         from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import (

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from chiave_local.events import EVENTS
+
 API = "/v1"
 SCHOOL = "RMIC817009"
 MARIA = "RSSMRA82C52H501K"
@@ -133,6 +135,7 @@ def test_local_helpers(local_stack):
     docs = local_stack.request("GET", "/docs")
     assert docs.status == 200 and "swagger" in docs.text.lower()
     assert local_stack.request("GET", "/docs/openapi.json").json["servers"] == [{"url": "/v1"}]
+    assert local_stack.request("GET", "/openapi.json").json["paths"]
     nowhere = local_stack.request("GET", "/v1/nowhere")
     assert (nowhere.status, nowhere.headers["Content-Type"]) == (404, "application/problem+json")
     assert nowhere.json["code"] == "not_found"
@@ -152,6 +155,18 @@ def test_local_helpers(local_stack):
     to = linked[-1]["to"]
     newest = local_stack.request("GET", f"/_local/outbox?to={to}&last=1").json["emails"]
     assert newest == [mail for mail in emails if mail["to"] == to][-1:]
+    # A sample that needs a live link gets the newest one, and is told so
+    sample = (EVENTS / "flow_status.json").read_bytes()
+    filled = local_stack.request("POST", "/_local/invoke/FlowStatusFunction", raw=sample)
+    assert filled.headers["X-Chiave-Local-Token"].endswith(linked[-1]["to"])
+    assert filled.json["statusCode"] == 200
+    # And the notify sample (its commit never landed) sends nothing
+    before = len(local_stack.request("GET", "/_local/outbox").json["emails"])
+    notified = local_stack.request(
+        "POST", "/_local/invoke/NotifyFunction", raw=(EVENTS / "notify.json").read_bytes()
+    )
+    assert notified.status == 200 and notified.json == {"batchItemFailures": []}
+    assert len(local_stack.request("GET", "/_local/outbox").json["emails"]) == before
     # The mailbox page shows them, newest first, links clickable
     mailbox = local_stack.request("GET", "/_local/mailbox")
     assert mailbox.status == 200 and '<a href="http' in mailbox.text and to in mailbox.text

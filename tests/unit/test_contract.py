@@ -54,6 +54,24 @@ def test_the_template_declares_the_spec_s_routes():
     }
 
 
+def test_the_committed_reference_is_current():
+    from chiave_local import reference
+
+    committed = reference.REFERENCE_PATH.read_text("utf-8")
+    assert committed == reference.render(), "docs/REFERENCE.md drifted: run `make openapi`"
+
+
+def test_the_openapi_document_validates_with_no_unused_or_dangling_schema():
+    from openapi_spec_validator import validate
+
+    document = json.loads(openapi.OPENAPI_PATH.read_text("utf-8"))
+    validate(document)
+    schemas = set(document["components"]["schemas"])
+    referenced = openapi._refs(document)
+    assert referenced - schemas == set(), "dangling"
+    assert schemas - referenced == set(), "unused"
+
+
 def test_the_committed_openapi_document_is_current():
     committed = openapi.OPENAPI_PATH.read_text("utf-8")
     assert committed == openapi.render(), "docs/openapi.json drifted: run `make openapi`"

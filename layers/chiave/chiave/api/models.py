@@ -136,8 +136,8 @@ class MobileChangeRequest(LoginRequest):
 class MobileChallengeResponse(Body):
     token: str = Field(description="For send-otp (resend), verify-otp and the confirmation")
     phone_hint: str
-    expires_in: int
-    resend_after: int
+    expires_in: int = Field(description="Seconds the code (and its token) stays valid")
+    resend_after: int = Field(description="Seconds before another code may be sent")
 
 
 class ContactChangedResponse(Body):
@@ -153,7 +153,7 @@ class TotpEnrolmentResponse(Body):
     enrolment: str = Field(description="The token `POST /v1/totp/confirm` takes with the app's first code")
     otpauth_uri: str = Field(description="What the app scans (the QR code's content)")
     secret: str = Field(description="The same key, to type into an app that cannot scan")
-    expires_in: int
+    expires_in: int = Field(description="Seconds the enrolment stays open")
 
 
 class TotpConfirmRequest(Request):
@@ -223,7 +223,9 @@ class PasswordPolicyResponse(Body):
 
 class FlowStatusResponse(Body):
     purpose: str
-    expires_at: int
+    expires_at: int = Field(
+        description="When the link stops working: Unix time, seconds since 1970-01-01 UTC"
+    )
     otp_required: bool
     otp_verified: bool
     password_policy: PasswordPolicyResponse
@@ -238,8 +240,8 @@ class FlowStatusResponse(Body):
 
 class OtpSentResponse(Body):
     phone_hint: str
-    expires_in: int
-    resend_after: int
+    expires_in: int = Field(description="Seconds the code (and its token) stays valid")
+    resend_after: int = Field(description="Seconds before another code may be sent")
 
 
 class OtpVerifiedResponse(Body):
