@@ -116,3 +116,23 @@ def test_an_sms_code_fits_one_gsm7_part_in_every_language():
         assert len(text) <= SMS_MAX_CHARACTERS, (language, len(text))
         assert set(text) <= GSM7_BASIC, set(text) - GSM7_BASIC
         assert text.endswith(f"\n\n@{HOST} #12345678")
+
+
+def test_every_mail_links_the_privacy_notice_of_its_school_s_pages(monkeypatch):
+    # Given the deployment's pages, and a school with a portal of its own
+    monkeypatch.setenv("PORTAL_URL", "https://d111.cloudfront.net")
+    own = _notice("already_registered", name="Maria", portal_url="https://registro.scuola.it/")
+    link = "https://registro.scuola.it/recupera#token=T"
+    linked = _notice("reset", name="Maria", minutes="60", user_code="123456789", link=link).model_copy(
+        update={"link_base": "https://registro.scuola.it/recupera#token="}
+    )
+    default = _notice("password_changed", name="Maria", user_code="123456789")
+    # Then each mail's footer names the privacy notice of the pages it belongs to
+    for notice, url in (
+        (own, "https://registro.scuola.it/privacy"),
+        (linked, "https://registro.scuola.it/privacy"),
+        (default, "https://d111.cloudfront.net/privacy"),
+    ):
+        rendered = rendering.render(notice)
+        assert f"Informativa privacy (privacy notice): {url}" in rendered.text, notice.template
+        assert f'<a href="{url}">' in rendered.html, notice.template

@@ -8,8 +8,10 @@ import html
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
+from urllib.parse import urlsplit
 
 from chiave.notify.outbox import Notice
+from chiave.settings import portal_url
 
 
 @dataclass(frozen=True)
@@ -424,11 +426,31 @@ def render(notice: Notice) -> Rendered:
         html_blocks.append("".join(_html_paragraph(p, link) for p in paragraphs))
     text = f"\n\n{_SEPARATOR}\n\n".join(text_blocks)
     body_html = f"<hr><p><em>{html.escape(_SEPARATOR)}</em></p>".join(html_blocks)
+    privacy = privacy_url(notice)
+    if privacy:
+        # Every e-mail names where its privacy notice is (GDPR art. 13).
+        text += f"\n\n--\n{_PRIVACY_LABEL}: {privacy}"
+        escaped = html.escape(privacy)
+        body_html += f'<hr><p><small><a href="{escaped}">{html.escape(_PRIVACY_LABEL)}</a></small></p>'
     return Rendered(
         subject=subjects[0],
         text=text + "\n",
         html=f'<!doctype html><html lang="{languages[0]}"><body>{body_html}</body></html>',
     )
+
+
+_PRIVACY_LABEL = "Informativa privacy (privacy notice)"
+
+
+def privacy_url(notice: Notice) -> str | None:
+    """The privacy notice of the pages the mail's school uses: its portal
+    (as the notice names it, or its link's), else the deployment's."""
+    base = notice.params.get("portal_url") or ""
+    if not base and notice.link_base:
+        parts = urlsplit(notice.link_base)
+        base = f"{parts.scheme}://{parts.netloc}"
+    base = base or portal_url()
+    return f"{base.rstrip('/')}/privacy" if base else None
 
 
 def mime_message(notice: Notice, rendered: Rendered, sender_address: str) -> bytes:
