@@ -32,7 +32,7 @@ install: $(STAMP)
 # The parents' pages: npm ci fetches the pinned bootstrap-italia and
 # axe-core (web/package-lock.json) from the npm registry, once.
 WEB_STAMP := web/dist/.built
-$(WEB_STAMP): web/package-lock.json web/build.py $(wildcard web/src/*) $(wildcard web/src/pages/*)
+$(WEB_STAMP): web/package-lock.json web/build.py $(wildcard web/src/*) $(wildcard web/src/pages/*) $(wildcard web/src/parts/*)
 	@echo "npm ci in web/: bootstrap-italia and axe-core, pinned by web/package-lock.json"
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 	$(PYTHON) web/build.py

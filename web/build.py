@@ -9,6 +9,7 @@ Gateway stage's URL."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -31,6 +32,15 @@ PAGES = {
 }
 
 
+def _included(html: str) -> str:
+    """`<!-- include: name -->` replaced by src/parts/name.html (a part several pages share)."""
+    return re.sub(
+        r"<!-- include: ([a-z-]+) -->\n",
+        lambda found: (SOURCE / "parts" / f"{found.group(1)}.html").read_text("utf-8"),
+        html,
+    )
+
+
 def build(api: str) -> None:
     if not ITALIA.is_dir():
         sys.exit("web/node_modules is missing: run `make web` (npm ci in web/)")
@@ -38,7 +48,7 @@ def build(api: str) -> None:
     (DIST / "assets" / "fonts").mkdir(parents=True)
     layout = (SOURCE / "layout.html").read_text("utf-8")
     for page, (fragment, title) in PAGES.items():
-        body = (SOURCE / "pages" / f"{fragment}.html").read_text("utf-8")
+        body = _included((SOURCE / "pages" / f"{fragment}.html").read_text("utf-8"))
         html = (
             layout.replace("{{api}}", api)
             .replace("{{page}}", page)

@@ -7,7 +7,6 @@ import re
 import time
 from urllib.parse import quote
 
-import boto3
 from playwright.sync_api import Page, expect
 
 from chiave import keys
@@ -54,6 +53,16 @@ def choose_password(page: Page, password: str = PASSWORD) -> str:
     page.get_by_role("button", name="Salva la password").click()
     expect(page.locator("#user-code")).to_have_text(re.compile(r"^\d{9}$"))
     return page.locator("#user-code").inner_text()
+
+
+def activate(page: Page, portal, index: int) -> str:
+    """Parent `index` registers and activates in the browser; her user code."""
+    register(page, index)
+    open_newest_link(page, portal, index)
+    page.get_by_role("button", name="Invia il codice").click()
+    page.get_by_label("Codice ricevuto").fill(sms_code(portal, index))
+    page.get_by_role("button", name="Verifica").click()
+    return choose_password(page)
 
 
 def test_a_parent_activates_from_the_mailbox_with_the_sms_code(page: Page, portal):
@@ -115,12 +124,7 @@ def test_a_wrong_code_says_how_many_attempts_are_left(page: Page, portal):
 
 def test_a_reset_by_e_mail_link(page: Page, portal):
     # Given a parent with credentials
-    register(page, 3)
-    open_newest_link(page, portal, 3)
-    page.get_by_role("button", name="Invia il codice").click()
-    page.get_by_label("Codice ricevuto").fill(sms_code(portal, 3))
-    page.get_by_role("button", name="Verifica").click()
-    choose_password(page)
+    activate(page, portal, 3)
     # When she forgets it and asks by e-mail address
     page.goto(f"/password-dimenticata?scuola={SCHOOL}")
     page.get_by_label("Codice fiscale, codice utente o e-mail").fill(parent_email(3))
@@ -140,16 +144,8 @@ def test_a_reset_by_e_mail_link(page: Page, portal):
 
 def _expire(portal, token: str) -> None:
     """As if the link's lifetime had passed (its flow's expires_at moved back)."""
-    info = portal.request("GET", "/_local/info").json
-    dynamodb = boto3.client(
-        "dynamodb",
-        endpoint_url=info["aws_endpoint_url"],
-        region_name=info["region"],
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    dynamodb.update_item(
-        TableName=info["resources"]["Table"],
+    portal.aws("dynamodb").update_item(
+        TableName=portal.resource("Table"),
         Key={name: {"S": value} for name, value in keys.flow(tokens.token_hash(token)).items()},
         UpdateExpression="SET expires_at = :past",
         ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 60)}},
@@ -172,12 +168,7 @@ def test_an_expired_link_offers_a_new_one(page: Page, portal):
 
 def test_the_pin_page(page: Page, portal):
     # Given an active parent
-    register(page, 5)
-    open_newest_link(page, portal, 5)
-    page.get_by_role("button", name="Invia il codice").click()
-    page.get_by_label("Codice ricevuto").fill(sms_code(portal, 5))
-    page.get_by_role("button", name="Verifica").click()
-    user_code = choose_password(page)
+    user_code = activate(page, portal, 5)
     # When she asks for the PIN with her user code and password
     page.goto(f"/pin?scuola={SCHOOL}")
     look(page, "09-pin")

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import boto3
 import pytest
 
 from chiave_local import template
@@ -55,6 +56,22 @@ class LocalStack:
                 return HttpResponse(answer.status, dict(answer.headers), answer.read().decode())
         except urllib.error.HTTPError as error:
             return HttpResponse(error.code, dict(error.headers), error.read().decode())
+
+    def aws(self, service: str) -> Any:
+        """A client of the stack's moto, where its functions' AWS calls go (/_local/info)."""
+        info = self.request("GET", "/_local/info").json
+        return boto3.client(
+            service,
+            endpoint_url=info["aws_endpoint_url"],
+            region_name=info["region"],
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    def resource(self, logical_id: str) -> str:
+        """The physical name of a template resource (its bucket, its table)."""
+        name: str = self.request("GET", "/_local/info").json["resources"][logical_id]
+        return name
 
     def post(self, path: str, body: Any = None, **kwargs: Any) -> HttpResponse:
         return self.request("POST", path, body, **kwargs)

@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import time
 
-import boto3
-
 from chiave_local.events import EVENTS
 
 API = "/v1"
@@ -23,15 +21,7 @@ FILE = (
 
 
 def _s3(stack):
-    info = stack.request("GET", "/_local/info").json
-    client = boto3.client(
-        "s3",
-        endpoint_url=info["aws_endpoint_url"],
-        region_name=info["region"],
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    return client, info["resources"]["ImportBucket"]
+    return stack.aws("s3"), stack.resource("ImportBucket")
 
 
 def _report(client, bucket: str, key: str) -> str:

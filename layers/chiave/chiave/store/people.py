@@ -657,11 +657,12 @@ def keep_user_code_reserved(user_code: str, now: int) -> dict[str, Any]:
 
 # ---- invitations and the school report (chiave.flows.invitations, .school_report) -----
 
-# What an invitation and the school report read of a person: its anagrafica
-# row, its status and the mailing facts, never a credential.
+# What the invitation's console action and the school report read of each
+# person: the anagrafica row, the status and the mailing facts, never a
+# credential (an order reads its people whole: their links need the epoch).
 _ROSTER = (
     "codice_fiscale, surname, #name, #role, classe, email, mobile, #status, user_code, "
-    "credential_epoch, totp_sealed, bounced_email, bounce_kind, invited_at, delivered_at"
+    "bounced_email, invited_at, delivered_at"
 )
 _ROSTER_NAMES = {"#name": "name", "#role": "role", "#status": "status"}
 
