@@ -72,8 +72,9 @@ def test_a_parent_activates_from_the_mailbox_with_the_sms_code(page: Page, porta
     # When she opens the link from the mailbox
     open_newest_link(page, portal, 0)
     expect(page).to_have_url(re.compile(r"/attiva#token="))
-    # Then the page says what the link is for and asks for the SMS code first
+    # Then the page says what the link is for and the school's rules, and asks for the SMS code first
     expect(page.locator("#purpose")).to_contain_text("attivi le credenziali")
+    expect(page.locator("#rules li[data-rule='min_length']")).to_contain_text("almeno 8 caratteri")
     expect(page.locator("#otp-step")).to_be_visible()
     look(page, "02-attiva-sms")
     page.get_by_role("button", name="Invia il codice").click()
@@ -83,7 +84,7 @@ def test_a_parent_activates_from_the_mailbox_with_the_sms_code(page: Page, porta
     assert (code_field.get_attribute("inputmode"), code_field.get_attribute("type")) == ("numeric", "text")
     code_field.fill(sms_code(portal, 0))
     page.get_by_role("button", name="Verifica").click()
-    # And then the school's rules, live as she types, from the flow status
+    # And then the password, the rules ticked live as she types
     expect(page.locator("#password-step")).to_be_visible()
     page.get_by_label("Nuova password", exact=True).fill("abc")
     expect(page.locator("#rules li[data-rule='min_length']")).to_have_attribute("data-met", "false")

@@ -49,6 +49,7 @@ const TEXTS = {
     "otp.wait": "Puoi chiedere un nuovo codice tra {seconds} secondi.",
     "otp.attempts": "Tentativi rimasti: {attempts}.",
     "password.title": "Scegli la password",
+    "password.rules": "La password dovrà avere",
     "password.new": "Nuova password",
     "password.repeat": "Ripeti password",
     "password.submit": "Salva la password",
@@ -112,6 +113,7 @@ const TEXTS = {
     "otp.wait": "You can ask for a new code in {seconds} seconds.",
     "otp.attempts": "Attempts left: {attempts}.",
     "password.title": "Choose your password",
+    "password.rules": "Your password must have",
     "password.new": "New password",
     "password.repeat": "Repeat password",
     "password.submit": "Save the password",
@@ -360,8 +362,9 @@ const LIVE_RULES = {
   special: (p) => /[^\p{L}\p{N}\s]/u.test(p),
 };
 
-function passwordStep(token, state) {
-  $("#password-step").hidden = false;
+// The school's rules (from the flow status), shown from the start and
+// ticked live as the parent types the new password.
+function showRules(state) {
   const policy = state.password_policy;
   const list = $("#rules");
   const items = policy.rules.map((rule) => {
@@ -386,6 +389,12 @@ function passwordStep(token, state) {
   };
   field.addEventListener("input", paint);
   paint();
+  $("#rules-box").hidden = false;
+}
+
+function passwordStep(token, state) {
+  $("#password-step").hidden = false;
+  const field = $("#new-password");
   $("#password-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     if (field.value !== $("#repeat-password").value) {
@@ -395,6 +404,7 @@ function passwordStep(token, state) {
     const answer = await call("/password-resets/confirm", { token, new_password: field.value });
     if (answer.status === 200) {
       $("#password-step").hidden = true;
+      $("#rules-box").hidden = true;
       $("#username").value = answer.body.user_code;
       show("");
       $("#done-step").hidden = false;
@@ -423,6 +433,7 @@ async function linkPage() {
   }
   const state = answer.body;
   $("#purpose").textContent = text(`purpose.${state.purpose}`);
+  showRules(state);
   if (state.otp_required && !state.otp_verified) otpStep(token, state, () => passwordStep(token, state));
   else passwordStep(token, state);
 }
