@@ -349,3 +349,17 @@ def test_two_orders_for_the_same_people_at_once_invite_them_once(stack, monkeypa
         "maria.rossi@example.it": 1,
         "luca.bianchi@example.it": 1,
     }
+
+
+@pytest.mark.parametrize("operation", ["GetItem", "Query", "PutObject"])
+def test_a_fault_in_the_report_is_a_clear_error_and_writes_nothing(stack, operation):
+    # Given an AWS fault while the report is made
+    with stack.env("SchoolReportFunction"), failing("unreachable", operation=operation):
+        answer = school_report(stack)
+    # Then ops hears "try again", and no report was written
+    assert answer["ok"] is False and answer["error"]["code"] == "service_unavailable"
+    bucket = stack.deployment.refs["ImportBucket"]
+    listed = stack.deployment.client("s3").list_objects_v2(Bucket=bucket, Prefix="reports/")
+    assert listed.get("KeyCount", 0) == 0
+    # And running it again works
+    assert school_report(stack)["ok"] is True

@@ -93,7 +93,7 @@ def secretsmanager() -> SecretsManagerClient:
     return client
 
 
-FACTORIES = (dynamodb, sqs, kms, sesv2, sns, secretsmanager)
+FACTORIES = (dynamodb, sqs, s3, kms, sesv2, sns, secretsmanager)
 
 
 def clients() -> list[Any]:
