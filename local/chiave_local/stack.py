@@ -76,6 +76,8 @@ class RunningStack:
         first = next((p for p in self.people if p[3]), self.people[0])
         lines = [
             "Chiave local stack",
+            f"  open in a browser  {self.base_url}/?scuola={school}   (the parents' pages)",
+            f"  mailbox        {self.base_url}/_local/mailbox   (every e-mail and SMS, links clickable)",
             f"  API            {api}",
             f"  Swagger UI     {self.base_url}/docs",
             f"  outbox         {self.base_url}/_local/outbox",
@@ -83,7 +85,7 @@ class RunningStack:
             f"  imports        s3://{self.deployment.refs.get('ImportBucket', '-')}"
             "/imports/<school>/<name>.csv (report in imports/<school>/esiti/)",
             "",
-            "Schools and their policy overrides (SPEC §5 defaults otherwise):",
+            "Schools and their policy overrides (docs/REFERENCE.md defaults otherwise):",
             *[f"  {school}  {json.dumps(self.policies[school]) or '{}'}" for school in self.schools],
             "",
             *self.anagrafica_summary(),
@@ -92,8 +94,8 @@ class RunningStack:
             "  # 1. ask for credentials",
             f"  curl -s -X POST {api}/schools/{school}/registrations \\",
             f"       -H 'Content-Type: application/json' -d '{{\"codice_fiscale\": \"{first[1]}\"}}'",
-            "  # 2. read the activation e-mail and copy the token after #token=",
-            f"  curl -s {self.base_url}/_local/outbox",
+            "  # 2. the activation e-mail's token (the newest e-mail to that address)",
+            f'  curl -s \'{self.base_url}/_local/outbox?to={first[3]}&last=1\'   # "token": "..."',
             "  # 3. where the school's policy asks for it (the default): the SMS code to the mobile on file",
             f"  curl -s -X POST {api}/otp/send -H 'Content-Type: application/json' \\",
             '       -d \'{"token": "<token>"}\'',
