@@ -81,10 +81,10 @@ lint: $(STAMP) $(CHECKOV_VENV)/bin/checkov
 	$(BIN)/mypy
 	for handler in functions/*/app.py; do $(BIN)/mypy "$$handler" || exit 1; done
 	$(BIN)/cfn-lint template.yaml
-	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation --file template.yaml
+	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml --quiet --compact --skip-download --framework cloudformation --file template.yaml
 
 openapi: $(STAMP)
-	$(BIN)/python -m chiave_local.openapi
+	$(BIN)/python -m chiave_local.docgen.openapi
 
 # Cold starts are measured under the Lambda runtime's Python (python3.13)
 # when the machine has one, in a virtual environment holding what Lambda

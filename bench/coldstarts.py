@@ -4,14 +4,25 @@ medians of interleaved rounds, each against its target."""
 
 from __future__ import annotations
 
+import json
+import os
 import statistics
+import subprocess
+import time
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from chiave_local.template import FunctionSpec
+from bench.world import LAYER, PENDING, PYTHON, World, python_version
+from chiave_local.emulator.events import load_event
+from chiave_local.emulator.runtime import function_environment
+from chiave_local.emulator.template import FunctionSpec
 
 MODES = ("on-demand", "snapstart")
+RUNS = int(os.environ.get("BENCH_RUNS", "7"))
+COLD_SCRIPT = Path(__file__).parent / "probes" / "cold_start.py"
 
 
 @dataclass(frozen=True)
@@ -142,7 +153,8 @@ def rows(runs: dict[Target, list[Run]]) -> list[Row]:
     return table
 
 
-def markdown(table: list[Row], runs: int, python: str) -> str:
+def markdown(table: list[Row], runs: int = RUNS, python: str = "") -> str:
+    python = python or python_version()
     lines = [
         f"### Cold start ({python}; {runs} interleaved rounds, medians; moto over HTTP)",
         "",
@@ -163,3 +175,90 @@ def markdown(table: list[Row], runs: int, python: str) -> str:
     lines += ["", "Verdicts:", ""]
     lines += [f"- {row.verdict()}" for row in table if row.target.goal is not None]
     return "\n".join(lines) + "\n"
+
+
+# ---- measured against the bench's world ---------------------------------------------
+
+
+def event_for(world: World, spec: FunctionSpec) -> dict[str, Any]:
+    """The function's sample event (events/<folder>.json), made live where
+    its flow needs state: a fresh link, a committed message."""
+    folder = spec.code_dir.name
+    if spec.logical_id == "RegisterFunction":
+        return load_event(folder, body={"codice_fiscale": PENDING})
+    if spec.logical_id == "RequestResetFunction":
+        return load_event(folder, body={"identifier": "maria.rossi@example.it"})
+    if spec.logical_id == "ConfirmResetFunction":
+        password = f"Nuova-{uuid.uuid4().hex[:8]}-1"
+        return load_event(folder, body={"token": world.reset_token(), "new_password": password})
+    if spec.logical_id == "FlowStatusFunction":
+        return load_event(folder, body={"token": world.reset_token()})
+    if spec.logical_id == "SendOtpFunction":
+        return load_event(folder, body={"token": world.otp_token()})
+    if spec.logical_id == "VerifyOtpFunction":
+        return world.verify_event()
+    if spec.logical_id in ("IssuePinFunction", "VerifyCredentialsFunction"):
+        return world.login_event(folder)
+    if spec.logical_id == "ChangePasswordFunction":
+        return world.change_event()
+    if spec.logical_id == "VerifyPinFunction":
+        return world.pin_event()
+    if spec.logical_id == "RedeemTemporaryCodeFunction":
+        return world.redeem_event()
+    if spec.logical_id == "ContactsFunction":
+        return world.new_email_event()
+    if spec.logical_id == "TotpFunction":
+        return world.app_event("totp_enrol")
+    event = load_event(folder)
+    body = json.loads(event["Records"][0]["body"]) if spec.queue_sources else {}
+    if "notices" in body:  # an outbox message whose commit has landed
+        message = body | {"commit_id": uuid.uuid4().hex}
+        message["notices"][0]["id"] = uuid.uuid4().hex
+        world.committed(message["commit_id"])
+        event["Records"][0]["body"] = json.dumps(message)
+    return event
+
+
+def cold_once(world: World, target: Target) -> Run:
+    spec = world.functions.specs[target.function_id or "FlowStatusFunction"]
+    environment = {
+        **os.environ,
+        **function_environment(spec, world.stack.deployment),
+        # The layer on the path, as Lambda puts /opt/python there.
+        "PYTHONPATH": str(LAYER),
+    }
+    # Bytecode as a deployment compiled for its runtime would have it.
+    environment.pop("PYTHONDONTWRITEBYTECODE", None)
+    if target.function_id is None:
+        handler_file, event_path = "baseline", "-"
+    else:
+        handler_file = str(spec.code_dir / f"{spec.module}.py")
+        event_file = world.workdir / f"{target.function_id}-{uuid.uuid4().hex}.json"
+        event_file.write_text(json.dumps(event_for(world, spec)), encoding="utf-8")
+        event_path = str(event_file)
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [PYTHON, str(COLD_SCRIPT), handler_file, event_path, target.mode],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    # communicate() lets this process's moto thread serve the child meanwhile.
+    _, errors = process.communicate(timeout=120)
+    wall = time.perf_counter() - started
+    lines = errors.strip().splitlines()
+    if process.returncode != 0 or not lines:
+        raise RuntimeError(f"{handler_file} failed:\n" + "\n".join(lines[-20:]))
+    return Run.from_report(json.loads(lines[-1]), wall)
+
+
+def measure(world: World) -> list[Row]:
+    chosen = targets(world.functions.specs.values())
+    runs: dict[Target, list[Run]] = {target: [] for target in chosen}
+    for target in chosen:  # a discarded round: writes bytecode, warms the page cache
+        cold_once(world, target)
+    for _ in range(RUNS):  # interleaved, so drift hits every target alike
+        for target in chosen:
+            runs[target].append(cold_once(world, target))
+    return rows(runs)

@@ -28,7 +28,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from chiave_local import seed
+from chiave_local.demo import seed
 
 PEOPLE = int(os.environ.get("LOAD_PEOPLE", "20000"))
 SEQUENTIAL = int(os.environ.get("LOAD_SEQUENTIAL", "1000"))

@@ -13,7 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-PAIRS = 40
+from bench.world import PARITY_ACTIVE, PARITY_PAIRS, PARITY_PENDING, PARITY_UNKNOWN, World
+from chiave_local.emulator.events import load_event
+
+PAIRS = PARITY_PAIRS
 
 
 @dataclass(frozen=True)
@@ -83,3 +86,27 @@ def markdown(rows: list[Comparison]) -> str:
             f"| {row.flow} | {known:.2f} | {unknown:.2f} | {difference:+.2f} | {p:.2f} | {verdict} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def measure(world: World) -> list[Comparison]:
+    def request(function_id: str, sample: str, field: str, value: str) -> Any:
+        return lambda: world.call(function_id, load_event(sample, body={field: value}))
+
+    def requests(function_id: str, sample: str, field: str, values: list[str]) -> list[Any]:
+        return [request(function_id, sample, field, value) for value in values]
+
+    unknown = PARITY_UNKNOWN
+    comparisons = [
+        compare(
+            "register",
+            requests("RegisterFunction", "register", "codice_fiscale", PARITY_PENDING),
+            requests("RegisterFunction", "register", "codice_fiscale", unknown[:PAIRS]),
+        ),
+        compare(
+            "request-reset (codice fiscale)",
+            requests("RequestResetFunction", "request_reset", "identifier", PARITY_ACTIVE),
+            requests("RequestResetFunction", "request_reset", "identifier", unknown[PAIRS:]),
+        ),
+    ]
+    world.deliver()
+    return comparisons

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from chiave_local.events import load_event
+from chiave_local.emulator.events import load_event
 
 
 @pytest.fixture(name="load_event")

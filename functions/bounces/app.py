@@ -7,9 +7,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from chiave import budget
-from chiave.flows.bounces import handle
-from chiave.observability import logger, metrics
+from chiave.jobs.bounces import handle
+from chiave.runtime import budget
+from chiave.runtime.observability import logger, metrics
 
 
 @logger.inject_lambda_context

@@ -27,7 +27,7 @@ router = APIGatewayRouter()
 @validated(router)
 def post_change_password(body: ChangePasswordRequest) -> Response[str]:
     change_password(
-        body.school.upper(),
+        body.school,
         body.login,
         body.current_password,
         body.new_password,

@@ -7,7 +7,7 @@ import time
 from chiave.api.models import CompletedResponse, ConfirmRequest, responses_of
 from chiave.api.resolver import APIGatewayRouter, Response, build_resolver, json_response, lambda_handler
 from chiave.api.validation import validated
-from chiave.flows.confirm import confirm
+from chiave.flows.confirm_reset import confirm
 
 router = APIGatewayRouter()
 

@@ -15,7 +15,7 @@ from chiave.api.resolver import (
     request_language,
 )
 from chiave.api.validation import validated
-from chiave.flows.status import flow_status
+from chiave.flows.flow_status import flow_status
 
 router = APIGatewayRouter()
 

@@ -8,9 +8,9 @@ from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from chiave import budget
-from chiave.flows.imports import is_report, run_import
-from chiave.observability import logger, metrics
+from chiave.jobs.imports import is_report, run_import
+from chiave.runtime import budget
+from chiave.runtime.observability import logger, metrics
 
 
 @logger.inject_lambda_context

@@ -6,8 +6,9 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from chiave.consumers import queue_handler
-from chiave.flows.invitations import InvitationOrder, send_invitations
+from chiave.jobs.invitations import send_invitations
+from chiave.jobs.invite import InvitationOrder
+from chiave.runtime.consumers import queue_handler
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord

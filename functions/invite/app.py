@@ -6,6 +6,6 @@ from __future__ import annotations
 import time
 
 from chiave.api.console import InvitationEvent, console_handler
-from chiave.flows.invitations import invite
+from chiave.jobs.invite import invite
 
 handler = console_handler(invite, time.time, InvitationEvent)

@@ -28,9 +28,7 @@ router = APIGatewayRouter()
 )
 @validated(router)
 def post_pin(body: PinRequest) -> Response[str]:
-    issued = issue_pin(
-        body.school.upper(), body.login, body.password, body.token, client_ip(router), time.time()
-    )
+    issued = issue_pin(body.school, body.login, body.password, body.token, client_ip(router), time.time())
     if issued.pin is None:
         return accepted_response(router, "issue_pin", None)
     return json_response(router, 201, PinIssuedResponse(pin=issued.pin))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from chiave.notify.delivery import handle, lambda_handler, parse
-from chiave.observability import logger
+from chiave.runtime.observability import logger
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord

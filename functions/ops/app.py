@@ -6,6 +6,6 @@ from __future__ import annotations
 import time
 
 from chiave.api.console import console_handler
-from chiave.flows.ops import run
+from chiave.jobs.ops import run
 
 handler = console_handler(run, time.time)

@@ -27,7 +27,7 @@ router = APIGatewayRouter()
 )
 @validated(router)
 def post_registration(school: SchoolCode, body: RegistrationRequest) -> Response[str]:
-    accepted = register(school.upper(), body.codice_fiscale, client_ip(router), time.time())
+    accepted = register(school, body.codice_fiscale, client_ip(router), time.time())
     return accepted_response(router, "register", accepted.email_hint)
 
 

@@ -14,7 +14,7 @@ from chiave.api.resolver import (
     lambda_handler,
 )
 from chiave.api.validation import validated
-from chiave.flows.reset import request_reset
+from chiave.flows.request_reset import request_reset
 
 router = APIGatewayRouter()
 
@@ -27,7 +27,7 @@ router = APIGatewayRouter()
 )
 @validated(router)
 def post_password_reset(school: SchoolCode, body: PasswordResetRequest) -> Response[str]:
-    accepted = request_reset(school.upper(), body.identifier, client_ip(router), time.time())
+    accepted = request_reset(school, body.identifier, client_ip(router), time.time())
     return accepted_response(router, "request_reset", accepted.email_hint)
 
 

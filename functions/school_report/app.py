@@ -6,6 +6,6 @@ from __future__ import annotations
 import time
 
 from chiave.api.console import ReportEvent, console_handler
-from chiave.flows.school_report import report
+from chiave.jobs.school_report import report
 
 handler = console_handler(report, time.time, ReportEvent)

@@ -20,7 +20,7 @@ from chiave.api.resolver import (
     lambda_handler,
 )
 from chiave.api.validation import validated
-from chiave.flows.totp_enrolment import confirm, enrol
+from chiave.flows.totp import confirm, enrol
 
 router = APIGatewayRouter()
 
@@ -32,7 +32,7 @@ router = APIGatewayRouter()
 )
 @validated(router)
 def post_enrol(body: TotpEnrolRequest) -> Response[str]:
-    started = enrol(body.school.upper(), body.login, body.password, client_ip(router), time.time())
+    started = enrol(body.school, body.login, body.password, client_ip(router), time.time())
     return json_response(
         router,
         200,

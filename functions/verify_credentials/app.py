@@ -29,7 +29,7 @@ router = APIGatewayRouter()
 def post_verify_credentials(body: CredentialsCheckRequest) -> Response[str]:
     end_user_ip = str(body.client_ip) if body.client_ip else None
     account = verify_credentials(
-        body.school.upper(), body.login, body.password, end_user_ip, caller_arn(router), time.time()
+        body.school, body.login, body.password, end_user_ip, caller_arn(router), time.time()
     )
     return json_response(
         router,

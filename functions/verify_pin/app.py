@@ -28,9 +28,7 @@ router = APIGatewayRouter()
 @validated(router)
 def post_verify_pin(body: PinCheckRequest) -> Response[str]:
     end_user_ip = str(body.client_ip) if body.client_ip else None
-    code = verify_pin(
-        body.school.upper(), body.user_code, body.pin, end_user_ip, caller_arn(router), time.time()
-    )
+    code = verify_pin(body.school, body.user_code, body.pin, end_user_ip, caller_arn(router), time.time())
     return json_response(router, 200, PinVerifiedResponse(user_code=code))
 
 

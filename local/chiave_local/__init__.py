@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from chiave_local import template
+from chiave_local.emulator import template
 
 for _name, _value in template.global_environment().items():
     if isinstance(_value, str):

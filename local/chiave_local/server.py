@@ -7,6 +7,8 @@ import base64
 import json
 import re
 import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -14,9 +16,11 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from chiave.api.problems import negotiate_language, problem
-from chiave_local import apigw, openapi, portal, sent, sigv4
-from chiave_local import template as tpl
-from chiave_local.runtime import Invoker
+from chiave_local.demo import portal, sent
+from chiave_local.docgen import openapi
+from chiave_local.emulator import apigw, sigv4
+from chiave_local.emulator import template as tpl
+from chiave_local.emulator.runtime import Invoker
 
 # API Gateway's own payload limit is 10 MB; the functions refuse far less.
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
@@ -129,48 +133,62 @@ class Handler(BaseHTTPRequestHandler):
             return
         if method == "HEAD":
             self.close_connection = True
-        stage_prefix = f"/{tpl.api_stage()}/"
-        if path.startswith(stage_prefix):
-            self._api(method, path[len(stage_prefix) - 1 :], query, body)
-        elif method == "GET" and path == "/_local/outbox":
-            # ?since=N: only what was sent after the first N (a load test's mailbox);
-            # ?to=address and ?last=N: the newest N sent there (each e-mail's `token`).
-            asked = parse_qs(query)
-            since, last = asked.get("since", ["0"])[-1], asked.get("last", [""])[-1]
-            region = self.server.functions.deployment.region
-            outbox = sent.outbox(region, int(since) if since.isdigit() else 0)
-            chosen = portal.with_tokens(
-                outbox, asked.get("to", [None])[-1], int(last) if last.isdigit() else None
-            )
-            self._send_json(200, chosen)
-        elif method == "GET" and path == "/_local/mailbox":
-            region = self.server.functions.deployment.region
-            self._send(200, "text/html; charset=utf-8", portal.mailbox(sent.outbox(region)))
-        elif method == "GET" and path == "/_local/info":
-            deployment = self.server.functions.deployment
-            self._send_json(
-                200,
-                {
-                    "aws_endpoint_url": deployment.endpoint_url,
-                    "region": deployment.region,
-                    "resources": deployment.physical,
-                },
-            )
-        elif method == "POST" and (found := _INVOKE.match(path)):
-            self._invoke(found.group(1), body)
-        elif method == "GET" and path in ("/docs", "/docs/"):
-            self._send(200, "text/html; charset=utf-8", self._swagger_page().encode())
-        elif method == "GET" and path in ("/openapi.json", "/docs/openapi.json"):
-            self._send(200, "application/json", self.server.openapi_document.encode())
-        elif method in ("GET", "HEAD") and (found_page := portal.page(path)):
-            # The demo school's portal: where e-mailed links point; the token stays in the fragment.
-            self._send(200, found_page[0], found_page[1], portal.SECURITY_HEADERS)
-        elif method == "GET" and path in _SWAGGER_ASSETS:
-            name, content_type = _SWAGGER_ASSETS[path]
-            asset = resources.files("aws_lambda_powertools.event_handler.openapi.swagger_ui") / name
-            self._send(200, content_type, asset.read_bytes())
-        else:
-            self._send_json(404, {"message": "not a route of the API (under /v1/) nor of the local stack"})
+        request = Incoming(method, path, query, body)
+        for route in ROUTES:
+            if (method in route.methods or "ANY" in route.methods) and (found := route.match(path)):
+                route.serve(self, request, found)
+                return
+        self._send_json(404, {"message": "not a route of the API (under /v1/) nor of the local stack"})
+
+    # ---- what each route serves (ROUTES below says which is which) ----------------------
+
+    def _stage(self, request: Incoming, _found: object) -> None:
+        self._api(request.method, request.path[len(tpl.api_stage()) + 1 :], request.query, request.body)
+
+    def _outbox(self, request: Incoming, _found: object) -> None:
+        # ?since=N: only what was sent after the first N (a load test's mailbox);
+        # ?to=address and ?last=N: the newest N sent there (each e-mail's `token`).
+        asked = parse_qs(request.query)
+        since, last = asked.get("since", ["0"])[-1], asked.get("last", [""])[-1]
+        region = self.server.functions.deployment.region
+        outbox = sent.outbox(region, int(since) if since.isdigit() else 0)
+        chosen = portal.with_tokens(
+            outbox, asked.get("to", [None])[-1], int(last) if last.isdigit() else None
+        )
+        self._send_json(200, chosen)
+
+    def _mailbox(self, _request: Incoming, _found: object) -> None:
+        region = self.server.functions.deployment.region
+        self._send(200, "text/html; charset=utf-8", portal.mailbox(sent.outbox(region)))
+
+    def _info(self, _request: Incoming, _found: object) -> None:
+        deployment = self.server.functions.deployment
+        self._send_json(
+            200,
+            {
+                "aws_endpoint_url": deployment.endpoint_url,
+                "region": deployment.region,
+                "resources": deployment.physical,
+            },
+        )
+
+    def _invoke_route(self, request: Incoming, found: re.Match[str]) -> None:
+        self._invoke(found.group(1), request.body)
+
+    def _docs(self, _request: Incoming, _found: object) -> None:
+        self._send(200, "text/html; charset=utf-8", self._swagger_page().encode())
+
+    def _openapi(self, _request: Incoming, _found: object) -> None:
+        self._send(200, "application/json", self.server.openapi_document.encode())
+
+    def _page(self, _request: Incoming, found: tuple[str, bytes]) -> None:
+        # The demo school's portal: where e-mailed links point; the token stays in the fragment.
+        self._send(200, found[0], found[1], portal.SECURITY_HEADERS)
+
+    def _swagger_asset(self, request: Incoming, _found: object) -> None:
+        name, content_type = _SWAGGER_ASSETS[request.path]
+        asset = resources.files("aws_lambda_powertools.event_handler.openapi.swagger_ui") / name
+        self._send(200, content_type, asset.read_bytes())
 
     def _api(self, method: str, path: str, query: str, body: bytes) -> None:
         if method == "OPTIONS" and any(apigw.match_route(route.method, path) for route in tpl.api_routes()):
@@ -286,3 +304,46 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A request as read: its method, path, query string and whole body."""
+
+    method: str
+    path: str
+    query: str
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Route:
+    """What the server answers: for these methods, a path `match` accepts
+    (what it returns is handed to `serve`), served by a Handler method."""
+
+    methods: frozenset[str]
+    match: Callable[[str], Any]
+    serve: Callable[[Handler, Incoming, Any], None]
+
+
+def _exact(*paths: str) -> Callable[[str], bool]:
+    return lambda path: path in paths
+
+
+def _in_stage(path: str) -> bool:
+    return path.startswith(f"/{tpl.api_stage()}/")
+
+
+GET, HEAD = frozenset({"GET"}), frozenset({"GET", "HEAD"})
+# First match wins: the API under its stage takes every method, as API Gateway does.
+ROUTES = (
+    Route(frozenset({"ANY"}), _in_stage, Handler._stage),
+    Route(GET, _exact("/_local/outbox"), Handler._outbox),
+    Route(GET, _exact("/_local/mailbox"), Handler._mailbox),
+    Route(GET, _exact("/_local/info"), Handler._info),
+    Route(frozenset({"POST"}), _INVOKE.match, Handler._invoke_route),
+    Route(GET, _exact("/docs", "/docs/"), Handler._docs),
+    Route(GET, _exact("/openapi.json", "/docs/openapi.json"), Handler._openapi),
+    Route(HEAD, portal.page, Handler._page),
+    Route(GET, _exact(*_SWAGGER_ASSETS), Handler._swagger_asset),
+)

@@ -14,11 +14,12 @@ from pathlib import Path
 from moto.server import ThreadedMotoServer
 
 from chiave.policy import overrides_of
-from chiave_local import seed, worker
-from chiave_local import template as tpl
-from chiave_local.containers import ContainerFunctions
-from chiave_local.resources import Deployment, deploy
-from chiave_local.runtime import Functions, Invoker, environment, function_environment
+from chiave_local.demo import seed
+from chiave_local.emulator import template as tpl
+from chiave_local.emulator import worker
+from chiave_local.emulator.containers import ContainerFunctions
+from chiave_local.emulator.resources import Deployment, deploy
+from chiave_local.emulator.runtime import Functions, Invoker, environment, function_environment
 from chiave_local.server import LocalStack
 
 REGION = "eu-south-1"  # Milan
@@ -111,7 +112,7 @@ class RunningStack:
             "  # 6. a PIN for the register (by user code or e-mail, and the password)",
             f"  curl -s -X POST {api}/pins -H 'Content-Type: application/json' \\",
             f'       -d \'{{"school": "{school}", "login": "<user code>", "password": "Quaderno-Blu-42"}}\'',
-            "  # 7. the register's own checks, SigV4-signed: README.md, \"The register's backend\"",
+            "  # 7. the register's own checks, SigV4-signed: docs/ARCHITECTURE.md",
         ]
         return "\n".join(lines)
 
@@ -124,7 +125,7 @@ def start(
     isolated: bool = True,
 ) -> RunningStack:
     """The whole stack on 127.0.0.1. `isolated`: each function in containers
-    of its own (chiave_local.containers); otherwise in this process, where
+    of its own (chiave_local.emulator.containers); otherwise in this process, where
     `make bench` can watch the AWS calls the clients make."""
     # Anything that talks to AWS here talks to moto, with dummy credentials.
     os.environ.update(

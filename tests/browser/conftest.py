@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from chiave_local import seed
+from chiave_local.demo import seed
 from tests.e2e.conftest import LocalStack, start_stack, stop_stack
 
 ROOT = Path(__file__).resolve().parents[2]

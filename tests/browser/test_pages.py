@@ -9,8 +9,8 @@ from urllib.parse import quote
 
 from playwright.sync_api import Page, expect
 
-from chiave import keys
 from chiave.credentials import tokens
+from chiave.store import keys
 from tests.browser.conftest import PARENTS, SCHOOL, look, parent_email, parent_mobile
 
 PASSWORD = "Quaderno-Blu-42"

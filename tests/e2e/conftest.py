@@ -18,7 +18,7 @@ from typing import Any
 import boto3
 import pytest
 
-from chiave_local import template
+from chiave_local.emulator import template
 
 START_TIMEOUT_S = 60
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from chiave_local import template as tpl
-from chiave_local.containers import ContainerFunctions, InvocationFailed
-from chiave_local.resources import Deployment
+from chiave_local.emulator import template as tpl
+from chiave_local.emulator.containers import ContainerFunctions, InvocationFailed
+from chiave_local.emulator.resources import Deployment
 
 ECHO = tpl.FunctionSpec(
     logical_id="EchoFunction",

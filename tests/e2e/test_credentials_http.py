@@ -1,5 +1,5 @@
 """The credential life after activation over HTTP: a PIN, the register's
-SigV4-signed checks, a password change (README's internal-API snippet), the
+SigV4-signed checks, a password change (docs/ARCHITECTURE.md's internal-API snippet), the
 holder's own contacts and an authenticator app."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from chiave_local import sigv4
-from chiave_local.events import EVENTS
+from chiave_local.emulator import sigv4
+from chiave_local.emulator.events import EVENTS
 from tests.e2e.conftest import LocalStack, start_stack, stop_stack
 
 API = "/v1"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import time
 
-from chiave_local.events import EVENTS
+from chiave_local.emulator.events import EVENTS
 
 API = "/v1"
 SCHOOL = "RMIC817009"
@@ -69,7 +69,7 @@ CLASS_2B = [("PRMGNN80A01H501", "primo"), ("SCNGNN80A01H501", "secondo"), ("TRZG
 
 
 def test_a_class_is_imported_invited_and_reported_on(local_stack):
-    from chiave import codice_fiscale
+    from chiave.italian import codice_fiscale
 
     # Given a file of three new 2B parents, dropped in the import bucket and imported
     people = [(body + codice_fiscale.check_character(body), name) for body, name in CLASS_2B]

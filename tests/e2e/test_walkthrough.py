@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from chiave_local.events import EVENTS
+from chiave_local.emulator.events import EVENTS
 
 API = "/v1"
 SCHOOL = "RMIC817009"

@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from chiave import aws
 from chiave.credentials import pepper, tokens, totp
 from chiave.policy import policy_from_overrides
+from chiave.runtime import aws
 from chiave.store import schools
-from chiave_local import seed, sent
-from chiave_local.resources import Deployment, deploy
-from chiave_local.runtime import Functions, environment, function_environment
-from chiave_local.worker import QueuePoller
+from chiave_local.demo import seed, sent
+from chiave_local.emulator.resources import Deployment, deploy
+from chiave_local.emulator.runtime import Functions, environment, function_environment
+from chiave_local.emulator.worker import QueuePoller
 
 REGION = "eu-south-1"
 PORTAL = "https://registro.example.it"

@@ -21,7 +21,7 @@ def last_token(stack: Any) -> str:
 
 def texts(stack: Any) -> list[dict[str, Any]]:
     """Every SMS sent so far, once the outbox is delivered."""
-    from chiave_local import sent
+    from chiave_local.demo import sent
     from tests.integration.conftest import REGION
 
     stack.deliver()
@@ -56,7 +56,7 @@ def request_reset(stack: Any, load_event: Any, identifier: str) -> Any:
 
 def unknown_codes(count: int) -> list[str]:
     """Valid codici fiscali of people in no anagrafica."""
-    from chiave_local.seed import generated_codes
+    from chiave_local.demo.seed import generated_codes
 
     return generated_codes(count, "BNC")
 
@@ -103,7 +103,7 @@ def paper_code_redemption(stack: Any, load_event: Any) -> Any:
 
 def ops(stack: Any, sample: str = "ops", **fields: Any) -> dict[str, Any]:
     """The ops function's answer to a sample event with `fields` changed (None: removed)."""
-    from chiave_local.events import load_event
+    from chiave_local.emulator.events import load_event
 
     event = {**load_event(sample), **fields}
     event = {name: value for name, value in event.items() if value is not None}

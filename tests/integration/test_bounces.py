@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from chiave_local import sent
-from chiave_local.events import load_event
+from chiave_local.demo import sent
+from chiave_local.emulator.events import load_event
 from tests.integration.conftest import REGION
 from tests.integration.helpers import PASSWORD, SCHOOL, activate, ops, request_reset
 

@@ -3,8 +3,8 @@ transactions that share its counters conflict, and all still get answers."""
 
 from __future__ import annotations
 
-from chiave import keys
-from chiave_local.calls import conflicting
+from chiave.store import keys
+from chiave_local.emulator.calls import conflicting
 from tests.integration.helpers import unknown_codes
 
 NAT = "203.0.113.50"

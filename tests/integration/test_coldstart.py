@@ -13,11 +13,11 @@ from pathlib import Path
 
 from snapshot_restore_py import get_after_restore, get_before_snapshot
 
-from chiave import aws
 from chiave.api import models
 from chiave.credentials import tokens
-from chiave_local import template
-from chiave_local.calls import recording
+from chiave.runtime import aws
+from chiave_local.emulator import template
+from chiave_local.emulator.calls import recording
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import time
 
-from chiave import keys
 from chiave.credentials import user_code
 from chiave.flows.register import register
+from chiave.store import keys
 from tests.integration.helpers import PASSWORD, activate, confirm, last_token, request_reset
 
 KNOWN = "RSSMRA82C52H501K"
@@ -255,7 +255,7 @@ def test_a_confirmation_sent_again_gets_its_original_answer(stack, load_event):
 
 
 def test_the_original_answer_is_given_again_only_for_a_while(stack, load_event):
-    from chiave.flows.confirm import REPLAY_WINDOW_S
+    from chiave.flows.confirm_reset import REPLAY_WINDOW_S
 
     stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}))
     token = last_token(stack)

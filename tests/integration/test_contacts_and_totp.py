@@ -12,8 +12,8 @@ from unittest import mock
 import pyotp
 import pytest
 
-from chiave import keys
-from chiave_local import sent
+from chiave.store import keys
+from chiave_local.demo import sent
 from tests.integration.conftest import REGION
 from tests.integration.helpers import (
     PASSWORD,

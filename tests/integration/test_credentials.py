@@ -17,9 +17,9 @@ from typing import Any
 import argon2
 import pytest
 
-from chiave import keys
 from chiave.credentials import passwords
-from chiave_local import sent
+from chiave.store import keys
+from chiave_local.demo import sent
 from tests.integration.conftest import REGION
 from tests.integration.helpers import (
     PASSWORD,

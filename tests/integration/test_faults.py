@@ -22,8 +22,8 @@ import pyotp
 import pytest
 
 from chiave.credentials import pepper, tokens, totp
-from chiave_local import sent
-from chiave_local.calls import FAULTS, failing
+from chiave_local.demo import sent
+from chiave_local.emulator.calls import FAULTS, failing
 from tests.integration.conftest import REGION
 from tests.integration.helpers import PASSWORD, activate, last_token, paper_code_redemption
 
@@ -284,7 +284,7 @@ def test_a_flow_out_of_time_refuses_before_lambda_kills_it(stack, load_event):
     event = load_event("register", body={"codice_fiscale": KNOWN})
     table_before = _table(stack)
     spec = stack.functions.specs["RegisterFunction"]
-    from chiave_local.runtime import LambdaContext, environment, function_environment, load_module
+    from chiave_local.emulator.runtime import LambdaContext, environment, function_environment, load_module
 
     context = LambdaContext(
         function_name="RegisterFunction",

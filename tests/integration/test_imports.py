@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from chiave import keys
-from chiave_local.events import load_event
+from chiave.store import keys
+from chiave_local.emulator.events import load_event
 from tests.integration.helpers import PASSWORD, SCHOOL, activate, ops, verify_credentials
 
 HEADER = "scuola;codice_fiscale;cognome;nome;email;cellulare;ruolo;classe\n"
@@ -142,7 +142,7 @@ def test_a_file_that_cannot_be_read_changes_nothing_and_says_why(stack, body, re
 
 
 def test_a_file_over_the_size_limit_is_refused_unread(stack):
-    from chiave.flows import imports
+    from chiave.jobs import imports
 
     before = _table(stack)
     with pytest.MonkeyPatch.context() as patch:
@@ -215,7 +215,7 @@ def test_the_sample_event_of_a_file_no_longer_there_gets_a_clear_report(stack, l
 def test_a_fault_at_any_call_of_an_import_is_mended_by_its_retry(stack, fault):
     from contextlib import suppress
 
-    from chiave_local.calls import failing
+    from chiave_local.emulator.calls import failing
 
     position = 0
     while True:

@@ -11,15 +11,14 @@ from typing import Any
 
 import pytest
 
-from chiave import keys
 from chiave.domain import AccountStatus, Person, Role
 from chiave.notify import pacing
-from chiave.store import people
+from chiave.store import keys, people
 from chiave.store.table import table_name, to_dynamo
-from chiave_local import sent
-from chiave_local import template as tpl
-from chiave_local.calls import failing
-from chiave_local.events import load_event
+from chiave_local.demo import sent
+from chiave_local.emulator import template as tpl
+from chiave_local.emulator.calls import failing
+from chiave_local.emulator.events import load_event
 from tests.integration.conftest import REGION
 from tests.integration.helpers import SCHOOL, activate, confirm, request_reset, token_in, unknown_codes
 
@@ -334,7 +333,7 @@ def test_the_report_of_an_unknown_school_is_a_clear_error(stack):
 
 def test_two_orders_for_the_same_people_at_once_invite_them_once(stack, monkeypatch):
     # Given two orders for Maria and Luca that both read them before either invited them
-    from chiave.flows import invitations as flow  # imported by the stack, in its environment
+    from chiave.jobs import invitations as flow  # imported by the stack, in its environment
 
     with stack.env("InvitationsFunction"):
         stale = people.enrolled(SCHOOL, [MARIA, LUCA])

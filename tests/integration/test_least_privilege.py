@@ -23,12 +23,12 @@ import botocore.client
 import pyotp
 import pytest
 
-from chiave import keys
 from chiave.credentials import passwords, pepper, tokens, totp
+from chiave.store import keys
 from chiave.store import sweep as sweep_store
-from chiave_local import sent
-from chiave_local import template as tpl
-from chiave_local.calls import failing
+from chiave_local.demo import sent
+from chiave_local.emulator import template as tpl
+from chiave_local.emulator.calls import failing
 from tests.integration.conftest import REGION
 from tests.integration.helpers import (
     PASSWORD,
@@ -319,7 +319,7 @@ def _drive_the_school_year_console(stack, load_event):
 
 
 def _drive_the_import(stack):
-    from chiave_local.events import load_event
+    from chiave_local.emulator.events import load_event
 
     """A school's file: a new person, a changed one, a bad row; its report."""
     rows = [

@@ -10,8 +10,8 @@ import traceback
 
 import pytest
 
-from chiave import keys
-from chiave.observability import logger
+from chiave.runtime.observability import logger
+from chiave.store import keys
 from tests.integration.helpers import PASSWORD, activate, last_token, request_reset
 
 KNOWN = "RSSMRA82C52H501K"
@@ -139,7 +139,7 @@ def test_an_ses_rejection_is_logged_and_raised_without_the_address(stack, load_e
     from botocore.exceptions import ClientError
 
     from chiave.notify import delivery, outbox
-    from chiave_local.calls import failing
+    from chiave_local.emulator.calls import failing
 
     def rejected(operation):
         answer = {

@@ -8,11 +8,11 @@ import time
 
 import pytest
 
-from chiave import keys
 from chiave.credentials import tokens
 from chiave.notify import outbox
-from chiave_local import sent
-from chiave_local.calls import FAULTS, failing
+from chiave.store import keys
+from chiave_local.demo import sent
+from chiave_local.emulator.calls import FAULTS, failing
 from tests.integration.conftest import REGION
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from chiave_local.calls import FAULTS, failing
-from chiave_local.events import load_event
+from chiave_local.emulator.calls import FAULTS, failing
+from chiave_local.emulator.events import load_event
 from tests.integration.helpers import (
     PASSWORD,
     SCHOOL,
@@ -278,7 +278,7 @@ def test_a_person_without_e_mail_gets_the_code_on_paper_and_redeems_it_by_codice
 
 
 def test_an_expired_temporary_code_is_refused(stack, load_event):
-    from chiave import keys
+    from chiave.store import keys
 
     answer = ops(stack, "ops_issue_temporary_code")
     dynamodb = stack.deployment.client("dynamodb")
@@ -308,7 +308,7 @@ def test_a_bug_is_answered_plainly_and_logged_never_a_stack_trace_to_the_console
     def broken(request, account, now):
         raise RuntimeError("a bug")
 
-    monkeypatch.setitem(sys.modules["chiave.flows.ops"].ACTIONS, "unlock", broken)
+    monkeypatch.setitem(sys.modules["chiave.jobs.ops"].ACTIONS, "unlock", broken)
     answer = ops(stack, "ops_unlock")
     assert answer["ok"] is False and answer["error"]["code"] == "internal_error"
     assert "Traceback" not in json.dumps(answer) and "a bug" not in json.dumps(answer)

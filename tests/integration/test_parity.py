@@ -8,7 +8,7 @@ import pytest
 
 from chiave.domain import Person, Role
 from chiave.store import people
-from chiave_local.calls import measuring
+from chiave_local.emulator.calls import measuring
 from tests.integration.helpers import activate
 
 KNOWN = "RSSMRA82C52H501K"

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from chiave_local import template
+from chiave_local.emulator import template
 from tests.integration.test_bad_input import BAD_BODIES
 
 RECORDED = Path(__file__).with_name("problem_documents.json")

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from chiave import codice_fiscale
+from chiave.italian import codice_fiscale
 
 KNOWN = "RSSMRA82C52H501K"  # Maria Rossi, with e-mail
 NO_EMAIL = "VRDGLI85L61H501C"  # Giulia Verdi, no e-mail
@@ -183,7 +183,7 @@ def test_link_lifetimes_follow_the_policy(stack, load_event):
 
 def _operations(stack, function_id, event):
     """The AWS operations one invocation makes, in order."""
-    from chiave_local.calls import recording
+    from chiave_local.emulator.calls import recording
 
     stack.call(function_id, event)  # warm: clients exist afterwards
     with recording() as made:
@@ -206,7 +206,7 @@ def test_private_mode_makes_the_same_aws_calls_for_known_and_unknown_people(stac
 
 def _student_born(born) -> str:
     """A student's valid codice fiscale for a birth date."""
-    from chiave.codice_fiscale import MONTH_LETTERS, check_character
+    from chiave.italian.codice_fiscale import MONTH_LETTERS, check_character
 
     first = f"VRDLCU{born.year % 100:02d}{MONTH_LETTERS[born.month - 1]}{born.day:02d}H501"
     return first + check_character(first)

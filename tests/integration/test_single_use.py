@@ -9,11 +9,10 @@ import time
 
 import pytest
 
-from chiave import keys
 from chiave.credentials import passwords, tokens
 from chiave.domain import AccountStatus
 from chiave.errors import TokenExpired, TokenUsed
-from chiave.store import audit, flows
+from chiave.store import audit, flows, keys
 from tests.integration.helpers import PASSWORD, last_token
 
 KNOWN = "RSSMRA82C52H501K"

@@ -15,12 +15,12 @@ from unittest import mock
 
 import pytest
 
-from chiave import aws, keys
 from chiave.domain import Flow, Purpose
-from chiave.store import flows
+from chiave.runtime import aws
+from chiave.store import flows, keys
 from chiave.store import sweep as swept
 from chiave.store.table import write_batch
-from chiave_local.calls import failing
+from chiave_local.emulator.calls import failing
 from tests.integration.helpers import PASSWORD, confirm, last_token
 
 MARIA = "RSSMRA82C52H501K"

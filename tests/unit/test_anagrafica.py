@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chiave import anagrafica
+from chiave.italian import anagrafica
 
 HEADER = "scuola;codice_fiscale;cognome;nome;email;cellulare;ruolo\n"
 

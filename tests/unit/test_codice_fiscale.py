@@ -10,7 +10,7 @@ from codicefiscale import codicefiscale as oracle
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chiave import codice_fiscale
+from chiave.italian import codice_fiscale
 
 LETTERS = st.text(alphabet=string.ascii_uppercase, min_size=2, max_size=12)
 PLACES = st.sampled_from(["H501", "F205", "F839", "L219", "A944", "Z404", "G273"])

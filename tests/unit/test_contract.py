@@ -7,10 +7,11 @@ import json
 
 import pytest
 
-from chiave_local import apigw, openapi
-from chiave_local import template as tpl
-from chiave_local.events import EVENTS, load_event
-from chiave_local.runtime import load_module
+from chiave_local.docgen import openapi
+from chiave_local.emulator import apigw
+from chiave_local.emulator import template as tpl
+from chiave_local.emulator.events import EVENTS, load_event
+from chiave_local.emulator.runtime import load_module
 
 
 def _code_routes(spec: tpl.FunctionSpec) -> set[tuple[str, str]]:
@@ -55,7 +56,7 @@ def test_the_template_declares_the_spec_s_routes():
 
 
 def test_the_committed_reference_is_current():
-    from chiave_local import reference
+    from chiave_local.docgen import reference
 
     committed = reference.REFERENCE_PATH.read_text("utf-8")
     assert committed == reference.render(), "docs/REFERENCE.md drifted: run `make openapi`"
@@ -132,7 +133,7 @@ def _spec_statuses() -> dict[str, int]:
 
 
 def test_each_problem_code_has_the_status_the_spec_gives_it():
-    from chiave.messages import CATALOGUE
+    from chiave.api.messages import CATALOGUE
 
     if not SPEC.exists():  # CI and the sessions have ../shared beside the clone
         pytest.skip(f"no {SPEC} beside this clone")

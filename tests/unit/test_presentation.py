@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from chiave import masking
+from chiave.api.messages import CATALOGUE
 from chiave.api.problems import negotiate_language, problem
-from chiave.messages import CATALOGUE
 from chiave.notify import rendering
 from chiave.notify.outbox import Notice
+from chiave.runtime import masking
 
 
 def test_masks():

@@ -4,7 +4,7 @@ shows before a deploy does."""
 
 from __future__ import annotations
 
-from chiave_local import template as tpl
+from chiave_local.emulator import template as tpl
 
 TEMPLATE = tpl.template()
 RESOURCES = TEMPLATE["Resources"]
@@ -208,7 +208,7 @@ def test_the_pages_are_served_from_a_private_bucket_over_https_only_with_strict_
     assert sources == {"data:", "https://*.execute-api.${AWS::Region}.${AWS::URLSuffix}"}
     assert headers["ReferrerPolicy"]["ReferrerPolicy"] == "no-referrer"
     # And the local stack sends the same policy, but for the API's origin (its own)
-    from chiave_local import portal
+    from chiave_local.demo import portal
 
     local = portal.SECURITY_HEADERS["Content-Security-Policy"]
     assert local == csp.replace("https://*.execute-api.${AWS::Region}.${AWS::URLSuffix}", "'self'")
@@ -221,3 +221,32 @@ def test_the_api_allows_the_pages_origin_only_and_its_own_refusals_say_so():
     for kind, response in api["GatewayResponses"].items():
         assert response["ResponseParameters"]["Headers"]["Access-Control-Allow-Origin"] == origin, kind
     assert tpl.global_environment()["PORTAL_URL"] == {"Fn::Sub": "https://${PortalDistribution.DomainName}"}
+
+
+def _skips(resource):
+    return {
+        skip["id"]: skip.get("comment", "")
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    }
+
+
+def test_a_global_checkov_skip_is_never_also_a_resource_s_and_resource_skips_give_reasons():
+    # Given checkov's global skips (.checkov.yaml) and the skips on the resources
+    import yaml
+
+    config = yaml.safe_load((tpl.ROOT / ".checkov.yaml").read_text())
+    global_skips = set(config["skip-check"])
+    # Then a check is skipped in one place only, and every resource's skip says why
+    for logical_id, resource in RESOURCES.items():
+        skips = _skips(resource)
+        assert not global_skips & set(skips), logical_id
+        assert all(reason.strip() for reason in skips.values()), logical_id
+
+
+def test_a_skip_with_one_reason_for_every_function_lives_in_checkov_s_configuration():
+    # Given the checks every function skips
+    per_function = [_skips(resource) for resource in FUNCTIONS.values()]
+    shared = set.intersection(*(set(skips) for skips in per_function))
+    # Then none of them carries the same reason on every function: that one would be global
+    for check in shared:
+        assert len({skips[check] for skips in per_function}) > 1, check

@@ -4,6 +4,6 @@ A function module's first import is of this package (functions/*/app.py
 import nothing else first), so on Lambda the cyclic garbage collector is
 paused before any library loads, until the module calls coldstart.ready()."""
 
-from chiave import coldstart
+from chiave.runtime import coldstart
 
 coldstart.pause_collector()

@@ -164,18 +164,21 @@ class OtpTerms:
 
     @classmethod
     def of(cls, policy: Policy, portal_host: str) -> OtpTerms:
-        return cls(
-            length=policy.otp_length,
-            lifetime_s=policy.otp_lifetime_s,
-            max_attempts=policy.otp_max_attempts,
-            max_sends=policy.otp_max_sends_per_flow,
-            resend_cooldown_s=policy.otp_resend_cooldown_s,
-            per_number_per_day=policy.sms_per_number_per_day,
-            per_school_per_day=policy.sms_per_school_per_day,
-            allowed_prefixes=tuple(policy.sms_allowed_prefixes),
-            requests_per_ip_per_hour=policy.requests_per_ip_per_hour,
-            portal_host=portal_host,
-        )
+        terms = {term: getattr(policy, key) for term, key in _OTP_TERMS_OF_POLICY.items()}
+        return cls(**terms, allowed_prefixes=tuple(policy.sms_allowed_prefixes), portal_host=portal_host)
+
+
+# Each term of a flow's SMS codes, and the policy key it is fixed from.
+_OTP_TERMS_OF_POLICY = {
+    "length": "otp_length",
+    "lifetime_s": "otp_lifetime_s",
+    "max_attempts": "otp_max_attempts",
+    "max_sends": "otp_max_sends_per_flow",
+    "resend_cooldown_s": "otp_resend_cooldown_s",
+    "per_number_per_day": "sms_per_number_per_day",
+    "per_school_per_day": "sms_per_school_per_day",
+    "requests_per_ip_per_hour": "requests_per_ip_per_hour",
+}
 
 
 @dataclass(frozen=True)

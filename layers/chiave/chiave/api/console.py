@@ -5,23 +5,23 @@ function: ops actions on an account, the bulk invitation, the school report."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Annotated, Any, ClassVar
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
-from chiave import budget, coldstart, faults
+from chiave.api.messages import CATALOGUE
 from chiave.api.models import CodiceFiscaleText, Printable, Request, SchoolCode
 from chiave.api.problems import field_errors
 from chiave.domain import Role
 from chiave.errors import DomainError
-from chiave.flows.invitations import InvitationRequest
-from chiave.flows.ops import Action, DocumentType, Identification, OpsRequest
-from chiave.flows.school_report import ReportRequest
-from chiave.messages import CATALOGUE
-from chiave.observability import count_outcome, logger, metrics
+from chiave.jobs.invite import InvitationRequest
+from chiave.jobs.ops import Action, DocumentType, Identification, OpsRequest
+from chiave.jobs.school_report import ReportRequest
+from chiave.runtime import budget, coldstart, faults
+from chiave.runtime.observability import count_outcome, logger, metrics
 
 OperatorText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128), Printable
@@ -55,13 +55,20 @@ class ConsoleEvent(Request):
     school: SchoolCode
     reason: ReasonText = Field(description="Why: the request or ticket it answers")
 
+    # The job's request this event becomes.
+    request_type: ClassVar[type[Any]]
+
     def to_request(self, request_id: str) -> Any:
-        """The flow's request, stamped with the invocation's id (CloudTrail joins it to the caller)."""
-        raise NotImplementedError
+        """The job's request: the event's fields of the same name, the school
+        as its id, stamped with the invocation's id (CloudTrail joins it to the caller)."""
+        named = {field.name for field in dataclasses.fields(self.request_type)}
+        values = {name: getattr(self, name) for name in type(self).model_fields if name in named}
+        return self.request_type(**values, school_id=self.school, request_id=request_id)
 
 
 class OpsEvent(ConsoleEvent):
     across_fields: ClassVar[dict[str, str]] = ACROSS_FIELDS
+    request_type = OpsRequest
 
     action: Action
     codice_fiscale: CodiceFiscaleText | None = None
@@ -77,17 +84,10 @@ class OpsEvent(ConsoleEvent):
         return self
 
     def to_request(self, request_id: str) -> OpsRequest:
-        return OpsRequest(
-            action=self.action,
-            operator=self.operator,
-            school_id=self.school.upper(),
-            codice_fiscale=self.codice_fiscale,
-            user_code=self.user_code,
-            reason=self.reason,
-            request_id=request_id,
-            identification=(
-                Identification(**self.identification.model_dump()) if self.identification else None
-            ),
+        request: OpsRequest = super().to_request(request_id)
+        seen = self.identification
+        return dataclasses.replace(
+            request, identification=Identification(**seen.model_dump()) if seen else None
         )
 
 
@@ -130,7 +130,7 @@ def console_handler(
                 result = run(request, clock())
         except DomainError as error:
             return _error(scope, error.code)
-        except (ClientError, BotoCoreError) as error:
+        except faults.AWS_FAILURES as error:
             if not faults.is_transient(error):
                 return _bug(scope, error)
             # Every action is one transaction, or idempotent: a failure is safe to run again.
@@ -151,35 +151,18 @@ class InvitationEvent(ConsoleEvent):
     """invite: everyone of the school with this role (and class) who has no account yet."""
 
     scope: ClassVar[str] = "invitations"
+    request_type = InvitationRequest
 
     role: Role
     classe: ClasseText | None = Field(
         None, description="Only this class (e.g. 1A), as the anagrafica gives it"
     )
 
-    def to_request(self, request_id: str) -> InvitationRequest:
-        return InvitationRequest(
-            operator=self.operator,
-            school_id=self.school.upper(),
-            role=self.role,
-            classe=self.classe,
-            reason=self.reason,
-            request_id=request_id,
-        )
-
 
 class ReportEvent(ConsoleEvent):
     """school_report: the funnel and the call list, of everyone or of one role."""
 
     scope: ClassVar[str] = "school_report"
+    request_type = ReportRequest
 
     role: Role | None = None
-
-    def to_request(self, request_id: str) -> ReportRequest:
-        return ReportRequest(
-            operator=self.operator,
-            school_id=self.school.upper(),
-            role=self.role,
-            reason=self.reason,
-            request_id=request_id,
-        )

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, IPvAnyAddress, StringConstraints
 
-from chiave import coldstart
+from chiave.runtime import coldstart
 
 
 def _printable(value: str) -> str:
@@ -27,9 +27,11 @@ TokenText = Annotated[str, StringConstraints(min_length=1, max_length=128), Prin
 PasswordText = Annotated[str, StringConstraints(min_length=1, max_length=1024), Printable]
 
 
+# A codice meccanografico as given (any case), the school's id once valid:
+# normalised here, so no handler or flow upper-cases it again.
 SchoolCode = Annotated[
     str,
-    StringConstraints(pattern=r"^[A-Za-z]{4}[A-Za-z0-9]{6}$"),
+    StringConstraints(pattern=r"^[A-Za-z]{4}[A-Za-z0-9]{6}$", to_upper=True),
 ]
 
 
@@ -99,7 +101,7 @@ class RedeemRequest(LoginRequest):
 
 
 def _email_address(value: str) -> str:
-    from chiave.anagrafica import normalise_email
+    from chiave.italian.anagrafica import normalise_email
 
     normalised = normalise_email(value)
     if normalised is None:
@@ -108,7 +110,7 @@ def _email_address(value: str) -> str:
 
 
 def _mobile_number(value: str) -> str:
-    from chiave import phone
+    from chiave.italian import phone
 
     try:
         normalised = phone.normalise_mobile(value)

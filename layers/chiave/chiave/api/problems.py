@@ -6,8 +6,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from chiave.faults import RETRY_AFTER_S
-from chiave.messages import CATALOGUE
+from chiave.api.messages import CATALOGUE
+from chiave.runtime.faults import RETRY_AFTER_S
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 

@@ -18,18 +18,17 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
-from chiave import budget, coldstart, faults
+from chiave.api.messages import ACCEPTED_MESSAGES
 from chiave.api.models import AcceptedResponse
 from chiave.api.problems import field_errors, negotiate_language, problem
 from chiave.credentials import passwords
 from chiave.errors import DomainError
-from chiave.faults import ServiceUnavailable
-from chiave.messages import ACCEPTED_MESSAGES
-from chiave.observability import count_outcome, logger, metrics
-from chiave.settings import portal_url
+from chiave.runtime import budget, coldstart, faults
+from chiave.runtime.faults import ServiceUnavailable
+from chiave.runtime.observability import count_outcome, logger, metrics
+from chiave.runtime.settings import portal_url
 
 # What a function module needs of Powertools, through this module: its
 # first import is then chiave's (chiave/__init__.py).
@@ -143,12 +142,12 @@ def build_resolver(*routers: Router) -> APIGatewayRestResolver:
     def on_not_found(_error: Exception) -> Response[str]:
         return _problem_response("not_found", request_language(app))
 
-    @app.exception_handler([ClientError, BotoCoreError])
+    @app.exception_handler(list(faults.AWS_FAILURES))
     def on_aws_failure(error: Exception) -> Response[str]:
         # Flows commit last, and a lost answer is resolved by the commit's
         # receipt: a transient failure that reaches here committed nothing.
         if faults.is_transient(error):
-            logger.warning("AWS dependency failed", extra={"error": _aws_error_name(error)})
+            logger.warning("AWS dependency failed", extra={"error": faults.error_code(error)})
             return _domain_problem(app, ServiceUnavailable())
         return _internal_error(app, error)
 
@@ -163,12 +162,6 @@ def _internal_error(app: APIGatewayRestResolver, error: Exception) -> Response[s
     """A bug, or a deployment that denies what the code needs: a 500."""
     logger.exception("unexpected error", extra={"error_type": type(error).__name__})
     return _problem_response("internal_error", request_language(app))
-
-
-def _aws_error_name(error: Exception) -> str:
-    if isinstance(error, ClientError):
-        return str(error.response.get("Error", {}).get("Code", "ClientError"))
-    return type(error).__name__
 
 
 def _event_problem(headers: dict[str, str], code: str) -> dict[str, Any]:

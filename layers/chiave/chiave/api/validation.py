@@ -21,8 +21,8 @@ from typing import Any, TypeVar, get_type_hints
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from chiave import coldstart
 from chiave.api.resolver import HasEvent
+from chiave.runtime import coldstart
 
 Route = TypeVar("Route", bound=Callable[..., Any])
 

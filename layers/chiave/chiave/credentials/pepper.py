@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from chiave import coldstart, faults
-from chiave.aws import secretsmanager
-from chiave.settings import settings
+from chiave.runtime import coldstart, faults
+from chiave.runtime.aws import secretsmanager
+from chiave.runtime.settings import settings
 
 # The client before SnapStart's snapshot; the pepper itself only after restore.
 coldstart.on_warm_up(secretsmanager)

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import secrets
 
-from chiave import coldstart
 from chiave.credentials import passwords, pepper
 from chiave.domain import StoredPin
+from chiave.runtime import coldstart
 
 coldstart.on_warm_up(passwords.warm_verifying)
 

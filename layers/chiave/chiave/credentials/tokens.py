@@ -20,8 +20,8 @@ import secrets
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
-from chiave import coldstart
-from chiave.aws import kms
+from chiave.runtime import coldstart
+from chiave.runtime.aws import kms
 
 TOKEN_BYTES = 32  # 256 bits
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")

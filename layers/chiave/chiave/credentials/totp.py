@@ -15,9 +15,10 @@ import base64
 import hmac
 from functools import lru_cache
 
-from chiave import coldstart, keys
-from chiave.aws import kms
-from chiave.settings import settings
+from chiave.runtime import coldstart
+from chiave.runtime.aws import kms
+from chiave.runtime.settings import settings
+from chiave.store import keys
 
 STEP_S = 30
 DIGITS = 6

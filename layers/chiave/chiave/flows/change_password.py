@@ -5,13 +5,13 @@ credential epoch moves on) and the holder gets a notice without the secret."""
 
 from __future__ import annotations
 
-from chiave import coldstart
 from chiave.credentials import passwords
 from chiave.errors import WeakPassword
-from chiave.flows import login
 from chiave.notify import outbox
-from chiave.observability import count_outcome, logger
-from chiave.store import people
+from chiave.runtime import coldstart
+from chiave.runtime.observability import count_outcome, logger
+from chiave.steps import login
+from chiave.store import accounts
 
 coldstart.on_warm_up(passwords.warm_rules)
 
@@ -40,7 +40,7 @@ def change_password(
     history = (authenticated.password_hash, *authenticated.credentials.password_history)[:HISTORY_SIZE]
     notice = outbox.to_holder(school, person, "password_changed", user_code=person.user_code or "")
     message = outbox.queue([notice])
-    change = people.change_password(person, authenticated.password_hash, new_hash, history, int(now))
+    change = accounts.change_password(person, authenticated.password_hash, new_hash, history, int(now))
     record = login.audit_entry(authenticated, "password_changed", now)
     login.commit_change(authenticated, change, [record], message.commit_id, now)
     logger.info("password changed", extra=login.log_facts(authenticated))

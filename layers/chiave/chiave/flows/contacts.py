@@ -18,16 +18,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from chiave import masking, phone
 from chiave.credentials import tokens
 from chiave.domain import CHANGES_CONTACT, Purpose
 from chiave.errors import ContactUnchanged, MobileNotAllowed, OtpRequired, SmsUnavailable, TokenInvalid
-from chiave.flows import login, send_otp
-from chiave.flows.links import STEP_UP_LIFETIME_S, new_flow, open_link
-from chiave.flows.reading import check_open, load_flow
+from chiave.flows import send_otp
+from chiave.italian import phone
 from chiave.notify import outbox
-from chiave.observability import count_outcome, logger
-from chiave.store import audit, flows, people, schools
+from chiave.runtime import masking
+from chiave.runtime.observability import count_outcome, logger
+from chiave.steps import login
+from chiave.steps.links import STEP_UP_LIFETIME_S, new_flow, open_link
+from chiave.steps.reading import check_open, load_flow
+from chiave.store import accounts, audit, flows, schools
 
 
 def request_email_change(
@@ -123,13 +125,13 @@ def confirm_contact(token: str, now: float) -> ContactChanged:
     moment = int(now)
     if flow.purpose is Purpose.EMAIL_VERIFICATION:
         changed, hint = "email", masking.mask_email(flow.email)
-        change = people.change_email(flow, moment)
+        change = accounts.change_email(flow, moment)
         notice = outbox.to_flow_holder(flow, "email_changed")
         masked = masking.mask_email(flow.email)
     else:
         assert flow.mobile is not None
         changed, hint = "mobile", masking.phone_hint(flow.mobile)
-        change = people.change_mobile(flow, moment)
+        change = accounts.change_mobile(flow, moment)
         notice = outbox.to_flow_holder(flow, "mobile_changed", phone_hint=hint)
         masked = masking.mask_phone(flow.mobile)
     record = audit.entry(

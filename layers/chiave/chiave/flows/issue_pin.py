@@ -14,17 +14,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NoReturn
 
-from chiave import masking
 from chiave.credentials import pins, tokens
 from chiave.domain import Flow, Purpose
 from chiave.errors import EmailMissing, MobileMissing, OtpRequired, TokenInvalid
-from chiave.flows import login
-from chiave.flows.links import STEP_UP_LIFETIME_S, new_flow
-from chiave.flows.reading import check_open, flow_key
 from chiave.notify import outbox
-from chiave.observability import count_outcome, logger
-from chiave.settings import settings
-from chiave.store import flows, people
+from chiave.runtime import masking
+from chiave.runtime.observability import count_outcome, logger
+from chiave.runtime.settings import settings
+from chiave.steps import login
+from chiave.steps.links import STEP_UP_LIFETIME_S, new_flow
+from chiave.steps.reading import check_open, flow_key
+from chiave.store import accounts, flows
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def issue_pin(
     )
     message = outbox.queue([notice])
     moment = int(now)
-    change = people.set_pin(person, authenticated.password_hash, stored, authenticated.rehashed, moment)
+    change = accounts.set_pin(person, authenticated.password_hash, stored, authenticated.rehashed, moment)
     record = login.audit_entry(authenticated, "pin_issued", now, delivery=policy.pin_delivery)
     login.commit_change(authenticated, change, [*consumed, record], message.commit_id, now)
     logger.info("pin issued", extra={**login.log_facts(authenticated), "delivery": policy.pin_delivery})

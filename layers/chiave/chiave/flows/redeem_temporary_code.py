@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chiave import coldstart
 from chiave.credentials import passwords, temporary_codes
 from chiave.domain import AccountStatus
 from chiave.errors import WeakPassword
-from chiave.flows import login
 from chiave.notify import outbox
-from chiave.observability import count_outcome, logger
-from chiave.store import people
+from chiave.runtime import coldstart
+from chiave.runtime.observability import count_outcome, logger
+from chiave.steps import login
+from chiave.store import accounts
 
 coldstart.on_warm_up(passwords.warm_rules)
 
@@ -51,7 +51,7 @@ def redeem(
         status = AccountStatus.AWAITING_IDENTIFICATION if in_person else AccountStatus.ACTIVE
     notice = outbox.to_holder(school, person, "activation_done", user_code=person.user_code)
     message = outbox.queue([notice])
-    change = people.redeem_temporary_code(
+    change = accounts.redeem_temporary_code(
         person, authenticated.password_hash, passwords.hash_secret(new_password), status, int(now)
     )
     record = login.audit_entry(authenticated, "password_set", now, via="temporary code")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from chiave import codice_fiscale, masking
 from chiave.domain import AccountStatus, Person, Purpose, Role, School
 from chiave.errors import (
     AlreadyRegistered,
@@ -15,8 +14,10 @@ from chiave.errors import (
     SchoolNotFound,
     StudentTooYoung,
 )
-from chiave.flows.links import Accepted, Link, open_link, parse_codice_fiscale, request_counters, settle
+from chiave.italian import codice_fiscale
 from chiave.notify.outbox import Notice
+from chiave.runtime import masking
+from chiave.steps.links import Accepted, Link, open_link, parse_codice_fiscale, request_counters, settle
 from chiave.store import people
 
 

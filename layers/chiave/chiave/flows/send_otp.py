@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chiave import masking, phone, ratelimit
+from chiave import ratelimit
 from chiave.credentials import pepper, tokens
 from chiave.domain import Challenge, Flow, OtpTerms, resend_after
 from chiave.errors import (
@@ -23,11 +23,13 @@ from chiave.errors import (
     SmsUnavailable,
     TokenInvalid,
 )
-from chiave.flows.reading import check_open, flow_key
+from chiave.italian import phone
 from chiave.notify import outbox
 from chiave.notify.outbox import Notice
-from chiave.observability import count_outcome, logger
-from chiave.settings import settings
+from chiave.runtime import masking
+from chiave.runtime.observability import count_outcome, logger
+from chiave.runtime.settings import settings
+from chiave.steps.reading import check_open, flow_key
 from chiave.store import challenges, flows
 
 # What a refused send tells the client while ops keep SMS switched off.

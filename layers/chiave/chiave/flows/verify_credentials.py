@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chiave.flows import login
-from chiave.observability import count_outcome, logger
-from chiave.store import logins, people
+from chiave.runtime.observability import count_outcome, logger
+from chiave.steps import login
+from chiave.store import accounts, logins
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ def _verified(authenticated: login.Authenticated) -> VerifiedAccount:
     if authenticated.state.failures or authenticated.state.locks:
         logins.clear_now(authenticated.school.id, authenticated.login.value)
     if authenticated.rehashed:
-        people.replace_hash(person, "password_hash", authenticated.password_hash, authenticated.rehashed)
+        accounts.replace_hash(person, "password_hash", authenticated.password_hash, authenticated.rehashed)
         count_outcome("verify_credentials", "rehashed")
     logger.info("credentials verified", extra=login.log_facts(authenticated))
     count_outcome("verify_credentials", "verified")

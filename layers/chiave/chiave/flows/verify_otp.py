@@ -1,5 +1,5 @@
 """verify-otp: the SMS code (or, for an account with an authenticator app,
-the app's code: chiave.flows.app_codes), compared in constant time with its keyed
+the app's code: chiave.steps.app_codes), compared in constant time with its keyed
 hash; accepted once, within its lifetime, while attempts remain. Every wrong
 code is counted by a conditional update that never passes the limit, and
 the right one by a conditional update that succeeds at most once."""
@@ -12,9 +12,9 @@ import secrets
 from chiave.credentials import pepper
 from chiave.domain import Flow
 from chiave.errors import OtpExpired, OtpInvalid, OtpLocked, OtpNotNeeded
-from chiave.flows import app_codes
-from chiave.flows.reading import check_open, load_flow_and_code
-from chiave.observability import count_outcome
+from chiave.runtime.observability import count_outcome
+from chiave.steps import app_codes
+from chiave.steps.reading import check_open, load_flow_and_code
 from chiave.store import challenges
 
 

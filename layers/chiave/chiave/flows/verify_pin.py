@@ -16,8 +16,8 @@ from chiave.errors import (
     PinLocked,
     SchoolNotFound,
 )
-from chiave.observability import count_outcome, logger
-from chiave.store import logins, people
+from chiave.runtime.observability import count_outcome, logger
+from chiave.store import accounts, logins
 
 # Who a PIN for nobody is checked against: the same work, nobody's PIN.
 _NOBODY = "-"
@@ -43,7 +43,7 @@ def _verify(school_id: str, code: str, pin: str, now: float) -> str:
     if locked_for is not None:
         count_outcome("verify_pin", "locked")
         raise AccountLocked(retry_after=locked_for)
-    account = people.get_account(school_id, found.user_code_owner)
+    account = accounts.get_account(school_id, found.user_code_owner)
     person, credentials = account if account else (None, None)
     stored = credentials.pin if credentials else None
     if stored is not None and credentials is not None and credentials.pin_failures >= policy.pin_max_attempts:
@@ -52,7 +52,7 @@ def _verify(school_id: str, code: str, pin: str, now: float) -> str:
     right = pins.verify_pin(stored, school_id, person.codice_fiscale if person else _NOBODY, pin)
     if not right or person is None or stored is None:
         failures = (
-            people.count_pin_failure(person, stored.hash, policy.pin_max_attempts)
+            accounts.count_pin_failure(person, stored.hash, policy.pin_max_attempts)
             if person and stored
             else None
         )
@@ -66,10 +66,10 @@ def _verify(school_id: str, code: str, pin: str, now: float) -> str:
         raise AccountUnavailable()
     assert credentials is not None
     if credentials.pin_failures:
-        people.clear_pin_failures(person, stored.hash)
+        accounts.clear_pin_failures(person, stored.hash)
     if pins.needs_rehash(stored):
         upgraded = pins.hash_pin(school_id, person.codice_fiscale, pin)
-        people.replace_hash(
+        accounts.replace_hash(
             person, "pin_hash", stored.hash, upgraded.hash, pin_pepper_version=upgraded.pepper_version
         )
         count_outcome("verify_pin", "rehashed")

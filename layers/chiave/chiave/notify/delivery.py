@@ -26,18 +26,17 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
-from chiave import coldstart, keys, masking
-from chiave.aws import dynamodb, sesv2, sns
-from chiave.consumers import queue_handler
 from chiave.credentials import tokens
 from chiave.notify import outbox, pacing, rendering
 from chiave.notify.outbox import Message, Notice
-from chiave.observability import count_outcome, logger
-from chiave.settings import settings
-from chiave.store import table
+from chiave.runtime import coldstart, faults, masking
+from chiave.runtime.aws import dynamodb, sesv2, sns
+from chiave.runtime.consumers import queue_handler
+from chiave.runtime.observability import count_outcome, logger
+from chiave.runtime.settings import settings
+from chiave.store import keys, table
 
 if TYPE_CHECKING:
     from mypy_boto3_sesv2.type_defs import MessageTagTypeDef
@@ -129,9 +128,9 @@ def _with_secret(notice: Notice) -> Notice:
     return notice.model_copy(update={"params": {**notice.params, "link": link}})
 
 
-def _refused(service: str, error: ClientError, notice: Notice) -> DeliveryFailed:
+def _refused(service: str, error: faults.Refusal, notice: Notice) -> DeliveryFailed:
     # The provider's message may quote the address or number: keep only its code.
-    code = error.response.get("Error", {}).get("Code", "unknown")
+    code = faults.error_code(error)
     logger.warning(
         f"{service} refused a notice",
         extra={"error_code": code, "notice_id": notice.id, "template": notice.template},
@@ -170,7 +169,7 @@ def _send_email(notice: Notice) -> str:
             ConfigurationSetName=current.ses_configuration_set,
             EmailTags=_tags(notice),
         )
-    except ClientError as error:
+    except faults.Refusal as error:
         raise _refused("SES", error, notice) from None
     finally:
         pacing.rest_since(started)  # a refused send counted against the quota too
@@ -199,7 +198,7 @@ def _send_sms(notice: Notice) -> str:
             Message=rendering.render_sms(notice),
             MessageAttributes=attributes,  # type: ignore[arg-type]
         )
-    except ClientError as error:
+    except faults.Refusal as error:
         raise _refused("SNS", error, notice) from None
     logger.info(
         "sms sent",
@@ -212,6 +211,6 @@ def _send_sms(notice: Notice) -> str:
 def lambda_handler(
     record_handler: Callable[[SQSRecord], str],
 ) -> Callable[[dict[str, Any], LambdaContext], PartialItemFailureResponse]:
-    """notify's Lambda entry point (chiave.consumers), the idempotency
+    """notify's Lambda entry point (chiave.runtime.consumers), the idempotency
     records told each invocation's deadline."""
     return queue_handler(record_handler, idempotency.register_lambda_context)

@@ -18,13 +18,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chiave import budget, coldstart
-from chiave.aws import send_all, sqs
 from chiave.credentials.tokens import SealedToken
 from chiave.domain import Flow, Person, School
-from chiave.observability import logger
 from chiave.policy import Language
-from chiave.settings import settings
+from chiave.runtime import budget, coldstart
+from chiave.runtime.aws import send_all, sqs
+from chiave.runtime.observability import logger
+from chiave.runtime.settings import settings
 
 coldstart.on_warm_up(sqs)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 
-from chiave.settings import settings
+from chiave.runtime.settings import settings
 
 BULK_SHARE = 0.7
 

@@ -11,7 +11,7 @@ from email.utils import formataddr, make_msgid
 from urllib.parse import urlsplit
 
 from chiave.notify.outbox import Notice
-from chiave.settings import portal_url
+from chiave.runtime.settings import portal_url
 
 
 @dataclass(frozen=True)

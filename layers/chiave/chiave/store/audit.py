@@ -8,8 +8,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from chiave import keys, masking
-from chiave.aws import dynamodb
+from chiave.runtime import masking
+from chiave.runtime.aws import dynamodb
+from chiave.store import keys
+from chiave.store.conditions import ITEM_IS_NEW
 from chiave.store.table import from_dynamo, table_name, to_dynamo
 
 DAY_S = 86_400
@@ -46,7 +48,7 @@ def entry(
         "Put": {
             "TableName": table_name(),
             "Item": to_dynamo(item),
-            "ConditionExpression": "attribute_not_exists(PK)",
+            "ConditionExpression": ITEM_IS_NEW,
         }
     }
 

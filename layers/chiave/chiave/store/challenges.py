@@ -5,25 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from botocore.exceptions import ClientError
-
-from chiave import keys
-from chiave.aws import dynamodb
 from chiave.domain import Challenge, Flow
 from chiave.errors import RateLimited, TokenUsed
 from chiave.ratelimit import Counter
-from chiave.store import people
+from chiave.store import accounts, keys
+from chiave.store.conditions import CODE_ATTEMPTS_LEFT, LINK_STILL_OPEN, LINK_UNUSED
 from chiave.store.table import (
     Item,
-    cancelled,
+    Refused,
     commit,
-    counter_update,
-    failed_condition,
-    reasons,
+    counted,
     refuse_if_over,
     table_name,
     to_dynamo,
     transact,
+    update_if,
 )
 
 
@@ -73,8 +69,7 @@ def send_code(
             "UpdateExpression": "SET otp_code_hash = :hash, otp_pepper_version = :version, "
             "otp_issued_at = :now, otp_expires_at = :expires, otp_sends = :sends, otp_failures = :failures "
             "REMOVE otp_used_at",
-            "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(used_at) "
-            "AND otp_verified = :false AND "
+            "ConditionExpression": f"{LINK_UNUSED} AND otp_verified = :false AND "
             "(otp_sends = :expected OR (attribute_not_exists(otp_sends) AND :expected = :zero))",
             "ExpressionAttributeValues": to_dynamo(
                 {
@@ -101,15 +96,12 @@ def send_code(
         }
     }
     try:
-        commit([update, still_live, *(counter_update(counter) for counter in counters)], commit_id, now)
-    except ClientError as error:
-        if not cancelled(error):
-            raise
-        why = reasons(error)
-        refuse_if_over(counters, why[2:], now)
-        if len(why) > 1 and why[1] == "ConditionalCheckFailed":
+        commit({"code": update, "epoch": still_live, **counted(counters)}, commit_id, now)
+    except Refused as refused:
+        refuse_if_over(counters, refused, now)
+        if "epoch" in refused:
             raise TokenUsed() from None
-        if why and why[0] == "ConditionalCheckFailed":
+        if "code" in refused:
             # Another send of this flow won the race, or the flow was used or verified meanwhile.
             cooldown = flow.otp_terms.resend_cooldown_s if flow.otp_terms else 1
             raise RateLimited(retry_after=max(1, cooldown)) from None
@@ -128,43 +120,33 @@ def count_code_failure(flow: Flow, challenge: Challenge, max_attempts: int) -> i
 
 def _add_failure(flow: Flow, condition: str, values: Item) -> int | None:
     """Count one wrong code on the flow's item while `condition` holds; the new count, or None."""
-    try:
-        answer = dynamodb().update_item(
-            TableName=table_name(),
-            Key=to_dynamo(keys.flow(flow.token_sha256)),
-            UpdateExpression="ADD otp_failures :one",
-            ConditionExpression=condition,
-            ExpressionAttributeValues=to_dynamo({":one": 1, **values}),
-            ReturnValues="UPDATED_NEW",
-        )
-    except ClientError as error:
-        if failed_condition(error):
-            return None
-        raise
-    return int(answer["Attributes"]["otp_failures"]["N"])
+    answer = update_if(
+        TableName=table_name(),
+        Key=to_dynamo(keys.flow(flow.token_sha256)),
+        UpdateExpression="ADD otp_failures :one",
+        ConditionExpression=condition,
+        ExpressionAttributeValues=to_dynamo({":one": 1, **values}),
+        ReturnValues="UPDATED_NEW",
+    )
+    return None if answer is None else int(answer["Attributes"]["otp_failures"]["N"])
 
 
 def mark_verified(flow: Flow, challenge: Challenge, max_attempts: int, now: int) -> bool:
     """Burn the code and mark the flow verified, if the code is still the
     flow's, unused, unlocked and alive, and the flow unused: at most one
     verification ever succeeds. False when it lost."""
-    try:
-        dynamodb().update_item(
-            TableName=table_name(),
-            Key=to_dynamo(keys.flow(flow.token_sha256)),
-            UpdateExpression="SET otp_used_at = :now, otp_verified = :true",
-            ConditionExpression="otp_code_hash = :hash AND otp_failures < :max "
-            "AND attribute_not_exists(otp_used_at) AND otp_expires_at > :now "
-            "AND attribute_not_exists(used_at)",
-            ExpressionAttributeValues=to_dynamo(
-                {":now": now, ":true": True, ":hash": challenge.code_hash, ":max": max_attempts}
-            ),
-        )
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    answer = update_if(
+        TableName=table_name(),
+        Key=to_dynamo(keys.flow(flow.token_sha256)),
+        UpdateExpression="SET otp_used_at = :now, otp_verified = :true",
+        ConditionExpression="otp_code_hash = :hash AND otp_failures < :max "
+        "AND attribute_not_exists(otp_used_at) AND otp_expires_at > :now "
+        "AND attribute_not_exists(used_at)",
+        ExpressionAttributeValues=to_dynamo(
+            {":now": now, ":true": True, ":hash": challenge.code_hash, ":max": max_attempts}
+        ),
+    )
+    return answer is not None
 
 
 # ---- codes from an authenticator app (chiave.credentials.totp) --------------------------
@@ -175,8 +157,7 @@ def count_app_code_failure(flow: Flow, max_attempts: int) -> int | None:
     the new count, or None when the flow was used or is locked meanwhile."""
     return _add_failure(
         flow,
-        "attribute_exists(PK) AND attribute_not_exists(used_at) "
-        "AND (attribute_not_exists(otp_failures) OR otp_failures < :max)",
+        f"{LINK_UNUSED} AND {CODE_ATTEMPTS_LEFT}",
         {":max": max_attempts},
     )
 
@@ -192,23 +173,18 @@ def mark_verified_by_app(flow: Flow, step: int, max_attempts: int, now: int) -> 
             "TableName": table_name(),
             "Key": to_dynamo(keys.flow(flow.token_sha256)),
             "UpdateExpression": "SET otp_verified = :true",
-            "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(used_at) "
-            "AND expires_at > :now AND otp_verified = :false "
-            "AND (attribute_not_exists(otp_failures) OR otp_failures < :max)",
+            "ConditionExpression": f"{LINK_STILL_OPEN} AND otp_verified = :false AND {CODE_ATTEMPTS_LEFT}",
             "ExpressionAttributeValues": to_dynamo(
                 {":true": True, ":false": False, ":now": now, ":max": max_attempts}
             ),
         }
     }
     try:
-        transact([verify, people.use_totp_step(flow, step)])
-    except ClientError as error:
-        if not cancelled(error):
-            raise
-        why = reasons(error)
-        if why and why[0] == "ConditionalCheckFailed":
+        transact({"link": verify, "app step": accounts.use_totp_step(flow, step)})
+    except Refused as refused:
+        if "link" in refused:
             return "lost"
-        if len(why) > 1 and why[1] == "ConditionalCheckFailed":
+        if "app step" in refused:
             return "replayed"
         raise
     return "verified"

@@ -7,25 +7,29 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from chiave import keys, ratelimit
-from chiave.aws import dynamodb
-from chiave.domain import AccountStatus, Challenge, Flow, OtpTerms, Purpose
+from chiave import ratelimit
+from chiave.domain import AccountStatus, Challenge, Flow, OtpTerms, Person, Purpose
 from chiave.errors import AccountUnavailable, RateLimited, RecipientCapped, TokenExpired, TokenUsed
 from chiave.policy import DEFAULT_AUDIT_RETENTION_DAYS
 from chiave.ratelimit import Counter
-from chiave.store import challenges, people, schools
+from chiave.runtime.aws import dynamodb
+from chiave.store import accounts, challenges, keys, people, schools
+from chiave.store.conditions import CODE_ATTEMPTS_LEFT, ITEM_IS_NEW, LINK_STILL_OPEN
 from chiave.store.table import (
     Item,
+    Part,
+    Refused,
     batch_get,
-    cancelled,
     commit,
     commit_or_transact,
-    counter_update,
+    counted,
+    delete,
     found,
     from_dynamo,
-    reasons,
+    key_of,
+    numbered,
+    over_limit,
+    query_all,
     table_name,
     to_dynamo,
 )
@@ -107,42 +111,51 @@ def _flow_put(flow: Flow, cover: bool, challenge: Challenge | None = None) -> di
         "Put": {
             "TableName": table_name(),
             "Item": to_dynamo(item),
-            "ConditionExpression": "attribute_not_exists(PK)",
+            "ConditionExpression": ITEM_IS_NEW,
         }
     }
 
 
-def put(flow: Flow, challenge: Challenge | None = None) -> dict[str, Any]:
+def put(flow: Flow, challenge: Challenge | None = None) -> Part:
     """A transaction part that stores a new flow (with its first SMS code)."""
     return _flow_put(flow, cover=False, challenge=challenge)
 
 
-def consume(flow: Flow, now: int, max_failures: int | None = None) -> dict[str, Any]:
-    """A transaction part that uses a flow up, once, before it expires: once
-    verified when it needs a code, and before `max_failures` wrong app codes."""
-    condition = "attribute_exists(PK) AND attribute_not_exists(used_at) AND expires_at > :now"
+def consume(flow: Flow, now: int, max_failures: int | None = None, answer: Item | None = None) -> Part:
+    """A transaction part that uses a flow up, once, while it is still open:
+    once verified when it needs a code, and before `max_failures` wrong app
+    codes. `answer`: what the flow keeps of its outcome, to give it again."""
+    condition = LINK_STILL_OPEN
+    update = "SET used_at = :now"
     values: Item = {":now": now}
     if flow.otp_required:
         condition += " AND otp_verified = :true"
         values[":true"] = True
     if max_failures is not None:
-        condition += " AND (attribute_not_exists(otp_failures) OR otp_failures < :max)"
+        condition += f" AND {CODE_ATTEMPTS_LEFT}"
         values[":max"] = max_failures
+    for name, value in (answer or {}).items():
+        update += f", {name} = :{name}"
+        values[f":{name}"] = value
     return {
         "Update": {
             "TableName": table_name(),
             "Key": to_dynamo(keys.flow(flow.token_sha256)),
-            "UpdateExpression": "SET used_at = :now",
+            "UpdateExpression": update,
             "ConditionExpression": condition,
             "ExpressionAttributeValues": to_dynamo(values),
         }
     }
 
 
+def _link_gone(flow: Flow, now: int) -> TokenExpired | TokenUsed:
+    return TokenExpired() if flow.is_expired(now) else TokenUsed()
+
+
 def finish(
     flow: Flow,
-    account_change: dict[str, Any],
-    others: Sequence[dict[str, Any]],
+    account_change: Part,
+    others: Sequence[Part],
     commit_id: str | None,
     now: int,
     max_failures: int | None = None,
@@ -150,16 +163,13 @@ def finish(
     """Use a flow up and make its change to the account, in one transaction
     (with the queued notice's receipt, if any). Raises TokenExpired or
     TokenUsed when the flow, or the account it was opened for, moved on."""
-    items = [consume(flow, now, max_failures), account_change, *others]
+    parts = {"link": consume(flow, now, max_failures), "account": account_change, **numbered("other", others)}
     try:
-        commit_or_transact(items, commit_id, now)
-    except ClientError as error:
-        if not cancelled(error):
+        commit_or_transact(parts, commit_id, now)
+    except Refused as refused:
+        if not refused.any_of(("link", "account")):
             raise
-        why = reasons(error)
-        if "ConditionalCheckFailed" not in why[:2]:
-            raise
-        raise TokenExpired() if flow.is_expired(now) else TokenUsed() from None
+        raise _link_gone(flow, now) from None
 
 
 def count_requests_and_open_flows(
@@ -172,19 +182,15 @@ def count_requests_and_open_flows(
 
     Raises RateLimited for the request's own limits, RecipientCapped when only
     a recipient's cap refused it."""
-    items = [counter_update(counter) for counter in counters]
-    items += [_flow_put(flow, cover=False) for flow in flows]
-    items += [_flow_put(flow, cover=True) for flow in covers]
+    parts = {
+        **counted(counters),
+        **numbered("link", (_flow_put(flow, cover=False) for flow in flows)),
+        **numbered("cover", (_flow_put(flow, cover=True) for flow in covers)),
+    }
     try:
-        commit(items, commit_id, now)
-    except ClientError as error:
-        if not cancelled(error):
-            raise
-        exceeded = [
-            counter
-            for counter, reason in zip(counters, reasons(error), strict=False)
-            if reason == "ConditionalCheckFailed"
-        ]
+        commit(parts, commit_id, now)
+    except Refused as refused:
+        exceeded = over_limit(counters, refused)
         if not exceeded:
             raise
         retry_after = max(counter.retry_after(now) for counter in exceeded)
@@ -193,16 +199,12 @@ def count_requests_and_open_flows(
         raise RateLimited(retry_after=retry_after) from None
 
 
-class UserCodeTaken(Exception):
-    """The random user code is someone else's: draw another."""
-
-
 def complete_flow(
     flow: Flow,
     password_hash: str,
     user_code: str,
     new_status: AccountStatus | None,
-    audit_entry: dict[str, Any],
+    audit_entry: Part,
     commit_id: str,
     now: int,
 ) -> None:
@@ -210,101 +212,60 @@ def complete_flow(
     audit item (chiave.store.audit). Every other
     open link of the account dies with it: the credential epoch moves on.
     The link keeps the answer it gave (user code, status), so a client that
-    lost it can be given it again (chiave.flows.confirm)."""
+    lost it can be given it again (chiave.flows.confirm_reset).
+
+    Raises TokenExpired or TokenUsed when the link, or the account's
+    credentials, moved on; AccountUnavailable when the account was disabled;
+    UserCodeTaken when the new user code is someone else's."""
     status = (new_status or flow.account_status).value
-    person_key = to_dynamo(keys.person(flow.school_id, flow.codice_fiscale))
-    consume_flow = {
-        "Update": {
-            "TableName": table_name(),
-            "Key": to_dynamo(keys.flow(flow.token_sha256)),
-            "UpdateExpression": "SET used_at = :now, completed_user_code = :code, completed_status = :status",
-            "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(used_at) "
-            "AND expires_at > :now",
-            "ExpressionAttributeValues": to_dynamo({":now": now, ":code": user_code, ":status": status}),
-        }
+    parts: dict[str, Part] = {
+        "link": consume(flow, now, answer={"completed_user_code": user_code, "completed_status": status}),
+        "account": accounts.set_password(flow, password_hash, user_code, new_status, now),
     }
-    names = {"#status": "status"}
-    values: Item = {
-        ":hash": password_hash,
-        ":now": now,
-        ":epoch": flow.credential_epoch,
-        ":one": 1,
-        ":user_code": user_code,
-    }
-    update = (
-        "SET password_hash = :hash, password_set_at = :now, user_code = :user_code, "
-        "credential_epoch = credential_epoch + :one"
-    )
-    if new_status is None:
-        # A reset keeps the status.
-        condition = "credential_epoch = :epoch AND #status IN (:active, :awaiting)"
-        values |= {":active": "active", ":awaiting": "awaiting_identification"}
-    else:
-        condition = "credential_epoch = :epoch AND #status = :pending"
-        update += ", #status = :new_status"
-        values |= {":pending": "pending", ":new_status": new_status.value}
-    set_password = {
-        "Update": {
-            "TableName": table_name(),
-            "Key": person_key,
-            "UpdateExpression": update,
-            "ConditionExpression": condition,
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": to_dynamo(values),
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        }
-    }
-    items: list[dict[str, Any]] = [consume_flow, set_password]
     if user_code != flow.user_code:
-        items.append(people.reserve_user_code(flow.school_id, flow.codice_fiscale, user_code, now))
-    items.append(audit_entry)
-    items += [
-        {"Delete": {"TableName": table_name(), "Key": to_dynamo(keys.login(flow.school_id, login))}}
-        for login in (user_code, flow.email)
-        if login
-    ]
+        parts["user code"] = accounts.reserve_user_code(flow.school_id, flow.codice_fiscale, user_code, now)
+    parts["audit"] = audit_entry
+    logins = (keys.login(flow.school_id, login) for login in (user_code, flow.email) if login)
+    parts |= numbered("login", map(delete, logins))
     try:
-        commit(items, commit_id, now)
-    except ClientError as error:
-        if not cancelled(error):
-            raise
-        _explain_cancelled_completion(error, flow, now)
+        commit(parts, commit_id, now)
+    except Refused as refused:
+        if "link" in refused:
+            raise _link_gone(flow, now) from None
+        if "account" in refused:
+            old = refused.old("account")
+            if old and old.get("status") == AccountStatus.DISABLED.value:
+                raise AccountUnavailable() from None
+            raise TokenUsed() from None  # superseded: a credential was set since this link
+        if "user code" in refused:
+            raise accounts.UserCodeTaken() from None
+        raise
 
 
-def _explain_cancelled_completion(error: ClientError, flow: Flow, now: int) -> None:
-    reasons = error.response.get("CancellationReasons", [])
-    codes = [reason.get("Code", "None") for reason in reasons]
-    if codes[0] == "ConditionalCheckFailed":
-        raise TokenExpired() if flow.is_expired(now) else TokenUsed()
-    if codes[1] == "ConditionalCheckFailed":
-        old = reasons[1].get("Item")
-        if old and from_dynamo(old).get("status") == AccountStatus.DISABLED.value:
-            raise AccountUnavailable()
-        raise TokenUsed()  # superseded: a credential was set since this link
-    if len(codes) > 2 and codes[2] == "ConditionalCheckFailed":
-        raise UserCodeTaken()
-    raise error
+def open_invitation(
+    person: Person, not_since: int, flow: Flow, audit_entry: Part, commit_id: str, now: float
+) -> bool:
+    """The person invited with a new activation link, with its audit item and
+    the queued mail's receipt, in one transaction; False when the person
+    was invited, activated or given a new address meanwhile."""
+    parts = {
+        "person": people.mark_invited(person, not_since, int(now)),
+        "link": put(flow),
+        "audit": audit_entry,
+    }
+    try:
+        commit(parts, commit_id, now)
+    except Refused:
+        return False
+    return True
 
 
 def keys_of_account(school_id: str, codice_fiscale: str) -> list[dict[str, str]]:
     """The keys of every flow an account still has (erase deletes them)."""
-    found_keys: list[dict[str, str]] = []
-    request: dict[str, Any] = {
+    request = {
         "TableName": table_name(),
         "IndexName": keys.BY_ACCOUNT,
         "KeyConditionExpression": "account_ref = :ref",
         "ExpressionAttributeValues": {":ref": {"S": keys.account_ref(school_id, codice_fiscale)}},
     }
-    while True:
-        answer = dynamodb().query(**request)
-        found_keys += [
-            {keys.PARTITION: i[keys.PARTITION]["S"], keys.SORT: i[keys.SORT]["S"]} for i in answer["Items"]
-        ]
-        if "LastEvaluatedKey" not in answer:
-            return found_keys
-        request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
-
-
-def delete(key: dict[str, str]) -> dict[str, Any]:
-    """A transaction part: a flow gone (erase)."""
-    return {"Delete": {"TableName": table_name(), "Key": to_dynamo(key)}}
+    return [key_of(item) for item in query_all(request)]

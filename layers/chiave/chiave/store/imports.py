@@ -10,11 +10,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chiave import keys
-from chiave.aws import dynamodb, s3
 from chiave.domain import Person
+from chiave.runtime.aws import s3
+from chiave.store import keys
+from chiave.store.conditions import ITEM_EXISTS
 from chiave.store.people import in_school, person_records
-from chiave.store.table import Item, failed_condition, table_name, to_dynamo, write_batch
+from chiave.store.table import Item, query_all, table_name, to_dynamo, update_if, write_batch
 
 # What the import compares; nothing else of a person item is read.
 _READ = (
@@ -52,18 +53,12 @@ def school_people(school_id: str) -> dict[str, Item]:
 def erased(school_id: str) -> set[str]:
     """The digests of the codici fiscali this school's people were erased under."""
     partition = keys.erased_partition(school_id)
-    found: set[str] = set()
-    request: dict[str, Any] = {
+    request = {
         "TableName": table_name(),
         "KeyConditionExpression": "PK = :partition",
         "ExpressionAttributeValues": to_dynamo({":partition": partition}),
     }
-    while True:
-        answer = dynamodb().query(**request)
-        found |= {item[keys.SORT]["S"] for item in answer["Items"]}
-        if "LastEvaluatedKey" not in answer:
-            return found
-        request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+    return {str(item[keys.SORT]) for item in query_all(request)}
 
 
 def was_erased(digests: set[str], school_id: str, codice_fiscale: str) -> bool:
@@ -130,20 +125,14 @@ def apply_update(school_id: str, codice_fiscale: str, change: Change) -> bool:
         "TableName": table_name(),
         "Key": to_dynamo(keys.person(school_id, codice_fiscale)),
         "UpdateExpression": update.strip(),
-        "ConditionExpression": "attribute_exists(PK)",
+        "ConditionExpression": ITEM_EXISTS,
         "ExpressionAttributeNames": names,
     }
     if change.sets:
         request["ExpressionAttributeValues"] = to_dynamo(
             {f":{name}": value for name, value in change.sets.items()}
         )
-    try:
-        dynamodb().update_item(**request)
-    except ClientError as error:
-        if failed_condition(error):
-            return False
-        raise
-    return True
+    return update_if(**request) is not None
 
 
 def put_new(people: Iterable[Person]) -> None:

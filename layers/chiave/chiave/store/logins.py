@@ -7,25 +7,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from chiave import keys
-from chiave.aws import dynamodb
 from chiave.domain import MAX_LOCK_S, Flow, LoginState, School
 from chiave.errors import AccountLocked, InvalidCredentials, TokenUsed
 from chiave.policy import Policy
 from chiave.ratelimit import Counter
-from chiave.store import flows, people
+from chiave.runtime.aws import dynamodb
+from chiave.store import accounts, flows, keys
 from chiave.store.schools import school_from
 from chiave.store.table import (
     Item,
+    Part,
+    Refused,
     batch_get,
-    cancelled,
     commit_or_transact,
-    counter_update,
+    counted,
+    delete,
     found,
     from_dynamo,
-    reasons,
+    numbered,
     refuse_if_over,
     table_name,
     to_dynamo,
@@ -82,7 +81,7 @@ def read(
     return LoginRead(
         school=school_from(school_item) if school_item else None,
         state=state_from(found(items, login_key)),
-        user_code_owner=people.reservation_owner(found(items, reservation_key), school_id)
+        user_code_owner=accounts.reservation_owner(found(items, reservation_key), school_id)
         if reservation_key
         else None,
         used=[int((found(items, key) or {}).get("request_count", 0)) for key in counter_keys],
@@ -142,17 +141,16 @@ def count_failure(
     in one transaction; the state it leaves. Raises AccountLocked when the series is already full (a
     concurrent failure locked it), RateLimited for a counter."""
     for _attempt in range(COUNT_ATTEMPTS):
-        items = [_failure_update(school_id, identifier, seen, policy, now)]
-        items += [counter_update(counter) for counter in counters]
-        items += also
+        parts = {
+            "login": _failure_update(school_id, identifier, seen, policy, now),
+            **counted(counters),
+            **numbered("also", also),
+        }
         try:
-            commit_or_transact(items, commit_id, now)
-        except ClientError as error:
-            if not cancelled(error):
-                raise
-            why = reasons(error)
-            refuse_if_over(counters, why[1:], now)
-            if not why or why[0] != "ConditionalCheckFailed":
+            commit_or_transact(parts, commit_id, now)
+        except Refused as refused:
+            refuse_if_over(counters, refused, now)
+            if "login" not in refused:
                 raise
             seen = get_state(school_id, identifier)
             retry_after = seen.retry_after(policy, now)
@@ -180,25 +178,26 @@ def commit_success(
     notice's receipt, in one transaction. Raises InvalidCredentials when the
     password changed meanwhile, TokenUsed for a flow used meanwhile,
     RateLimited for a counter."""
-    items = [account_change, *others, clear(school_id, identifier)]
-    items += [counter_update(counter) for counter in counters]
+    parts = {
+        "account": account_change,
+        **numbered("other", others),
+        "login": clear(school_id, identifier),
+        **counted(counters),
+    }
     try:
-        commit_or_transact(items, commit_id, now)
-    except ClientError as error:
-        if not cancelled(error):
-            raise
-        why = reasons(error) + ["None"] * len(items)
-        refuse_if_over(counters, why[2 + len(others) :], now)
-        if why[0] == "ConditionalCheckFailed":
+        commit_or_transact(parts, commit_id, now)
+    except Refused as refused:
+        refuse_if_over(counters, refused, now)
+        if "account" in refused:
             raise InvalidCredentials() from None
-        if "ConditionalCheckFailed" in why[1 : 1 + len(others)]:
+        if refused.any_of(numbered("other", others)):
             raise TokenUsed() from None
         raise
 
 
-def clear(school_id: str, identifier: str) -> dict[str, Any]:
+def clear(school_id: str, identifier: str) -> Part:
     """A transaction part: a successful login, or a new password, forgets the failures."""
-    return {"Delete": {"TableName": table_name(), "Key": to_dynamo(keys.login(school_id, identifier))}}
+    return delete(keys.login(school_id, identifier))
 
 
 def clear_now(school_id: str, identifier: str) -> None:

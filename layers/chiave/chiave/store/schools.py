@@ -3,11 +3,11 @@ item ops switch SMS with."""
 
 from __future__ import annotations
 
-from chiave import keys
-from chiave.aws import dynamodb
 from chiave.domain import School
 from chiave.policy import overrides_of, policy_from_overrides
-from chiave.settings import portal_url
+from chiave.runtime.aws import dynamodb
+from chiave.runtime.settings import portal_url
+from chiave.store import keys
 from chiave.store.table import Item, from_dynamo, table_name, to_dynamo
 
 

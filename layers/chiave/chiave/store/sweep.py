@@ -8,11 +8,24 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from chiave import keys
-from chiave.aws import dynamodb
-from chiave.store.table import Item, failed_condition, from_dynamo, table_name, to_dynamo, write_batch
+from chiave.domain import Flow
+from chiave.runtime.aws import dynamodb
+from chiave.store import keys
+from chiave.store.conditions import LINK_EXPIRED_UNUSED, LINK_STILL_OPEN
+from chiave.store.flows import flow_from, put
+from chiave.store.table import (
+    Item,
+    Part,
+    Refused,
+    commit,
+    from_dynamo,
+    key_of,
+    query_all,
+    table_name,
+    to_dynamo,
+    update_if,
+    write_batch,
+)
 
 
 @dataclass(frozen=True)
@@ -40,19 +53,14 @@ def advance_cursor(previous: int | None, until: int) -> bool:
     values: Item = {":until": until}
     if previous is not None:
         values[":previous"] = previous
-    try:
-        dynamodb().update_item(
-            TableName=table_name(),
-            Key=to_dynamo(keys.sweep_cursor()),
-            UpdateExpression="SET swept_until = :until",
-            ConditionExpression=condition,
-            ExpressionAttributeValues=to_dynamo(values),
-        )
-    except ClientError as error:
-        if failed_condition(error):
-            return False
-        raise
-    return True
+    answer = update_if(
+        TableName=table_name(),
+        Key=to_dynamo(keys.sweep_cursor()),
+        UpdateExpression="SET swept_until = :until",
+        ConditionExpression=condition,
+        ExpressionAttributeValues=to_dynamo(values),
+    )
+    return answer is not None
 
 
 def expiring(start: int, end: int) -> Iterator[Expiring]:
@@ -65,39 +73,27 @@ def expiring(start: int, end: int) -> Iterator[Expiring]:
             "KeyConditionExpression": "expiry_bucket = :bucket AND expires_at BETWEEN :start AND :end",
             "ExpressionAttributeValues": to_dynamo({":bucket": bucket, ":start": start + 1, ":end": end}),
         }
-        while True:
-            answer = dynamodb().query(**request)
-            for raw in answer["Items"]:
-                item = from_dynamo(raw)
-                yield Expiring(
-                    key={keys.PARTITION: item[keys.PARTITION], keys.SORT: item[keys.SORT]},
-                    purpose=str(item.get("purpose", "")),
-                    school_id=str(item.get("school_id", "")),
-                    expires_at=int(item["expires_at"]),
-                    used="used_at" in item,
-                )
-            if "LastEvaluatedKey" not in answer:
-                break
-            request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        for item in query_all(request):
+            yield Expiring(
+                key=key_of(item),
+                purpose=str(item.get("purpose", "")),
+                school_id=str(item.get("school_id", "")),
+                expires_at=int(item["expires_at"]),
+                used="used_at" in item,
+            )
 
 
 def close(key: dict[str, str], now: int) -> bool:
     """Mark an expired, unused flow closed, once: False if it was used or
     already closed (another run)."""
-    try:
-        dynamodb().update_item(
-            TableName=table_name(),
-            Key=to_dynamo(key),
-            UpdateExpression="SET closed_at = :now",
-            ConditionExpression="attribute_exists(PK) AND attribute_not_exists(closed_at) "
-            "AND attribute_not_exists(used_at) AND expires_at <= :now",
-            ExpressionAttributeValues=to_dynamo({":now": now}),
-        )
-    except ClientError as error:
-        if failed_condition(error):
-            return False
-        raise
-    return True
+    answer = update_if(
+        TableName=table_name(),
+        Key=to_dynamo(key),
+        UpdateExpression="SET closed_at = :now",
+        ConditionExpression=f"{LINK_EXPIRED_UNUSED} AND attribute_not_exists(closed_at)",
+        ExpressionAttributeValues=to_dynamo({":now": now}),
+    )
+    return answer is not None
 
 
 def delete_all(found: list[dict[str, str]]) -> None:
@@ -106,20 +102,38 @@ def delete_all(found: list[dict[str, str]]) -> None:
         write_batch([{"DeleteRequest": {"Key": to_dynamo(key)}} for key in found[start : start + 25]])
 
 
-def get_item(key: dict[str, str]) -> Item | None:
-    answer = dynamodb().get_item(TableName=table_name(), Key=to_dynamo(key), ConsistentRead=True)
-    return from_dynamo(answer["Item"]) if "Item" in answer else None
-
-
-def mark_reminded(key: dict[str, str], now: int) -> dict[str, Any]:
-    """A transaction part: the reminder of this link sent, once, while it is unused."""
+def _mark_reminded(key: dict[str, str], now: int) -> Part:
+    """A transaction part: the reminder of this link sent, once, while it is still open."""
     return {
         "Update": {
             "TableName": table_name(),
             "Key": to_dynamo(key),
             "UpdateExpression": "SET reminded_at = :now",
-            "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(reminded_at) "
-            "AND attribute_not_exists(used_at) AND expires_at > :now",
+            "ConditionExpression": f"{LINK_STILL_OPEN} AND attribute_not_exists(reminded_at)",
             "ExpressionAttributeValues": to_dynamo({":now": now}),
         }
     }
+
+
+def get_item(key: dict[str, str]) -> Item | None:
+    answer = dynamodb().get_item(TableName=table_name(), Key=to_dynamo(key), ConsistentRead=True)
+    return from_dynamo(answer["Item"]) if "Item" in answer else None
+
+
+def to_remind(key: dict[str, str]) -> Flow | None:
+    """The link behind `key` if it still wants a reminder: unused, never reminded."""
+    item = get_item(key)
+    if item is None or "used_at" in item or "reminded_at" in item:
+        return None
+    return flow_from(item)
+
+
+def remind(key: dict[str, str], fresh: Flow, commit_id: str, now: int) -> bool:
+    """The link behind `key` marked reminded and its fresh successor stored,
+    with the queued reminder's receipt, in one transaction; False when
+    another run reminded it or the link was used meanwhile."""
+    try:
+        commit({"reminded": _mark_reminded(key, now), "link": put(fresh)}, commit_id, now)
+    except Refused:
+        return False
+    return True

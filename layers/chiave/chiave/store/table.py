@@ -6,20 +6,22 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
-from chiave import budget, coldstart, faults, keys
-from chiave.aws import dynamodb
 from chiave.errors import RateLimited
-from chiave.faults import ServiceUnavailable
-from chiave.observability import count_outcome
 from chiave.ratelimit import Counter
-from chiave.settings import settings
+from chiave.runtime import budget, coldstart, faults
+from chiave.runtime.aws import dynamodb
+from chiave.runtime.faults import ServiceUnavailable
+from chiave.runtime.observability import count_outcome
+from chiave.runtime.settings import settings
+from chiave.store import keys
+from chiave.store.conditions import ITEM_IS_NEW
 
 coldstart.on_warm_up(dynamodb)
 
@@ -76,25 +78,73 @@ def batch_get(wanted: Sequence[Key]) -> dict[tuple[str, str], Item]:
     }
 
 
+def query_all(request: dict[str, Any]) -> Iterator[Item]:
+    """Every item a Query finds, page by page, as read: a page is asked for
+    only when the one before has been used."""
+    request = dict(request)
+    while True:
+        answer = dynamodb().query(**request)
+        yield from map(from_dynamo, answer.get("Items", []))
+        if "LastEvaluatedKey" not in answer:
+            return
+        request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+
+def key_of(item: Item) -> Key:
+    return {keys.PARTITION: item[keys.PARTITION], keys.SORT: item[keys.SORT]}
+
+
 def found(items: Mapping[tuple[str, str], Item], key: Key) -> Item | None:
     return items.get((key[keys.PARTITION], key[keys.SORT]))
 
 
-def refuse_if_over(counters: Sequence[Counter], why: Sequence[str], now: float) -> None:
-    """Raise RateLimited when a counter's condition cancelled the transaction
-    (`why`: the cancellation reasons of the counters' parts, in their order)."""
-    exceeded = [
-        counter for counter, reason in zip(counters, why, strict=False) if reason == "ConditionalCheckFailed"
-    ]
+Part = dict[str, Any]
+# A transaction's parts by name: what a refusal is explained with.
+Parts = Mapping[str, Part]
+
+
+class Refused(Exception):
+    """A transaction, or a conditional write, that a condition refused:
+    the names of the parts whose condition failed, and the item each had
+    when it asked for it (ReturnValuesOnConditionCheckFailure)."""
+
+    def __init__(self, failed: Mapping[str, Item | None]) -> None:
+        super().__init__(", ".join(failed))
+        self.failed = dict(failed)
+
+    def __contains__(self, part: object) -> bool:
+        return part in self.failed
+
+    def any_of(self, parts: Iterable[str]) -> bool:
+        return any(part in self.failed for part in parts)
+
+    def old(self, part: str) -> Item | None:
+        return self.failed.get(part)
+
+
+def numbered(name: str, parts: Iterable[Part]) -> dict[str, Part]:
+    """Several parts of one kind, each named apart: `name 0`, `name 1`, ..."""
+    return {f"{name} {index}": part for index, part in enumerate(parts)}
+
+
+def counted(counters: Sequence[Counter]) -> dict[str, Part]:
+    """The parts that count a request against each of `counters`."""
+    return numbered("counter", map(counter_update, counters))
+
+
+def over_limit(counters: Sequence[Counter], refused: Refused) -> list[Counter]:
+    """The counters whose limit refused the transaction (their parts are `counted`)."""
+    return [counter for index, counter in enumerate(counters) if f"counter {index}" in refused]
+
+
+def refuse_if_over(counters: Sequence[Counter], refused: Refused, now: float) -> None:
+    """Raise RateLimited when a counter's limit refused the transaction."""
+    exceeded = over_limit(counters, refused)
     if exceeded:
         raise RateLimited(retry_after=max(counter.retry_after(now) for counter in exceeded))
 
 
-def failed_condition(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
-
-
-def counter_update(counter: Counter) -> dict[str, Any]:
+def counter_update(counter: Counter) -> Part:
     return {
         "Update": {
             "TableName": table_name(),
@@ -113,25 +163,48 @@ def counter_update(counter: Counter) -> dict[str, Any]:
     }
 
 
-def reasons(error: ClientError) -> list[str]:
-    return [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])]
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
 
 
-def cancelled(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "TransactionCanceledException"
+def _refusal(error: ClientError, names: Sequence[str]) -> Refused | None:
+    """What a cancelled transaction's reasons say, by part name (DynamoDB
+    gives one reason per part, in the parts' order): None unless a
+    condition refused it."""
+    if _code(error) != "TransactionCanceledException":
+        return None
+    reasons = error.response.get("CancellationReasons", [])
+    failed = {
+        name: from_dynamo(reason["Item"]) if reason.get("Item") else None
+        for name, reason in zip(names, reasons, strict=False)
+        if reason.get("Code") == "ConditionalCheckFailed"
+    }
+    return Refused(failed) if failed else None
 
 
-def transact(items: list[dict[str, Any]]) -> None:
-    """TransactWriteItems, tried again while it only loses races with other
-    transactions (a busy counter: one school's NAT at a parents' evening)
-    and the time budget allows; then 503, never 500."""
+def _lost_race(error: ClientError) -> bool:
+    reasons = error.response.get("CancellationReasons", [])
+    return _code(error) == "TransactionCanceledException" and any(
+        reason.get("Code") == "TransactionConflict" for reason in reasons
+    )
+
+
+def transact(parts: Parts) -> None:
+    """TransactWriteItems of the named parts, tried again while it only
+    loses races with other transactions (a busy counter: one school's NAT
+    at a parents' evening) and the time budget allows; then 503, never 500.
+    Raises Refused, naming the parts, when a condition refused it."""
+    names = list(parts)
     for attempt in range(TRANSACTION_ATTEMPTS):
         try:
-            dynamodb().transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+            dynamodb().transact_write_items(TransactItems=list(parts.values()))  # type: ignore[arg-type]
             return
         except ClientError as error:
-            if not (cancelled(error) and "TransactionConflict" in reasons(error)):
-                raise
+            if not _lost_race(error):
+                refused = _refusal(error, names)
+                if refused is None:
+                    raise
+                raise refused from None
         # Full jitter: concurrent requests spread out instead of colliding again.
         pause = random.uniform(0, min(CONFLICT_PAUSE_CAP_S, CONFLICT_PAUSE_S * 2**attempt))  # noqa: S311
         if not budget.allows(pause + budget.ATTEMPT_S):
@@ -139,6 +212,16 @@ def transact(items: list[dict[str, Any]]) -> None:
         time.sleep(pause)
     count_outcome("store", "conflicts_exhausted")
     raise ServiceUnavailable(retry_after=1)
+
+
+def update_if(**request: Any) -> dict[str, Any] | None:
+    """UpdateItem under a condition that may fail: its answer, or None when it did."""
+    try:
+        return dict(dynamodb().update_item(**request))
+    except ClientError as error:
+        if _code(error) == "ConditionalCheckFailedException":
+            return None
+        raise
 
 
 def _receipt(commit_id: str, now: float) -> dict[str, Any]:
@@ -152,7 +235,7 @@ def _receipt(commit_id: str, now: float) -> dict[str, Any]:
                     keys.TTL_ATTRIBUTE: int(now) + RECEIPT_RETENTION_S,
                 }
             ),
-            "ConditionExpression": "attribute_not_exists(PK)",
+            "ConditionExpression": ITEM_IS_NEW,
         }
     }
 
@@ -167,7 +250,7 @@ def commit_landed(commit_id: str) -> bool:
     return "Item" in answer
 
 
-def commit(items: list[dict[str, Any]], commit_id: str, now: float) -> None:
+def commit(parts: Parts, commit_id: str, now: float) -> None:
     """One transaction with the receipt of `commit_id` (chiave.notify.outbox).
 
     When the answer is lost (a timeout, a 5xx after botocore's retries, which
@@ -175,17 +258,22 @@ def commit(items: list[dict[str, Any]], commit_id: str, now: float) -> None:
     whether the transaction landed: a request whose effect happened is never
     answered 503."""
     try:
-        transact([*items, _receipt(commit_id, now)])
-    except (ClientError, BotoCoreError) as error:
+        transact({**parts, "receipt": _receipt(commit_id, now)})
+    except faults.AWS_FAILURES as error:
         if not faults.is_ambiguous(error):
             raise
         try:
             landed = commit_landed(commit_id)
-        except (ClientError, BotoCoreError):
+        except faults.AWS_FAILURES:
             raise error from None
         if not landed:
             raise
         count_outcome("store", "ambiguous_commit_landed")
+
+
+def delete(key: Key) -> Part:
+    """A transaction part: the item gone."""
+    return {"Delete": {"TableName": table_name(), "Key": to_dynamo(key)}}
 
 
 def write_batch(requests: list[dict[str, Any]]) -> None:
@@ -195,9 +283,9 @@ def write_batch(requests: list[dict[str, Any]]) -> None:
         pending = answer.get("UnprocessedItems") or {}
 
 
-def commit_or_transact(items: list[dict[str, Any]], commit_id: str | None, now: float) -> None:
+def commit_or_transact(parts: Parts, commit_id: str | None, now: float) -> None:
     """A transaction, with the receipt of `commit_id` when a notice was queued for it."""
     if commit_id is None:
-        transact(items)
+        transact(parts)
     else:
-        commit(items, commit_id, now)
+        commit(parts, commit_id, now)

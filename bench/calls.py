@@ -1,0 +1,130 @@
+"""AWS calls per flow on a warm container (make bench, section `calls`):
+one table row per case below, each against its flow's target."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from bench.world import ACTIVE, PENDING, World
+from chiave_local.demo import seed
+from chiave_local.emulator.calls import recording
+from chiave_local.emulator.events import load_event
+
+Event = dict[str, Any]
+UNKNOWN = "BNCGNN80A01H501T"  # a codice fiscale nobody has
+
+CALL_TARGETS = {
+    "register": 4,
+    "request-reset": 4,
+    "confirm-reset": 3,
+    "send-otp": 3,
+    "verify-otp": 2,
+    # issue-pin's target is 3 plus notify's queue (SendMessage).
+    "issue-pin": 4,
+    "verify-credentials": 2,
+    "verify-pin": 2,
+}
+
+
+def _reset(identifier: Callable[[World], str]) -> Callable[[World], Event]:
+    return lambda world: load_event("request_reset", body={"identifier": identifier(world)})
+
+
+def _login(sample: str, login: str | None = None) -> Callable[[World], Event]:
+    return lambda world: world.login_event(sample, login)
+
+
+def _confirm(world: World) -> Event:
+    return load_event(
+        "confirm_reset", body={"token": world.reset_token(), "new_password": "Nuova-Pass-2026!"}
+    )
+
+
+def _sample(name: str, **body: str) -> Callable[[World], Event]:
+    return lambda _world: load_event(name, body=body) if body else load_event(name)
+
+
+# (flow, case, function, the event: made afresh for each call)
+CASES: list[tuple[str, str, str, Callable[[World], Event]]] = [
+    ("register", "person known, link sent", "RegisterFunction", _sample("register", codice_fiscale=PENDING)),
+    (
+        "register",
+        "person unknown",
+        "RegisterFunction",
+        _sample("register", codice_fiscale="BNCGNN80A01H501T"),
+    ),
+    ("request-reset", "by codice fiscale", "RequestResetFunction", _reset(lambda _: ACTIVE)),
+    ("request-reset", "by user code", "RequestResetFunction", _reset(lambda world: world.user_code)),
+    ("request-reset", "by e-mail", "RequestResetFunction", _reset(lambda _: "maria.rossi@example.it")),
+    ("confirm-reset", "reset link", "ConfirmResetFunction", _confirm),
+    (
+        "flow status",
+        "open link",
+        "FlowStatusFunction",
+        lambda world: load_event("flow_status", body={"token": world.reset_token()}),
+    ),
+    (
+        "send-otp",
+        "first code of a link (pepper and SMS switch cached)",
+        "SendOtpFunction",
+        lambda world: load_event("send_otp", body={"token": world.otp_token()}),
+    ),
+    ("verify-otp", "right code", "VerifyOtpFunction", World.verify_event),
+    ("issue-pin", "by user code, PIN shown (pepper cached)", "IssuePinFunction", _login("issue_pin")),
+    ("issue-pin", "by e-mail", "IssuePinFunction", _login("issue_pin", seed.generated_email(0))),
+    ("change-password", "by user code", "ChangePasswordFunction", World.change_event),
+    ("verify-credentials", "by user code", "VerifyCredentialsFunction", _login("verify_credentials")),
+    (
+        "verify-credentials",
+        "by e-mail",
+        "VerifyCredentialsFunction",
+        _login("verify_credentials", seed.generated_email(0)),
+    ),
+    ("verify-pin", "right PIN", "VerifyPinFunction", World.pin_event),
+    ("ops", "unlock (console)", "OpsFunction", _sample("ops_unlock")),
+    ("ops", "audit trail (console)", "OpsFunction", _sample("ops")),
+    ("ops", "temporary code on paper (console)", "OpsFunction", _sample("ops_issue_temporary_code")),
+    ("redeem-temporary-code", "by codice fiscale", "RedeemTemporaryCodeFunction", World.redeem_event),
+    ("contacts", "new e-mail (link sent)", "ContactsFunction", World.new_email_event),
+    ("contacts", "new mobile (SMS code sent)", "ContactsFunction", World.new_mobile_event),
+    ("contacts", "new e-mail confirmed", "ContactsFunction", World.email_confirmation_event),
+    ("totp", "enrol", "TotpFunction", lambda world: world.app_event("totp_enrol")),
+    ("totp", "confirm (first app code)", "TotpFunction", World.enrolment_confirmation_event),
+    (
+        "verify-otp (app)",
+        "app code, secret not yet decrypted here",
+        "VerifyOtpFunction",
+        World.app_code_event,
+    ),
+]
+
+
+def count_calls(world: World, function_id: str, make_event: Callable[[World], Event]) -> Counter[str]:
+    world.call(function_id, make_event(world))  # warm the container
+    event = make_event(world)  # preparing the event may call AWS itself
+    with recording() as made:
+        result = world.call(function_id, event)
+    assert result.get("statusCode", 200) < 300 and result.get("ok", True), result
+    return Counter(made)
+
+
+def measure(world: World) -> list[tuple[str, str, Counter[str]]]:
+    return [(flow, case, count_calls(world, function_id, make)) for flow, case, function_id, make in CASES]
+
+
+def markdown(calls: list[tuple[str, str, Counter[str]]]) -> str:
+    lines = [
+        "### AWS calls per flow (warm container)",
+        "",
+        "| flow | case | calls | detail | target |",
+        "|---|---|---:|---|---|",
+    ]
+    for flow, case, counter in calls:
+        total = sum(counter.values())
+        target = CALL_TARGETS.get(flow)
+        verdict = f"<= {target}: {'met' if total <= target else 'missed'}" if target else ""
+        detail = ", ".join(f"{name} x{count}" for name, count in sorted(counter.items()))
+        lines.append(f"| {flow} | {case} | {total} | {detail} | {verdict} |")
+    return "\n".join(lines) + "\n"

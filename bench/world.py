@@ -1,0 +1,280 @@
+"""The bench's world: the local stack in this process, the people it is
+seeded with, and the events the sections make from it (fresh links, SMS
+and app codes, logins, committed outbox messages)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pyotp
+from botocore.config import Config
+
+import chiave
+from chiave.credentials import totp
+from chiave.runtime import aws
+from chiave.store import keys
+from chiave_local.demo import seed, sent
+from chiave_local.emulator.events import load_event
+from chiave_local.emulator.worker import QueuePoller
+from chiave_local.stack import RunningStack, start
+
+# Cold starts run under the Lambda runtime's Python where the machine has it
+# (make bench sets BENCH_PYTHON), with the layer on the path as on Lambda.
+PYTHON = os.environ.get("BENCH_PYTHON") or sys.executable
+LAYER = Path(os.environ.get("BENCH_LAYER") or Path(chiave.__file__).resolve().parent.parent)
+ACTIVE = "RSSMRA82C52H501K"  # activated once, then reset again and again
+PENDING = "BNCLCU79S05F205Y"  # registers on every run (limits raised for the bench)
+POLICY = {
+    "RMIC817009": {
+        "otp_required_for_activation": False,
+        "requests_per_identifier_per_hour": 100,
+        "requests_per_ip_per_hour": 10_000,
+        "link_emails_per_recipient_per_hour": 20,
+    }
+}
+PARITY_PAIRS = 40
+# Timing parity: people who register once each, people activated to ask for
+# a reset once each, and codes nobody has.
+PARITY_PENDING = seed.generated_codes(PARITY_PAIRS, "PND")
+PARITY_ACTIVE = seed.generated_codes(PARITY_PAIRS, "TTV")
+PARITY_UNKNOWN = seed.generated_codes(2 * PARITY_PAIRS, "NSS")
+# A parent activated once for the credential flows: PINs, checks, password changes.
+PIN_HOLDER = seed.generated_codes(1, "PIN")[0]
+HOLDER_PASSWORD = "Quaderno-Blu-42"  # noqa: S105 - a demo parent of the local stack
+# A second school on the default policy (SMS code required), whose parents
+# each have a mobile: one registers for every SMS flow the bench measures.
+OTP_SCHOOL = "RMEE000001"
+OTP_PARENTS = seed.generated_codes(60, "OTP")
+# Its resets want a code too: the parent with an authenticator app gives the app's.
+POLICY[OTP_SCHOOL] = {
+    "otp_resend_cooldown_s": 0,
+    "requests_per_ip_per_hour": 10_000,
+    "otp_required_for_reset": True,
+    "requests_per_identifier_per_hour": 100,
+    "link_emails_per_recipient_per_hour": 20,
+}
+# A parent there who changes her contacts and enrols an authenticator app.
+APP_HOLDER = seed.generated_codes(1, "APP")[0]
+APP_HOLDER_ROW = f"{OTP_SCHOOL};{APP_HOLDER};Neri;Genitrice;app.holder@example.it;+393339999999;genitore\n"
+
+
+class World:
+    """The stack and its people, and the events the sections make from them."""
+
+    def __init__(self, stack: RunningStack, workdir: Path) -> None:
+        self.stack = stack
+        self.functions = stack.functions
+        self.workdir = workdir
+        self.poller = QueuePoller(self.functions, "NotifyFunction", "OutboxQueue")
+        self.resets = 0
+        self.otp_links = 0
+        self.holder = ""  # the PIN holder's user code, once activated
+        self.app_holder = ""  # APP_HOLDER's user code, once activated
+        self.holder_password = HOLDER_PASSWORD
+        self.user_code = ""  # ACTIVE's user code, once activated
+
+    def call(self, function_id: str, event: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self.functions.invoke(function_id, event)
+        return result
+
+    def deliver(self) -> list[dict[str, Any]]:
+        while self.poller.poll_once():
+            pass
+        return sent.outbox(self.stack.deployment.region)["emails"]
+
+    def token(self) -> str:
+        found = re.search(r"#token=([A-Za-z0-9_-]{43})", self.deliver()[-1]["text"])
+        assert found
+        return found.group(1)
+
+    def reset_token(self) -> str:
+        # Spread over many accounts: one mailbox gets at most 20 links an hour.
+        self.resets += 1
+        cf = PARITY_ACTIVE[self.resets % len(PARITY_ACTIVE)]
+        self.call("RequestResetFunction", load_event("request_reset", body={"identifier": cf}))
+        return self.token()
+
+    def otp_token(self) -> str:
+        """A fresh activation link that needs an SMS code."""
+        cf = OTP_PARENTS[self.otp_links % len(OTP_PARENTS)]
+        self.otp_links += 1
+        event = load_event("register", body={"codice_fiscale": cf}, path_parameters={"school": OTP_SCHOOL})
+        self.call("RegisterFunction", event)
+        return self.token()
+
+    def otp_code(self, token: str) -> str:
+        self.call("SendOtpFunction", load_event("send_otp", body={"token": token}))
+        self.deliver()
+        found = re.search(r"#(\d{6,8})$", sent.outbox(self.stack.deployment.region)["sms"][-1]["text"])
+        assert found
+        return found.group(1)
+
+    def verify_event(self) -> dict[str, Any]:
+        token = self.otp_token()
+        return load_event("verify_otp", body={"token": token, "code": self.otp_code(token)})
+
+    def activate(self, cf: str = ACTIVE) -> str:
+        self.call("RegisterFunction", load_event("register", body={"codice_fiscale": cf}))
+        event = load_event("confirm_reset", body={"token": self.token(), "new_password": "Quaderno-Blu-42"})
+        return str(json.loads(self.call("ConfirmResetFunction", event)["body"])["user_code"])
+
+    def login_event(self, sample: str, login: str | None = None) -> dict[str, Any]:
+        body = {"school": "RMIC817009", "login": login or self.holder, "password": self.holder_password}
+        return load_event(sample, body=body)
+
+    def change_event(self) -> dict[str, Any]:
+        """A change to a new password (the history refuses the last five)."""
+        new = f"Nuova-{uuid.uuid4().hex[:8]}-1"
+        body = {
+            "school": "RMIC817009",
+            "login": self.holder,
+            "current_password": self.holder_password,
+            "new_password": new,
+        }
+        self.holder_password = new
+        return load_event("change_password", body=body)
+
+    def pin_event(self) -> dict[str, Any]:
+        issued = self.call("IssuePinFunction", self.login_event("issue_pin"))
+        pin = json.loads(issued["body"])["pin"]
+        return load_event("verify_pin", body={"school": "RMIC817009", "user_code": self.holder, "pin": pin})
+
+    def redeem_event(self) -> dict[str, Any]:
+        """A temporary code handed over on paper (Giulia has no e-mail), to redeem."""
+        paper = self.call("OpsFunction", load_event("ops_issue_temporary_code"))
+        body = {
+            "school": "RMIC817009",
+            "login": "VRDGLI85L61H501C",
+            "temporary_code": paper["temporary_code"],
+            "new_password": f"Nuova-{uuid.uuid4().hex[:8]}-1",
+        }
+        return load_event("redeem_temporary_code", body=body)
+
+    def activate_with_code(self, cf: str, school: str) -> str:
+        """Activate at a school that wants an SMS code for it."""
+        event = load_event("register", body={"codice_fiscale": cf}, path_parameters={"school": school})
+        self.call("RegisterFunction", event)
+        token = self.token()
+        code = self.otp_code(token)
+        self.call("VerifyOtpFunction", load_event("verify_otp", body={"token": token, "code": code}))
+        event = load_event("confirm_reset", body={"token": token, "new_password": HOLDER_PASSWORD})
+        return str(json.loads(self.call("ConfirmResetFunction", event)["body"])["user_code"])
+
+    def app_event(self, sample: str, **fields: str) -> dict[str, Any]:
+        body = {"school": OTP_SCHOOL, "login": self.app_holder, "password": HOLDER_PASSWORD, **fields}
+        return load_event(sample, body=body)
+
+    def new_email_event(self) -> dict[str, Any]:
+        return self.app_event("contacts_email", email=f"nuova-{uuid.uuid4().hex[:8]}@example.it")
+
+    def new_mobile_event(self) -> dict[str, Any]:
+        return self.app_event("contacts_mobile", mobile=f"+39347{secrets.randbelow(10**7):07d}")
+
+    def email_confirmation_event(self) -> dict[str, Any]:
+        self.call("ContactsFunction", self.new_email_event())
+        found = re.search(r"#token=([A-Za-z0-9_-]{43})", self.deliver()[-2]["text"])
+        assert found
+        return load_event("contacts_confirm", body={"token": found.group(1)})
+
+    def enrolment(self) -> tuple[str, pyotp.TOTP]:
+        started = json.loads(self.call("TotpFunction", self.app_event("totp_enrol"))["body"])
+        return started["enrolment"], pyotp.TOTP(started["secret"])
+
+    def enrolment_confirmation_event(self) -> dict[str, Any]:
+        enrolment, app = self.enrolment()
+        return load_event("totp_confirm", body={"enrolment": enrolment, "code": app.now()})
+
+    def app_code_event(self) -> dict[str, Any]:
+        """A reset link of the parent with an app, and its current code: the
+        app is enrolled anew with the step before, so the current one is unused."""
+        enrolment, app = self.enrolment()
+        confirmation = {"enrolment": enrolment, "code": app.at(time.time() - 30)}
+        self.call("TotpFunction", load_event("totp_confirm", body=confirmation))
+        reset = load_event(
+            "request_reset", body={"identifier": APP_HOLDER}, path_parameters={"school": OTP_SCHOOL}
+        )
+        self.call("RequestResetFunction", reset)
+        event = load_event("verify_otp", body={"token": self.token(), "code": app.now()})
+        totp.forget()  # the enrolment ran in this process: a verifying container has not seen the secret
+        return event
+
+    def committed(self, commit_id: str) -> None:
+        """The receipt a flow's transaction writes for the message it queued."""
+        self.stack.deployment.client("dynamodb").put_item(
+            TableName=self.stack.deployment.refs["Table"],
+            Item={name: {"S": value} for name, value in keys.commit_receipt(commit_id).items()},
+        )
+
+
+def seed_files(workdir: Path) -> tuple[Path, Path]:
+    """The anagrafica and the policies the bench's stack starts with."""
+    policy = workdir / "policy.json"
+    policy.write_text(json.dumps(POLICY), encoding="utf-8")
+    anagrafica = workdir / "anagrafica.csv"
+    otp_rows = "".join(
+        f"{OTP_SCHOOL};{code};Verdi;Genitore{i:05d};otp{i:05d}@example.it;+39333{i:07d};genitore\n"
+        for i, code in enumerate(OTP_PARENTS)
+    )
+    anagrafica.write_text(
+        seed.generated_csv("RMIC817009", [PIN_HOLDER, *PARITY_PENDING, *PARITY_ACTIVE])
+        + otp_rows
+        + APP_HOLDER_ROW,
+        encoding="utf-8",
+    )
+    return anagrafica, policy
+
+
+@contextmanager
+def running(workdir: Path) -> Iterator[World]:
+    """The stack in this process (the bench watches the calls its AWS
+    clients make), its parents activated."""
+    anagrafica, policy = seed_files(workdir)
+    stack = start(0, anagrafica, policy, run_pollers=False, isolated=False)
+    try:
+        world = World(stack, workdir)
+        world.user_code = world.activate()
+        world.holder = world.activate(PIN_HOLDER)
+        world.app_holder = world.activate_with_code(APP_HOLDER, OTP_SCHOOL)
+        for cf in PARITY_ACTIVE:
+            world.activate(cf)
+        yield world
+    finally:
+        stack.stop()
+
+
+@contextmanager
+def patient_clients() -> Iterator[None]:
+    """moto, in this process, takes seconds to page a partition of tens of
+    thousands of people, which DynamoDB serves in milliseconds: clients with
+    a longer read timeout than the functions' 2 s, for one measure only."""
+    patient = Config(retries={"mode": "standard", "max_attempts": 3}, read_timeout=120)
+    aws.dynamodb.cache_clear()
+    aws.s3.cache_clear()
+    try:
+        with mock.patch.object(aws, "_CONFIG", patient):
+            yield
+    finally:
+        aws.dynamodb.cache_clear()
+        aws.s3.cache_clear()
+
+
+def python_version() -> str:
+    answer = subprocess.run(
+        [PYTHON, "-c", "import platform; print(platform.python_version())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return f"Python {answer.stdout.strip()} ({PYTHON})"

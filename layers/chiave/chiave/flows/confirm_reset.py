@@ -1,0 +1,123 @@
+"""confirm-reset: set the password with a link token; completes both
+activation and reset (SPEC §2.5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chiave.credentials import passwords
+from chiave.credentials.user_code import new_user_code
+from chiave.domain import SETS_PASSWORD, AccountStatus, Flow, Purpose
+from chiave.errors import AccountUnavailable, OtpRequired, TokenInvalid, TokenUsed, WeakPassword
+from chiave.notify import outbox
+from chiave.notify.outbox import Notice
+from chiave.runtime import coldstart
+from chiave.runtime.observability import count_outcome, logger
+from chiave.steps.reading import check_open, load_flow
+from chiave.store import accounts, audit, flows
+
+coldstart.on_warm_up(passwords.warm_hashing)
+coldstart.on_warm_up(passwords.warm_rules)
+
+USER_CODE_DRAWS = 5
+# A client whose answer was lost (a timeout, a dropped connection) may send
+# the same confirmation again this long after it succeeded, and is given the
+# same answer: the user code is never lost.
+REPLAY_WINDOW_S = 900
+
+
+@dataclass(frozen=True)
+class Completed:
+    user_code: str
+    status: str
+
+
+def confirm(token: str, new_password: str, now: float) -> Completed:
+    moment = int(now)
+    flow = load_flow(token)
+    if flow.purpose not in SETS_PASSWORD:
+        raise TokenInvalid()  # a PIN's SMS step sets no password
+    if flow.used_at is not None:
+        return _replay(flow, new_password, moment)
+    check_open(flow, moment)
+    if flow.otp_required and not flow.otp_verified:
+        raise OtpRequired()
+    code = flow.user_code or new_user_code()
+    failed = passwords.failed_rules(
+        new_password, flow.password_profile, [flow.codice_fiscale, flow.name, flow.surname, code]
+    )
+    if failed:
+        _check_still_open(flow)  # a dead link is told so before any password rule
+        count_outcome("confirm_reset", "weak_password")
+        raise WeakPassword(rules=failed, profile=flow.password_profile)
+    password_hash = passwords.hash_secret(new_password)
+    new_status: AccountStatus | None = None
+    if flow.purpose is Purpose.ACTIVATION:
+        new_status = (
+            AccountStatus.AWAITING_IDENTIFICATION if flow.in_person_identification else AccountStatus.ACTIVE
+        )
+    for _draw in range(USER_CODE_DRAWS):
+        # The confirmation e-mail is queued before the commit it announces;
+        # a new draw is a new commit with a message of its own.
+        message = outbox.queue([_notice(flow, code)])
+        try:
+            record = audit.entry(
+                flow.school_id,
+                flow.codice_fiscale,
+                "password_set" if flow.purpose is Purpose.ACTIVATION else "password_reset",
+                "self",
+                "done",
+                flow.audit_retention_days,
+                now,
+                via="e-mail link",
+            )
+            flows.complete_flow(flow, password_hash, code, new_status, record, message.commit_id, moment)
+            break
+        except accounts.UserCodeTaken:
+            code = new_user_code()
+    else:
+        raise RuntimeError("no free user code after several draws")
+    status = (new_status or flow.account_status).value
+    logger.info("confirm-reset completed", extra={"purpose": flow.purpose.value, "school": flow.school_id})
+    count_outcome("confirm_reset", f"{flow.purpose.value}_completed")
+    return Completed(user_code=code, status=status)
+
+
+def _check_still_open(flow: Flow) -> None:
+    epoch, status = accounts.account_state(flow.school_id, flow.codice_fiscale)
+    if status == AccountStatus.DISABLED:
+        raise AccountUnavailable()
+    if epoch != flow.credential_epoch:
+        raise TokenUsed()  # superseded: a credential was set since this link
+
+
+def _replay(flow: Flow, new_password: str, now: int) -> Completed:
+    """The same confirmation sent again (its answer was lost) gets the same
+    answer; anything else meets a used link. Only the password that was set
+    proves it is the same confirmation."""
+    assert flow.used_at is not None
+    if (
+        flow.completed_user_code is None
+        or flow.completed_status is None
+        or now - flow.used_at > REPLAY_WINDOW_S
+    ):
+        raise TokenUsed()
+    stored = accounts.password_hash(flow.school_id, flow.codice_fiscale)
+    if stored is None or not passwords.verify_secret(stored, new_password):
+        raise TokenUsed()
+    count_outcome("confirm_reset", "replayed")
+    return Completed(user_code=flow.completed_user_code, status=flow.completed_status)
+
+
+def _notice(flow: Flow, user_code: str) -> Notice:
+    """The second mail: the user code after activation, a notice after a reset.
+    Never the password."""
+    return Notice(
+        template="activation_done" if flow.purpose is Purpose.ACTIVATION else "password_changed",
+        language=flow.language,
+        to=flow.email,
+        school_name=flow.school_name,
+        reply_to=flow.reply_to,
+        params={"name": flow.name, "user_code": user_code},
+        school_id=flow.school_id,
+    )

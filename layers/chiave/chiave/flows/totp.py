@@ -1,0 +1,97 @@
+"""TOTP enrolment: an active account adds an authenticator app, a stronger
+second factor than SMS (NIST SP 800-63B-4 restricts SMS).
+
+`enrol` (login and password) draws a secret, encrypts it (chiave.credentials
+.totp) and keeps it on a ten-minute enrolment flow whose token it answers
+with the `otpauth://` URI the app scans. `confirm` takes that token and one
+code from the app: the app becomes the account's (replacing any earlier
+one), and from then on the account's new links take the app's codes instead
+of an SMS. Wrong codes count like SMS codes; the confirming step is taken,
+so the same code never passes twice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from chiave.credentials import tokens, totp
+from chiave.domain import Purpose
+from chiave.errors import TokenInvalid
+from chiave.notify import outbox
+from chiave.runtime import masking
+from chiave.runtime.observability import count_outcome, logger
+from chiave.steps import app_codes, login
+from chiave.steps.links import new_flow
+from chiave.steps.reading import check_open, load_flow
+from chiave.store import accounts, audit, flows
+
+ENROLMENT_LIFETIME_S = 600
+ISSUER = "Registro"
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    token: str
+    otpauth_uri: str
+    # The same secret, for typing into an app that cannot scan.
+    secret: str
+    expires_in: int
+
+
+def enrol(school_id: str, raw_login: str, password: str, client_ip: str, now: float) -> Enrolment:
+    authenticated = login.authenticate("totp_enrol", school_id, raw_login, password, client_ip, now)
+    school, person = authenticated.school, authenticated.person
+    secret = totp.new_secret()
+    token = tokens.new_token()
+    flow = new_flow(
+        school,
+        person,
+        Purpose.TOTP_ENROLMENT,
+        tokens.token_hash(token),
+        ENROLMENT_LIFETIME_S,
+        otp_required=False,
+        now=now,
+    )
+    flow = replace(flow, totp_sealed=totp.seal(secret, school.id, person.codice_fiscale))
+    login.commit_unchanged(
+        authenticated,
+        [flows.put(flow)],
+        None,
+        now,
+    )
+    count_outcome("totp_enrol", "started")
+    # The app lists it as "Registro – <school>: <user code>".
+    uri = totp.provisioning_uri(secret, person.user_code or "", f"{ISSUER} {school.name}")
+    return Enrolment(token=token, otpauth_uri=uri, secret=secret, expires_in=ENROLMENT_LIFETIME_S)
+
+
+def confirm(token: str, code: str, now: float) -> None:
+    flow = load_flow(token)
+    if flow.purpose is not Purpose.TOTP_ENROLMENT or flow.totp_sealed is None:
+        raise TokenInvalid()
+    check_open(flow, now)
+    step = app_codes.matching_step("totp_confirm", flow, code, now)
+    moment = int(now)
+    record = audit.entry(
+        flow.school_id,
+        flow.codice_fiscale,
+        "totp_enrolled",
+        "self",
+        "done",
+        flow.audit_retention_days,
+        now,
+    )
+    notice = outbox.to_flow_holder(flow, "totp_enrolled")
+    commit_id = outbox.queue([notice]).commit_id if notice else None
+    flows.finish(
+        flow,
+        accounts.enrol_totp(flow, step, moment),
+        [record],
+        commit_id,
+        moment,
+        app_codes.max_attempts(flow),
+    )
+    logger.info(
+        "authenticator app enrolled",
+        extra={"school": flow.school_id, "codice_fiscale": masking.mask_codice_fiscale(flow.codice_fiscale)},
+    )
+    count_outcome("totp_confirm", "enrolled")

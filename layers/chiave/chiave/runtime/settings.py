@@ -1,0 +1,48 @@
+"""The environment template.yaml gives each function, as a pydantic model."""
+
+from __future__ import annotations
+
+import os
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    table_name: str = Field(alias="TABLE_NAME")
+    outbox_queue_url: str = Field("", alias="OUTBOX_QUEUE_URL")
+    ses_configuration_set: str = Field("", alias="SES_CONFIGURATION_SET")
+    sender_address: str = Field("", alias="SENDER_ADDRESS")
+    # The KMS key that seals link tokens in the outbox (chiave.credentials.tokens).
+    outbox_key_id: str = Field("", alias="OUTBOX_KEY_ID")
+    # The KMS key that encrypts authenticator apps' secrets (chiave.credentials.totp).
+    totp_key_id: str = Field("", alias="TOTP_KEY_ID")
+    # One limit per client address for the whole deployment, across schools.
+    requests_per_ip_per_hour: int = Field(1000, alias="REQUESTS_PER_IP_PER_HOUR")
+    # The Secrets Manager secret holding the pepper (chiave.credentials.pepper).
+    pepper_secret_id: str = Field("", alias="PEPPER_SECRET_ID")
+    # SMS sender name (alphanumeric, registered with AGCOM in Italy) and origination number.
+    sms_sender_id: str = Field("", alias="SMS_SENDER_ID")
+    sms_origination_number: str = Field("", alias="SMS_ORIGINATION_NUMBER")
+    # The bulk lane (chiave.notify.pacing): SES's sending quota, and how many
+    # senders share it (its queue's maximum concurrency); 0: not paced.
+    ses_mails_per_second: float = Field(14, alias="SES_MAILS_PER_SECOND", gt=0)
+    paced_senders: int = Field(0, alias="PACED_SENDERS", ge=0)
+    # Where a bulk invitation's orders wait (chiave.jobs.invite).
+    invitation_queue_url: str = Field("", alias="INVITATION_QUEUE_URL")
+    # Where the school report's CSV is written (chiave.jobs.school_report).
+    report_bucket: str = Field("", alias="REPORT_BUCKET")
+
+
+def settings() -> Settings:
+    # Read on every call (microseconds): the local stack runs several
+    # functions, each with its own environment, in one process.
+    return Settings.model_validate(dict(os.environ))
+
+
+def portal_url() -> str:
+    """The parents' pages (CloudFront): a school's default portal, the API's
+    one CORS origin. Read apart from Settings: the resolver reads it when a
+    handler is imported, where nothing else of the environment is needed."""
+    return os.environ.get("PORTAL_URL", "")

@@ -1,0 +1,112 @@
+"""Schools and people for the local stack: the demo school, or SEED/POLICY."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import string
+from dataclasses import replace
+from importlib import resources
+from pathlib import Path
+
+from chiave.domain import School
+from chiave.italian import anagrafica, codice_fiscale
+from chiave.policy import PolicyError, policy_from_overrides
+from chiave.runtime.settings import settings
+from chiave.store import people
+from chiave.store import schools as school_store
+from chiave_local.emulator import moto_shim
+from chiave_local.emulator.resources import ACCOUNT_ID
+
+DEMO_SCHOOL = School(
+    id="RMIC817009",
+    name="Istituto Comprensivo Via Guicciardini 8",
+    fiscal_code="97204170589",
+    reply_to="rmic817009@istruzione.it",
+    portal_url="",
+)
+# SMS one-time codes arrive with the next issue; until then the demo school
+# lets a newcomer activate without one. Every other school keeps the default.
+# The demo school runs on the default policy: activation needs the SMS code.
+DEMO_POLICY: dict[str, dict[str, object]] = {DEMO_SCHOOL.id: {}}
+
+
+class SeedError(ValueError):
+    """A seed or policy file that cannot be loaded as given."""
+
+
+def demo_csv() -> str:
+    return resources.files("chiave_local.demo").joinpath("demo_anagrafica.csv").read_text("utf-8")
+
+
+def load(
+    seed_path: Path | None, policy_path: Path | None, portal_url: str
+) -> tuple[list[School], anagrafica.Anagrafica]:
+    text = seed_path.read_text("utf-8-sig") if seed_path else demo_csv()
+    parsed = anagrafica.parse(text)
+    if parsed.errors:
+        lines = "\n".join(f"  riga {e.line}: {e.message}" for e in parsed.errors)
+        raise SeedError(f"anagrafica non caricata:\n{lines}")
+    if policy_path:
+        overrides = json.loads(policy_path.read_text("utf-8"))
+    else:
+        overrides = DEMO_POLICY if seed_path is None else {}
+    if not isinstance(overrides, dict):
+        raise SeedError("POLICY must be a JSON object: school id -> policy overrides")
+    schools = []
+    for school_id in parsed.schools:
+        base = (
+            DEMO_SCHOOL
+            if school_id == DEMO_SCHOOL.id
+            else School(
+                id=school_id,
+                name=f"Scuola {school_id}",
+                fiscal_code="",
+                reply_to=f"{school_id.lower()}@istruzione.it",
+                portal_url="",
+            )
+        )
+        try:
+            policy = policy_from_overrides(overrides.get(school_id, {}))
+        except PolicyError as error:
+            raise SeedError(f"{school_id}: {error}") from None
+        schools.append(replace(base, portal_url=portal_url, policy=policy))
+    unknown = set(overrides) - {school.id for school in schools}
+    if unknown:
+        raise SeedError(f"POLICY names schools not in the anagrafica: {', '.join(sorted(unknown))}")
+    for school in schools:
+        school_store.put_school(school)
+    # Straight into moto's table: a real school's anagrafica loads in seconds.
+    moto_shim.load_items(
+        settings().table_name, os.environ["AWS_REGION"], ACCOUNT_ID, people.person_records(parsed.people)
+    )
+    return schools, parsed
+
+
+def generated_codes(count: int, prefix: str) -> list[str]:
+    """`count` valid codici fiscali of made-up people whose first three letters
+    are `prefix`, distinct by name letters, birth month and day (tests, bench)."""
+    codes: list[str] = []
+    for name in itertools.product(string.ascii_uppercase, repeat=3):
+        for month in "ABCDEHLMPRST":
+            for day in range(1, 29):
+                body = f"{prefix[:3]}{''.join(name)}80{month}{day:02d}H501"
+                codes.append(body + codice_fiscale.check_character(body))
+                if len(codes) == count:
+                    return codes
+    return codes
+
+
+def generated_email(index: int) -> str:
+    return f"genitore{index:05d}@example.it"
+
+
+def generated_csv(school: str, codes: list[str]) -> str:
+    """The demo anagrafica plus a parent of `school` for each code, the i-th
+    with the e-mail generated_email(i)."""
+    rows = [
+        f"{school};{code};Rossi;Genitore{i:05d};{generated_email(i)};;genitore"
+        for i, code in enumerate(codes)
+    ]
+    return demo_csv().rstrip("\n") + "\n" + "\n".join(rows) + "\n"

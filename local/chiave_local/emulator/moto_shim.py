@@ -1,0 +1,118 @@
+"""The local stack's dealings with the emulation's insides: the rollback
+snapshot of TransactWriteItems, loading a large anagrafica straight into the
+table, and two costs that only an emulation pays again and again.
+
+moto keeps a deep copy of the whole table, once per item of the transaction,
+in case the transaction is cancelled. With a real school's anagrafica (tens
+of thousands of people) every register copies the table several times:
+seconds per request, gigabytes of memory. Here the snapshot holds only the
+items the transaction touches; a cancelled transaction puts them back as
+they were (tests/integration/test_moto_shim.py). Transactions are also run
+one at a time, as moto's threaded server would otherwise let two of them
+interleave (DynamoDB isolates them).
+
+Every simulated container makes its own boto3 session, and botocore parses
+each service's JSON model again for every session: a fifth of a test's time.
+The parsed models are the same for all and only read, so one process keeps
+one copy. And moto makes a 2048-bit RSA key for every KMS key, symmetric
+ones included, where nothing signs: one per key spec serves them all.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import threading
+import types
+from collections.abc import Iterable
+from typing import Any
+
+from botocore import loaders
+from moto.dynamodb import models as dynamodb_models
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.table import Table
+from moto.kms import models as kms_models
+
+_original_transact = dynamodb_models.DynamoDBBackend.transact_write_items
+_one_at_a_time = threading.Lock()
+
+
+def _copy_all_but_tables(value: Any, memo: Any = None) -> Any:
+    return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+
+def _touched(backend: Any, transact_items: list[dict[str, Any]]) -> list[tuple[Table, Any, Any]]:
+    """(table, hash key, range key) of every item the transaction names."""
+    touched = []
+    for entry in transact_items:
+        for operation in entry.values():
+            table = backend.tables.get(operation.get("TableName"))
+            attributes = operation.get("Item") or operation.get("Key") or {}
+            if table is None or table.hash_key_attr not in attributes:
+                continue
+            range_key = None
+            if table.range_key_attr is not None:
+                if table.range_key_attr not in attributes:
+                    continue
+                range_key = DynamoType(attributes[table.range_key_attr])
+            touched.append((table, DynamoType(attributes[table.hash_key_attr]), range_key))
+    return touched
+
+
+def _put_back(table: Table, hash_key: Any, range_key: Any, item: Any) -> None:
+    table.delete_item(hash_key, range_key)
+    if item is None:
+        return
+    if range_key is not None:
+        table.items[hash_key][range_key] = item
+    else:
+        table.items[hash_key] = item
+
+
+def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+    with _one_at_a_time:
+        snapshot = [
+            (table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key)))
+            for table, hash_key, range_key in _touched(self, transact_items)
+        ]
+        try:
+            _original_transact(self, transact_items)
+        except Exception:
+            for table, hash_key, range_key, item in reversed(snapshot):
+                _put_back(table, hash_key, range_key, item)
+            raise
+
+
+_parse_model = loaders.Loader.load_data_with_path
+_parsed: dict[tuple[tuple[str, ...], str], Any] = {}
+_rsa_key_of_spec = getattr(kms_models, "generate_private_key")  # noqa: B009 - not re-exported
+
+
+def _load_data_with_path(self: loaders.Loader, name: str) -> Any:
+    """botocore's parsed JSON (service models, rulesets), once per process."""
+    key = (tuple(self.search_paths), name)
+    if key not in _parsed:
+        _parsed[key] = _parse_model(self, name)
+    return _parsed[key]
+
+
+def install() -> None:
+    """Idempotent: the local stack and the integration tests both call it."""
+    loaders.Loader.load_data_with_path = _load_data_with_path  # type: ignore[method-assign]
+    setattr(kms_models, "generate_private_key", functools.cache(_rsa_key_of_spec))  # noqa: B010
+    # The module's `copy` is what its transaction snapshots tables with.
+    setattr(dynamodb_models, "copy", types.SimpleNamespace(deepcopy=_copy_all_but_tables))  # noqa: B010
+    dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
+def load_items(table_name: str, region: str, account_id: str, items: Iterable[dict[str, Any]]) -> int:
+    """Put items (DynamoDB JSON) straight into the in-process moto table: a
+    20,000-person anagrafica loads in a second or two, where BatchWriteItem
+    over HTTP takes a quarter of a minute. Only the seed uses it; every
+    function talks to moto over the wire."""
+    backend = dynamodb_models.dynamodb_backends[account_id][region]
+    count = 0
+    for item in items:
+        backend.put_item(table_name, item)
+        count += 1
+    return count
