@@ -47,14 +47,17 @@ def measure(world: World, count: int = INVITE_PEOPLE) -> dict[str, Any]:
             )
             for i, cf in enumerate(codes)
         )
+    orders = QueuePoller(world.functions, "InvitationsFunction", "InvitationQueue")
+    lane = QueuePoller(world.functions, "BulkNotifyFunction", "BulkOutboxQueue")
+    # What other sections left on the lane (the cold section's sample invitation) is not measured.
+    while orders.poll_once() or lane.poll_once():
+        pass
     phases: dict[str, Counter[str]] = {}
     started = time.perf_counter()
     with patient_clients(), recording() as made:
         answer = world.call("InviteFunction", {**load_event("invite"), "school": INVITE_SCHOOL})
     phases["invite (console)"] = Counter(made)
     # The lane drains while orders come in, as on AWS (and moto's queues stay short).
-    orders = QueuePoller(world.functions, "InvitationsFunction", "InvitationQueue")
-    lane = QueuePoller(world.functions, "BulkNotifyFunction", "BulkOutboxQueue")
     phases["invitations (orders)"], phases["bulk notify (paced)"] = Counter(), Counter()
     virtual = [0.0]
     with (

@@ -1,4 +1,4 @@
-"""Start-up: what a container does once (chiave/coldstart.py), on demand
+"""Start-up: what a container does once (chiave/runtime/coldstart.py), on demand
 and under SnapStart, where many containers resume from one snapshot."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The local stack's one change to moto (chiave_local/moto_shim.py): the
+"""The local stack's one change to moto (chiave_local/emulator/moto_shim.py): the
 rollback of a cancelled transaction restores exactly the items it touched."""
 
 from __future__ import annotations

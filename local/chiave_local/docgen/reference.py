@@ -40,7 +40,7 @@ def render() -> str:
     lines = [
         "# Reference: policy keys, problem codes, the anagrafica file",
         "",
-        "Generated from the code (`make openapi`; `local/chiave_local/reference.py`). The HTTP",
+        "Generated from the code (`make openapi`; `local/chiave_local/docgen/reference.py`). The HTTP",
         "contract, route by route, is `docs/openapi.json` (Swagger UI at `/docs` under `make run`).",
         "Times: every `*_s` key and every `expires_in`, `resend_after`, `retry_after` is in",
         "seconds; `expires_at` is a Unix time (seconds since 1970-01-01 UTC).",

@@ -104,9 +104,10 @@ Parts = Mapping[str, Part]
 
 
 class Refused(Exception):
-    """A transaction, or a conditional write, that a condition refused:
-    the names of the parts whose condition failed, and the item each had
-    when it asked for it (ReturnValuesOnConditionCheckFailure)."""
+    """A transaction that a condition refused: the names of the parts whose
+    condition failed, and the item each had where the part asked for it
+    (ReturnValuesOnConditionCheckFailure). Store functions turn it into a
+    named outcome; one that escapes the store is a bug (a 500)."""
 
     def __init__(self, failed: Mapping[str, Item | None]) -> None:
         super().__init__(", ".join(failed))
