@@ -26,6 +26,9 @@ from chiave_local.emulator.runtime import Invoker
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
 READ_TIMEOUT_S = 1.0
 IDLE_TIMEOUT_S = 10.0
+# The names the local stack answers to: a request naming any other host was
+# sent by a page that made its own name resolve to 127.0.0.1 (DNS rebinding).
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 _INVOKE = re.compile(r"^/_local/invoke/([A-Za-z0-9]+)$")
 _SWAGGER_ASSETS = {
     "/docs/swagger-ui-bundle.min.js": ("swagger-ui-bundle.min.js", "application/javascript"),
@@ -133,6 +136,11 @@ class Handler(BaseHTTPRequestHandler):
             return
         if method == "HEAD":
             self.close_connection = True
+        if not _loopback(self.headers.get("Host")):
+            # A page elsewhere whose name was made to resolve here (DNS rebinding) reaches nothing.
+            self.close_connection = True
+            self._send_json(421, {"message": f"this stack answers only {', '.join(LOOPBACK_NAMES)}"})
+            return
         request = Incoming(method, path, query, body)
         for route in ROUTES:
             if (method in route.methods or "ANY" in route.methods) and (found := route.match(path)):
@@ -324,6 +332,16 @@ class Route:
     methods: frozenset[str]
     match: Callable[[str], Any]
     serve: Callable[[Handler, Incoming, Any], None]
+
+
+def _loopback(host: str | None) -> bool:
+    """A Host header naming the loopback (any port); none at all is an
+    HTTP/1.0 client, never a browser."""
+    if host is None:
+        return True
+    name = host.strip().lower()
+    name = name[: name.rindex("]") + 1] if name.startswith("[") and "]" in name else name.rsplit(":", 1)[0]
+    return name in LOOPBACK_NAMES
 
 
 def _exact(*paths: str) -> Callable[[str], bool]:

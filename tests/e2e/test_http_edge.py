@@ -91,7 +91,7 @@ def test_a_preflight_is_answered_for_the_portal_s_origin_only(local_stack):
 
 def test_a_64_kb_header_gets_a_problem_document(local_stack):
     huge = "x" * 65_600
-    payload = f"POST /v1/flows/status HTTP/1.1\r\nHost: local\r\nX-Big: {huge}\r\n\r\n".encode()
+    payload = f"POST /v1/flows/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: {huge}\r\n\r\n".encode()
     received, elapsed = _raw(local_stack, payload)
     assert received.startswith(b"HTTP/1.1 413")
     assert b"application/problem+json" in received
@@ -100,7 +100,7 @@ def test_a_64_kb_header_gets_a_problem_document(local_stack):
 
 def test_a_content_length_longer_than_the_body_is_closed_within_a_second(local_stack):
     payload = (
-        b"POST /v1/flows/status HTTP/1.1\r\nHost: local\r\nContent-Type: application/json\r\n"
+        b"POST /v1/flows/status HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         b'Content-Length: 500\r\n\r\n{"token": '
     )
     received, elapsed = _raw(local_stack, payload)
@@ -114,7 +114,7 @@ def test_a_chunked_body_is_read(local_stack):
         b"%x\r\n" % 10 + body[:10] + b"\r\n" + b"%x\r\n" % (len(body) - 10) + body[10:] + b"\r\n0\r\n\r\n"
     )
     payload = (
-        b"POST /v1/flows/status HTTP/1.1\r\nHost: local\r\nContent-Type: application/json\r\n"
+        b"POST /v1/flows/status HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + chunked
     )
     received, _ = _raw(local_stack, payload)
@@ -124,9 +124,27 @@ def test_a_chunked_body_is_read(local_stack):
 
 def test_bad_chunks_get_a_problem_document(local_stack):
     payload = (
-        b"POST /v1/flows/status HTTP/1.1\r\nHost: local\r\nContent-Type: application/json\r\n"
+        b"POST /v1/flows/status HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         b"Transfer-Encoding: chunked\r\n\r\nzz\r\nnot hex\r\n"
     )
     received, elapsed = _raw(local_stack, payload)
     assert received.startswith(b"HTTP/1.1 400") and b"malformed_request" in received
     assert elapsed < 2
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:3000", "127.0.0.1.evil.example"])
+def test_a_page_elsewhere_rebound_to_the_loopback_reaches_nothing(local_stack, host):
+    # Given a page on another name that made its name resolve to 127.0.0.1 (DNS rebinding)
+    before = len(local_stack.request("GET", "/_local/outbox").json["emails"])
+    # When it asks for a reset, and reads the outbox
+    asked = local_stack.post(
+        "/v1/schools/RMIC817009/password-resets",
+        {"identifier": "maria.rossi@example.it"},
+        headers={"Host": host},
+    )
+    read = local_stack.request("GET", "/_local/outbox", headers={"Host": host})
+    # Then neither is served, and nothing was sent
+    assert (asked.status, read.status) == (421, 421)
+    assert "maria" not in read.text
+    time.sleep(0.5)
+    assert len(local_stack.request("GET", "/_local/outbox").json["emails"]) == before

@@ -34,8 +34,11 @@ def last_sms_code(stack: Any) -> str:
     return found.group(1)
 
 
-def confirm(stack: Any, load_event: Any, token: str, password: str = PASSWORD, **headers: str) -> Any:
-    event = load_event("confirm_reset", body={"token": token, "new_password": password}, headers=headers)
+def confirm(
+    stack: Any, load_event: Any, token: str, password: str = PASSWORD, key: str | None = None, **headers: str
+) -> Any:
+    body = {"token": token, "new_password": password} | ({"confirmation_key": key} if key else {})
+    event = load_event("confirm_reset", body=body, headers=headers)
     return stack.call("ConfirmResetFunction", event)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 import time
 
 from chiave.credentials import user_code
@@ -237,21 +238,53 @@ def test_reset_requests_per_identifier_are_limited(stack, load_event):
     assert request_reset(stack, load_event, KNOWN).status == 202
 
 
+PAGE_KEY = "k" * 8 + secrets.token_urlsafe(16)
+
+
 def test_a_confirmation_sent_again_gets_its_original_answer(stack, load_event):
-    # Given a confirmation whose answer the parent's browser lost
+    # Given a confirmation, with its page's key, whose answer the parent's browser lost
     stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}))
     token = last_token(stack)
-    first = confirm(stack, load_event, token)
+    first = confirm(stack, load_event, token, key=PAGE_KEY)
     assert first.status == 200
     mails = len(stack.deliver())
     # When the browser sends the same confirmation again
-    again = confirm(stack, load_event, token)
+    again = confirm(stack, load_event, token, key=PAGE_KEY)
     # Then it gets the same answer (the user code is never lost), and no second e-mail
     assert (again.status, again.body) == (200, first.body)
     assert len(stack.deliver()) == mails
-    # But another password on the used link is refused
-    other = confirm(stack, load_event, token, "Another-Pass-77")
+    # But another key, or none, on the used link is refused
+    other = confirm(stack, load_event, token, "Another-Pass-77", key=PAGE_KEY[::-1])
     assert (other.status, other.body["code"]) == (410, "token_used")
+
+
+def test_a_used_link_never_tests_a_password(stack, load_event, monkeypatch):
+    # Given a used link that someone else has (browser history, a shared screen), without the page's key
+    stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}))
+    token = last_token(stack)
+    assert confirm(stack, load_event, token, key=PAGE_KEY).status == 200
+    from chiave.credentials import passwords
+
+    verified = []
+    monkeypatch.setattr(passwords, "verify_secret", lambda *args: verified.append(args) or True)
+    # When they try passwords on it, the right one among them
+    answers = [confirm(stack, load_event, token, guess) for guess in ("Wrong-Pass-11", PASSWORD)]
+    # Then every answer is the used link's, and no password was checked
+    assert [(a.status, a.body["code"]) for a in answers] == [(410, "token_used")] * 2
+    assert verified == []
+
+
+def test_a_superseded_link_at_its_sms_step_is_dead_not_waiting_for_a_code(stack, load_event):
+    # Given an activation link that wants an SMS code, superseded by a password set through another link
+    stack.set_policy(otp_required_for_activation=True)
+    stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}))
+    stale = last_token(stack)
+    stack.set_policy(otp_required_for_activation=False)
+    activate(stack, load_event, KNOWN)
+    # When the old link is confirmed
+    answer = confirm(stack, load_event, stale)
+    # Then it is a used link, not a step to go on with
+    assert (answer.status, answer.body["code"]) == (410, "token_used")
 
 
 def test_the_original_answer_is_given_again_only_for_a_while(stack, load_event):
@@ -259,7 +292,7 @@ def test_the_original_answer_is_given_again_only_for_a_while(stack, load_event):
 
     stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}))
     token = last_token(stack)
-    assert confirm(stack, load_event, token).status == 200
+    assert confirm(stack, load_event, token, key=PAGE_KEY).status == 200
     # Given the confirmation happened longer ago than the replay window
     dynamodb = stack.deployment.client("dynamodb")
     key = {
@@ -273,7 +306,7 @@ def test_the_original_answer_is_given_again_only_for_a_while(stack, load_event):
         ExpressionAttributeValues={":t": {"N": str(used_at)}},
     )
     # Then the same confirmation meets a used link
-    again = confirm(stack, load_event, token)
+    again = confirm(stack, load_event, token, key=PAGE_KEY)
     assert (again.status, again.body["code"]) == (410, "token_used")
 
 

@@ -235,3 +235,20 @@ def test_a_fault_at_any_call_of_an_import_is_mended_by_its_retry(stack, fault):
         assert len(_report(stack, retried)) == 6
         position += 1
     assert position >= 3  # the people, the erased, the new people's write
+
+
+@pytest.mark.parametrize("formula", ["=1+1", "+1+1", "-1+1", "@SUM(1)"])
+def test_no_cell_of_the_report_starts_a_formula_whatever_the_file_holds(stack, formula):
+    # Given a file with a spreadsheet formula in every field of its rows, valid and not
+    rows = [
+        f"{SCHOOL};{formula};{formula};{formula};{formula};{formula};genitore;{formula}",
+        f"{SCHOOL};{MARIA};{formula};{formula};;;genitore;{formula}",
+    ]
+    summary = _upload(stack, HEADER + "\n".join(rows) + "\n")
+    # When the office opens the report
+    bucket = stack.deployment.refs["ImportBucket"]
+    text = stack.deployment.client("s3").get_object(Bucket=bucket, Key=summary["report"])["Body"].read()
+    cells = [cell for row in csv.reader(io.StringIO(text.decode()), delimiter=";") for cell in row]
+    # Then no cell of it starts a formula
+    assert len(cells) >= 12
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]

@@ -5,6 +5,8 @@ their reason, resets keep their own lane, and the lane keeps its pace."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections import Counter
 from typing import Any
@@ -309,6 +311,22 @@ def test_the_report_follows_each_parent_from_invited_to_activated_or_expired(sta
     assert lines[0] == "codice_fiscale;cognome;nome;ruolo;classe;cellulare;motivo" and len(lines) == 4
     assert "nessun indirizzo email" in text and "scaduto" in text and "non riceve posta" in text
     assert "token" not in text and "password" not in text.casefold()
+
+
+def test_the_report_s_csv_never_hands_the_office_a_formula(stack):
+    # Given parents without an e-mail whose names and mobiles a spreadsheet would run as formulas
+    codes = unknown_codes(2)
+    with stack.env():
+        for cf, surname in zip(codes, ['=HYPERLINK("https://evil.example")', "@SUM(A1)"], strict=True):
+            people.put_people([Person(SCHOOL, cf, surname, "-2+3", Role.GENITORE, mobile="+393331112222")])
+    # When ops asks for the report and the office opens its CSV
+    answer = school_report(stack)
+    bucket, key = answer["report"].removeprefix("s3://").split("/", 1)
+    text = stack.deployment.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+    cells = [cell for row in csv.reader(io.StringIO(text), delimiter=";") for cell in row]
+    # Then every such cell is text, its value kept after the apostrophe
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    assert {"'@SUM(A1)", "'-2+3", "'+393331112222"} <= set(cells)
 
 
 def test_a_delivery_is_recorded_only_for_an_invitation(stack):

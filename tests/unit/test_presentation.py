@@ -136,3 +136,23 @@ def test_every_mail_links_the_privacy_notice_of_its_school_s_pages(monkeypatch):
         rendered = rendering.render(notice)
         assert f"Informativa privacy (privacy notice): {url}" in rendered.text, notice.template
         assert f'<a href="{url}">' in rendered.html, notice.template
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+@pytest.mark.parametrize("rest", ["", "1+1", 'HYPERLINK("https://evil.example")', "cmd|' /C calc'!A0"])
+def test_a_spreadsheet_cell_never_starts_a_formula(start, rest):
+    # Given a value that a spreadsheet would run
+    from chiave.steps import spreadsheet
+
+    value = start + rest
+    # When it is written as a cell, Then it is text, the value intact after the apostrophe
+    assert spreadsheet.cell(value) == "'" + value
+    text = spreadsheet.csv_text(["a"], [[value]])
+    assert text.splitlines()[1].lstrip('"').startswith("'")
+
+
+@pytest.mark.parametrize("value", ["Rossi", "maria.rossi@example.it", "393331234567", "", None, 7])
+def test_an_ordinary_cell_is_written_as_it_is(value):
+    from chiave.steps import spreadsheet
+
+    assert spreadsheet.cell(value) == ("" if value is None else str(value))

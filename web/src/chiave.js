@@ -291,9 +291,24 @@ function forgotPage() {
   });
 }
 
+// The link's token, read from the fragment, which is then cleared from the
+// address bar and the history: a shared screen or a later visitor never sees
+// it. This tab alone keeps it (session storage), so a reload still works.
 function linkToken() {
+  const kept = `chiave.token${location.pathname}`;
   const found = /token=([A-Za-z0-9_-]+)/.exec(location.hash);
-  return found ? found[1] : null;
+  if (found) {
+    sessionStorage.setItem(kept, found[1]);
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  return sessionStorage.getItem(kept);
+}
+
+// A random key for one confirmation: sent again with the same password (its
+// answer lost), it gets the first answer; a new password gets a new key.
+function randomKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(24));
+  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
 }
 
 // The SMS (or app) step on a token: never sends by itself, so a reload sends nothing.
@@ -395,13 +410,20 @@ function showRules(state) {
 function passwordStep(token, state) {
   $("#password-step").hidden = false;
   const field = $("#new-password");
+  let key = null;
+  let keyFor = null;
   $("#password-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     if (field.value !== $("#repeat-password").value) {
       show(text("password.mismatch"), "danger");
       return;
     }
-    const answer = await call("/password-resets/confirm", { token, new_password: field.value });
+    if (keyFor !== field.value) [key, keyFor] = [randomKey(), field.value];
+    const answer = await call("/password-resets/confirm", {
+      token,
+      new_password: field.value,
+      confirmation_key: key,
+    });
     if (answer.status === 200) {
       $("#password-step").hidden = true;
       $("#rules-box").hidden = true;

@@ -240,6 +240,9 @@ class Flow:
     # The answer its confirmation gave, kept for a client that lost it.
     completed_user_code: str | None = None
     completed_status: str | None = None
+    # The digest of the key the confirming page sent with it: only a request
+    # with that key is the same confirmation sent again.
+    completed_key: str | None = None
 
     def is_expired(self, now: float) -> bool:
         return now >= self.expires_at

@@ -61,6 +61,12 @@ class TokenRequest(Request):
 
 class ConfirmRequest(TokenRequest):
     new_password: PasswordText
+    confirmation_key: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{22,64}$")] | None = Field(
+        None,
+        description="A random key the page makes for this confirmation: sent again with the same "
+        "key (its answer lost), the confirmation gets its first answer; a used link answers "
+        "nothing else",
+    )
 
 
 class OtpVerifyRequest(TokenRequest):

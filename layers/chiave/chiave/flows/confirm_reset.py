@@ -3,9 +3,10 @@ activation and reset (SPEC §2.5)."""
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 
-from chiave.credentials import passwords
+from chiave.credentials import passwords, tokens
 from chiave.credentials.user_code import new_user_code
 from chiave.domain import SETS_PASSWORD, AccountStatus, Flow, Purpose
 from chiave.errors import AccountUnavailable, OtpRequired, TokenInvalid, TokenUsed, WeakPassword
@@ -21,8 +22,9 @@ coldstart.on_warm_up(passwords.warm_rules)
 
 USER_CODE_DRAWS = 5
 # A client whose answer was lost (a timeout, a dropped connection) may send
-# the same confirmation again this long after it succeeded, and is given the
-# same answer: the user code is never lost.
+# the same confirmation again this long after it succeeded, with the key it
+# sent the first time, and is given the same answer: the user code is never
+# lost. A replay never checks a password (SPEC §6): no key, no answer.
 REPLAY_WINDOW_S = 900
 
 
@@ -32,15 +34,17 @@ class Completed:
     status: str
 
 
-def confirm(token: str, new_password: str, now: float) -> Completed:
+def confirm(token: str, new_password: str, now: float, confirmation_key: str | None = None) -> Completed:
     moment = int(now)
     flow = load_flow(token)
     if flow.purpose not in SETS_PASSWORD:
         raise TokenInvalid()  # a PIN's SMS step sets no password
+    key_digest = tokens.token_hash(confirmation_key) if confirmation_key else None
     if flow.used_at is not None:
-        return _replay(flow, new_password, moment)
+        return _replay(flow, key_digest, moment)
     check_open(flow, moment)
     if flow.otp_required and not flow.otp_verified:
+        _check_still_open(flow)  # a superseded link is dead, whatever step it was at
         raise OtpRequired()
     code = flow.user_code or new_user_code()
     failed = passwords.failed_rules(
@@ -71,7 +75,9 @@ def confirm(token: str, new_password: str, now: float) -> Completed:
                 now,
                 via="e-mail link",
             )
-            flows.complete_flow(flow, password_hash, code, new_status, record, message.commit_id, moment)
+            flows.complete_flow(
+                flow, password_hash, code, new_status, record, message.commit_id, moment, key_digest
+            )
             break
         except accounts.UserCodeTaken:
             code = new_user_code()
@@ -91,19 +97,20 @@ def _check_still_open(flow: Flow) -> None:
         raise TokenUsed()  # superseded: a credential was set since this link
 
 
-def _replay(flow: Flow, new_password: str, now: int) -> Completed:
+def _replay(flow: Flow, key_digest: str | None, now: int) -> Completed:
     """The same confirmation sent again (its answer was lost) gets the same
-    answer; anything else meets a used link. Only the password that was set
-    proves it is the same confirmation."""
+    answer; anything else meets a used link. Only the key the first request
+    carried proves it is the same confirmation: the link and a password do
+    not, so a used link is never a way to test passwords."""
     assert flow.used_at is not None
     if (
         flow.completed_user_code is None
         or flow.completed_status is None
+        or flow.completed_key is None
+        or key_digest is None
+        or not hmac.compare_digest(flow.completed_key, key_digest)
         or now - flow.used_at > REPLAY_WINDOW_S
     ):
-        raise TokenUsed()
-    stored = accounts.password_hash(flow.school_id, flow.codice_fiscale)
-    if stored is None or not passwords.verify_secret(stored, new_password):
         raise TokenUsed()
     count_outcome("confirm_reset", "replayed")
     return Completed(user_code=flow.completed_user_code, status=flow.completed_status)

@@ -22,14 +22,13 @@ reserved for ever, and the report says so."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from dataclasses import dataclass, field
 
 from chiave.domain import Person
 from chiave.italian import anagrafica
 from chiave.runtime.observability import count_outcome, logger
+from chiave.steps import spreadsheet
 from chiave.store import imports as store
 
 # A school's anagrafica is a few thousand rows; 50,000 is a large institute.
@@ -58,16 +57,12 @@ class Report:
         }
 
     def csv(self) -> str:
-        out = io.StringIO()
-        writer = csv.writer(out, delimiter=";", lineterminator="\n")
-        writer.writerow(["riga", "codice_fiscale", "esito", "dettaglio"])
-        if self.error:
-            writer.writerow(["", "", "file rifiutato", self.error])
-        for outcome in self.outcomes:
-            writer.writerow(
-                [outcome.line or "", outcome.codice_fiscale, _ITALIAN[outcome.result], outcome.detail]
-            )
-        return out.getvalue()
+        rows: list[list[object]] = [["", "", "file rifiutato", self.error]] if self.error else []
+        rows += [
+            [outcome.line or "", outcome.codice_fiscale, _ITALIAN[outcome.result], outcome.detail]
+            for outcome in self.outcomes
+        ]
+        return spreadsheet.csv_text(["riga", "codice_fiscale", "esito", "dettaglio"], rows)
 
 
 _ITALIAN = {

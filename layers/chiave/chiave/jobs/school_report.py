@@ -15,8 +15,6 @@ token or a code."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +23,7 @@ from chiave.domain import AccountStatus, Role, School
 from chiave.errors import SchoolNotFound
 from chiave.runtime.observability import logger
 from chiave.runtime.settings import settings
+from chiave.steps import spreadsheet
 from chiave.store import people, schools
 from chiave.store.imports import write_report
 from chiave.store.people import Enrolled
@@ -126,9 +125,6 @@ def report(request: ReportRequest, now: float) -> dict[str, object]:
 
 
 def _csv(calls: list[dict[str, str]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\n")
-    writer.writerow(COLUMNS)
-    for row in calls:
-        writer.writerow([row[column] for column in COLUMNS[:-1]] + [CALL_REASONS[row["motivo"]]])
-    return out.getvalue()
+    return spreadsheet.csv_text(
+        COLUMNS, ([row[column] for column in COLUMNS[:-1]] + [CALL_REASONS[row["motivo"]]] for row in calls)
+    )

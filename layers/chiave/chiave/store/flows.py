@@ -207,19 +207,24 @@ def complete_flow(
     audit_entry: Part,
     commit_id: str,
     now: int,
+    confirmation_key: str | None = None,
 ) -> None:
     """Set the password and consume the link in one transaction, with its
     audit item (chiave.store.audit). Every other
     open link of the account dies with it: the credential epoch moves on.
     The link keeps the answer it gave (user code, status), so a client that
-    lost it can be given it again (chiave.flows.confirm_reset).
+    lost it can be given it again (chiave.flows.confirm_reset), when it
+    sends the digest `confirmation_key` of the first request again.
 
     Raises TokenExpired or TokenUsed when the link, or the account's
     credentials, moved on; AccountUnavailable when the account was disabled;
     UserCodeTaken when the new user code is someone else's."""
     status = (new_status or flow.account_status).value
+    answer = {"completed_user_code": user_code, "completed_status": status}
+    if confirmation_key is not None:
+        answer["completed_key"] = confirmation_key
     parts: dict[str, Part] = {
-        "link": consume(flow, now, answer={"completed_user_code": user_code, "completed_status": status}),
+        "link": consume(flow, now, answer=answer),
         "account": accounts.set_password(flow, password_hash, user_code, new_status, now),
     }
     if user_code != flow.user_code:
