@@ -512,6 +512,8 @@ const PAGES = {
 };
 
 document.addEventListener("DOMContentLoaded", () => {
+  // Forms are inert until this script runs: without it nothing could send them safely.
+  for (const fieldset of document.querySelectorAll("fieldset[data-needs-script]")) fieldset.disabled = false;
   translate();
   $("#language").addEventListener("click", () => {
     language = language === "it" ? "en" : "it";
