@@ -216,6 +216,33 @@ def test_a_mobile_change_counts_against_the_daily_sms_caps(stack, load_event, ma
     assert len([message for message in texts(stack) if message["to"] == NEW_MOBILE]) == 1
 
 
+@pytest.mark.parametrize("per_day, per_month", [(3, 6), (2, 2)])
+def test_one_account_cannot_pump_sms_through_mobile_changes(stack, load_event, maria, per_day, per_month):
+    # Given an account whose password the attacker has, at a school with room for many SMS
+    stack.set_policy(
+        otp_required_for_activation=False,
+        mobile_changes_per_account_per_day=per_day,
+        mobile_changes_per_account_per_month=per_month,
+    )
+    numbers = [f"+3934700000{index:02d}" for index in range(12)]
+    # (two days into a 30-day window, so the next day is in the same one)
+    month = 30 * 86_400
+    today = time.time() // month * month + 2 * 86_400 + 3_600
+    if today < time.time():
+        today += month
+    # When it asks for a new mobile, a different number each time, over and over
+    with mock.patch("time.time", return_value=today):
+        statuses = [_change_mobile(stack, load_event, maria, number).status for number in numbers]
+    # Then only the account's cap of them texts anyone, and the rest are refused
+    allowed = min(per_day, per_month)
+    assert statuses == [202] * allowed + [429] * (len(numbers) - allowed)
+    assert len([message for message in texts(stack) if message["to"] in numbers]) == allowed
+    # And the next days, only what is left of the 30 days
+    with mock.patch("time.time", return_value=today + 86_400):
+        next_day = [_change_mobile(stack, load_event, maria, number).status for number in numbers[:4]]
+    assert next_day.count(202) == min(per_day, per_month - allowed)
+
+
 # ---- authenticator app ---------------------------------------------------------------
 
 

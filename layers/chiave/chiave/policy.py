@@ -97,6 +97,13 @@ class Policy(BaseModel):
         500, ge=10, le=100_000, description="SMS of the whole school a day (a budget against SMS pumping)"
     )
     otp_required_for_pin: bool = Field(False, description="An SMS code is needed to get a PIN")
+    # Each mobile change texts a new number: an account cannot spend the school's SMS budget on them.
+    mobile_changes_per_account_per_day: int = Field(
+        3, ge=1, le=10, description="Changes of mobile one account may start a day (each sends an SMS)"
+    )
+    mobile_changes_per_account_per_month: int = Field(
+        6, ge=1, le=30, description="Changes of mobile one account may start in 30 days"
+    )
     # How long an account's audit items are kept (GDPR art. 5(1)(e); art. 15 reads them).
     audit_retention_days: int = Field(
         DEFAULT_AUDIT_RETENTION_DAYS, ge=30, le=3_650, description="Days an account's audit items are kept"

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 HOUR_S = 3600
 DAY_S = 86_400
+MONTH_S = 30 * DAY_S
 # Link e-mails to one address, across register and every kind of reset.
 RECIPIENT_SCOPE = "recipient"
 
@@ -34,8 +35,13 @@ def hourly(scope: str, subject: str, limit: int, now: float, amount: int = 1) ->
 
 
 def daily(scope: str, subject: str, limit: int, now: float) -> Counter:
-    start = int(now) - int(now) % DAY_S
-    return Counter(scope=scope, subject=subject, limit=limit, window_start=start, window_s=DAY_S)
+    return fixed_window(scope, subject, limit, DAY_S, now)
+
+
+def fixed_window(scope: str, subject: str, limit: int, window_s: int, now: float) -> Counter:
+    """A counter over windows of `window_s` seconds from the epoch (a day, 30 days)."""
+    start = int(now) - int(now) % window_s
+    return Counter(scope=scope, subject=subject, limit=limit, window_start=start, window_s=window_s)
 
 
 def per_ip(

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from chiave import ratelimit
 from chiave.credentials import tokens
-from chiave.domain import CHANGES_CONTACT, Purpose
+from chiave.domain import CHANGES_CONTACT, Person, Purpose, School
 from chiave.errors import ContactUnchanged, MobileNotAllowed, OtpRequired, SmsUnavailable, TokenInvalid
 from chiave.flows import send_otp
 from chiave.italian import phone
@@ -29,7 +30,7 @@ from chiave.runtime.observability import count_outcome, logger
 from chiave.steps import login
 from chiave.steps.links import STEP_UP_LIFETIME_S, new_flow, open_link
 from chiave.steps.reading import check_open, load_flow
-from chiave.store import accounts, audit, flows, schools
+from chiave.store import accounts, audit, flows, keys, schools
 
 
 def request_email_change(
@@ -94,10 +95,10 @@ def request_mobile_change(
     record = login.audit_entry(
         authenticated, "mobile_change_requested", now, to=masking.mask_phone(new_mobile)
     )
-    # The SMS counts against the number's and the school's daily caps, with the login.
-    counted = replace(
-        authenticated, counters=[*authenticated.counters, *send_otp.daily_counters(flow, flow.otp_terms, now)]
-    )
+    # The SMS counts against the number's and the school's daily caps, and the
+    # change against the account's own, with the login.
+    caps = [*send_otp.daily_counters(flow, flow.otp_terms, now), *mobile_change_caps(school, person, now)]
+    counted = replace(authenticated, counters=[*authenticated.counters, *caps])
     login.commit_unchanged(
         counted,
         [flows.put(flow, challenge), record],
@@ -107,6 +108,18 @@ def request_mobile_change(
     logger.info("mobile change requested", extra=login.log_facts(authenticated))
     count_outcome("contacts", "mobile_code_sent")
     return MobileChallenge(token=token, sent=send_otp.sent(flow, challenge))
+
+
+def mobile_change_caps(school: School, person: Person, now: float) -> list[ratelimit.Counter]:
+    """How many mobile changes one account may start, a day and in 30 days:
+    each texts a new number, so no account may use up the school's SMS."""
+    policy, account = school.policy, keys.account_ref(school.id, person.codice_fiscale)
+    return [
+        ratelimit.daily("mobile_changes_day", account, policy.mobile_changes_per_account_per_day, now),
+        ratelimit.fixed_window(
+            "mobile_changes_month", account, policy.mobile_changes_per_account_per_month, ratelimit.MONTH_S, now
+        ),
+    ]
 
 
 @dataclass(frozen=True)
