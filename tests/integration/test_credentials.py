@@ -468,3 +468,25 @@ def test_change_password_refuses_the_last_five_and_the_school_s_rules(stack, loa
     assert weak.body["code"] == "weak_password" and "min_length" in [r["rule"] for r in weak.body["rules"]]
     # And a wrong current password is a login failure like any other
     assert change_password(stack, load_event, maria, WRONG, NEW_PASSWORD).status == 401
+
+
+@pytest.mark.parametrize("passes_address", [True, False])
+def test_the_register_s_check_limits_each_end_user_address(stack, load_event, passes_address):
+    # Given a school allowing 10 attempts an hour from one address, and a register whose
+    # end user (or, when it names none, whose backend) tries many parents' logins
+    stack.set_policy(otp_required_for_activation=False, requests_per_ip_per_hour=10)
+    extra = {"client_ip": "198.51.100.7"} if passes_address else {}
+    logins = [f"nessuno{index}@example.it" for index in range(14)]
+
+    def check(login: str, address: dict[str, str]) -> int:
+        body = {"school": SCHOOL, "login": login, "password": "Sbagliata-99!", **address}
+        event = load_event("verify_credentials", body=body)
+        return int(stack.call("VerifyCredentialsFunction", event).status)
+
+    # When it sends more wrong passwords than that, each for another login
+    statuses = [check(login, extra) for login in logins]
+    # Then the attempts past the address's limit are refused without a check
+    assert statuses[:10] == [401] * 10 and set(statuses[10:]) == {429}
+    # And another end user of the same register is not held back
+    if passes_address:
+        assert check(logins[0], {"client_ip": "198.51.100.8"}) == 401

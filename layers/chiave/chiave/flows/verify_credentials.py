@@ -1,7 +1,9 @@
 """The register's credential check (internal, AWS_IAM): the register's own
-backend asks whether a parent's login and password are right. Exempt from
-the per-address limit (every call comes from the register), never from the
-lockout. A hash with older argon2 parameters is upgraded on the way."""
+backend asks whether a parent's login and password are right. The caller is
+IAM-authenticated, so the end user's address it passes (`client_ip`) is
+trusted and the per-address limits apply to it, as on the public routes;
+a call without one counts against the caller itself. The lockout applies
+too. A hash with older argon2 parameters is upgraded on the way."""
 
 from __future__ import annotations
 
@@ -26,7 +28,8 @@ def verify_credentials(
 ) -> VerifiedAccount:
     # Every line this check logs names the register's caller and its end user.
     with logger.append_context_keys(end_user_ip=end_user_ip, caller=caller):
-        authenticated = login.authenticate("verify_credentials", school_id, raw_login, password, None, now)
+        address = end_user_ip or f"caller {caller or 'unknown'}"
+        authenticated = login.authenticate("verify_credentials", school_id, raw_login, password, address, now)
         return _verified(authenticated)
 
 

@@ -90,19 +90,19 @@ def authenticate(
     school_id: str,
     raw_login: str,
     password: str,
-    client_ip: str | None,
+    client_ip: str,
     now: float,
     flow_token_sha256: str | None = None,
     checks: Checked = "password",
 ) -> Authenticated:
     """Check a login and its password (or, with `checks` "temporary_code",
-    its live temporary code). `client_ip` None: an internal route, exempt
-    from the per-address limit (every call comes from the register's
-    backend) but not from the lockout. Raises InvalidCredentials,
+    its live temporary code), counting the attempt against `client_ip`'s
+    limits (an internal route passes the end user's address, or names its
+    caller). Raises InvalidCredentials,
     AccountLocked, RateLimited, AccountUnavailable, SchoolNotFound."""
     login = parse_login(raw_login, checks)
     # The counters' keys do not depend on their limits: the school's are set once it is read.
-    probes = ratelimit.per_ip(school_id, client_ip, 1, 1, now) if client_ip else []
+    probes = ratelimit.per_ip(school_id, client_ip, 1, 1, now)
     found = logins.read(
         school_id,
         login.value,
@@ -114,7 +114,7 @@ def authenticate(
     if school is None:
         raise SchoolNotFound()
     policy = school.policy
-    counters = ip_counters(school, client_ip, now) if client_ip else []
+    counters = ip_counters(school, client_ip, now)
     over = [counter for counter, used in zip(counters, found.used, strict=True) if used >= counter.limit]
     if over:
         raise RateLimited(retry_after=max(counter.retry_after(now) for counter in over))
