@@ -228,7 +228,7 @@ def recorded(stack, monkeypatch):
 
 
 def _drive_every_path(stack, load_event):
-    stack.set_policy(otp_required_for_activation=False, link_emails_per_recipient_per_hour=3)
+    stack.set_policy(otp_required_for_activation=False, link_emails_per_recipient_per_hour=2)
     # register: known, unknown, already registered
     code = activated = activate(stack, load_event, KNOWN)
     for cf in (KNOWN, "BNCGNN80A01H501T"):

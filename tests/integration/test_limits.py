@@ -1,5 +1,6 @@
-"""Limits that protect people: a cap on link e-mails per recipient across
-register and every kind of reset, and one per-address limit for the whole
+"""Limits that protect people: a cap on link e-mails per recipient and kind
+of identifier across register and every kind of reset (it never silences
+the holder's own channel), and one per-address limit for the whole
 deployment beside each school's own."""
 
 from __future__ import annotations
@@ -19,21 +20,41 @@ def _mails_to(stack, address):
     return [email for email in stack.deliver() if email["to"] == address]
 
 
-def test_one_person_gets_at_most_the_cap_of_link_e_mails_an_hour(stack, load_event):
+def test_one_person_gets_at_most_the_cap_of_link_e_mails_an_hour_by_each_kind_of_identifier(
+    stack, load_event
+):
     # Given a cap of 3 link e-mails per recipient per hour, and an account
-    # activated this hour (its activation link was the first of the 3)
+    # activated this hour (its activation link, asked by codice fiscale, was the first of its 3)
     stack.set_policy(otp_required_for_activation=False, link_emails_per_recipient_per_hour=3)
     code = activate(stack, load_event, KNOWN)
-    # When links are asked by every identifier and by register, twice each
+    # When links are asked by every identifier four times each, and by register
     answers = []
-    for identifier in (KNOWN, code, EMAIL, KNOWN, code, EMAIL):
+    for identifier in [KNOWN, code, EMAIL] * 4:
         response = request_reset(stack, load_event, identifier)
         answers.append((response.status, response.raw["body"]))
     registered = stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}))
-    # Then every answer is the same 202 (the cap reveals nobody), and only 3 links left in all
+    # Then every answer is the same 202 (the cap reveals nobody)
     assert {answer for answer in answers} == {answers[0]} and answers[0][0] == 202
     assert registered.status == 202
-    assert len([mail for mail in _mails_to(stack, EMAIL) if "#token=" in mail["text"]]) == 3
+    # And the mailbox got 3 links asked by codice fiscale (activation included), 3 by user code, 3 by e-mail
+    assert len([mail for mail in _mails_to(stack, EMAIL) if "#token=" in mail["text"]]) == 9
+
+
+def test_requests_by_the_public_codice_fiscale_never_silence_the_holder_s_own(stack, load_event):
+    # Given an attacker who computed a parent's codice fiscale from public data
+    # and filled her mailbox's cap with resets by it
+    stack.set_policy(otp_required_for_activation=False, link_emails_per_recipient_per_hour=3)
+    code = activate(stack, load_event, KNOWN)
+    for _ in range(5):  # the identifier's own hourly limit
+        assert request_reset(stack, load_event, KNOWN).status == 202
+    before = len(_mails_to(stack, EMAIL))
+    # When the parent herself asks by e-mail, and by user code
+    for identifier in (EMAIL, code):
+        assert request_reset(stack, load_event, identifier).status == 202
+    # Then both links reach her, and the newest one works
+    links = [mail for mail in _mails_to(stack, EMAIL)[before:] if "#token=" in mail["text"]]
+    assert len(links) == 2
+    assert confirm(stack, load_event, last_token(stack), "Nuova-Password-2026").status == 200
 
 
 def test_notices_of_a_credential_change_are_never_capped(stack, load_event):
@@ -56,7 +77,7 @@ def test_in_explicit_disclosure_the_cap_is_told(stack, load_event):
         otp_required_for_activation=False, disclosure="explicit", link_emails_per_recipient_per_hour=2
     )
     assert request_reset(stack, load_event, KNOWN).status == 202
-    refused = request_reset(stack, load_event, EMAIL)
+    refused = request_reset(stack, load_event, KNOWN)
     assert (refused.status, refused.body["code"]) == (429, "rate_limited")
     assert 0 < int(refused.headers["Retry-After"]) <= 3600
 

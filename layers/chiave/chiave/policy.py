@@ -63,7 +63,8 @@ class Policy(BaseModel):
         5,
         ge=1,
         le=20,
-        description="Link e-mails to one address an hour (register and every kind of reset together)",
+        description="Link e-mails to one address an hour, for each kind of identifier asked by (codice "
+        "fiscale, user code, e-mail)",
     )
     login_max_failures: int = Field(10, ge=1, le=100, description="Wrong passwords before a login is locked")
     login_lock_s: int = Field(900, ge=60, le=86_400, description="How long a locked login waits, in seconds")

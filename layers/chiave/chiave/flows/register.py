@@ -43,6 +43,7 @@ def register(school_id: str, raw_codice_fiscale: str, client_ip: str, now: float
         decision.links,
         decision.notices,
         decision.outcome,
+        "codice_fiscale",
         now,
         codice_fiscale=masking.mask_codice_fiscale(cf),
     )

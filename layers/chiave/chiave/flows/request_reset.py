@@ -57,6 +57,7 @@ def request_reset(school_id: str, identifier: str, client_ip: str, now: float) -
         links,
         [],
         "link_sent" if links else ("email_missing" if with_credentials else "no_account"),
+        kind,
         now,
         identifier_kind=kind,
         link_count=len(links),

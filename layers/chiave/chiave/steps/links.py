@@ -81,14 +81,22 @@ def ip_counters(school: School, client_ip: str, now: float) -> list[ratelimit.Co
     )
 
 
-def recipient_counters(school: School, notices: list[Notice], now: float) -> list[ratelimit.Counter]:
-    """One counter per address the request e-mails, counting its e-mails."""
+def recipient_counters(
+    school: School, notices: list[Notice], asked_by: str, now: float
+) -> list[ratelimit.Counter]:
+    """One counter per address the request e-mails and kind of identifier it
+    named (`asked_by`: codice fiscale, user code, e-mail), counting its e-mails.
+
+    Apart per kind, so the cap never silences the holder's own channel:
+    requests by a codice fiscale (computable from public data) fill only the
+    codice fiscale's share of a mailbox, and the holder asking by e-mail or
+    by user code still gets the link. A mailbox gets at most the cap per kind."""
     # A cover notice counts a recipient nobody has: the same write, nobody's limit.
     subjects = Counter(notice.id if notice.channel == "none" else notice.to.casefold() for notice in notices)
     return [
         ratelimit.hourly(
             ratelimit.RECIPIENT_SCOPE,
-            f"{school.id}|{subject}",
+            f"{school.id}|{subject}|{asked_by}",
             school.policy.link_emails_per_recipient_per_hour,
             now,
             amount=amount,
@@ -104,6 +112,7 @@ def settle(
     links: list[Link],
     extra_notices: list[Notice],
     outcome: str,
+    asked_by: str,
     now: float,
     **log_facts: object,
 ) -> str:
@@ -117,7 +126,7 @@ def settle(
     purpose = Purpose.ACTIVATION if flow_name == "register" else Purpose.RESET
     covers = [] if links else [cover_link(school, purpose, now)]
     notices = [link.notice for link in links] + extra_notices or [link.notice for link in covers]
-    recipients = recipient_counters(school, notices, now)
+    recipients = recipient_counters(school, notices, asked_by, now)
     message = outbox.queue(notices)
     try:
         flows.count_requests_and_open_flows(
