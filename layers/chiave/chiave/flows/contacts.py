@@ -114,7 +114,10 @@ def mobile_change_caps(school: School, person: Person, now: float) -> list[ratel
     """How many mobile changes one account may start, a day and in 30 days:
     each texts a new number, so no account may use up the school's SMS."""
     policy, account = school.policy, keys.account_ref(school.id, person.codice_fiscale)
-    per_day, per_month = policy.mobile_changes_per_account_per_day, policy.mobile_changes_per_account_per_month
+    per_day, per_month = (
+        policy.mobile_changes_per_account_per_day,
+        policy.mobile_changes_per_account_per_month,
+    )
     return [
         ratelimit.daily("mobile_changes_day", account, per_day, now),
         ratelimit.fixed_window("mobile_changes_month", account, per_month, ratelimit.MONTH_S, now),
