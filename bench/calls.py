@@ -21,10 +21,12 @@ CALL_TARGETS = {
     "confirm-reset": 3,
     "send-otp": 3,
     "verify-otp": 2,
-    # issue-pin's target is 3 plus notify's queue (SendMessage).
-    "issue-pin": 4,
-    "verify-credentials": 2,
-    "verify-pin": 2,
+    # A login or a PIN check reserves its attempt before the secret is checked
+    # and releases it after a success (SPEC §6): two UpdateItem more than
+    # before that rule. issue-pin's also counts notify's queue (SendMessage).
+    "issue-pin": 6,
+    "verify-credentials": 4,
+    "verify-pin": 4,
 }
 
 

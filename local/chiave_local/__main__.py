@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from chiave_local.emulator.containers import POOL_SIZE
 from chiave_local.stack import start
 
 
@@ -25,10 +26,16 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("POLICY") or None,
         help="JSON object: school id -> policy overrides",
     )
+    parser.add_argument(
+        "--containers",
+        type=int,
+        default=int(os.environ.get("CONTAINERS") or POOL_SIZE),
+        help=f"containers each function may run at once, as Lambda scales out (default {POOL_SIZE})",
+    )
     parser.add_argument("--quiet", action="store_true", help="no walk-through at start-up")
     arguments = parser.parse_args(argv)
     try:
-        stack = start(arguments.port, arguments.seed, arguments.policy)
+        stack = start(arguments.port, arguments.seed, arguments.policy, containers=arguments.containers)
     except (ValueError, OSError) as error:
         print(f"chiave local stack: {error}", file=sys.stderr)
         return 2

@@ -17,7 +17,7 @@ from chiave.policy import overrides_of
 from chiave_local.demo import seed
 from chiave_local.emulator import template as tpl
 from chiave_local.emulator import worker
-from chiave_local.emulator.containers import ContainerFunctions
+from chiave_local.emulator.containers import POOL_SIZE, ContainerFunctions
 from chiave_local.emulator.resources import Deployment, deploy
 from chiave_local.emulator.runtime import Functions, Invoker, environment, function_environment
 from chiave_local.server import LocalStack
@@ -123,6 +123,7 @@ def start(
     policy_path: Path | None = None,
     run_pollers: bool = True,
     isolated: bool = True,
+    containers: int = POOL_SIZE,
 ) -> RunningStack:
     """The whole stack on 127.0.0.1. `isolated`: each function in containers
     of its own (chiave_local.emulator.containers); otherwise in this process, where
@@ -144,7 +145,7 @@ def start(
     os.environ["AWS_ENDPOINT_URL"] = endpoint
     try:
         deployment = deploy(endpoint, REGION)
-        functions: Invoker = ContainerFunctions(deployment) if isolated else Functions(deployment)
+        functions: Invoker = ContainerFunctions(deployment, containers) if isolated else Functions(deployment)
         server = LocalStack(("127.0.0.1", port), functions)
         bound_port = server.server_address[1]
         deployment.serve_portal_at(bound_port)

@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from unittest import mock
 
 import argon2
 import pytest
@@ -48,9 +49,10 @@ def maria(stack, load_event) -> str:
     return activate(stack, load_event, MARIA)
 
 
-def _login_item(stack, identifier: str) -> dict[str, Any]:
+def _login_item(stack, cf: str = MARIA) -> dict[str, Any]:
+    """Where an account's login failures count, whatever identifier was used."""
     dynamodb = stack.deployment.client("dynamodb")
-    key = {name: {"S": value} for name, value in keys.login(SCHOOL, identifier).items()}
+    key = {name: {"S": value} for name, value in keys.account_login(SCHOOL, cf).items()}
     return dynamodb.get_item(TableName=stack.deployment.refs["Table"], Key=key).get("Item", {})
 
 
@@ -73,11 +75,11 @@ def _set_on_person(stack, cf: str = MARIA, **values: str) -> None:
     )
 
 
-def _serve_the_lock(stack, identifier: str) -> None:
-    """Move the login's last failure back past any lock (24 h at most)."""
+def _serve_the_lock(stack, cf: str = MARIA) -> None:
+    """Move the account's last failure back past any lock (24 h at most)."""
     dynamodb = stack.deployment.client("dynamodb")
-    key = {name: {"S": value} for name, value in keys.login(SCHOOL, identifier).items()}
-    item = _login_item(stack, identifier)
+    key = {name: {"S": value} for name, value in keys.account_login(SCHOOL, cf).items()}
+    item = _login_item(stack, cf)
     dynamodb.update_item(
         TableName=stack.deployment.refs["Table"],
         Key=key,
@@ -155,6 +157,29 @@ def test_a_right_pin_forgives_the_wrong_ones_before_it(stack, load_event, maria)
         assert verify_pin(stack, load_event, maria, pin).status == 200
 
 
+def test_parallel_pin_guesses_never_check_more_pins_than_the_limit(stack, load_event, maria):
+    # Given a register backend (or whoever holds its role) firing 30 PINs at once at a limit of 5
+    from chiave.credentials import pins
+
+    stack.set_policy(otp_required_for_activation=False, pin_max_attempts=5)
+    pin = issue_pin(stack, load_event, maria).body["pin"]
+    guesses = [f"{(int(pin) + step) % 10**6:06d}" for step in range(1, 30)] + [pin]
+    checked = []
+    real_verify = pins.verify_pin
+
+    def counting(*args):
+        checked.append(args[-1])
+        time.sleep(0.02)  # argon2's time: the window a check-then-act race needs
+        return real_verify(*args)
+
+    with mock.patch.object(pins, "verify_pin", counting), ThreadPoolExecutor(max_workers=30) as pool:
+        statuses = list(pool.map(lambda guess: verify_pin(stack, load_event, maria, guess).status, guesses))
+    # Then no more than 5 PINs were ever checked, and the right one passed only if it was among them
+    assert len(checked) <= 5
+    assert (statuses[-1] == 200) == (pin in checked)
+    assert set(statuses) <= {200, 401, 423}
+
+
 def test_a_pin_for_nobody_or_before_any_pin_is_just_invalid(stack, load_event, maria):
     assert verify_pin(stack, load_event, UNKNOWN_USER_CODE, "123456").body["code"] == "pin_invalid"
     assert verify_pin(stack, load_event, maria, "123456").body["code"] == "pin_invalid"
@@ -209,18 +234,39 @@ def test_wrong_passwords_lock_the_login_and_each_new_lock_doubles(stack, load_ev
     locks = [mail for mail in _emails_to(stack, MARIA_EMAIL) if "bloccato" in mail["subject"]]
     assert len(locks) == 1 and "1 minuti" in locks[0]["text"]
     # When the lock is served and three more wrong passwords come
-    _serve_the_lock(stack, maria)
+    _serve_the_lock(stack)
     again = [issue_pin(stack, load_event, maria, WRONG) for _ in range(3)]
     # Then the new lock lasts twice as long
     assert again[-1].status == 423 and again[-1].body["retry_after"] == 120
-    _serve_the_lock(stack, maria)
+    _serve_the_lock(stack)
     assert [issue_pin(stack, load_event, maria, WRONG) for _ in range(3)][-1].body["retry_after"] == 240
+
+
+def test_one_lockout_per_account_whatever_login_names_it(stack, load_event, maria):
+    # Given a limit of 4, and wrong passwords by e-mail and by user code in turn
+    stack.set_policy(otp_required_for_activation=False, login_max_failures=4)
+    logins = [MARIA_EMAIL, maria] * 2
+    answers = [verify_credentials(stack, load_event, login, WRONG).status for login in logins]
+    # Then they add up to one lock, on every identifier
+    assert answers == [401, 401, 401, 423]
+    assert {verify_credentials(stack, load_event, login).status for login in (MARIA_EMAIL, maria)} == {423}
+    # And once it is served, a success by one identifier clears it for the other too
+    _serve_the_lock(stack)
+    assert verify_credentials(stack, load_event, MARIA_EMAIL).status == 200
+    assert [verify_credentials(stack, load_event, maria, WRONG).status for _ in range(3)] == [401] * 3
+
+
+def test_an_unknown_login_still_locks_on_its_own(stack, load_event, maria):
+    stack.set_policy(otp_required_for_activation=False, login_max_failures=2)
+    answers = [verify_credentials(stack, load_event, "nessuno@example.it", WRONG).status for _ in range(3)]
+    assert answers == [401, 423, 423]
+    assert verify_credentials(stack, load_event, maria).status == 200
 
 
 def test_a_lock_never_lasts_longer_than_a_day(stack, load_event, maria):
     stack.set_policy(otp_required_for_activation=False, login_max_failures=1, login_lock_s=86_400)
     assert issue_pin(stack, load_event, maria, WRONG).body["retry_after"] == 86_400
-    _serve_the_lock(stack, maria)
+    _serve_the_lock(stack)
     assert issue_pin(stack, load_event, maria, WRONG).body["retry_after"] == 86_400
 
 
@@ -229,7 +275,7 @@ def test_a_successful_login_forgets_the_failures(stack, load_event, maria):
     for _ in range(2):
         assert issue_pin(stack, load_event, maria, WRONG).status == 401
     assert issue_pin(stack, load_event, maria).status == 201
-    assert _login_item(stack, maria) == {}
+    assert int(_login_item(stack).get("failures", {"N": "0"})["N"]) == 0
     for _ in range(2):
         assert issue_pin(stack, load_event, maria, WRONG).status == 401
     assert issue_pin(stack, load_event, maria).status == 201
@@ -314,15 +360,15 @@ def test_a_burst_of_wrong_passwords_is_counted_exactly(stack, load_event, maria,
         answers = list(pool.map(lambda _: verify_credentials(stack, load_event, maria, WRONG), range(50)))
     # Then each one counts, and never past the rule: the one that fills the series locks
     counted = min(50, max_failures)
-    assert int(_login_item(stack, maria)["failures"]["N"]) == counted
+    assert int(_login_item(stack)["failures"]["N"]) == counted
     statuses = Counter(answer.status for answer in answers)
     assert statuses == ({401: 50} if max_failures > 50 else {401: counted - 1, 423: 50 - counted + 1})
 
 
 @pytest.mark.parametrize("max_failures", [10, 100])
-def test_fifty_failures_racing_on_the_table_are_counted_exactly(stack, maria, max_failures):
-    """The store's count, from 50 threads at once, each having read the same
-    state before any of them wrote (what 50 containers would do)."""
+def test_fifty_attempts_racing_on_the_table_are_reserved_exactly(stack, maria, max_failures):
+    """The store's reservation, from 50 threads at once (what 50 containers
+    would do): an attempt is counted before any secret is checked."""
     import threading
 
     from chiave.errors import AccountLocked
@@ -332,23 +378,51 @@ def test_fifty_failures_racing_on_the_table_are_counted_exactly(stack, maria, ma
     policy = Policy(login_max_failures=max_failures)
     start = threading.Barrier(50)
     now = int(time.time())
+    key = keys.account_login(SCHOOL, MARIA)
 
-    def fail_once(_: int) -> str:
-        seen = logins.get_state(SCHOOL, maria)
+    def attempt(_: int) -> str:
         start.wait()
         try:
-            logins.count_failure(SCHOOL, maria, seen, policy, [], None, now)
+            logins.reserve(key, policy, now)
         except AccountLocked:
             return "locked"
-        return "counted"
+        return "reserved"
 
-    # Given 50 wrong passwords checked at once, all having seen no failure
+    # Given 50 attempts on one account at once
     with stack.env("VerifyCredentialsFunction"), ThreadPoolExecutor(max_workers=50) as pool:
-        outcomes = Counter(pool.map(fail_once, range(50)))
-    # Then exactly min(50, maximum) are counted, the rest meet the lock
+        outcomes = Counter(pool.map(attempt, range(50)))
+    # Then exactly min(50, maximum) are reserved, the rest meet the lock
     counted = min(50, max_failures)
-    assert outcomes == Counter({"counted": counted, "locked": 50 - counted})
-    assert int(_login_item(stack, maria)["failures"]["N"]) == counted
+    assert outcomes == Counter({"reserved": counted, "locked": 50 - counted})
+    assert int(_login_item(stack)["failures"]["N"]) == counted
+
+
+@pytest.mark.parametrize("sample", ["verify_credentials", "issue_pin"])
+def test_parallel_guesses_never_check_more_passwords_than_the_limit(stack, load_event, maria, sample):
+    # Given an attacker firing 40 guesses at once at a limit of 10, the right password among them
+    stack.set_policy(otp_required_for_activation=False, login_max_failures=10, requests_per_ip_per_hour=1000)
+    checked = []
+    real_verify = passwords.verify_any
+
+    def counting(hashes, password):
+        checked.append(password)
+        time.sleep(0.02)  # argon2's time: the window a check-then-act race needs
+        return real_verify(hashes, password)
+
+    guesses = [f"Sbagliata-{index:02d}!" for index in range(39)] + [PASSWORD]
+    function_id = "VerifyCredentialsFunction" if sample == "verify_credentials" else "IssuePinFunction"
+
+    def guess(password: str) -> int:
+        body = {"school": SCHOOL, "login": maria, "password": password}
+        return int(stack.call(function_id, load_event(sample, body=body)).status)
+
+    with mock.patch.object(passwords, "verify_any", counting), ThreadPoolExecutor(max_workers=40) as pool:
+        statuses = list(pool.map(guess, guesses))
+    # Then no more than 10 passwords were ever checked, and the right one got in only if it was among them
+    assert len(checked) <= 10
+    success = 200 if sample == "verify_credentials" else 201
+    assert (statuses[-1] == success) == (PASSWORD in checked)
+    assert statuses.count(success) <= 1 and set(statuses) <= {success, 401, 423}
 
 
 def test_fifty_argon2_verifications_at_once_stay_within_fifty_memories():

@@ -22,6 +22,7 @@ import pyotp
 import pytest
 
 from chiave.credentials import pepper, tokens, totp
+from chiave.store import keys
 from chiave_local.demo import sent
 from chiave_local.emulator.calls import FAULTS, failing
 from tests.integration.conftest import REGION
@@ -194,6 +195,29 @@ def _table(stack) -> list[dict[str, Any]]:
     return sorted(items, key=lambda item: (item["PK"]["S"], item["SK"]["S"]))
 
 
+# What an attempt counts before its secret is checked (SPEC §6): a login's
+# failures, a PIN's. A fault after that write leaves the attempt counted, as
+# it must (the secret may have been checked); nothing else may change.
+_ATTEMPT_ATTRIBUTES = ("failures", "last_failure_at", "locks_served", keys.TTL_ATTRIBUTE, "pin_failures")
+
+
+def _attempts(items: list[dict[str, Any]]) -> int:
+    counts = [item.get(name, {}).get("N", "0") for item in items for name in ("failures", "pin_failures")]
+    return sum(int(count) for count in counts)
+
+
+def _beside_attempts(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The table as a flow's effects see it: attempt counters set aside, and
+    login items that hold nothing else."""
+    kept = []
+    for item in items:
+        rest = {name: value for name, value in item.items() if name not in _ATTEMPT_ATTRIBUTES}
+        if rest["PK"]["S"].startswith("LOGIN#") and set(rest) <= {"PK", "SK"}:
+            continue
+        kept.append(rest)
+    return kept
+
+
 def _past_every_deadline(monkeypatch) -> None:
     """notify's clock, an hour on: a message without a receipt is abandoned."""
     later = types.SimpleNamespace(time=lambda: time.time() + 3600)
@@ -217,6 +241,7 @@ def test_a_fault_at_any_call_commits_nothing_and_sends_nothing(stack, load_event
     mails_before = len(stack.deliver())
     texts_before = len(_texts(stack))
     table_before = _table(stack)
+    attempts_before = _attempts(table_before)
     position = 0
     while True:
         # A new container each time: its KMS and Secrets Manager reads are among the positions
@@ -228,9 +253,12 @@ def test_a_fault_at_any_call_commits_nothing_and_sends_nothing(stack, load_event
             response = stack.call(scenario.function_id, event)
         if len(made) <= position:
             break  # the flow made fewer calls: this attempt ran unfaulted
-        # Then the answer is 503 with Retry-After, nothing changed and nothing is sent
+        # Then the answer is 503 with Retry-After, nothing changed and nothing is sent,
+        # but for the attempt each try counted before checking its secret
         _assert_unavailable(response)
-        assert _table(stack) == table_before, (name, made)
+        table_after = _table(stack)
+        assert _beside_attempts(table_after) == _beside_attempts(table_before), (name, made)
+        assert _attempts(table_after) <= attempts_before + position + 1, (name, made)
         assert len(stack.deliver()) == mails_before, (name, made)
         assert len(_texts(stack)) == texts_before, (name, made)
         position += 1

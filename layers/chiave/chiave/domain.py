@@ -123,6 +123,12 @@ class LoginState:
     failures: int = 0
     last_failure_at: int = 0
     locks: int = 0
+    # The lock (its last failure's time) whose holder was told: a lock whose
+    # notice was lost (a fault after the attempt) is told by the next attempt.
+    noticed_at: int = 0
+
+    def notice_owed(self, policy: Policy, now: float) -> bool:
+        return self.retry_after(policy, now) is not None and self.noticed_at != self.last_failure_at
 
     def lock_s(self, policy: Policy) -> int:
         return min(policy.login_lock_s * (1 << min(self.locks, 17)), MAX_LOCK_S)

@@ -1,10 +1,10 @@
 """The template's functions in processes of their own, as Lambda runs them:
 each container imports its function under only that function's environment,
 keeps its own module state (clients, caches, Powertools' idempotency) and
-serves one invocation at a time; a function gets up to POOL_SIZE containers,
-started on first use (a real cold start, locally) and kept warm. Different
-functions, and several containers of one, run at the same time, so races
-happen for real.
+serves one invocation at a time; a function gets up to POOL_SIZE containers
+(`make run CONTAINERS=32`, as Lambda scales out), started on first use (a
+real cold start, locally) and kept warm. Different functions, and several
+containers of one, run at the same time, so races happen for real.
 
 The local stack (`make run`, the end-to-end tests, `make load`) uses this;
 the integration tests invoke in-process (chiave_local.emulator.runtime), where moto is

@@ -7,9 +7,10 @@ in case the transaction is cancelled. With a real school's anagrafica (tens
 of thousands of people) every register copies the table several times:
 seconds per request, gigabytes of memory. Here the snapshot holds only the
 items the transaction touches; a cancelled transaction puts them back as
-they were (tests/integration/test_moto_shim.py). Transactions are also run
-one at a time, as moto's threaded server would otherwise let two of them
-interleave (DynamoDB isolates them).
+they were (tests/integration/test_moto_shim.py). Transactions and
+single-item writes are also run one at a time, as moto's threaded server
+would otherwise let two of them interleave: DynamoDB applies each
+conditional write atomically, and attempt limits rely on it.
 
 Every simulated container makes its own boto3 session, and botocore parses
 each service's JSON model again for every session: a fifth of a test's time.
@@ -34,7 +35,8 @@ from moto.dynamodb.models.table import Table
 from moto.kms import models as kms_models
 
 _original_transact = dynamodb_models.DynamoDBBackend.transact_write_items
-_one_at_a_time = threading.Lock()
+# One lock for every write: a transaction and a conditional write never interleave.
+_one_at_a_time = threading.RLock()
 
 
 def _copy_all_but_tables(value: Any, memo: Any = None) -> Any:
@@ -96,8 +98,24 @@ def _load_data_with_path(self: loaders.Loader, name: str) -> Any:
     return _parsed[key]
 
 
+def _one_at_a_time_write(write: Any) -> Any:
+    if getattr(write, "isolated", False):
+        return write
+
+    @functools.wraps(write)
+    def isolated(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with _one_at_a_time:
+            return write(self, *args, **kwargs)
+
+    isolated.isolated = True  # type: ignore[attr-defined]
+    return isolated
+
+
 def install() -> None:
     """Idempotent: the local stack and the integration tests both call it."""
+    backend = dynamodb_models.DynamoDBBackend
+    for name in ("put_item", "update_item", "delete_item"):
+        setattr(backend, name, _one_at_a_time_write(getattr(backend, name)))
     loaders.Loader.load_data_with_path = _load_data_with_path  # type: ignore[method-assign]
     setattr(kms_models, "generate_private_key", functools.cache(_rsa_key_of_spec))  # noqa: B010
     # The module's `copy` is what its transaction snapshots tables with.

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from chiave.runtime.observability import count_outcome, logger
 from chiave.steps import login
-from chiave.store import accounts, logins
+from chiave.store import accounts
 
 
 @dataclass(frozen=True)
@@ -35,9 +35,6 @@ def verify_credentials(
 
 def _verified(authenticated: login.Authenticated) -> VerifiedAccount:
     person = authenticated.person
-    # Writes only when there is something to write: a clean login reads twice.
-    if authenticated.state.failures or authenticated.state.locks:
-        logins.clear_now(authenticated.school.id, authenticated.login.value)
     if authenticated.rehashed:
         accounts.replace_hash(person, "password_hash", authenticated.password_hash, authenticated.rehashed)
         count_outcome("verify_credentials", "rehashed")

@@ -1,8 +1,10 @@
 """The register's PIN check (internal, AWS_IAM): before a parent justifies an
 absence or signs a consent, the register asks whether the PIN is right.
 `pin_max_attempts` wrong PINs in a row lock the PIN until a new one is
-issued; the login's lockout applies too. A PIN hashed with older argon2
-parameters or an older pepper is upgraded on the way."""
+issued; each attempt is counted before the PIN is checked, so under any
+concurrency no more are ever checked. The account's login lockout applies
+too. A PIN hashed with older argon2 parameters or an older pepper is
+upgraded on the way."""
 
 from __future__ import annotations
 
@@ -39,34 +41,30 @@ def _verify(school_id: str, code: str, pin: str, now: float) -> str:
     if found.school is None:
         raise SchoolNotFound()
     policy = found.school.policy
-    locked_for = found.state.retry_after(policy, now)
+    account, login_state = logins.account_and_state(school_id, found.user_code_owner)
+    locked_for = login_state.retry_after(policy, now)
     if locked_for is not None:
         count_outcome("verify_pin", "locked")
         raise AccountLocked(retry_after=locked_for)
-    account = accounts.get_account(school_id, found.user_code_owner)
     person, credentials = account if account else (None, None)
     stored = credentials.pin if credentials else None
-    if stored is not None and credentials is not None and credentials.pin_failures >= policy.pin_max_attempts:
-        count_outcome("verify_pin", "pin_locked")
-        raise PinLocked()
+    reserved = None
+    if person is not None and stored is not None:
+        reserved = accounts.reserve_pin_attempt(person, stored.hash, policy.pin_max_attempts)
+        if reserved is None:
+            count_outcome("verify_pin", "pin_locked")
+            raise PinLocked()
     right = pins.verify_pin(stored, school_id, person.codice_fiscale if person else _NOBODY, pin)
-    if not right or person is None or stored is None:
-        failures = (
-            accounts.count_pin_failure(person, stored.hash, policy.pin_max_attempts)
-            if person and stored
-            else None
-        )
-        logger.info("pin refused", extra={"school": school_id, "failures": failures})
-        if failures is not None and failures >= policy.pin_max_attempts:
+    if not right or person is None or stored is None or reserved is None:
+        logger.info("pin refused", extra={"school": school_id, "failures": reserved})
+        if reserved is not None and reserved >= policy.pin_max_attempts:
             count_outcome("verify_pin", "pin_locked_now")
             raise PinLocked()
         count_outcome("verify_pin", "pin_invalid")
         raise PinInvalid()
+    accounts.release_pin_attempts(person, stored.hash, reserved)
     if person.status is not AccountStatus.ACTIVE:
         raise AccountUnavailable()
-    assert credentials is not None
-    if credentials.pin_failures:
-        accounts.clear_pin_failures(person, stored.hash)
     if pins.needs_rehash(stored):
         upgraded = pins.hash_pin(school_id, person.codice_fiscale, pin)
         accounts.replace_hash(

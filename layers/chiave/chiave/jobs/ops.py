@@ -146,6 +146,7 @@ def _unlock(request: OpsRequest, account: Account, now: float) -> dict[str, Any]
     person = account.person
     identifiers = [login for login in (person.user_code, person.email) if login]
     parts = [logins.clear(person.school_id, login) for login in identifiers]
+    parts.append(logins.clear_account(person.school_id, person.codice_fiscale))
     unlocked = ["login"] if identifiers else []
     if account.credentials.pin is not None:
         parts.append(accounts.forgive_pin(person))
@@ -267,6 +268,7 @@ def _erase(request: OpsRequest, account: Account, now: float) -> dict[str, Any]:
             "login",
             (logins.clear(person.school_id, login) for login in (person.user_code, person.email) if login),
         ),
+        "account login": logins.clear_account(person.school_id, person.codice_fiscale),
         **numbered("user code", reserved),
     }
     transact(parts)

@@ -2,13 +2,17 @@
 change-password and the register's credential check (SPEC §5, NIST SP
 800-63B).
 
-A login is a user code or an e-mail. Its failures count per identifier,
-whether or not an account has it, so an unknown login answers exactly as a
-wrong password does: the same status, body and headers, the same AWS calls
-and the same argon2 work (a dummy hash), and it locks the same way. A lock
-answers 423 even to the right password; a reset by e-mail link clears it.
-Public routes also count every attempt per client address, so one address
-cannot try a password across a whole school."""
+A login is a user code or an e-mail. Each attempt is counted, by a
+conditional write, before the password is checked, so under any
+concurrency no more than `login_max_failures` passwords are ever checked in
+a series. Attempts count per account, whatever identifier named it (one
+lockout per account); a login nobody has counts against itself, so it
+answers exactly as a wrong password does: the same status, body and
+headers, the same AWS calls and the same argon2 work (a dummy hash), and it
+locks the same way. A lock answers 423 even to the right password; a reset
+by e-mail link clears it. A success forgets the failures before it, unless
+an attempt was counted since. Every attempt also counts against the client
+address, so one address cannot try a password across a whole school."""
 
 from __future__ import annotations
 
@@ -35,6 +39,7 @@ from chiave.runtime import coldstart, masking
 from chiave.runtime.observability import count_outcome, logger
 from chiave.steps.links import COVER_PERSON, ip_counters
 from chiave.store import accounts, audit, logins
+from chiave.store.table import Key
 
 coldstart.on_warm_up(passwords.warm_verifying)
 
@@ -74,7 +79,6 @@ class Authenticated:
     person: Person
     credentials: Credentials
     login: Login
-    state: LoginState
     # The hash the password matched, and the same password hashed with
     # today's parameters when that hash's were older (None: up to date).
     password_hash: str
@@ -113,15 +117,10 @@ def authenticate(
     school = found.school
     if school is None:
         raise SchoolNotFound()
-    policy = school.policy
     counters = ip_counters(school, client_ip, now)
     over = [counter for counter, used in zip(counters, found.used, strict=True) if used >= counter.limit]
     if over:
         raise RateLimited(retry_after=max(counter.retry_after(now) for counter in over))
-    locked_for = found.state.retry_after(policy, now)
-    if locked_for is not None:
-        count_outcome(flow_name, "locked")
-        raise AccountLocked(retry_after=locked_for)
     if login.kind == "email":
         holders = accounts.accounts_by_email(school_id, login.value, MAX_ACCOUNTS_PER_EMAIL)
     else:
@@ -129,10 +128,13 @@ def authenticate(
         account = accounts.get_account(school_id, owner)
         holders = [account] if account else []
     secret_of = _SECRETS[checks]
+    reserved = _reserve(flow_name, school, login, holders, now)
     hashes = [hashed for _, credentials in holders if (hashed := secret_of(credentials, now))]
     matched = passwords.verify_any(hashes, password)
     if matched is None:
-        _failed(flow_name, school, login, found.state, holders, counters, now)
+        _failed(flow_name, school, login, reserved, holders, counters, now)
+    for key, state in reserved:
+        logins.release(key, state)
     person, credentials = next(
         (person, credentials) for person, credentials in holders if secret_of(credentials, now) == matched
     )
@@ -144,7 +146,6 @@ def authenticate(
         person=person,
         credentials=credentials,
         login=login,
-        state=found.state,
         password_hash=matched,
         rehashed=(
             passwords.hash_secret(password)
@@ -169,36 +170,76 @@ _USABLE = {
 }
 
 
+Reserved = list[tuple[Key, LoginState]]
+
+
+def _reserve(
+    flow_name: str, school: School, login: Login, holders: list[accounts.Account], now: float
+) -> Reserved:
+    """One attempt counted for every account the login names (a login nobody
+    has: on itself), before any password is checked. Raises AccountLocked;
+    a lock whose holder was never told (a fault lost the notice) is told now."""
+    owners: list[str | None] = [person.codice_fiscale for person, _ in holders] or [None]
+    reserved = []
+    for owner in owners:
+        key = logins.attempts_key(school.id, login.value, owner)
+        try:
+            reserved.append((key, logins.reserve(key, school.policy, int(now))))
+        except logins.Locked as locked:
+            count_outcome(flow_name, "locked")
+            if locked.state.notice_owed(school.policy, now):
+                _tell_lock(school, login, holders, (key, locked.state), [], now)
+            raise
+    return reserved
+
+
+def _tell_lock(
+    school: School,
+    login: Login,
+    holders: list[accounts.Account],
+    lock: tuple[Key, LoginState],
+    counters: list[ratelimit.Counter],
+    now: float,
+) -> None:
+    """The lock told to the account's holder, once, with its audit item (a
+    login nobody has queues a cover and writes nobody's item: the same work)."""
+    lock_s = lock[1].lock_s(school.policy)
+    commit_id = outbox.queue([_locked_notice(school, holders, lock_s)]).commit_id
+    record = _locked_record(school, login, holders, lock_s, now)
+    logins.count_failure(counters, lock, record, commit_id, int(now))
+
+
 def _failed(
     flow_name: str,
     school: School,
     login: Login,
-    seen: LoginState,
+    reserved: Reserved,
     holders: list[accounts.Account],
     counters: list[ratelimit.Counter],
     now: float,
 ) -> NoReturn:
-    """Count the failure; the one that completes a series locks the login and
-    tells the account's holder (a login nobody has queues a cover instead)."""
+    """The attempt was counted already; the one that completed a series locks
+    the account and tells its holder."""
     policy = school.policy
-    moment = int(now)
-    starts_series = seen.lock_served(policy, moment)
-    completes = (1 if starts_series else seen.failures + 1) >= policy.login_max_failures
-    commit_id, records = None, []
-    if completes:
-        locks = seen.locks + 1 if starts_series else seen.locks
-        lock_s = LoginState(locks=locks).lock_s(policy)
-        commit_id = outbox.queue([_locked_notice(school, holders, lock_s)]).commit_id
-        records = [_locked_record(school, login, holders, lock_s, now)]
-    state = logins.count_failure(school.id, login.value, seen, policy, counters, commit_id, moment, records)
-    locked_for = state.retry_after(policy, moment)
+    completed = next(
+        ((key, state) for key, state in reserved if state.failures >= policy.login_max_failures), None
+    )
+    if completed is None:
+        logins.count_failure(counters, None, None, None, int(now))
+    else:
+        _tell_lock(school, login, holders, completed, counters, now)
     logger.info(
         f"{flow_name}: wrong password",
-        extra={"school": school.id, "login_kind": login.kind, "failures": state.failures},
+        extra={
+            "school": school.id,
+            "login_kind": login.kind,
+            "failures": max(state.failures for _, state in reserved),
+        },
     )
-    if locked_for is not None:
+    if completed is not None:
         count_outcome(flow_name, "locked_now")
-        raise AccountLocked(retry_after=locked_for)
+        state = completed[1]
+        raise AccountLocked(retry_after=state.retry_after(policy, int(now)) or state.lock_s(policy))
     count_outcome(flow_name, "invalid_credentials")
     raise InvalidCredentials()
 
@@ -237,15 +278,7 @@ def commit_change(
 ) -> None:
     """The flow's change to the account with the login's success: see
     chiave.store.logins.commit_success."""
-    logins.commit_success(
-        account_change,
-        others,
-        authenticated.school.id,
-        authenticated.login.value,
-        authenticated.counters,
-        commit_id,
-        int(now),
-    )
+    logins.commit_success(account_change, others, authenticated.counters, commit_id, int(now))
 
 
 def commit_unchanged(

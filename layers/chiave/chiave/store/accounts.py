@@ -65,7 +65,7 @@ class UserCodeTaken(Exception):
 
 Account = tuple[Person, Credentials]
 # What a login nobody has reads instead of a person: the same call, nothing found.
-_NOBODY = "-"
+NOBODY = "-"
 
 
 def credentials_from(item: Item) -> Credentials:
@@ -92,7 +92,7 @@ def get_account(school_id: str, codice_fiscale: str | None) -> Account | None:
     fiscale, the same read of a key nobody has."""
     answer = dynamodb().get_item(
         TableName=table_name(),
-        Key=to_dynamo(keys.person(school_id, codice_fiscale or _NOBODY)),
+        Key=to_dynamo(keys.person(school_id, codice_fiscale or NOBODY)),
         ConsistentRead=True,
     )
     if "Item" not in answer:
@@ -106,7 +106,7 @@ def get_school_and_account(
 ) -> tuple[School | None, Account | None]:
     """The school and one of its accounts, consistently, in one round trip."""
     school_key = keys.school(school_id)
-    person_key = keys.person(school_id, codice_fiscale or _NOBODY)
+    person_key = keys.person(school_id, codice_fiscale or NOBODY)
     items = batch_get([school_key, person_key])
     school_item, person_item = found(items, school_key), found(items, person_key)
     school = school_from(school_item) if school_item else None
@@ -203,9 +203,10 @@ def replace_hash(person: Person, attribute: str, old: str, new: str, **extra: An
     )
 
 
-def count_pin_failure(person: Person, pin_hash: str, max_attempts: int) -> int | None:
-    """One more wrong PIN against this PIN, never past the maximum; the new
-    count, or None when the PIN changed or is already locked."""
+def reserve_pin_attempt(person: Person, pin_hash: str, max_attempts: int) -> int | None:
+    """One more attempt counted against this PIN before it is checked, never
+    past the maximum (SPEC §6): the count with it, or None when the PIN
+    changed or is already locked."""
     answer = update_if(
         TableName=table_name(),
         Key=to_dynamo(keys.person(person.school_id, person.codice_fiscale)),
@@ -217,14 +218,16 @@ def count_pin_failure(person: Person, pin_hash: str, max_attempts: int) -> int |
     return None if answer is None else int(answer["Attributes"]["pin_failures"]["N"])
 
 
-def clear_pin_failures(person: Person, pin_hash: str) -> None:
-    """A right PIN: wrong ones before it no longer count (consecutive failures lock)."""
+def release_pin_attempts(person: Person, pin_hash: str, reserved: int) -> None:
+    """A right PIN forgets the attempts counted up to its own, only while no
+    attempt was counted since (a concurrent guess stays counted, and so does
+    this attempt then)."""
     update_if(
         TableName=table_name(),
         Key=to_dynamo(keys.person(person.school_id, person.codice_fiscale)),
         UpdateExpression="SET pin_failures = :zero",
-        ConditionExpression="pin_hash = :pin",
-        ExpressionAttributeValues=to_dynamo({":zero": 0, ":pin": pin_hash}),
+        ConditionExpression="pin_hash = :pin AND pin_failures = :mine",
+        ExpressionAttributeValues=to_dynamo({":zero": 0, ":pin": pin_hash, ":mine": reserved}),
     )
 
 

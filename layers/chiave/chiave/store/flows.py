@@ -230,7 +230,8 @@ def complete_flow(
     if user_code != flow.user_code:
         parts["user code"] = accounts.reserve_user_code(flow.school_id, flow.codice_fiscale, user_code, now)
     parts["audit"] = audit_entry
-    logins = (keys.login(flow.school_id, login) for login in (user_code, flow.email) if login)
+    logins = [keys.login(flow.school_id, login) for login in (user_code, flow.email) if login]
+    logins.append(keys.account_login(flow.school_id, flow.codice_fiscale))
     parts |= numbered("login", map(delete, logins))
     try:
         commit(parts, commit_id, now)

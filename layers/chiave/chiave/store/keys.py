@@ -106,6 +106,12 @@ def login(school_id: str, identifier: str) -> Key:
     return {PARTITION: f"LOGIN#{school_id}#{digest}", SORT: "LOGIN"}
 
 
+def account_login(school_id: str, codice_fiscale: str) -> Key:
+    """Failures of one account's logins, whatever identifier named it (SPEC
+    §6: one lockout per account); an item of the login kind, hashed alike."""
+    return login(school_id, f"account|{codice_fiscale}")
+
+
 def account_ref(school_id: str, codice_fiscale: str) -> str:
     """What an account's flows are found by (hashed: no PII in an index key)."""
     return hashlib.sha256(f"{school_id}#{codice_fiscale}".encode()).hexdigest()[:32]
