@@ -13,7 +13,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bench.world import PARITY_ACTIVE, PARITY_PAIRS, PARITY_PENDING, PARITY_UNKNOWN, World
+from bench.world import (
+    HOLDER_PASSWORD,
+    PARITY_ACTIVE,
+    PARITY_PAIRS,
+    PARITY_PENDING,
+    PARITY_UNKNOWN,
+    SHARED_EMAIL,
+    SOLO_EMAIL,
+    World,
+)
 from chiave_local.emulator.events import load_event
 
 PAIRS = PARITY_PAIRS
@@ -95,6 +104,10 @@ def measure(world: World) -> list[Comparison]:
     def requests(function_id: str, sample: str, field: str, values: list[str]) -> list[Any]:
         return [request(function_id, sample, field, value) for value in values]
 
+    def login(email: str) -> Any:
+        body = {"school": "RMIC817009", "login": email, "password": HOLDER_PASSWORD}
+        return lambda: world.call("VerifyCredentialsFunction", load_event("verify_credentials", body=body))
+
     unknown = PARITY_UNKNOWN
     comparisons = [
         compare(
@@ -106,6 +119,11 @@ def measure(world: World) -> list[Comparison]:
             "request-reset (codice fiscale)",
             requests("RequestResetFunction", "request_reset", "identifier", PARITY_ACTIVE),
             requests("RequestResetFunction", "request_reset", "identifier", unknown[PAIRS:]),
+        ),
+        compare(
+            "verify-credentials by e-mail (one account / two sharing it)",
+            [login(SOLO_EMAIL)] * PAIRS,
+            [login(SHARED_EMAIL)] * PAIRS,
         ),
     ]
     world.deliver()

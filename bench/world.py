@@ -50,6 +50,13 @@ PARITY_PAIRS = 40
 PARITY_PENDING = seed.generated_codes(PARITY_PAIRS, "PND")
 PARITY_ACTIVE = seed.generated_codes(PARITY_PAIRS, "TTV")
 PARITY_UNKNOWN = seed.generated_codes(2 * PARITY_PAIRS, "NSS")
+# Timing parity of a login by e-mail: a mailbox of one account, and one two accounts share.
+SOLO_PARENT = seed.generated_codes(1, "SOL")[0]
+SHARED_PARENTS = seed.generated_codes(2, "SHR")
+SOLO_EMAIL, SHARED_EMAIL = "solo.genitore@example.it", "famiglia.condivisa@example.it"
+MAILBOX_ROWS = f"RMIC817009;{SOLO_PARENT};Soli;Genitore;{SOLO_EMAIL};;genitore\n" + "".join(
+    f"RMIC817009;{cf};Condivisi;Genitore{i};{SHARED_EMAIL};;genitore\n" for i, cf in enumerate(SHARED_PARENTS)
+)
 # A parent activated once for the credential flows: PINs, checks, password changes.
 PIN_HOLDER = seed.generated_codes(1, "PIN")[0]
 HOLDER_PASSWORD = "Quaderno-Blu-42"  # noqa: S105 - a demo parent of the local stack
@@ -230,7 +237,8 @@ def seed_files(workdir: Path) -> tuple[Path, Path]:
     anagrafica.write_text(
         seed.generated_csv("RMIC817009", [PIN_HOLDER, *PARITY_PENDING, *PARITY_ACTIVE])
         + otp_rows
-        + APP_HOLDER_ROW,
+        + APP_HOLDER_ROW
+        + MAILBOX_ROWS,
         encoding="utf-8",
     )
     return anagrafica, policy
@@ -247,7 +255,7 @@ def running(workdir: Path) -> Iterator[World]:
         world.user_code = world.activate()
         world.holder = world.activate(PIN_HOLDER)
         world.app_holder = world.activate_with_code(APP_HOLDER, OTP_SCHOOL)
-        for cf in PARITY_ACTIVE:
+        for cf in [*PARITY_ACTIVE, SOLO_PARENT, *SHARED_PARENTS]:
             world.activate(cf)
         yield world
     finally:

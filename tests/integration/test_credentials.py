@@ -564,3 +564,27 @@ def test_the_register_s_check_limits_each_end_user_address(stack, load_event, pa
     # And another end user of the same register is not held back
     if passes_address:
         assert check(logins[0], {"client_ip": "198.51.100.8"}) == 401
+
+
+def test_a_shared_e_mail_logs_in_the_first_activated_and_the_others_by_user_code(stack, load_event):
+    # Given two parents sharing one mailbox, Anna activated a minute before Luca, with the same password
+    from chiave.domain import Person, Role
+    from chiave.store import people
+
+    shared = "famiglia.bianchi@example.it"
+    with stack.env():
+        people.put_people(
+            [
+                Person(SCHOOL, "BNCLCU79S05F205Y", "Bianchi", "Luca", Role.GENITORE, email=shared),
+                Person(SCHOOL, "SPSNTN75A30F839Y", "Esposito", "Anna", Role.GENITORE, email=shared),
+            ]
+        )
+    stack.set_policy(otp_required_for_activation=False, link_emails_per_recipient_per_hour=20)
+    anna = activate(stack, load_event, "SPSNTN75A30F839Y")
+    with mock.patch("time.time", return_value=time.time() + 60):
+        luca = activate(stack, load_event, "BNCLCU79S05F205Y")
+    # When the mailbox logs in, Then it is Anna's account
+    by_email = verify_credentials(stack, load_event, shared)
+    assert (by_email.status, by_email.body["user_code"]) == (200, anna)
+    # And Luca logs in by his user code
+    assert verify_credentials(stack, load_event, luca).body["user_code"] == luca

@@ -86,3 +86,36 @@ def test_a_mailbox_shared_by_two_accounts_makes_the_same_calls(stack, load_event
         stack, "RequestResetFunction", load_event("request_reset", body={"identifier": "x@example.it"})
     )
     assert shared[0] == nobody[0] == ["GetItem", "Query", "SendMessage", "TransactWriteItems"]
+
+
+@pytest.mark.parametrize("password", ["Quaderno-Blu-42", "Sbagliata-Del-Tutto-1"])
+def test_a_login_by_a_shared_mailbox_does_the_work_of_one_account(stack, load_event, accounts, password):
+    # Given a mailbox of one account and one shared by two
+    from chiave.credentials import passwords
+
+    verified = []
+    real_verify = passwords.verify_any
+
+    def counting(hashes, given):
+        verified.append(len(hashes))
+        return real_verify(hashes, given)
+
+    def login(email: str) -> tuple[list[str], int]:
+        body = {"school": "RMIC817009", "login": email, "password": password}
+        event = load_event("verify_credentials", body=body)
+        stack.call("VerifyCredentialsFunction", event)  # warm
+        verified.clear()
+        with stack.env("VerifyCredentialsFunction"), measuring() as made:
+            status = stack.call("VerifyCredentialsFunction", event).status
+        assert status in (200, 401)
+        return [name for name, _ in made], sum(verified)
+
+    stack.set_policy(otp_required_for_activation=False, login_max_failures=100)
+    import unittest.mock
+
+    with unittest.mock.patch.object(passwords, "verify_any", counting):
+        one = login("maria.rossi@example.it")
+        two = login(SHARED_MAILBOX)
+    # Then both make the same calls and check one password hash: the time tells nothing
+    assert one == two
+    assert one[1] == 1

@@ -94,6 +94,9 @@ class Credentials:
     # A temporary code the school issued, until it is redeemed or expires.
     temporary_code_hash: str | None = None
     temporary_code_expires_at: int = 0
+    # When the account first got a password: of several accounts sharing one
+    # e-mail, the first activated is the one that e-mail logs in.
+    activated_at: int | None = None
 
     def temporary_code(self, now: float) -> str | None:
         """The live temporary code's hash, if any."""

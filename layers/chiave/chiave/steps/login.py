@@ -122,7 +122,8 @@ def authenticate(
     if over:
         raise RateLimited(retry_after=max(counter.retry_after(now) for counter in over))
     if login.kind == "email":
-        holders = accounts.accounts_by_email(school_id, login.value, MAX_ACCOUNTS_PER_EMAIL)
+        sharing = accounts.accounts_by_email(school_id, login.value, MAX_ACCOUNTS_PER_EMAIL)
+        holders = _logged_in_by_email(sharing, _SECRETS[checks], now)
     else:
         owner = found.user_code_owner if login.kind == "user_code" else login.value
         account = accounts.get_account(school_id, owner)
@@ -155,6 +156,27 @@ def authenticate(
         counters=counters,
         flow=found.flow,
     )
+
+
+def _logged_in_by_email(
+    holders: list[accounts.Account], secret_of: Callable[[Credentials, float], str | None], now: float
+) -> list[accounts.Account]:
+    """Of the accounts sharing an e-mail (two parents, one mailbox), the one
+    that e-mail logs in: the first activated of those with the secret asked
+    for (the others log in by user code). So a login checks one password
+    whoever shares the address, and its time tells nobody how many do."""
+    if len(holders) <= 1:
+        return holders
+    candidates = [holder for holder in holders if secret_of(holder[1], now)] or holders
+    first = min(
+        candidates,
+        key=lambda holder: (
+            holder[1].activated_at is None,
+            holder[1].activated_at or 0,
+            holder[0].codice_fiscale,
+        ),
+    )
+    return [first]
 
 
 _SECRETS: dict[str, Callable[[Credentials, float], str | None]] = {

@@ -77,6 +77,7 @@ def credentials_from(item: Item) -> Credentials:
         must_change_password=bool(item.get("must_change_password", False)),
         temporary_code_hash=item.get("temporary_code_hash"),
         temporary_code_expires_at=int(item.get("temporary_code_expires_at", 0)),
+        activated_at=int(item["activated_at"]) if "activated_at" in item else None,
     )
 
 
@@ -425,6 +426,7 @@ def redeem_temporary_code(
     return person_update(
         person,
         "SET password_hash = :password, password_set_at = :now, #status = :status, "
+        "activated_at = if_not_exists(activated_at, :now), "
         "credential_epoch = credential_epoch + :one, must_change_password = :false "
         "REMOVE temporary_code_hash, temporary_code_expires_at",
         "temporary_code_hash = :code AND temporary_code_expires_at > :now",
@@ -493,6 +495,7 @@ def set_password(
     }
     update = (
         "SET password_hash = :hash, password_set_at = :now, user_code = :user_code, "
+        "activated_at = if_not_exists(activated_at, :now), "
         "credential_epoch = credential_epoch + :one"
     )
     if new_status is None:
