@@ -72,6 +72,12 @@ POLICY[OTP_SCHOOL] = {
     "requests_per_identifier_per_hour": 100,
     "link_emails_per_recipient_per_hour": 20,
 }
+# Changes of a factor or a contact, and their functions: the account's factor proves them first.
+STEPPED_UP = {
+    "contacts_email": "ContactsFunction",
+    "contacts_mobile": "ContactsFunction",
+    "totp_enrol": "TotpFunction",
+}
 # A parent there who changes her contacts and enrols an authenticator app.
 APP_HOLDER = seed.generated_codes(1, "APP")[0]
 APP_HOLDER_ROW = f"{OTP_SCHOOL};{APP_HOLDER};Neri;Genitrice;app.holder@example.it;+393339999999;genitore\n"
@@ -89,6 +95,9 @@ class World:
         self.otp_links = 0
         self.holder = ""  # the PIN holder's user code, once activated
         self.app_holder = ""  # APP_HOLDER's user code, once activated
+        # APP_HOLDER's authenticator app once enrolled, and the last time step it gave
+        self.app: pyotp.TOTP | None = None
+        self.app_step = 0
         self.holder_password = HOLDER_PASSWORD
         self.user_code = ""  # ACTIVE's user code, once activated
 
@@ -181,7 +190,33 @@ class World:
 
     def app_event(self, sample: str, **fields: str) -> dict[str, Any]:
         body = {"school": OTP_SCHOOL, "login": self.app_holder, "password": HOLDER_PASSWORD, **fields}
+        if sample in STEPPED_UP:
+            return self.stepped_up(sample, body)
         return load_event(sample, body=body)
+
+    def stepped_up(self, sample: str, body: dict[str, Any]) -> dict[str, Any]:
+        """A change of a factor or a contact, its step-up done: the event
+        carries the token her app's code (or the SMS to her mobile) verified."""
+        asked = self.call(STEPPED_UP[sample], load_event(sample, body=body))
+        answer = json.loads(asked["body"])
+        if asked["statusCode"] != 403 or answer.get("code") != "otp_required":
+            return load_event(sample, body=body)
+        token = answer["token"]
+        code = self.app_code() if answer["otp_method"] == "app" else self.otp_code(token)
+        self.call("VerifyOtpFunction", load_event("verify_otp", body={"token": token, "code": code}))
+        return load_event(sample, body={**body, "token": token})
+
+    def app_code(self, step: int | None = None) -> str:
+        """The app's code of a time step the account has not used yet (or of
+        `step`), waiting for the next step when the window has none left."""
+        assert self.app is not None
+        while step is None:
+            now_step = int(time.time()) // 30
+            step = next((s for s in (now_step, now_step + 1) if s > self.app_step), None)
+            if step is None:
+                time.sleep(30 - time.time() % 30 + 0.1)
+        self.app_step = max(self.app_step, step)
+        return str(self.app.at(step * 30))
 
     def new_email_event(self) -> dict[str, Any]:
         return self.app_event("contacts_email", email=f"nuova-{uuid.uuid4().hex[:8]}@example.it")
@@ -201,19 +236,21 @@ class World:
 
     def enrolment_confirmation_event(self) -> dict[str, Any]:
         enrolment, app = self.enrolment()
-        return load_event("totp_confirm", body={"enrolment": enrolment, "code": app.now()})
+        self.app, self.app_step = app, 0  # hers once the confirmation is made
+        return load_event("totp_confirm", body={"enrolment": enrolment, "code": self.app_code()})
 
     def app_code_event(self) -> dict[str, Any]:
         """A reset link of the parent with an app, and its current code: the
         app is enrolled anew with the step before, so the current one is unused."""
         enrolment, app = self.enrolment()
-        confirmation = {"enrolment": enrolment, "code": app.at(time.time() - 30)}
+        self.app, self.app_step = app, 0
+        confirmation = {"enrolment": enrolment, "code": self.app_code(int(time.time()) // 30 - 1)}
         self.call("TotpFunction", load_event("totp_confirm", body=confirmation))
         reset = load_event(
             "request_reset", body={"identifier": APP_HOLDER}, path_parameters={"school": OTP_SCHOOL}
         )
         self.call("RequestResetFunction", reset)
-        event = load_event("verify_otp", body={"token": self.token(), "code": app.now()})
+        event = load_event("verify_otp", body={"token": self.token(), "code": self.app_code()})
         totp.forget()  # the enrolment ran in this process: a verifying container has not seen the secret
         return event
 

@@ -37,7 +37,9 @@ router = APIGatewayRouter()
 )
 @validated(router)
 def post_email(body: EmailChangeRequest) -> Response[str]:
-    request_email_change(body.school, body.login, body.password, body.email, client_ip(router), time.time())
+    request_email_change(
+        body.school, body.login, body.password, body.email, body.token, client_ip(router), time.time()
+    )
     return accepted_response(router, "contacts_email", None)
 
 
@@ -50,7 +52,7 @@ def post_email(body: EmailChangeRequest) -> Response[str]:
 @validated(router)
 def post_mobile(body: MobileChangeRequest) -> Response[str]:
     started = request_mobile_change(
-        body.school, body.login, body.password, body.mobile, client_ip(router), time.time()
+        body.school, body.login, body.password, body.mobile, body.token, client_ip(router), time.time()
     )
     sent = started.sent
     return json_response(

@@ -32,7 +32,7 @@ router = APIGatewayRouter()
 )
 @validated(router)
 def post_enrol(body: TotpEnrolRequest) -> Response[str]:
-    started = enrol(body.school, body.login, body.password, client_ip(router), time.time())
+    started = enrol(body.school, body.login, body.password, body.token, client_ip(router), time.time())
     return json_response(
         router,
         200,

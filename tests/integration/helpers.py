@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 PASSWORD = "Quaderno-Blu-42"
@@ -112,3 +113,39 @@ def ops(stack: Any, sample: str = "ops", **fields: Any) -> dict[str, Any]:
     event = {name: value for name, value in event.items() if value is not None}
     result: dict[str, Any] = stack.functions.invoke("OpsFunction", event)
     return result
+
+
+# Changes of a factor or a contact (SPEC §6): the account's factor proves them first.
+STEPPED_UP = {
+    "contacts_email": "ContactsFunction",
+    "contacts_mobile": "ContactsFunction",
+    "totp_enrol": "TotpFunction",
+}
+
+
+def stepped_up_event(
+    stack: Any, load_event: Any, sample: str, app: Any = None, **body: Any
+) -> dict[str, Any]:
+    """The event of a change the holder makes: asked once, her factor's code
+    (the app's, given by `app`, a pyotp.TOTP; or the SMS to her mobile)
+    verified on the step-up's token, the same body with that token. An
+    account the step does not apply to gets the plain event."""
+    function_id = STEPPED_UP[sample]
+    asked = stack.call(function_id, load_event(sample, body=body))
+    if not (asked.status == 403 and asked.body.get("code") == "otp_required" and "token" in asked.body):
+        return dict(load_event(sample, body=body))
+    token = asked.body["token"]
+    if asked.body["otp_method"] == "app":
+        code = app.at(time.time() + 30)  # the step after the one its enrolment used
+    else:
+        sent = stack.call("SendOtpFunction", load_event("send_otp", body={"token": token}))
+        assert sent.status == 202, sent.body
+        code = last_sms_code(stack)
+    verified = stack.call("VerifyOtpFunction", load_event("verify_otp", body={"token": token, "code": code}))
+    assert verified.status == 200, verified.body
+    return dict(load_event(sample, body={**body, "token": token}))
+
+
+def change_factor(stack: Any, load_event: Any, sample: str, app: Any = None, **body: Any) -> Any:
+    """A change of a factor or a contact as its holder makes it (`stepped_up_event`)."""
+    return stack.call(STEPPED_UP[sample], stepped_up_event(stack, load_event, sample, app, **body))

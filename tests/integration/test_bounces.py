@@ -12,7 +12,7 @@ import pytest
 from chiave_local.demo import sent
 from chiave_local.emulator.events import load_event
 from tests.integration.conftest import REGION
-from tests.integration.helpers import PASSWORD, SCHOOL, activate, ops, request_reset
+from tests.integration.helpers import PASSWORD, SCHOOL, activate, change_factor, ops, request_reset
 
 MARIA = "RSSMRA82C52H501K"
 MARIA_EMAIL = "maria.rossi@example.it"
@@ -88,7 +88,7 @@ def test_a_new_address_is_mailed_again(stack, load_event):
     assert len(_mails_to(stack, MARIA_EMAIL)) == before
     # When she gives a new address (her login still works), and confirms it
     body = {"school": SCHOOL, "login": user_code, "password": PASSWORD, "email": "maria.nuova@example.it"}
-    assert stack.call("ContactsFunction", load_event("contacts_email", body=body)).status == 202
+    assert change_factor(stack, load_event, "contacts_email", **body).status == 202
     assert len(_mails_to(stack, MARIA_EMAIL)) == before  # no notice to the dead address
     link = re.search(r"#token=([A-Za-z0-9_-]{43})", _mails_to(stack, "maria.nuova@example.it")[-1]["text"])
     assert link

@@ -44,9 +44,31 @@ def maria(stack, load_event) -> str:
     return activate(stack, load_event, MARIA)
 
 
+# Changes of a factor or a contact: the account's factor proves them first.
+STEPPED_UP = ("contacts_email", "contacts_mobile", "totp_enrol")
+# The app each login enrolled, to give its code in a step-up.
+_APPS: dict[str, pyotp.TOTP] = {}
+
+
 def _call(stack, load_event, sample: str, **body: Any) -> Any:
+    """A request as the holder makes it: a change asked for again with the
+    step-up's token once her factor's code (the app's, or the SMS to her
+    mobile) is verified."""
     function_id = "ContactsFunction" if sample.startswith("contacts") else "TotpFunction"
-    return stack.call(function_id, load_event(sample, body=body))
+    answer = stack.call(function_id, load_event(sample, body=body))
+    asked = answer.status == 403 and answer.body.get("code") == "otp_required" and "token" in answer.body
+    if sample not in STEPPED_UP or not asked or "token" in body:
+        return answer
+    token = answer.body["token"]
+    if answer.body["otp_method"] == "app":
+        code = _APPS[body["login"]].at(time.time() + 30)  # the step after the one the enrolment used
+    else:
+        sent = _send(stack, load_event, token)
+        if sent.status != 202:
+            return sent  # the SMS to her own mobile refused (a cap): the change waits
+        code = last_sms_code(stack)
+    assert _verify(stack, load_event, token, code).status == 200
+    return stack.call(function_id, load_event(sample, body={**body, "token": token}))
 
 
 def _change_email(stack, load_event, login: str, email: str = NEW_EMAIL, password: str = PASSWORD) -> Any:
@@ -221,6 +243,7 @@ def test_one_account_cannot_pump_sms_through_mobile_changes(stack, load_event, m
     # Given an account whose password the attacker has, at a school with room for many SMS
     stack.set_policy(
         otp_required_for_activation=False,
+        sms_per_number_per_day=50,
         mobile_changes_per_account_per_day=per_day,
         mobile_changes_per_account_per_month=per_month,
     )
@@ -255,6 +278,7 @@ def _enrol(stack, load_event, login: str) -> tuple[str, str]:
     assert uri.startswith("otpauth://totp/") and f"secret={secret}" in uri and "issuer=" in uri
     code = pyotp.TOTP(secret).now()
     confirmed = _call(stack, load_event, "totp_confirm", enrolment=started.body["enrolment"], code=code)
+    _APPS[login] = pyotp.TOTP(secret)
     assert (confirmed.status, confirmed.body) == (200, {"enrolled": True})
     return secret, code
 
@@ -361,3 +385,88 @@ def test_an_enrolment_token_opens_nothing_else(stack, load_event, maria):
     assert confirm(stack, load_event, enrolment, "Altra-Password-7").body["code"] == "token_invalid"
     assert _confirm_contact(stack, load_event, enrolment).body["code"] == "token_invalid"
     assert _verify(stack, load_event, enrolment, "123456").body["code"] == "otp_not_needed"
+
+
+# ---- the password alone never re-binds a factor (SPEC §6) ----------------------------
+
+ATTACKER_EMAIL = "attaccante@example.net"
+ATTACKER_MOBILE = "+393479999999"
+CHANGES = {
+    "contacts_email": {"email": ATTACKER_EMAIL},
+    "contacts_mobile": {"mobile": ATTACKER_MOBILE},
+    "totp_enrol": {},
+}
+
+
+@pytest.mark.parametrize("factor", ["sms", "app"])
+@pytest.mark.parametrize("sample", list(CHANGES))
+def test_a_stolen_password_alone_changes_no_factor_or_contact(stack, load_event, maria, sample, factor):
+    # Given Maria, with a mobile on file (and, for "app", an authenticator app)
+    if factor == "app":
+        _enrol(stack, load_event, maria)
+    before = _person_item(stack)
+    mails, sms = len(stack.deliver()), len(texts(stack))
+    function_id = "ContactsFunction" if sample.startswith("contacts") else "TotpFunction"
+    body = {"school": SCHOOL, "login": maria, "password": PASSWORD, **CHANGES[sample]}
+    # When an attacker with her password alone asks for the change
+    answer = stack.call(function_id, load_event(sample, body=body))
+    # Then the answer asks for her factor's code, and names where it would come from, not the attacker's
+    assert (answer.status, answer.body["code"], answer.body["otp_method"]) == (403, "otp_required", factor)
+    token = answer.body["token"]
+    # And guessing the code, or asking again with the unverified token, gets nothing
+    assert _verify(stack, load_event, token, "000000").status in (400, 429)
+    again = stack.call(function_id, load_event(sample, body={**body, "token": token}))
+    assert (again.status, again.body["code"]) == (403, "otp_required")
+    # And nothing changed, nothing went to the attacker, nothing but the step's own SMS to her
+    assert _person_item(stack) == before
+    assert all(ATTACKER_EMAIL not in mail["to"] for mail in stack.deliver()[mails:])
+    assert all(message["to"] != ATTACKER_MOBILE for message in texts(stack)[sms:])
+
+
+@pytest.mark.parametrize("sample", list(CHANGES))
+def test_a_step_up_token_of_another_purpose_or_account_proves_nothing(stack, load_event, maria, sample):
+    # Given a PIN's SMS step, verified by Maria
+    stack.set_policy(otp_required_for_activation=False, otp_required_for_pin=True)
+    asked = issue_pin(stack, load_event, maria)
+    pin_token = asked.body["token"]
+    assert _send(stack, load_event, pin_token).status == 202
+    assert _verify(stack, load_event, pin_token, last_sms_code(stack)).status == 200
+    # When its token is sent with a change of a factor
+    function_id = "ContactsFunction" if sample.startswith("contacts") else "TotpFunction"
+    body = {"school": SCHOOL, "login": maria, "password": PASSWORD, "token": pin_token, **CHANGES[sample]}
+    answer = stack.call(function_id, load_event(sample, body=body))
+    # Then it is refused: a step proves only what it was opened for
+    assert (answer.status, answer.body["code"]) == (400, "token_invalid")
+
+
+def test_an_account_with_no_contact_at_all_is_sent_to_the_school_office(stack, load_event):
+    # Given a parent with neither e-mail nor mobile, activated on paper by the school office
+    from chiave.domain import Person, Role
+    from chiave.store import people
+
+    nobody_reaches = "NRELNE80A41H501V"
+    stack.set_policy(otp_required_for_activation=False)
+    with stack.env():
+        people.put_people([Person(SCHOOL, nobody_reaches, "Neri", "Elena", Role.GENITORE)])
+    paper = ops(stack, "ops_issue_temporary_code", codice_fiscale=nobody_reaches)
+    assert paper["ok"], paper
+    redeemed = stack.call(
+        "RedeemTemporaryCodeFunction",
+        load_event(
+            "redeem_temporary_code",
+            body={
+                "school": SCHOOL,
+                "login": nobody_reaches,
+                "temporary_code": paper["temporary_code"],
+                "new_password": "Lavagna-Verde-77",
+            },
+        ),
+    )
+    assert redeemed.status == 200, redeemed.body
+    body = {"school": SCHOOL, "login": redeemed.body["user_code"], "password": "Lavagna-Verde-77"}
+    # When she (or whoever has her password) asks to add a mobile or an app
+    for sample in ("contacts_mobile", "totp_enrol"):
+        function_id = "ContactsFunction" if sample.startswith("contacts") else "TotpFunction"
+        answer = stack.call(function_id, load_event(sample, body={**body, **CHANGES[sample]}))
+        # Then the school office is where it is done
+        assert (answer.status, answer.body["code"]) == (422, "mobile_missing")

@@ -26,7 +26,14 @@ from chiave.store import keys
 from chiave_local.demo import sent
 from chiave_local.emulator.calls import FAULTS, failing
 from tests.integration.conftest import REGION
-from tests.integration.helpers import PASSWORD, activate, last_token, paper_code_redemption
+from tests.integration.helpers import (
+    PASSWORD,
+    activate,
+    change_factor,
+    last_token,
+    paper_code_redemption,
+    stepped_up_event,
+)
 
 KNOWN = "RSSMRA82C52H501K"
 UNKNOWN = "BNCGNN80A01H501T"
@@ -111,7 +118,7 @@ def _contact_change(sample: str, **change: str) -> Callable[[Any, Any], dict[str
     def prepare(stack: Any, load_event: Any) -> dict[str, Any]:
         code = activate(stack, load_event, KNOWN)
         body = {"school": "RMIC817009", "login": code, "password": PASSWORD, **change}
-        return load_event(sample, body=body)
+        return stepped_up_event(stack, load_event, sample, **body)
 
     return prepare
 
@@ -127,7 +134,7 @@ def _enrolment(stack: Any, load_event: Any) -> tuple[str, dict[str, Any]]:
     """An active account's enrolment: its user code and the enrol answer."""
     code = activate(stack, load_event, KNOWN)
     body = {"school": "RMIC817009", "login": code, "password": PASSWORD}
-    return code, stack.call("TotpFunction", load_event("totp_enrol", body=body)).body
+    return code, change_factor(stack, load_event, "totp_enrol", **body).body
 
 
 def _enrolment_confirmation(stack: Any, load_event: Any) -> dict[str, Any]:

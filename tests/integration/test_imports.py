@@ -12,7 +12,7 @@ import pytest
 
 from chiave.store import keys
 from chiave_local.emulator.events import load_event
-from tests.integration.helpers import PASSWORD, SCHOOL, activate, ops, verify_credentials
+from tests.integration.helpers import PASSWORD, SCHOOL, activate, change_factor, ops, verify_credentials
 
 HEADER = "scuola;codice_fiscale;cognome;nome;email;cellulare;ruolo;classe\n"
 MARIA = "RSSMRA82C52H501K"
@@ -156,7 +156,7 @@ def test_a_contact_the_holder_proved_wins_unless_the_school_changed_it(stack, lo
     stack.set_policy(otp_required_for_activation=False)
     user_code = activate(stack, load_event, MARIA)
     body = {"school": SCHOOL, "login": user_code, "password": PASSWORD, "email": "maria.nuova@example.it"}
-    stack.call("ContactsFunction", load_event("contacts_email", body=body))
+    change_factor(stack, load_event, "contacts_email", **body)
     import re
 
     link = re.search(r"#token=([A-Za-z0-9_-]{43})", stack.deliver()[-2]["text"]).group(1)

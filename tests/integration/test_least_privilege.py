@@ -34,6 +34,7 @@ from tests.integration.helpers import (
     PASSWORD,
     SCHOOL,
     activate,
+    change_factor,
     change_password,
     confirm,
     issue_pin,
@@ -413,18 +414,18 @@ def _drive_the_contacts_and_the_app(stack, load_event, user_code):
     then confirmed), an authenticator app enrolled and its code verified."""
     login = {"school": SCHOOL, "login": user_code, "password": LATEST_PASSWORD}
     new_address = {**login, "email": "maria.nuova@example.it"}
-    stack.call("ContactsFunction", load_event("contacts_email", body=new_address))
+    change_factor(stack, load_event, "contacts_email", **new_address)
     link = re.search(r"#token=([A-Za-z0-9_-]{43})", stack.deliver()[-2]["text"]).group(1)
     stack.call("ContactsFunction", load_event("contacts_confirm", body={"token": link}))
     # From here on by the new address, which logs in now (each login kind is driven)
     login = {**login, "login": "maria.nuova@example.it"}
     new_number = {**login, "mobile": "+393471234567"}
-    token = stack.call("ContactsFunction", load_event("contacts_mobile", body=new_number)).body["token"]
+    token = change_factor(stack, load_event, "contacts_mobile", **new_number).body["token"]
     stack.deliver()
     code = re.search(r"#(\d{6})$", sent.outbox(REGION)["sms"][-1]["text"]).group(1)
     stack.call("VerifyOtpFunction", load_event("verify_otp", body={"token": token, "code": code}))
     stack.call("ContactsFunction", load_event("contacts_confirm", body={"token": token}))
-    started = stack.call("TotpFunction", load_event("totp_enrol", body=login)).body
+    started = change_factor(stack, load_event, "totp_enrol", **login).body
     app = pyotp.TOTP(started["secret"])
     confirmation = {"enrolment": started["enrolment"], "code": app.now()}
     stack.call("TotpFunction", load_event("totp_confirm", body=confirmation))

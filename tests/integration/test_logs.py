@@ -12,7 +12,7 @@ import pytest
 
 from chiave.runtime.observability import logger
 from chiave.store import keys
-from tests.integration.helpers import PASSWORD, activate, last_token, request_reset
+from tests.integration.helpers import PASSWORD, activate, change_factor, last_token, request_reset
 
 KNOWN = "RSSMRA82C52H501K"
 EMAIL = "maria.rossi@example.it"
@@ -86,9 +86,9 @@ def test_contact_and_app_flows_log_no_address_number_or_secret(stack, load_event
     capsys.readouterr()
     # When she changes her e-mail and her mobile, and enrols an authenticator app
     new_email, new_mobile = "nuova.casella@example.it", "+393471234567"
-    stack.call("ContactsFunction", load_event("contacts_email", body={**login, "email": new_email}))
-    stack.call("ContactsFunction", load_event("contacts_mobile", body={**login, "mobile": new_mobile}))
-    started = stack.call("TotpFunction", load_event("totp_enrol", body=login)).body
+    change_factor(stack, load_event, "contacts_email", **login, email=new_email)
+    change_factor(stack, load_event, "contacts_mobile", **login, mobile=new_mobile)
+    started = change_factor(stack, load_event, "totp_enrol", **login).body
     code = pyotp.TOTP(started["secret"]).now()
     confirmation = {"enrolment": started["enrolment"], "code": code}
     assert stack.call("TotpFunction", load_event("totp_confirm", body=confirmation)).status == 200

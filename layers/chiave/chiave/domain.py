@@ -32,6 +32,9 @@ class Purpose(StrEnum):
     EMAIL_VERIFICATION = "email_verification"
     # A short-lived flow that binds an SMS code to a PIN request (otp_required_for_pin).
     PIN = "pin"
+    # A short-lived flow that binds the current factor's code (the app's, or an
+    # SMS to the mobile on file) to a change of a factor or a contact.
+    FACTOR_CHANGE = "factor_change"
     # A new mobile number, proved by an SMS code sent to it.
     MOBILE_VERIFICATION = "mobile_verification"
     # An authenticator app being enrolled, until its first code confirms it.

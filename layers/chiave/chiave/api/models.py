@@ -80,13 +80,19 @@ class LoginRequest(Request):
     login: IdentifierText = Field(description="User code (9 digits) or e-mail")
 
 
-class PinRequest(LoginRequest):
+class SteppedUpRequest(LoginRequest):
+    """A login and password, and what proves the account's factor besides."""
+
     password: PasswordText
     token: TokenText | None = Field(
         None,
-        description="With `otp_required_for_pin`: the token the 403 otp_required answer gave, "
-        "once its SMS code is verified",
+        description="The token a 403 otp_required answer gave, once its code (the app's, or by SMS "
+        "to the mobile on file) is verified",
     )
+
+
+class PinRequest(SteppedUpRequest):
+    pass
 
 
 class PinIssuedResponse(Body):
@@ -127,15 +133,13 @@ def _mobile_number(value: str) -> str:
     return normalised
 
 
-class EmailChangeRequest(LoginRequest):
-    password: PasswordText
+class EmailChangeRequest(SteppedUpRequest):
     email: Annotated[
         str, StringConstraints(min_length=3, max_length=254), Printable, AfterValidator(_email_address)
     ] = Field(description="The new personal e-mail address")
 
 
-class MobileChangeRequest(LoginRequest):
-    password: PasswordText
+class MobileChangeRequest(SteppedUpRequest):
     mobile: Annotated[
         str, StringConstraints(min_length=3, max_length=32), Printable, AfterValidator(_mobile_number)
     ] = Field(description="The new mobile number (Italian unless it starts with + or 00)")
@@ -153,8 +157,8 @@ class ContactChangedResponse(Body):
     hint: str = Field(description="The new contact, masked")
 
 
-class TotpEnrolRequest(LoginRequest):
-    password: PasswordText
+class TotpEnrolRequest(SteppedUpRequest):
+    pass
 
 
 class TotpEnrolmentResponse(Body):

@@ -19,9 +19,9 @@ from chiave.errors import TokenInvalid
 from chiave.notify import outbox
 from chiave.runtime import masking
 from chiave.runtime.observability import count_outcome, logger
-from chiave.steps import app_codes, login
+from chiave.steps import app_codes, login, step_up
 from chiave.steps.links import new_flow
-from chiave.steps.reading import check_open, load_flow
+from chiave.steps.reading import check_open, flow_key, load_flow
 from chiave.store import accounts, audit, flows
 
 ENROLMENT_LIFETIME_S = 600
@@ -37,9 +37,16 @@ class Enrolment:
     expires_in: int
 
 
-def enrol(school_id: str, raw_login: str, password: str, client_ip: str, now: float) -> Enrolment:
-    authenticated = login.authenticate("totp_enrol", school_id, raw_login, password, client_ip, now)
+def enrol(
+    school_id: str, raw_login: str, password: str, token: str | None, client_ip: str, now: float
+) -> Enrolment:
+    token_sha256 = flow_key(token) if token else None
+    authenticated = login.authenticate(
+        "totp_enrol", school_id, raw_login, password, client_ip, now, token_sha256
+    )
     school, person = authenticated.school, authenticated.person
+    # A new app replaces the one there is: the password alone never does it.
+    proof = step_up.for_factor_change(authenticated, token, "totp_enrol", now)
     secret = totp.new_secret()
     token = tokens.new_token()
     flow = new_flow(
@@ -52,12 +59,7 @@ def enrol(school_id: str, raw_login: str, password: str, client_ip: str, now: fl
         now=now,
     )
     flow = replace(flow, totp_sealed=totp.seal(secret, school.id, person.codice_fiscale))
-    login.commit_unchanged(
-        authenticated,
-        [flows.put(flow)],
-        None,
-        now,
-    )
+    login.commit_unchanged(authenticated, [flows.put(flow), *proof], None, now)
     count_outcome("totp_enrol", "started")
     # The app lists it as "Registro – <school>: <user code>".
     uri = totp.provisioning_uri(secret, person.user_code or "", f"{ISSUER} {school.name}")

@@ -1,0 +1,96 @@
+"""Step-up: what a request proves beyond the password, with the factor the
+account already has (SPEC §6). A PIN under `otp_required_for_pin`, and every
+change of a factor or a contact (the e-mail, the mobile, the authenticator
+app), need it: the password alone never re-binds a factor.
+
+The first request opens a short-lived flow of its purpose and answers 403
+`otp_required` with the flow's token: its code comes from the account's
+authenticator app when it has one, else by SMS to the mobile on file
+(send-otp, verify-otp run on that token). The same request made again with
+the verified token goes on, and uses the flow up in its own commit."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from chiave.credentials import tokens
+from chiave.domain import Flow, Purpose
+from chiave.errors import MobileMissing, OtpRequired, TokenInvalid
+from chiave.runtime import masking
+from chiave.runtime.observability import count_outcome
+from chiave.steps import login
+from chiave.steps.links import STEP_UP_LIFETIME_S, new_flow
+from chiave.steps.reading import check_open
+from chiave.store import flows
+
+
+def for_factor_change(
+    authenticated: login.Authenticated, token: str | None, flow_name: str, now: float
+) -> list[dict[str, Any]]:
+    """The password alone never re-binds a factor or a contact: an account
+    with an app or a mobile proves the one it has first (`proved`). One with
+    neither has only its e-mail, where the change's own link or notice goes
+    (docs/CREDENTIALS.md); one with no contact at all goes to the school
+    office (MobileMissing: give the school a mobile)."""
+    person = authenticated.person
+    if person.totp_sealed is None and person.mobile is None:
+        if person.email is None:
+            raise MobileMissing()
+        return []
+    return proved(authenticated, Purpose.FACTOR_CHANGE, token, flow_name, now)
+
+
+def proved(
+    authenticated: login.Authenticated, purpose: Purpose, token: str | None, flow_name: str, now: float
+) -> list[dict[str, Any]]:
+    """The transaction part that uses up the verified step-up flow the request
+    carries; without a token, opens one and raises OtpRequired with it.
+    Raises TokenInvalid for another account's or purpose's token, OtpRequired
+    while its code is not verified, MobileMissing when the account has no
+    factor at all."""
+    if token is None:
+        _open(authenticated, purpose, flow_name, now)
+    flow, person = authenticated.flow, authenticated.person
+    if (
+        flow is None
+        or flow.purpose is not purpose
+        or flow.school_id != person.school_id
+        or flow.codice_fiscale != person.codice_fiscale
+    ):
+        raise TokenInvalid()
+    check_open(flow, now)
+    if not flow.otp_verified:
+        raise OtpRequired()
+    return [flows.consume(flow, int(now))]
+
+
+def _flow(authenticated: login.Authenticated, purpose: Purpose, token_sha256: str, now: float) -> Flow:
+    return new_flow(
+        authenticated.school,
+        authenticated.person,
+        purpose,
+        token_sha256,
+        STEP_UP_LIFETIME_S,
+        otp_required=True,
+        now=now,
+    )
+
+
+def _open(authenticated: login.Authenticated, purpose: Purpose, flow_name: str, now: float) -> NoReturn:
+    """The step's flow: the login succeeded, so it counts as one."""
+    person = authenticated.person
+    token = tokens.new_token()
+    flow = _flow(authenticated, purpose, tokens.token_hash(token), now)
+    if person.mobile is None and not flow.otp_by_app:
+        raise MobileMissing()
+    login.commit_unchanged(authenticated, [flows.put(flow)], None, now)
+    count_outcome(flow_name, "otp_required")
+    if flow.otp_by_app:
+        raise OtpRequired(token=token, expires_in=STEP_UP_LIFETIME_S, otp_method="app")
+    assert person.mobile is not None
+    raise OtpRequired(
+        token=token,
+        expires_in=STEP_UP_LIFETIME_S,
+        otp_method="sms",
+        phone_hint=masking.phone_hint(person.mobile),
+    )
