@@ -25,6 +25,7 @@ from chiave.api.resolver import (
 )
 from chiave.api.validation import validated
 from chiave.flows.contacts import confirm_contact, request_email_change, request_mobile_change
+from chiave.steps import step_up
 
 router = APIGatewayRouter()
 
@@ -37,9 +38,8 @@ router = APIGatewayRouter()
 )
 @validated(router)
 def post_email(body: EmailChangeRequest) -> Response[str]:
-    request_email_change(
-        body.school, body.login, body.password, body.email, body.token, client_ip(router), time.time()
-    )
+    asked = step_up.Asked(body.school, body.login, body.password, body.token, client_ip(router))
+    request_email_change(asked, body.email, time.time())
     return accepted_response(router, "contacts_email", None)
 
 
@@ -51,9 +51,8 @@ def post_email(body: EmailChangeRequest) -> Response[str]:
 )
 @validated(router)
 def post_mobile(body: MobileChangeRequest) -> Response[str]:
-    started = request_mobile_change(
-        body.school, body.login, body.password, body.mobile, body.token, client_ip(router), time.time()
-    )
+    asked = step_up.Asked(body.school, body.login, body.password, body.token, client_ip(router))
+    started = request_mobile_change(asked, body.mobile, time.time())
     sent = started.sent
     return json_response(
         router,

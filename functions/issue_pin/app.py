@@ -16,6 +16,7 @@ from chiave.api.resolver import (
 )
 from chiave.api.validation import validated
 from chiave.flows.issue_pin import issue_pin
+from chiave.steps import step_up
 
 router = APIGatewayRouter()
 
@@ -28,7 +29,8 @@ router = APIGatewayRouter()
 )
 @validated(router)
 def post_pin(body: PinRequest) -> Response[str]:
-    issued = issue_pin(body.school, body.login, body.password, body.token, client_ip(router), time.time())
+    asked = step_up.Asked(body.school, body.login, body.password, body.token, client_ip(router))
+    issued = issue_pin(asked, time.time())
     if issued.pin is None:
         return accepted_response(router, "issue_pin", None)
     return json_response(router, 201, PinIssuedResponse(pin=issued.pin))

@@ -21,6 +21,7 @@ from chiave.api.resolver import (
 )
 from chiave.api.validation import validated
 from chiave.flows.totp import confirm, enrol
+from chiave.steps import step_up
 
 router = APIGatewayRouter()
 
@@ -32,7 +33,8 @@ router = APIGatewayRouter()
 )
 @validated(router)
 def post_enrol(body: TotpEnrolRequest) -> Response[str]:
-    started = enrol(body.school, body.login, body.password, body.token, client_ip(router), time.time())
+    asked = step_up.Asked(body.school, body.login, body.password, body.token, client_ip(router))
+    started = enrol(asked, time.time())
     return json_response(
         router,
         200,

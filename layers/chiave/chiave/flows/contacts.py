@@ -29,24 +29,16 @@ from chiave.runtime import masking
 from chiave.runtime.observability import count_outcome, logger
 from chiave.steps import login, step_up
 from chiave.steps.links import STEP_UP_LIFETIME_S, new_flow, open_link
-from chiave.steps.reading import check_open, flow_key, load_flow
+from chiave.steps.reading import check_open, load_flow
 from chiave.store import accounts, audit, flows, keys, schools
 
 
-def request_email_change(
-    school_id: str,
-    raw_login: str,
-    password: str,
-    new_email: str,
-    token: str | None,
-    client_ip: str,
-    now: float,
-) -> None:
-    authenticated = _authenticate(school_id, raw_login, password, token, client_ip, now)
+def request_email_change(asked: step_up.Asked, new_email: str, now: float) -> None:
+    authenticated = step_up.authenticate("contacts", asked, now)
     school, person = authenticated.school, authenticated.person
     if person.email and person.email.casefold() == new_email.casefold():
         raise ContactUnchanged()
-    proof = step_up.for_factor_change(authenticated, token, "contacts", now)
+    proof = step_up.for_factor_change(authenticated, asked.token, "contacts", now)
     # The link goes to the new address; the flow carries it until confirmed.
     link = open_link(school, replace(person, email=new_email), Purpose.EMAIL_VERIFICATION, now)
     warning = outbox.to_holder(
@@ -73,23 +65,15 @@ class MobileChallenge:
     sent: send_otp.Sent
 
 
-def request_mobile_change(
-    school_id: str,
-    raw_login: str,
-    password: str,
-    new_mobile: str,
-    token: str | None,
-    client_ip: str,
-    now: float,
-) -> MobileChallenge:
-    authenticated = _authenticate(school_id, raw_login, password, token, client_ip, now)
+def request_mobile_change(asked: step_up.Asked, new_mobile: str, now: float) -> MobileChallenge:
+    authenticated = step_up.authenticate("contacts", asked, now)
     school, person = authenticated.school, authenticated.person
     policy = school.policy
     if new_mobile == person.mobile:
         raise ContactUnchanged()
     if not phone.may_receive_sms(new_mobile, policy.sms_allowed_prefixes):
         raise MobileNotAllowed()
-    proof = step_up.for_factor_change(authenticated, token, "contacts", now)
+    proof = step_up.for_factor_change(authenticated, asked.token, "contacts", now)
     if not schools.sms_enabled():
         count_outcome("contacts", "sms_switched_off")
         raise SmsUnavailable(retry_after=send_otp.SWITCHED_OFF_RETRY_AFTER_S)
@@ -122,14 +106,6 @@ def request_mobile_change(
     logger.info("mobile change requested", extra=login.log_facts(authenticated))
     count_outcome("contacts", "mobile_code_sent")
     return MobileChallenge(token=token, sent=send_otp.sent(flow, challenge))
-
-
-def _authenticate(
-    school_id: str, raw_login: str, password: str, token: str | None, client_ip: str, now: float
-) -> login.Authenticated:
-    """The login, with the step-up flow of the token the request carries (one read)."""
-    token_sha256 = flow_key(token) if token else None
-    return login.authenticate("contacts", school_id, raw_login, password, client_ip, now, token_sha256)
 
 
 def mobile_change_caps(school: School, person: Person, now: float) -> list[ratelimit.Counter]:

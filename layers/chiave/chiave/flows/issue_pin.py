@@ -19,7 +19,6 @@ from chiave.notify import outbox
 from chiave.runtime.observability import count_outcome, logger
 from chiave.runtime.settings import settings
 from chiave.steps import login, step_up
-from chiave.steps.reading import flow_key
 from chiave.store import accounts
 
 
@@ -30,17 +29,12 @@ class IssuedPin:
     pin: str | None
 
 
-def issue_pin(
-    school_id: str, raw_login: str, password: str, token: str | None, client_ip: str, now: float
-) -> IssuedPin:
-    token_sha256 = flow_key(token) if token else None
-    authenticated = login.authenticate(
-        "issue_pin", school_id, raw_login, password, client_ip, now, token_sha256
-    )
+def issue_pin(asked: step_up.Asked, now: float) -> IssuedPin:
+    authenticated = step_up.authenticate("issue_pin", asked, now)
     school, person = authenticated.school, authenticated.person
     policy = school.policy
     consumed = (
-        step_up.proved(authenticated, Purpose.PIN, token, "issue_pin", now)
+        step_up.proved(authenticated, Purpose.PIN, asked.token, "issue_pin", now)
         if policy.otp_required_for_pin
         else []
     )

@@ -21,7 +21,7 @@ from chiave.runtime import masking
 from chiave.runtime.observability import count_outcome, logger
 from chiave.steps import app_codes, login, step_up
 from chiave.steps.links import new_flow
-from chiave.steps.reading import check_open, flow_key, load_flow
+from chiave.steps.reading import check_open, load_flow
 from chiave.store import accounts, audit, flows
 
 ENROLMENT_LIFETIME_S = 600
@@ -37,16 +37,11 @@ class Enrolment:
     expires_in: int
 
 
-def enrol(
-    school_id: str, raw_login: str, password: str, token: str | None, client_ip: str, now: float
-) -> Enrolment:
-    token_sha256 = flow_key(token) if token else None
-    authenticated = login.authenticate(
-        "totp_enrol", school_id, raw_login, password, client_ip, now, token_sha256
-    )
+def enrol(asked: step_up.Asked, now: float) -> Enrolment:
+    authenticated = step_up.authenticate("totp_enrol", asked, now)
     school, person = authenticated.school, authenticated.person
     # A new app replaces the one there is: the password alone never does it.
-    proof = step_up.for_factor_change(authenticated, token, "totp_enrol", now)
+    proof = step_up.for_factor_change(authenticated, asked.token, "totp_enrol", now)
     secret = totp.new_secret()
     token = tokens.new_token()
     flow = new_flow(

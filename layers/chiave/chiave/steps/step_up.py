@@ -11,6 +11,7 @@ the verified token goes on, and uses the flow up in its own commit."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from chiave.credentials import tokens
@@ -20,8 +21,27 @@ from chiave.runtime import masking
 from chiave.runtime.observability import count_outcome
 from chiave.steps import login
 from chiave.steps.links import STEP_UP_LIFETIME_S, new_flow
-from chiave.steps.reading import check_open
+from chiave.steps.reading import check_open, flow_key
 from chiave.store import flows
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A request that logs in, and the step-up token it may carry."""
+
+    school_id: str
+    raw_login: str
+    password: str
+    token: str | None
+    client_ip: str
+
+
+def authenticate(flow_name: str, asked: Asked, now: float) -> login.Authenticated:
+    """The login, with the step-up flow its token names read in the same round trip."""
+    token_sha256 = flow_key(asked.token) if asked.token else None
+    return login.authenticate(
+        flow_name, asked.school_id, asked.raw_login, asked.password, asked.client_ip, now, token_sha256
+    )
 
 
 def for_factor_change(
