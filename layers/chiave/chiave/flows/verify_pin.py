@@ -37,7 +37,7 @@ def verify_pin(
 def _verify(school_id: str, code: str, pin: str, now: float) -> str:
     if not user_code.is_valid(code):
         raise InvalidUserCode()
-    found = logins.read(school_id, code, code, [])
+    found = logins.read(school_id, code, [])
     if found.school is None:
         raise SchoolNotFound()
     policy = found.school.policy

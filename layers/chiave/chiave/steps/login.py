@@ -108,11 +108,7 @@ def authenticate(
     # The counters' keys do not depend on their limits: the school's are set once it is read.
     probes = ratelimit.per_ip(school_id, client_ip, 1, 1, now)
     found = logins.read(
-        school_id,
-        login.value,
-        login.value if login.kind == "user_code" else None,
-        probes,
-        flow_token_sha256,
+        school_id, login.value if login.kind == "user_code" else None, probes, flow_token_sha256
     )
     school = found.school
     if school is None:

@@ -63,7 +63,6 @@ class LoginRead:
     """What a login reads before any password is checked, in one round trip."""
 
     school: School | None
-    state: LoginState
     # The codice fiscale a user code login names at this school (None: nobody).
     user_code_owner: str | None
     # How much of each counter this window has used, in the order given.
@@ -74,25 +73,24 @@ class LoginRead:
 
 def read(
     school_id: str,
-    identifier: str,
     user_code: str | None,
     counters: Sequence[Counter],
     flow_token_sha256: str | None = None,
 ) -> LoginRead:
-    """The school, the login's failures, the user code's owner, the
-    counters' use and a flow: one consistent BatchGetItem."""
-    school_key, login_key = keys.school(school_id), keys.login(school_id, identifier)
+    """The school, the user code's owner, the counters' use and a flow: one
+    consistent BatchGetItem. (The attempts are counted, and a lock met, by
+    the reservation that follows: `reserve`.)"""
+    school_key = keys.school(school_id)
     counter_keys = [keys.rate_counter(c.scope, c.subject, c.window_start) for c in counters]
     reservation_key = keys.user_code_reservation(user_code) if user_code else None
     flow_key = keys.flow(flow_token_sha256) if flow_token_sha256 else None
-    wanted = [school_key, login_key, *counter_keys]
+    wanted = [school_key, *counter_keys]
     wanted += [key for key in (reservation_key, flow_key) if key is not None]
     items = batch_get(wanted)
     school_item = found(items, school_key)
     flow_item = found(items, flow_key) if flow_key else None
     return LoginRead(
         school=school_from(school_item) if school_item else None,
-        state=state_from(found(items, login_key)),
         user_code_owner=accounts.reservation_owner(found(items, reservation_key), school_id)
         if reservation_key
         else None,
