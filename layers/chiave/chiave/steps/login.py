@@ -102,8 +102,8 @@ def authenticate(
     """Check a login and its password (or, with `checks` "temporary_code",
     its live temporary code), counting the attempt against `client_ip`'s
     limits (an internal route passes the end user's address, or names its
-    caller). Raises InvalidCredentials,
-    AccountLocked, RateLimited, AccountUnavailable, SchoolNotFound."""
+    caller). Raises InvalidCredentials, AccountLocked, RateLimited,
+    AccountUnavailable, SchoolNotFound."""
     login = parse_login(raw_login, checks)
     # The counters' keys do not depend on their limits: the school's are set once it is read.
     probes = ratelimit.per_ip(school_id, client_ip, 1, 1, now)
@@ -117,14 +117,14 @@ def authenticate(
     over = [counter for counter, used in zip(counters, found.used, strict=True) if used >= counter.limit]
     if over:
         raise RateLimited(retry_after=max(counter.retry_after(now) for counter in over))
+    secret_of = _SECRETS[checks]
     if login.kind == "email":
         sharing = accounts.accounts_by_email(school_id, login.value, MAX_ACCOUNTS_PER_EMAIL)
-        holders = _logged_in_by_email(sharing, _SECRETS[checks], now)
+        holders = _logged_in_by_email(sharing, secret_of, now)
     else:
         owner = found.user_code_owner if login.kind == "user_code" else login.value
         account = accounts.get_account(school_id, owner)
         holders = [account] if account else []
-    secret_of = _SECRETS[checks]
     reserved = _reserve(flow_name, school, login, holders, now)
     hashes = [hashed for _, credentials in holders if (hashed := secret_of(credentials, now))]
     matched = passwords.verify_any(hashes, password)
