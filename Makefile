@@ -90,7 +90,8 @@ openapi: $(STAMP)
 # Cold starts are measured under the Lambda runtime's Python (python3.13)
 # when the machine has one, in a virtual environment holding what Lambda
 # would: the layer's requirements and the runtime's own libraries.
-LAMBDA_PYTHON ?= $(shell command -v python3.13 2>/dev/null)
+# The first python3.13 on the PATH that runs (a pyenv shim without that version does not).
+LAMBDA_PYTHON ?= $(firstword $(foreach candidate,$(shell which -a python3.13 2>/dev/null),$(shell "$(candidate)" -c "import sys; sys.exit(sys.version_info[:2] != (3, 13))" 2>/dev/null && echo "$(candidate)")))
 LAMBDA_VENV := .venv-lambda
 LAMBDA_STAMP := $(LAMBDA_VENV)/.installed
 
@@ -100,6 +101,7 @@ $(LAMBDA_STAMP): layers/chiave/requirements.txt requirements-lambda-runtime.txt
 	touch $(LAMBDA_STAMP)
 
 bench: $(STAMP) $(if $(LAMBDA_PYTHON),$(LAMBDA_STAMP))
+	@test -n "$(LAMBDA_PYTHON)" || echo "no python3.13 that runs on the PATH: cold starts measured under $(BIN)/python"
 	BENCH_PYTHON=$(if $(LAMBDA_PYTHON),$(LAMBDA_VENV)/bin/python,$(BIN)/python) $(BIN)/python -m bench
 
 load: $(STAMP)
