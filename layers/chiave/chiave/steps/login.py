@@ -125,13 +125,12 @@ def authenticate(
         owner = found.user_code_owner if login.kind == "user_code" else login.value
         account = accounts.get_account(school_id, owner)
         holders = [account] if account else []
-    reserved = _reserve(flow_name, school, login, holders, now)
+    attempt = _reserve(flow_name, school, login, holders, now)
     hashes = [hashed for _, credentials in holders if (hashed := secret_of(credentials, now))]
     matched = passwords.verify_any(hashes, password)
     if matched is None:
-        _failed(flow_name, school, login, reserved, holders, counters, now)
-    for key, state in reserved:
-        logins.release(key, state)
+        _failed(flow_name, school, login, attempt, holders, counters, now)
+    logins.release(*attempt)
     person, credentials = next(
         (person, credentials) for person, credentials in holders if secret_of(credentials, now) == matched
     )
@@ -188,34 +187,31 @@ _USABLE = {
 }
 
 
-Reserved = list[tuple[Key, LoginState]]
+Attempt = tuple[Key, LoginState]
 
 
 def _reserve(
     flow_name: str, school: School, login: Login, holders: list[accounts.Account], now: float
-) -> Reserved:
-    """One attempt counted for every account the login names (a login nobody
-    has: on itself), before any password is checked. Raises AccountLocked;
-    a lock whose holder was never told (a fault lost the notice) is told now."""
-    owners: list[str | None] = [person.codice_fiscale for person, _ in holders] or [None]
-    reserved = []
-    for owner in owners:
-        key = logins.attempts_key(school.id, login.value, owner)
-        try:
-            reserved.append((key, logins.reserve(key, school.policy, int(now))))
-        except logins.Locked as locked:
-            count_outcome(flow_name, "locked")
-            if locked.state.notice_owed(school.policy, now):
-                _tell_lock(school, login, holders, (key, locked.state), [], now)
-            raise
-    return reserved
+) -> Attempt:
+    """The attempt counted on the account the login names (a login nobody has:
+    on itself), before any password is checked. Raises AccountLocked; a lock
+    whose holder was never told (a fault lost the notice) is told now."""
+    owner = holders[0][0].codice_fiscale if holders else None
+    key = logins.attempts_key(school.id, login.value, owner)
+    try:
+        return key, logins.reserve(key, school.policy, int(now))
+    except logins.Locked as locked:
+        count_outcome(flow_name, "locked")
+        if locked.state.notice_owed(school.policy, now):
+            _tell_lock(school, login, holders, (key, locked.state), [], now)
+        raise
 
 
 def _tell_lock(
     school: School,
     login: Login,
     holders: list[accounts.Account],
-    lock: tuple[Key, LoginState],
+    lock: Attempt,
     counters: list[ratelimit.Counter],
     now: float,
 ) -> None:
@@ -231,32 +227,25 @@ def _failed(
     flow_name: str,
     school: School,
     login: Login,
-    reserved: Reserved,
+    attempt: Attempt,
     holders: list[accounts.Account],
     counters: list[ratelimit.Counter],
     now: float,
 ) -> NoReturn:
     """The attempt was counted already; the one that completed a series locks
     the account and tells its holder."""
-    policy = school.policy
-    completed = next(
-        ((key, state) for key, state in reserved if state.failures >= policy.login_max_failures), None
-    )
-    if completed is None:
-        logins.count_failure(counters, None, None, None, int(now))
+    policy, state = school.policy, attempt[1]
+    completes = state.failures >= policy.login_max_failures
+    if completes:
+        _tell_lock(school, login, holders, attempt, counters, now)
     else:
-        _tell_lock(school, login, holders, completed, counters, now)
+        logins.count_failure(counters, None, None, None, int(now))
     logger.info(
         f"{flow_name}: wrong password",
-        extra={
-            "school": school.id,
-            "login_kind": login.kind,
-            "failures": max(state.failures for _, state in reserved),
-        },
+        extra={"school": school.id, "login_kind": login.kind, "failures": state.failures},
     )
-    if completed is not None:
+    if completes:
         count_outcome(flow_name, "locked_now")
-        state = completed[1]
         raise AccountLocked(retry_after=state.retry_after(policy, int(now)) or state.lock_s(policy))
     count_outcome(flow_name, "invalid_credentials")
     raise InvalidCredentials()
