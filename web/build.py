@@ -26,6 +26,7 @@ PAGES = {
     "attiva": ("link", "Attiva le credenziali"),
     "recupera": ("link", "Ripristino credenziali"),
     "conferma-email": ("conferma-email", "Conferma dell'indirizzo e-mail"),
+    "modifica": ("modifica", "Modifica del tuo account"),
     "pin": ("pin", "PIN per il registro"),
     "privacy": ("privacy", "Informativa privacy"),
     "accessibilita": ("accessibilita", "Dichiarazione di accessibilità"),

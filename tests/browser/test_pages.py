@@ -7,6 +7,7 @@ import re
 import time
 from urllib.parse import quote
 
+import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -264,3 +265,88 @@ def test_without_the_script_no_form_can_send_a_secret(browser, portal, path):
         assert page.url == before
     finally:
         context.close()
+
+
+def _email_only(portal, index: int) -> None:
+    """Parent `index`'s account as one whose only contact is its e-mail (a
+    school that activates without SMS): her mobile removed."""
+    portal.aws("dynamodb").update_item(
+        TableName=portal.resource("Table"),
+        Key={name: {"S": value} for name, value in keys.person(SCHOOL, PARENTS[index]).items()},
+        UpdateExpression="REMOVE mobile",
+    )
+
+
+def _change_links(portal, index: int) -> list[dict]:
+    emails = portal.request("GET", f"/_local/outbox?to={quote(parent_email(index))}").json["emails"]
+    return [mail for mail in emails if "/modifica#token=" in mail["text"]]
+
+
+def _ask_with_the_password(portal, index: int, user_code: str, path: str, **change: str) -> None:
+    """The change asked with her password alone; once its link is in her mailbox."""
+    before = len(_change_links(portal, index))
+    body = {"school": SCHOOL, "login": user_code, "password": PASSWORD, **change}
+    asked = portal.post(f"/v1/{path}", body)
+    assert (asked.status, asked.json["code"]) == (403, "email_confirmation_required"), asked.json
+    deadline = time.monotonic() + 15
+    while len(_change_links(portal, index)) <= before and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def test_a_first_app_without_a_second_factor_waits_the_cool_off_then_is_linked(page: Page, portal):
+    # Given a parent whose only contact is her e-mail, who asked for an app with her password
+    user_code = activate(page, portal, 11)
+    _email_only(portal, 11)
+    _ask_with_the_password(portal, 11, user_code, "totp/enrol")
+    # When she opens the link in her mailbox and confirms
+    open_newest_link(page, portal, 11)
+    expect(page).to_have_url(re.compile(r"/modifica(\?[^#]*)?$"))
+    expect(page.locator("#change-what")).to_contain_text("attivare un'app di autenticazione")
+    look(page, "19-modifica-da-confermare")
+    page.get_by_role("button", name="Sì, l'ho chiesta io: conferma").click()
+    # Then she is told from when she can complete it, and by which mail
+    expect(page.locator("#message")).to_contain_text("Potrai completare la modifica dal")
+    look(page, "20-modifica-programmata")
+    # When she opens the notice's link before the cool-off ends, she can only wait or cancel
+    deadline = time.monotonic() + 15
+    while len(_change_links(portal, 11)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    open_newest_link(page, portal, 11)
+    expect(page.locator("#change-state")).to_contain_text("Torna a questo link")
+    expect(page.get_by_role("button", name="Completa la modifica")).to_be_hidden()
+    expect(page.get_by_role("button", name="Non l'ho chiesta io: annulla")).to_be_visible()
+    look(page, "21-modifica-in-attesa")
+    # When she opens it after the cool-off and completes it with her app's first code
+    [notice] = portal.request("GET", f"/_local/outbox?to={quote(parent_email(11))}&last=1").json["emails"]
+    portal.aws("dynamodb").update_item(
+        TableName=portal.resource("Table"),
+        Key={name: {"S": value} for name, value in keys.flow(tokens.token_hash(notice["token"])).items()},
+        UpdateExpression="SET usable_from = :past",
+        ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 1)}},
+    )
+    page.goto("/_local/mailbox")  # a new load: a change of the fragment alone reloads nothing
+    page.goto(f"/modifica#token={notice['token']}")
+    page.get_by_role("button", name="Completa la modifica").click()
+    expect(page.locator("#app-secret")).to_have_text(re.compile(r"^[A-Z2-7]{4}( [A-Z2-7]{1,4})+$"))
+    secret = page.locator("#app-secret").inner_text().replace(" ", "")
+    expect(page.get_by_role("button", name="Non l'ho chiesta io: annulla")).to_be_hidden()
+    look(page, "22-modifica-app")
+    page.get_by_label("Codice mostrato dall'app").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Verifica").click()
+    # Then the app is hers
+    expect(page.locator("#message")).to_contain_text("l'app di autenticazione è attiva")
+
+
+def test_a_change_she_did_not_ask_for_is_cancelled_from_the_link(page: Page, portal):
+    # Given someone with her password asked to move her account to their mobile
+    user_code = activate(page, portal, 10)
+    _email_only(portal, 10)
+    _ask_with_the_password(portal, 10, user_code, "contacts/mobile", mobile="+393409999999")
+    # When she opens the link and cancels
+    open_newest_link(page, portal, 10)
+    expect(page.locator("#change-what")).to_contain_text("impostare il numero di cellulare")
+    page.get_by_role("button", name="Non l'ho chiesta io: annulla").click()
+    # Then nothing changes, and her next step is a new password
+    expect(page.locator("#message")).to_contain_text("Modifica annullata")
+    expect(page.get_by_role("link", name="Cambia la password")).to_be_visible()
+    look(page, "23-modifica-annullata")

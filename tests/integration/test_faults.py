@@ -155,6 +155,51 @@ def _app_code_verification(stack: Any, load_event: Any) -> dict[str, Any]:
     return load_event("verify_otp", body={"token": last_token(stack), "code": app.now()})
 
 
+LUCA = "BNCLCU79S05F205Y"  # his e-mail his only contact
+_ASKED_BY_EMAIL = {
+    "email": ("ContactsFunction", "contacts_email", {"email": "luca.nuovo@example.it"}),
+    "mobile": ("ContactsFunction", "contacts_mobile", {"mobile": "+393401112233"}),
+    "app": ("TotpFunction", "totp_enrol", {}),
+}
+
+
+def _asked_by_email(kind: str) -> Callable[[Any, Any], dict[str, Any]]:
+    """Luca, active; the change of `kind` asked with his password."""
+
+    def prepare(stack: Any, load_event: Any) -> dict[str, Any]:
+        code = activate(stack, load_event, LUCA)
+        _, sample, change = _ASKED_BY_EMAIL[kind]
+        return load_event(
+            sample, body={"school": "RMIC817009", "login": code, "password": PASSWORD, **change}
+        )
+
+    return prepare
+
+
+def _change_link(action: str, kind: str = "mobile") -> Callable[[Any, Any], dict[str, Any]]:
+    """A change asked by e-mail, then its link: the confirmation's (`confirm`,
+    `cancel`) or, confirmed and past its cool-off, the notice's (`complete`)."""
+
+    def prepare(stack: Any, load_event: Any) -> dict[str, Any]:
+        function_id = _ASKED_BY_EMAIL[kind][0]
+        stack.call(function_id, _asked_by_email(kind)(stack, load_event))
+        token = last_token(stack)
+        if action == "complete":
+            confirmed = load_event("factor_changes_confirm", body={"token": token})
+            assert stack.call("FactorChangesFunction", confirmed).status == 200
+            token = last_token(stack)
+            # The cool-off has passed.
+            stack.deployment.client("dynamodb").update_item(
+                TableName=stack.deployment.refs["Table"],
+                Key={name: {"S": value} for name, value in keys.flow(tokens.token_hash(token)).items()},
+                UpdateExpression="SET usable_from = :past",
+                ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 1)}},
+            )
+        return load_event(f"factor_changes_{action}", body={"token": token})
+
+    return prepare
+
+
 def _texts(stack: Any) -> list[dict[str, Any]]:
     return sent.outbox(REGION)["sms"]
 
@@ -193,6 +238,17 @@ SCENARIOS = {
     "totp, enrol": Scenario("TotpFunction", _contact_change("totp_enrol"), 200, 0),
     "totp, confirm": Scenario("TotpFunction", _enrolment_confirmation, 200, 1),
     "verify-otp, app code": Scenario("VerifyOtpFunction", _app_code_verification, 200, 0),
+    # An account whose only contact is its e-mail (SPEC §6): the link to it, the notice, the next step
+    "change asked by e-mail": Scenario("TotpFunction", _asked_by_email("app"), 403, 1),
+    "change confirmed": Scenario("FactorChangesFunction", _change_link("confirm"), 200, 1),
+    "change cancelled": Scenario("FactorChangesFunction", _change_link("cancel"), 200, 1),
+    "change completed, new e-mail": Scenario(
+        "FactorChangesFunction", _change_link("complete", "email"), 200, 2
+    ),
+    "change completed, new mobile": Scenario(
+        "FactorChangesFunction", _change_link("complete", "mobile"), 200, 0, texts=1
+    ),
+    "change completed, app": Scenario("FactorChangesFunction", _change_link("complete", "app"), 200, 0),
 }
 
 

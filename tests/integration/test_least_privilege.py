@@ -41,6 +41,7 @@ from tests.integration.helpers import (
     last_token,
     paper_code_redemption,
     request_reset,
+    token_in,
     verify_credentials,
     verify_pin,
 )
@@ -77,6 +78,7 @@ BY_AWS: dict[str, dict[tuple[str, str], str]] = {
     "RedeemTemporaryCodeFunction": _WRITES_STORAGE,
     "ContactsFunction": _WRITES_STORAGE,
     "TotpFunction": _WRITES_STORAGE,
+    "FactorChangesFunction": _WRITES_STORAGE,
     "ExpirySweepFunction": _WRITES_STORAGE,
     "BouncesFunction": _WRITES_STORAGE,
     "ImportFunction": {
@@ -381,6 +383,7 @@ def _drive_the_credential_paths(stack, load_event, user_code):
     verify_credentials(stack, load_event, user_code, LATEST_PASSWORD)
     stack.deliver()
     _drive_the_contacts_and_the_app(stack, load_event, user_code)
+    _drive_the_changes_by_email(stack, load_event)
     # ops: every action from the console, one by user code
     for sample in ("ops_unlock", "ops_disable", "ops_enable", "ops_revoke", "ops"):
         stack.functions.invoke("OpsFunction", load_event(sample))
@@ -407,6 +410,31 @@ def _drive_the_credential_paths(stack, load_event, user_code):
     stack.deliver()
     # ops: erase, last (Maria leaves the school)
     stack.functions.invoke("OpsFunction", load_event("ops_erase"))
+
+
+def _drive_the_changes_by_email(stack, load_event):
+    """Luca, whose only contact is his e-mail: each change asked with the
+    password, confirmed from his mailbox, one cancelled, each completed
+    after the cool-off (a new number's SMS, an app's secret)."""
+    login = {"school": SCHOOL, "login": "luca.bianchi@example.it", "password": PASSWORD}
+    asked = {
+        "contacts_email": ("ContactsFunction", {"email": "luca.nuovo@example.it"}),
+        "contacts_mobile": ("ContactsFunction", {"mobile": "+393401112233"}),
+        "totp_enrol": ("TotpFunction", {}),
+    }
+    scheduled = []
+    for sample, (function_id, change) in asked.items():
+        stack.call(function_id, load_event(sample, body={**login, **change}))
+        confirmation = token_in(stack.deliver()[-1])
+        confirmed = stack.call(
+            "FactorChangesFunction", load_event("factor_changes_confirm", body={"token": confirmation})
+        )
+        scheduled.append((token_in(stack.deliver()[-1]), confirmed.body["usable_from"]))
+    stack.call("FactorChangesFunction", load_event("factor_changes_cancel", body={"token": scheduled[0][0]}))
+    for token, usable_from in scheduled:
+        with mock.patch("time.time", return_value=usable_from + 1):
+            stack.call("FactorChangesFunction", load_event("factor_changes_complete", body={"token": token}))
+    stack.deliver()
 
 
 def _drive_the_contacts_and_the_app(stack, load_event, user_code):

@@ -52,6 +52,10 @@ def test_the_template_declares_the_spec_s_routes():
         ("POST", "/v1/contacts/confirm"),
         ("POST", "/v1/totp/enrol"),
         ("POST", "/v1/totp/confirm"),
+        # SPEC §6: a change without a second factor, confirmed by e-mail, after the cool-off.
+        ("POST", "/v1/factor-changes/confirm"),
+        ("POST", "/v1/factor-changes/cancel"),
+        ("POST", "/v1/factor-changes/complete"),
     }
 
 

@@ -40,6 +40,8 @@ def test_only_notify_may_read_the_sealed_link_tokens():
             "IssuePinFunction",
             "OpsFunction",
             "ContactsFunction",
+            "TotpFunction",
+            "FactorChangesFunction",
             "ExpirySweepFunction",
             "InvitationsFunction",
         ):
@@ -54,6 +56,8 @@ def test_only_verify_otp_and_the_enrolment_may_read_authenticator_secrets():
         expected = {
             "TotpFunction": {"kms:Encrypt", "kms:Decrypt"},
             "VerifyOtpFunction": {"kms:Decrypt"},
+            # A first app on an account without a second factor, after its cool-off.
+            "FactorChangesFunction": {"kms:Encrypt"},
         }.get(function_id, set())
         assert actions == expected, function_id
 

@@ -64,6 +64,28 @@ const TEXTS = {
     "link.new": "Chiedi un nuovo link",
     "confirm.working": "Conferma del nuovo indirizzo in corso…",
     "confirm.done": "Fatto: da ora il tuo indirizzo è {hint}.",
+    "title.modifica": "Modifica del tuo account",
+    "change.email": "sostituire l'indirizzo e-mail del tuo account con {hint}",
+    "change.mobile": "impostare il numero di cellulare {hint}",
+    "change.app": "attivare un'app di autenticazione",
+    "change.asked": "Con la password del tuo account è stato chiesto di {change}.",
+    "change.confirm": "Sì, l'ho chiesta io: conferma",
+    "change.complete": "Completa la modifica",
+    "change.cancel": "Non l'ho chiesta io: annulla",
+    "change.why": "Il tuo account non ha ancora un cellulare né un'app di autenticazione: per sicurezza, dopo la conferma la modifica attende {hours} ore.",
+    "change.scheduled": "Fatto. Potrai completare la modifica dal {when}: ti abbiamo mandato una e-mail con il link per farlo, o per annullarla.",
+    "change.waiting": "Per sicurezza potrai completare la modifica dal {when}. Torna a questo link da quel momento. Puoi annullarla anche ora.",
+    "change.ready": "Il periodo di attesa è finito: puoi completare la modifica.",
+    "change.cancelled": "Modifica annullata: non cambia nulla. Se non l'avevi chiesta tu, qualcuno conosce la tua password: cambiala subito.",
+    "change.new-password": "Cambia la password",
+    "change.email-sent": "Ti abbiamo mandato un link al nuovo indirizzo {hint}: aprilo per confermarlo.",
+    "change.code-sent": "Ti abbiamo mandato un codice per SMS al nuovo numero {phone}: scrivilo qui sotto.",
+    "change.mobile-done": "Fatto: il tuo numero di cellulare è ora {hint}.",
+    "change.app-done": "Fatto: l'app di autenticazione è attiva. Da ora i codici li leggi nell'app.",
+    "app.title": "Collega l'app di autenticazione",
+    "app.intro": "Nell'app di autenticazione aggiungi un account con questa chiave, oppure apri il link dal telefono dove hai l'app.",
+    "app.open": "Apri nell'app di autenticazione",
+    "app.code": "Codice mostrato dall'app",
     "pin.intro": "Il PIN serve per giustificare le assenze nel registro. Entra con codice utente (o e-mail) e password.",
     "pin.submit": "Chiedi il PIN",
     "pin.shown": "Il tuo PIN (mostrato una sola volta)",
@@ -127,6 +149,28 @@ const TEXTS = {
     "link.new": "Ask for a new link",
     "confirm.working": "Confirming your new address…",
     "confirm.done": "Done: your address is now {hint}.",
+    "title.modifica": "A change to your account",
+    "change.email": "replace your account's e-mail address with {hint}",
+    "change.mobile": "set the mobile number {hint}",
+    "change.app": "enable an authenticator app",
+    "change.asked": "Someone used your account's password to ask to {change}.",
+    "change.confirm": "Yes, I asked for it: confirm",
+    "change.complete": "Complete the change",
+    "change.cancel": "I did not ask for it: cancel",
+    "change.why": "Your account has no mobile and no authenticator app yet: for your safety, once confirmed the change waits {hours} hours.",
+    "change.scheduled": "Done. You can complete the change from {when}: we e-mailed you the link to do it, or to cancel it.",
+    "change.waiting": "For your safety you can complete the change from {when}. Come back to this link then. You can also cancel it now.",
+    "change.ready": "The waiting period is over: you can complete the change.",
+    "change.cancelled": "Change cancelled: nothing changes. If you did not ask for it, someone knows your password: change it now.",
+    "change.new-password": "Change your password",
+    "change.email-sent": "We sent a link to the new address {hint}: open it to confirm it.",
+    "change.code-sent": "We texted a code to the new number {phone}: type it below.",
+    "change.mobile-done": "Done: your mobile number is now {hint}.",
+    "change.app-done": "Done: the authenticator app is on. From now on you read the codes in the app.",
+    "app.title": "Link your authenticator app",
+    "app.intro": "In your authenticator app, add an account with this key, or open the link on the phone that has the app.",
+    "app.open": "Open in the authenticator app",
+    "app.code": "Code the app shows",
     "pin.intro": "The PIN justifies absences in the register. Log in with your user code (or e-mail) and password.",
     "pin.submit": "Ask for the PIN",
     "pin.shown": "Your PIN (shown only once)",
@@ -471,6 +515,101 @@ async function confirmEmailPage() {
   else problem(answer, "contact");
 }
 
+// A change asked for with the password alone, on an account whose only
+// contact is its e-mail: confirmed here, completed here after the cool-off,
+// or cancelled here at any time (the API says which step the link is at).
+async function changePage() {
+  const token = linkToken();
+  if (!token) {
+    show(text("link.missing"), "danger");
+    return;
+  }
+  const status = await call("/flows/status", { token });
+  if (status.status !== 200) {
+    problem(status, "reset");
+    return;
+  }
+  const state = status.body;
+  const when = (epoch) =>
+    new Date(epoch * 1000).toLocaleString(language === "it" ? "it-IT" : "en-GB", {
+      dateStyle: "long",
+      timeStyle: "short",
+      timeZone: "Europe/Rome",
+    });
+  $("#change-what").textContent = text("change.asked", {
+    change: text(`change.${state.change}`, { hint: state.change_hint }),
+  });
+  const actions = $("#change-actions");
+  const done = (message, kind = "success", action = null) => {
+    actions.hidden = true;
+    $("#change-state").textContent = "";
+    show(message, kind, action);
+  };
+  actions.hidden = false;
+  if (state.purpose === "change_confirmation") {
+    $("#change-state").textContent = text("change.why", { hours: Math.round(state.cool_off_s / 3600) });
+    $("#change-confirm").hidden = false;
+  } else if (Date.now() / 1000 < state.usable_from) {
+    $("#change-state").textContent = text("change.waiting", { when: when(state.usable_from) });
+  } else {
+    $("#change-state").textContent = text("change.ready");
+    $("#change-complete").hidden = false;
+  }
+  $("#change-confirm").addEventListener("click", async () => {
+    const answer = await call("/factor-changes/confirm", { token });
+    if (answer.status === 200) done(text("change.scheduled", { when: when(answer.body.usable_from) }));
+    else problem(answer, "reset");
+  });
+  $("#change-cancel").addEventListener("click", async () => {
+    const answer = await call("/factor-changes/cancel", { token });
+    if (answer.status === 200) {
+      done(text("change.cancelled"), "warning", {
+        href: `/password-dimenticata${schoolQuery()}`,
+        label: text("change.new-password"),
+      });
+    } else problem(answer, "reset");
+  });
+  $("#change-complete").addEventListener("click", async () => {
+    const answer = await call("/factor-changes/complete", { token });
+    if (answer.status !== 200) {
+      problem(answer, "reset");
+      return;
+    }
+    const next = answer.body;
+    actions.hidden = true;
+    $("#change-state").textContent = "";
+    if (next.change === "email") done(text("change.email-sent", { hint: next.hint }), "info");
+    else if (next.change === "mobile") mobileStep(next);
+    else appStep(next.app);
+  });
+}
+
+// The new number's code (the completion already sent the first one), then the change.
+function mobileStep(next) {
+  show(text("change.code-sent", { phone: next.mobile.phone_hint }), "info");
+  const state = { purpose: "mobile", phone_hint: next.mobile.phone_hint, otp_resend_after: next.mobile.resend_after };
+  otpStep(next.mobile.token, state, async () => {
+    const answer = await call("/contacts/confirm", { token: next.mobile.token });
+    if (answer.status === 200) show(text("change.mobile-done", { hint: answer.body.hint }), "success");
+    else problem(answer, "reset");
+  });
+}
+
+function appStep(app) {
+  $("#app-step").hidden = false;
+  $("#app-secret").textContent = app.secret.replace(/(.{4})/g, "$1 ").trim();
+  $("#app-link").href = app.otpauth_uri;
+  $("#app-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const code = $("#app-code").value.replace(/\s+/g, "");
+    const answer = await call("/totp/confirm", { enrolment: app.enrolment, code });
+    if (answer.status === 200) {
+      $("#app-step").hidden = true;
+      show(text("change.app-done"), "success");
+    } else problem(answer, "reset");
+  });
+}
+
 function pinPage() {
   schoolField();
   let token = null;
@@ -508,6 +647,7 @@ const PAGES = {
   attiva: linkPage,
   recupera: linkPage,
   "conferma-email": confirmEmailPage,
+  modifica: changePage,
   pin: pinPage,
 };
 

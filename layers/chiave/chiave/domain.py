@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Literal
 
 from chiave.policy import DEFAULT_AUDIT_RETENTION_DAYS, Language, PasswordProfile, Policy
 
@@ -39,12 +40,32 @@ class Purpose(StrEnum):
     MOBILE_VERIFICATION = "mobile_verification"
     # An authenticator app being enrolled, until its first code confirms it.
     TOTP_ENROLMENT = "totp_enrolment"
+    # A change asked for with the password by an account whose only contact is
+    # its e-mail: the link to that address that confirms it was the holder...
+    CHANGE_CONFIRMATION = "change_confirmation"
+    # ...and the confirmed change, waiting out the cool-off: its link (in the
+    # notice) completes it afterwards, or cancels it at any time.
+    SCHEDULED_CHANGE = "scheduled_change"
 
 
 # What a link of each purpose may complete with a new password.
 SETS_PASSWORD = frozenset({Purpose.ACTIVATION, Purpose.RESET})
 # What a link of each purpose changes instead: the account's own contacts.
 CHANGES_CONTACT = frozenset({Purpose.EMAIL_VERIFICATION, Purpose.MOBILE_VERIFICATION})
+# The two steps of a change made without a second factor (chiave.flows.factor_changes).
+CHANGE_BY_EMAIL = frozenset({Purpose.CHANGE_CONFIRMATION, Purpose.SCHEDULED_CHANGE})
+
+# What a factor change changes: the e-mail, the mobile, or the authenticator app.
+ChangeKind = Literal["email", "mobile", "app"]
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change of a factor or a contact, as asked: what, and to what (the
+    new address or number; nothing for an app, whose secret is drawn later)."""
+
+    kind: ChangeKind
+    to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -255,6 +276,13 @@ class Flow:
     # The digest of the key the confirming page sent with it: only a request
     # with that key is the same confirmation sent again.
     completed_key: str | None = None
+    # A change made without a second factor (CHANGE_BY_EMAIL): what it
+    # changes, the school's cool-off when it was asked, and once confirmed,
+    # from when it may be completed.
+    change_kind: ChangeKind | None = None
+    change_to: str | None = None
+    cool_off_s: int | None = None
+    usable_from: int | None = None
 
     def is_expired(self, now: float) -> bool:
         return now >= self.expires_at

@@ -62,6 +62,20 @@ class OtpRequired(DomainError):
     code = "otp_required"
 
 
+class EmailConfirmationRequired(DomainError):
+    """A change asked for with the password alone by an account whose only
+    contact is its e-mail: a link went to that address (facts: email_hint,
+    cool_off_s, how long the change then waits)."""
+
+    code = "email_confirmation_required"
+
+
+class ChangeCoolingOff(DomainError):
+    """A scheduled change before its cool-off ends (facts: usable_from, retry_after)."""
+
+    code = "change_cooling_off"
+
+
 class OtpInvalid(DomainError):
     """facts: attempts_left."""
 

@@ -105,6 +105,13 @@ class Policy(BaseModel):
     mobile_changes_per_account_per_month: int = Field(
         6, ge=1, le=30, description="Changes of mobile one account may start in 30 days"
     )
+    factor_change_cool_off_s: int = Field(
+        86_400,
+        ge=3_600,
+        le=604_800,
+        description="How long a contact or factor changed without the current factor waits, in seconds, "
+        "with a notice that can cancel it",
+    )
     # How long an account's audit items are kept (GDPR art. 5(1)(e); art. 15 reads them).
     audit_retention_days: int = Field(
         DEFAULT_AUDIT_RETENTION_DAYS, ge=30, le=3_650, description="Days an account's audit items are kept"

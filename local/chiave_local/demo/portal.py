@@ -21,6 +21,7 @@ PAGES = {
             "attiva",
             "recupera",
             "conferma-email",
+            "modifica",
             "pin",
             "privacy",
             "accessibilita",

@@ -120,6 +120,22 @@ CATALOGUE: dict[str, Message] = {
         "Phone verification required",
         "Enter the code you received by SMS to go on",
     ),
+    "email_confirmation_required": Message(
+        403,
+        "Conferma via e-mail richiesta",
+        "Per sicurezza ti abbiamo mandato un link all'indirizzo e-mail del tuo account. Aprilo per "
+        "confermare la modifica: sarà possibile completarla dopo un periodo di attesa.",
+        "Confirmation by e-mail required",
+        "For your safety we sent a link to your account's e-mail address. Open it to confirm the "
+        "change: you can complete it after a waiting period.",
+    ),
+    "change_cooling_off": Message(
+        403,
+        "Modifica in attesa",
+        "Per sicurezza la modifica sarà possibile solo alla fine del periodo di attesa. Riprova dopo.",
+        "Change waiting",
+        "For your safety the change is possible only once the waiting period ends. Try again then.",
+    ),
     "otp_invalid": Message(
         400,
         "Codice non corretto",

@@ -168,6 +168,28 @@ class TotpEnrolmentResponse(Body):
     expires_in: int = Field(description="Seconds the enrolment stays open")
 
 
+class ChangeScheduledResponse(Body):
+    change: str = Field(description="`email`, `mobile` or `app`")
+    hint: str = Field(description="The new address or number, masked (empty for an app)")
+    usable_from: int = Field(description="When the change may be completed: Unix time, seconds")
+
+
+class ChangeCancelledResponse(Body):
+    change: str = Field(description="What the cancelled change would have changed")
+    cancelled: bool = True
+
+
+class ChangeCompletedResponse(Body):
+    """The completed change's next step, as for an account with a second
+    factor: `email` (a link went to the new address), `mobile` (the SMS
+    code's token and terms), `app` (the enrolment to scan and confirm)."""
+
+    change: str
+    hint: str
+    mobile: MobileChallengeResponse | None = None
+    app: TotpEnrolmentResponse | None = None
+
+
 class TotpConfirmRequest(Request):
     enrolment: TokenText
     code: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")] = Field(description="A code the app shows")
@@ -247,6 +269,16 @@ class FlowStatusResponse(Body):
     )
     otp_method: str | None = Field(
         None, description="Where the code comes from, when one is required: `sms`, or `app` (no SMS is sent)"
+    )
+    change: str | None = Field(
+        None, description="A change made without a second factor: `email`, `mobile` or `app`"
+    )
+    change_hint: str | None = Field(None, description="The change's new address or number, masked")
+    usable_from: int | None = Field(
+        None, description="A scheduled change: when its cool-off ends (Unix time, seconds)"
+    )
+    cool_off_s: int | None = Field(
+        None, description="A change to confirm: how long it then waits, in seconds"
     )
 
 

@@ -92,7 +92,17 @@ def accepted_response(source: HasEvent, flow: str, email_hint: str | None) -> Re
 def _domain_problem(app: APIGatewayRestResolver, error: DomainError) -> Response[str]:
     language = request_language(app)
     extra: dict[str, Any] = {}
-    for fact in ("retry_after", "attempts_left", "token", "expires_in", "otp_method", "phone_hint"):
+    for fact in (
+        "retry_after",
+        "attempts_left",
+        "token",
+        "expires_in",
+        "otp_method",
+        "phone_hint",
+        "email_hint",
+        "cool_off_s",
+        "usable_from",
+    ):
         if fact in error.facts:
             extra[fact] = error.facts[fact]
     if "rules" in error.facts:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 
 from chiave import ratelimit
 from chiave.credentials import tokens
-from chiave.domain import CHANGES_CONTACT, Person, Purpose, School
+from chiave.domain import CHANGES_CONTACT, Change, Person, Purpose, School
 from chiave.errors import ContactUnchanged, MobileNotAllowed, OtpRequired, SmsUnavailable, TokenInvalid
 from chiave.flows import send_otp
 from chiave.italian import phone
@@ -31,6 +31,7 @@ from chiave.steps import login, step_up
 from chiave.steps.links import STEP_UP_LIFETIME_S, new_flow, open_link
 from chiave.steps.reading import check_open, load_flow
 from chiave.store import accounts, audit, flows, keys, schools
+from chiave.store.table import Part
 
 
 def request_email_change(asked: step_up.Asked, new_email: str, now: float) -> None:
@@ -38,22 +39,33 @@ def request_email_change(asked: step_up.Asked, new_email: str, now: float) -> No
     school, person = authenticated.school, authenticated.person
     if person.email and person.email.casefold() == new_email.casefold():
         raise ContactUnchanged()
-    proof = step_up.for_factor_change(authenticated, asked.token, "contacts", now)
+    proof = step_up.for_factor_change(authenticated, Change("email", new_email), asked.token, "contacts", now)
+    started = start_email_change(school, person, new_email, now)
+    record = login.audit_entry(authenticated, "email_change_requested", now, to=masking.mask_email(new_email))
+    login.commit_unchanged(authenticated, [*started.parts, record, *proof], started.commit_id, now)
+    logger.info("e-mail change requested", extra=login.log_facts(authenticated))
+    count_outcome("contacts", "email_link_sent")
+
+
+@dataclass(frozen=True)
+class Started:
+    """A change's next step, ready to commit: its parts, the counters it
+    counts against, the queued message's commit id."""
+
+    parts: list[Part]
+    counters: list[ratelimit.Counter]
+    commit_id: str
+
+
+def start_email_change(school: School, person: Person, new_email: str, now: float) -> Started:
+    """The link that proves the new address, to it, and a notice to the old one."""
     # The link goes to the new address; the flow carries it until confirmed.
     link = open_link(school, replace(person, email=new_email), Purpose.EMAIL_VERIFICATION, now)
     warning = outbox.to_holder(
         school, person, "email_change_requested", email_hint=masking.mask_email(new_email)
     )
     message = outbox.queue([link.notice, warning])
-    record = login.audit_entry(authenticated, "email_change_requested", now, to=masking.mask_email(new_email))
-    login.commit_unchanged(
-        authenticated,
-        [flows.put(link.flow), record, *proof],
-        message.commit_id,
-        now,
-    )
-    logger.info("e-mail change requested", extra=login.log_facts(authenticated))
-    count_outcome("contacts", "email_link_sent")
+    return Started([flows.put(link.flow)], [], message.commit_id)
 
 
 @dataclass(frozen=True)
@@ -68,12 +80,34 @@ class MobileChallenge:
 def request_mobile_change(asked: step_up.Asked, new_mobile: str, now: float) -> MobileChallenge:
     authenticated = step_up.authenticate("contacts", asked, now)
     school, person = authenticated.school, authenticated.person
-    policy = school.policy
     if new_mobile == person.mobile:
         raise ContactUnchanged()
-    if not phone.may_receive_sms(new_mobile, policy.sms_allowed_prefixes):
+    check_mobile(school, new_mobile)
+    proof = step_up.for_factor_change(
+        authenticated, Change("mobile", new_mobile), asked.token, "contacts", now
+    )
+    challenge, started = start_mobile_change(school, person, new_mobile, now)
+    record = login.audit_entry(
+        authenticated, "mobile_change_requested", now, to=masking.mask_phone(new_mobile)
+    )
+    # The SMS counts against the number's and the school's daily caps, and the
+    # change against the account's own, with the login.
+    counted = replace(authenticated, counters=[*authenticated.counters, *started.counters])
+    login.commit_unchanged(counted, [*started.parts, record, *proof], started.commit_id, now)
+    logger.info("mobile change requested", extra=login.log_facts(authenticated))
+    count_outcome("contacts", "mobile_code_sent")
+    return challenge
+
+
+def check_mobile(school: School, new_mobile: str) -> None:
+    if not phone.may_receive_sms(new_mobile, school.policy.sms_allowed_prefixes):
         raise MobileNotAllowed()
-    proof = step_up.for_factor_change(authenticated, asked.token, "contacts", now)
+
+
+def start_mobile_change(
+    school: School, person: Person, new_mobile: str, now: float
+) -> tuple[MobileChallenge, Started]:
+    """A short flow whose first SMS code goes to the new number at once."""
     if not schools.sms_enabled():
         count_outcome("contacts", "sms_switched_off")
         raise SmsUnavailable(retry_after=send_otp.SWITCHED_OFF_RETRY_AFTER_S)
@@ -90,22 +124,9 @@ def request_mobile_change(asked: step_up.Asked, new_mobile: str, now: float) -> 
     assert flow.otp_terms is not None
     challenge, sms = send_otp.new_code(flow, None, now)
     message = outbox.queue([sms])
-    record = login.audit_entry(
-        authenticated, "mobile_change_requested", now, to=masking.mask_phone(new_mobile)
-    )
-    # The SMS counts against the number's and the school's daily caps, and the
-    # change against the account's own, with the login.
     caps = [*send_otp.daily_counters(flow, flow.otp_terms, now), *mobile_change_caps(school, person, now)]
-    counted = replace(authenticated, counters=[*authenticated.counters, *caps])
-    login.commit_unchanged(
-        counted,
-        [flows.put(flow, challenge), record, *proof],
-        message.commit_id,
-        now,
-    )
-    logger.info("mobile change requested", extra=login.log_facts(authenticated))
-    count_outcome("contacts", "mobile_code_sent")
-    return MobileChallenge(token=token, sent=send_otp.sent(flow, challenge))
+    started = Started([flows.put(flow, challenge)], caps, message.commit_id)
+    return MobileChallenge(token=token, sent=send_otp.sent(flow, challenge)), started
 
 
 def mobile_change_caps(school: School, person: Person, now: float) -> list[ratelimit.Counter]:

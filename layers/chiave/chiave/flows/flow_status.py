@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chiave.credentials import passwords
-from chiave.domain import can_send_in
+from chiave.domain import Change, can_send_in
 from chiave.errors import TokenUsed
 from chiave.policy import PasswordProfile
 from chiave.runtime import masking
 from chiave.runtime.observability import count_outcome
+from chiave.steps import step_up
 from chiave.steps.reading import check_open, load_flow_and_code
 from chiave.store import accounts
 
@@ -39,6 +40,11 @@ class FlowStatus:
     otp_resend_after: int | None = None
     # Where the code comes from: "sms", or "app" (the account's authenticator).
     otp_method: str | None = None
+    # A change made without a second factor (chiave.flows.factor_changes).
+    change: str | None = None
+    change_hint: str | None = None
+    usable_from: int | None = None
+    cool_off_s: int | None = None
 
 
 def flow_status(token: str, now: float, language: str) -> FlowStatus:
@@ -50,7 +56,12 @@ def flow_status(token: str, now: float, language: str) -> FlowStatus:
         raise TokenUsed()
     profile = flow.password_profile
     count_outcome("flow_status", flow.purpose.value)
+    change = step_up.change_params(Change(flow.change_kind, flow.change_to)) if flow.change_kind else None
     return FlowStatus(
+        change=flow.change_kind,
+        change_hint=change["hint"] if change else None,
+        usable_from=flow.usable_from,
+        cool_off_s=flow.cool_off_s,
         purpose=flow.purpose.value,
         expires_at=flow.expires_at,
         otp_required=flow.otp_required,

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from chiave.credentials import tokens, totp
-from chiave.domain import Purpose
+from chiave.domain import Change, Flow, Person, Purpose, School
 from chiave.errors import TokenInvalid
 from chiave.notify import outbox
 from chiave.runtime import masking
@@ -39,9 +39,16 @@ class Enrolment:
 
 def enrol(asked: step_up.Asked, now: float) -> Enrolment:
     authenticated = step_up.authenticate("totp_enrol", asked, now)
-    school, person = authenticated.school, authenticated.person
     # A new app replaces the one there is: the password alone never does it.
-    proof = step_up.for_factor_change(authenticated, asked.token, "totp_enrol", now)
+    proof = step_up.for_factor_change(authenticated, Change("app"), asked.token, "totp_enrol", now)
+    enrolment, flow = start_enrolment(authenticated.school, authenticated.person, now)
+    login.commit_unchanged(authenticated, [flows.put(flow), *proof], None, now)
+    count_outcome("totp_enrol", "started")
+    return enrolment
+
+
+def start_enrolment(school: School, person: Person, now: float) -> tuple[Enrolment, Flow]:
+    """A new secret, sealed on a ten-minute enrolment flow, and what the app scans."""
     secret = totp.new_secret()
     token = tokens.new_token()
     flow = new_flow(
@@ -54,11 +61,9 @@ def enrol(asked: step_up.Asked, now: float) -> Enrolment:
         now=now,
     )
     flow = replace(flow, totp_sealed=totp.seal(secret, school.id, person.codice_fiscale))
-    login.commit_unchanged(authenticated, [flows.put(flow), *proof], None, now)
-    count_outcome("totp_enrol", "started")
     # The app lists it as "Registro – <school>: <user code>".
     uri = totp.provisioning_uri(secret, person.user_code or "", f"{ISSUER} {school.name}")
-    return Enrolment(token=token, otpauth_uri=uri, secret=secret, expires_in=ENROLMENT_LIFETIME_S)
+    return Enrolment(token=token, otpauth_uri=uri, secret=secret, expires_in=ENROLMENT_LIFETIME_S), flow
 
 
 def confirm(token: str, code: str, now: float) -> None:

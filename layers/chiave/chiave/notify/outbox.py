@@ -47,6 +47,9 @@ Template = Literal[
     "totp_enrolled",
     "activation_reminder",
     "invitation",
+    "change_confirmation",
+    "scheduled_change",
+    "change_cancelled",
 ]
 
 # A commit lands before the flow's deadline or never; notify waits this much

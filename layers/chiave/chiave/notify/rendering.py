@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from urllib.parse import urlsplit
@@ -381,6 +382,86 @@ _TEXTS: dict[str, dict[str, tuple[str, list[str]]]] = {
             ],
         ),
     },
+    "change_confirmation": {
+        "it": (
+            "Conferma la modifica del tuo account del registro",
+            [
+                "Gentile {name},",
+                "con la password del tuo account del registro di {school} è stato chiesto di "
+                "{change_text}. Il tuo account non ha ancora un cellulare né un'app di "
+                "autenticazione: per sicurezza la modifica va confermata da questo indirizzo, e "
+                "sarà possibile {cool_off_hours} ore dopo la conferma.",
+                "Per confermarla, o per annullarla se non l'hai chiesta tu, apri questo link entro "
+                "{minutes} minuti:",
+                "{link}",
+                "Se non sei stato tu, qualcuno conosce la tua password: cambiala subito con "
+                "Password dimenticata.",
+            ],
+        ),
+        "en": (
+            "Confirm the change to your school register account",
+            [
+                "Dear {name},",
+                "someone used the password of your account for the register of {school} to ask "
+                "to {change_text_en}. Your account has no mobile and no authenticator app yet: "
+                "for your safety the change must be confirmed from this address, and is possible "
+                "{cool_off_hours} hours after you confirm it.",
+                "To confirm it, or to cancel it if you did not ask for it, open this link within "
+                "{minutes} minutes:",
+                "{link}",
+                "If this was not you, someone knows your password: change it now with Forgot password.",
+            ],
+        ),
+    },
+    "scheduled_change": {
+        "it": (
+            "Modifica del tuo account programmata",
+            [
+                "Gentile {name},",
+                "hai confermato la richiesta di {change_text} per il tuo account del registro di "
+                "{school}. Per sicurezza potrai completarla dal {when}, aprendo questo link:",
+                "{link}",
+                "Se non l'hai chiesta tu, apri lo stesso link e annullala subito: puoi farlo in "
+                "ogni momento prima che sia completata. Poi cambia la password con Password "
+                "dimenticata: {portal_url}",
+            ],
+        ),
+        "en": (
+            "A change to your account is scheduled",
+            [
+                "Dear {name},",
+                "you confirmed the request to {change_text_en} for your account for the register "
+                "of {school}. For your safety you can complete it from {when_en}, by opening this "
+                "link:",
+                "{link}",
+                "If you did not ask for it, open the same link and cancel it now: you can do so at "
+                "any time before it is completed. Then change your password with Forgot password: "
+                "{portal_url}",
+            ],
+        ),
+    },
+    "change_cancelled": {
+        "it": (
+            "Modifica del tuo account annullata",
+            [
+                "Gentile {name},",
+                "la richiesta di {change_text} per il tuo account del registro di {school} è "
+                "stata annullata: non cambia nulla.",
+                "Se non l'avevi chiesta tu, qualcuno conosce la tua password: cambiala subito con "
+                "Password dimenticata e avvisa la segreteria.",
+            ],
+        ),
+        "en": (
+            "Change to your account cancelled",
+            [
+                "Dear {name},",
+                "the request to {change_text_en} for your account for the register of {school} "
+                "was cancelled: nothing changes.",
+                "If you did not ask for it, someone knows your password: change it now with "
+                "Forgot password, and tell the school office.",
+            ],
+        ),
+    },
 }
 
 _SEPARATOR = "— English version below —"
@@ -402,9 +483,43 @@ def render_sms(notice: Notice) -> str:
     return f"{body}\n\n@{values['host']} #{values['code']}"
 
 
+# What a factor change changes, as an e-mail says it (`hint`: the new contact, masked).
+_CHANGE_TEXTS = {
+    "email": ("sostituire l'indirizzo e-mail con {hint}", "replace the e-mail address with {hint}"),
+    "mobile": ("impostare il numero di cellulare {hint}", "set the mobile number {hint}"),
+    "app": ("attivare un'app di autenticazione", "enable an authenticator app"),
+}
+
+
+def _when(epoch: str, language: str) -> str:
+    """A moment as a parent reads it: Italian time, day and hour."""
+    # Only the few e-mails that name a moment need the zone database.
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        zone: tzinfo = ZoneInfo("Europe/Rome")
+        label = "" if language == "it" else " (Italian time)"
+    except ZoneInfoNotFoundError:  # a runtime without tzdata: say it in UTC
+        zone, label = UTC, " UTC"
+    moment = datetime.fromtimestamp(int(epoch), zone)
+    return moment.strftime("%d/%m/%Y alle %H:%M" if language == "it" else "%d/%m/%Y at %H:%M") + label
+
+
+def _derived(params: dict[str, str]) -> dict[str, str]:
+    values = {}
+    if params.get("change") in _CHANGE_TEXTS:
+        italian, english = _CHANGE_TEXTS[params["change"]]
+        values["change_text"] = italian.format(hint=params.get("hint", ""))
+        values["change_text_en"] = english.format(hint=params.get("hint", ""))
+    if params.get("usable_from"):
+        values["when"] = _when(params["usable_from"], "it")
+        values["when_en"] = _when(params["usable_from"], "en")
+    return values
+
+
 def _paragraphs(notice: Notice, language: str) -> tuple[str, list[str]]:
     subject, paragraphs = _TEXTS[notice.template][language]
-    values = {**notice.params, "school": notice.school_name}
+    values = {**notice.params, **_derived(notice.params), "school": notice.school_name}
     return subject, [paragraph.format_map(values) for paragraph in paragraphs]
 
 

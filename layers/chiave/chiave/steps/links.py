@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, replace
+from typing import Any
 from urllib.parse import urlsplit
 
 from chiave import ratelimit
@@ -27,6 +28,8 @@ LINK_PATHS = {
     Purpose.ACTIVATION: "attiva",
     Purpose.RESET: "recupera",
     Purpose.EMAIL_VERIFICATION: "conferma-email",
+    Purpose.CHANGE_CONFIRMATION: "modifica",
+    Purpose.SCHEDULED_CHANGE: "modifica",
 }
 
 # Whom a request for nobody opens its cover link for: fields of ordinary
@@ -235,25 +238,29 @@ def reminder(school: School, flow: Flow, now: float) -> Link:
     """A fresh link for an unused activation link about to expire (its token
     is not stored, so the e-mail cannot repeat it): the same account, terms
     and expiry, a new token; the old link keeps working until it expires."""
-    token, sealed = tokens.new_sealed_token(tokens.data_key(settings().outbox_key_id))
-    fresh = replace(
+    hours = str(max(1, (flow.expires_at - int(now)) // 3600))
+    return fresh_link(
+        school,
         flow,
-        token_sha256=tokens.token_hash(token),
+        "activation_reminder",
+        {"hours": hours},
         created_at=int(now),
         reminded_at=int(now),
         otp_verified=False,
     )
-    notice = Notice(
-        template="activation_reminder",
-        language=flow.language,
-        to=flow.email,
-        school_name=flow.school_name,
-        reply_to=flow.reply_to,
-        params={"name": flow.name, "hours": str(max(1, (flow.expires_at - int(now)) // 3600))},
-        link_base=f"{school.portal_url.rstrip('/')}/{LINK_PATHS[flow.purpose]}#token=",
-        sealed_token=sealed,
-        school_id=school.id,
-    )
+
+
+def fresh_link(
+    school: School, flow: Flow, template: outbox.Template, params: dict[str, str], **changes: Any
+) -> Link:
+    """The flow under a new token (with `changes`), and the e-mail that
+    carries its link to the flow's address."""
+    token, sealed = tokens.new_sealed_token(tokens.data_key(settings().outbox_key_id))
+    fresh = replace(flow, token_sha256=tokens.token_hash(token), **changes)
+    notice = outbox.to_flow_holder(fresh, template, **params)
+    assert notice is not None, "a link goes to the flow's own address"
+    link_base = f"{school.portal_url.rstrip('/')}/{LINK_PATHS[fresh.purpose]}#token="
+    notice = notice.model_copy(update={"link_base": link_base, "sealed_token": sealed})
     return Link(fresh, notice)
 
 

@@ -247,6 +247,14 @@ def _opened_for(flow: Flow, update: str, values: Item) -> dict[str, Any]:
     )
 
 
+def still_as_opened(flow: Flow) -> dict[str, Any]:
+    """A transaction part that changes nothing, but holds only while the
+    account a flow was opened for is active and no credential was set since."""
+    update = _opened_for(flow, "", {})["Update"]
+    del update["UpdateExpression"]
+    return {"ConditionCheck": update}
+
+
 def change_email(flow: Flow, now: int) -> dict[str, Any]:
     """The address the flow's link proved becomes the account's (login and
     reset by e-mail follow it). Open links die: the old mailbox's too."""
