@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from chiave.api.problems import negotiate_language, problem
+from chiave.store import directory
 from chiave_local.demo import portal, sent
 from chiave_local.docgen import openapi
 from chiave_local.emulator import apigw, sigv4
@@ -193,6 +194,18 @@ class Handler(BaseHTTPRequestHandler):
         # The demo school's portal: where e-mailed links point; the token stays in the fragment.
         self._send(200, found[0], found[1], portal.SECURITY_HEADERS)
 
+    def _school_list(self, _request: Incoming, _found: object) -> None:
+        # What CloudFront serves from the pages' bucket: the list the configuration action published.
+        deployment = self.server.functions.deployment
+        s3 = deployment.client("s3")
+        try:
+            published = s3.get_object(Bucket=deployment.refs["PortalBucket"], Key=directory.KEY)
+        except s3.exceptions.NoSuchKey:
+            self._send_json(404, {"schools": []})
+            return
+        headers = {**portal.SECURITY_HEADERS, "Cache-Control": published["CacheControl"]}
+        self._send(200, published["ContentType"], published["Body"].read(), headers)
+
     def _swagger_asset(self, request: Incoming, _found: object) -> None:
         name, content_type = _SWAGGER_ASSETS[request.path]
         asset = resources.files("aws_lambda_powertools.event_handler.openapi.swagger_ui") / name
@@ -362,6 +375,7 @@ ROUTES = (
     Route(frozenset({"POST"}), _INVOKE.match, Handler._invoke_route),
     Route(GET, _exact("/docs", "/docs/"), Handler._docs),
     Route(GET, _exact("/openapi.json", "/docs/openapi.json"), Handler._openapi),
+    Route(HEAD, _exact(f"/{directory.KEY}"), Handler._school_list),
     Route(HEAD, portal.page, Handler._page),
     Route(GET, _exact(*_SWAGGER_ASSETS), Handler._swagger_asset),
 )

@@ -149,7 +149,8 @@ def start(
         server = LocalStack(("127.0.0.1", port), functions)
         bound_port = server.server_address[1]
         deployment.serve_portal_at(bound_port)
-        seeding_env = function_environment(next(iter(functions.specs.values())), deployment)
+        # The seed configures its schools as the console action does.
+        seeding_env = function_environment(functions.specs["ConfigureSchoolFunction"], deployment)
         with environment(seeding_env):
             schools, parsed = seed.load(seed_path, policy_path, f"http://127.0.0.1:{bound_port}")
     except BaseException:

@@ -116,7 +116,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         deployment = deploy("", REGION)
         functions = Functions(deployment)
         test_stack = Stack(deployment, functions)
-        with test_stack.env():
+        with test_stack.env("ConfigureSchoolFunction"):
             seed.load(None, None, PORTAL)
         # Tests opt into the spec's default (OTP required) where they test it.
         test_stack.set_policy(otp_required_for_activation=False)

@@ -79,6 +79,7 @@ BY_AWS: dict[str, dict[tuple[str, str], str]] = {
     "ContactsFunction": _WRITES_STORAGE,
     "TotpFunction": _WRITES_STORAGE,
     "FactorChangesFunction": _WRITES_STORAGE,
+    "ConfigureSchoolFunction": _WRITES_STORAGE,
     "ExpirySweepFunction": _WRITES_STORAGE,
     "BouncesFunction": _WRITES_STORAGE,
     "ImportFunction": {
@@ -146,8 +147,9 @@ class Recorder:
             # The key a call names; notify's Decrypt names none: the outbox key's data keys.
             return [params.get("KeyId") or deployment.attributes[("OutboxKey", "Arn")]]
         if action.startswith("s3:"):
-            # Granted on the upload prefix, as the template writes it.
-            return [f"arn:aws:s3:::{params['Bucket']}/{params['Key'].split('/')[0]}/*"]
+            # Granted on the upload prefix, as the template writes it, or on a top-level object itself.
+            key = params["Key"]
+            return [f"arn:aws:s3:::{params['Bucket']}/{key.split('/')[0] + '/*' if '/' in key else key}"]
         if action.startswith("sns:"):
             return ["*"]  # SMS to a phone number: no resource (topics are denied)
         if action.startswith("secretsmanager:"):
@@ -302,6 +304,16 @@ def _drive_the_sweep(stack, load_event):
     stack.functions.invoke("BouncesFunction", bounce)
     _drive_the_import(stack)
     _drive_the_school_year_console(stack, load_event)
+    _drive_the_schools(stack, load_event)
+
+
+def _drive_the_schools(stack, load_event):
+    """A school configured, changed, refused, listed, disabled and enabled."""
+    for sample in ("configure_school", "configure_school_list", "configure_school_disable"):
+        stack.functions.invoke("ConfigureSchoolFunction", load_event(sample))
+    refused = {**load_event("configure_school"), "policy": {"otp_length": 12}}
+    stack.functions.invoke("ConfigureSchoolFunction", refused)
+    stack.functions.invoke("ConfigureSchoolFunction", load_event("configure_school_enable"))
 
 
 def _drive_the_school_year_console(stack, load_event):

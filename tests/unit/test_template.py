@@ -254,3 +254,105 @@ def test_a_skip_with_one_reason_for_every_function_lives_in_checkov_s_configurat
     # Then none of them carries the same reason on every function: that one would be global
     for check in shared:
         assert len({skips[check] for skips in per_function}) > 1, check
+
+
+# The functions an operator runs from the console (no API route, no queue, no schedule).
+CONSOLE_FUNCTIONS = {"ConfigureSchoolFunction", "OpsFunction", "InviteFunction", "SchoolReportFunction"}
+
+
+def _policy_statements(logical_id):
+    return RESOURCES[logical_id]["Properties"]["PolicyDocument"]["Statement"]
+
+
+def _granting(action):
+    """Every statement in the template that allows `action`, with where it is."""
+    found = []
+    for logical_id, resource in RESOURCES.items():
+        documents = []
+        properties = resource.get("Properties", {})
+        if "PolicyDocument" in properties:
+            documents.append(properties["PolicyDocument"])
+        for policy in properties.get("Policies", []):
+            documents.append(policy.get("PolicyDocument", policy))
+        for document in documents:
+            for statement in document.get("Statement", []):
+                actions = statement.get("Action", [])
+                actions = actions if isinstance(actions, list) else [actions]
+                if statement.get("Effect") == "Allow" and (action in actions or "lambda:*" in actions):
+                    found.append((logical_id, statement))
+    return found
+
+
+def test_the_operators_policy_is_the_only_grant_of_the_console_functions():
+    # Given every statement that allows lambda:InvokeFunction, and every Lambda permission
+    granting = _granting("lambda:InvokeFunction")
+    permissions = [
+        resource["Properties"]["FunctionName"]
+        for resource in RESOURCES.values()
+        if resource["Type"] == "AWS::Lambda::Permission"
+    ]
+    # Then only the operators' managed policy names the console functions, each of them
+    assert [logical_id for logical_id, _ in granting] == ["OperatorsPolicy"]
+    [(_, statement)] = granting
+    assert {resource["Fn::GetAtt"][0] for resource in statement["Resource"]} == CONSOLE_FUNCTIONS
+    assert not any(
+        isinstance(name, dict) and name.get("Fn::GetAtt", [""])[0] in CONSOLE_FUNCTIONS
+        for name in permissions
+    )
+    assert "OperatorsPolicyArn" in TEMPLATE["Outputs"]
+
+
+def _allowed(statements, action, arn, tags):
+    """Whether an identity policy's statements allow `action` on `arn` for a
+    principal with `tags` (the variables IAM substitutes, `*` as IAM matches it)."""
+    import fnmatch
+    import re
+
+    for statement in statements:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        if statement["Effect"] != "Allow" or action not in actions:
+            continue
+        pattern = statement["Resource"]["Fn::Sub"]
+        pattern = pattern.replace("${AWS::Partition}", "aws").replace("${ImportBucket}", "chiave-imports")
+        pattern = re.sub(
+            r"\$\{!aws:PrincipalTag/([a-z-]+)\}", lambda found: tags.get(found.group(1), "\0"), pattern
+        )
+        if fnmatch.fnmatchcase(arn, pattern):
+            return True
+    return False
+
+
+def test_a_school_uploader_writes_its_own_school_s_prefix_only():
+    statements = _policy_statements("SchoolUploadersPolicy")
+    mine = {"chiave-school": "RMIC817009"}
+    bucket = "arn:aws:s3:::chiave-imports"
+    assert _allowed(statements, "s3:PutObject", f"{bucket}/imports/RMIC817009/anagrafica.csv", mine)
+    for elsewhere in (
+        "imports/MIIC8AB001/anagrafica.csv",
+        "reports/RMIC817009.csv",
+        "imports/anagrafica.csv",
+    ):
+        assert not _allowed(statements, "s3:PutObject", f"{bucket}/{elsewhere}", mine), elsewhere
+    # An untagged principal writes nowhere
+    assert not _allowed(statements, "s3:PutObject", f"{bucket}/imports/RMIC817009/anagrafica.csv", {})
+    assert not _allowed(statements, "s3:PutObject", f"{bucket}/imports//anagrafica.csv", {})
+    assert "SchoolUploadersPolicyArn" in TEMPLATE["Outputs"]
+
+
+def test_the_import_bucket_refuses_every_request_without_tls():
+    [statement] = _policy_statements("ImportBucketPolicy")
+    assert statement["Effect"] == "Deny" and statement["Principal"] == "*" and statement["Action"] == "s3:*"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert statement["Resource"] == [
+        {"Fn::GetAtt": ["ImportBucket", "Arn"]},
+        {"Fn::Sub": "${ImportBucket.Arn}/*"},
+    ]
+
+
+def test_the_console_trail_is_on_by_default_and_records_the_console_functions_only():
+    assert TEMPLATE["Parameters"]["EnableOpsTrail"]["Default"] == "true"
+    [selector] = RESOURCES["OpsTrail"]["Properties"]["EventSelectors"]
+    assert selector["IncludeManagementEvents"] is False
+    [data] = selector["DataResources"]
+    assert data["Type"] == "AWS::Lambda::Function"
+    assert {value["Fn::GetAtt"][0] for value in data["Values"]} == CONSOLE_FUNCTIONS

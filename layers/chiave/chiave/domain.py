@@ -69,13 +69,38 @@ class Change:
 
 
 @dataclass(frozen=True)
-class School:
-    id: str
+class Contact:
+    """Whom a privacy notice names (the controller, the DPO): a name and an e-mail."""
+
     name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class School:
+    """A school the deployment serves, as its operator configured it
+    (chiave.jobs.configure_school): what the pages, e-mails and privacy
+    notice name, and its policy."""
+
+    id: str  # the codice meccanografico
+    name: str
+    # The school's own codice fiscale (11 digits, the one the Axios app asks for).
     fiscal_code: str
     reply_to: str
     portal_url: str
     policy: Policy = field(default_factory=Policy)
+    town: str = ""
+    # The school's code in the IPA (indicepa.gov.it): SPID knows it by this.
+    ipa_code: str | None = None
+    # Only parents and guardians enter the register (italian.meccanografico).
+    primo_ciclo: bool = False
+    register_url: str | None = None
+    controller: Contact | None = None
+    dpo: Contact | None = None
+    # A disabled school's pages say the service is closed; nothing is deleted.
+    enabled: bool = True
+    # Bumped by every change: a change made from an older reading is refused.
+    version: int = 0
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,24 @@ class SchoolNotFound(DomainError):
     code = "school_not_found"
 
 
+class SchoolClosed(DomainError):
+    """The school's service was disabled by the deployment's operator."""
+
+    code = "school_closed"
+
+
+class ConfigurationConflict(DomainError):
+    """Someone changed the school since this action read it: read it again."""
+
+    code = "configuration_conflict"
+
+
+class InvalidSchoolConfiguration(DomainError):
+    """facts: problems, each field and what is wrong with it."""
+
+    code = "invalid_school_configuration"
+
+
 class PersonNotFound(DomainError):
     code = "person_not_found"
 

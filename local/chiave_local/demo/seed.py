@@ -6,16 +6,17 @@ import itertools
 import json
 import os
 import string
+import time
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
-from chiave.domain import School
+from chiave.domain import Contact, School
 from chiave.italian import anagrafica, codice_fiscale
-from chiave.policy import PolicyError, policy_from_overrides
+from chiave.jobs import configure_school
+from chiave.policy import PolicyError, overrides_of, policy_from_overrides
 from chiave.runtime.settings import settings
 from chiave.store import people
-from chiave.store import schools as school_store
 from chiave_local.emulator import moto_shim
 from chiave_local.emulator.resources import ACCOUNT_ID
 
@@ -25,6 +26,13 @@ DEMO_SCHOOL = School(
     fiscal_code="97204170589",
     reply_to="rmic817009@istruzione.it",
     portal_url="",
+    town="Roma",
+    ipa_code="istsc_rmic817009",
+    primo_ciclo=True,
+    controller=Contact(
+        "Istituto Comprensivo Via Guicciardini 8, il Dirigente scolastico", "rmic817009@istruzione.it"
+    ),
+    dpo=Contact("Responsabile della protezione dei dati", "dpo@icguicciardini.example"),
 )
 # SMS one-time codes arrive with the next issue; until then the demo school
 # lets a newcomer activate without one. Every other school keeps the default.
@@ -62,9 +70,10 @@ def load(
             else School(
                 id=school_id,
                 name=f"Scuola {school_id}",
-                fiscal_code="",
+                fiscal_code="00000000000",  # a placeholder: the file names no school's own code
                 reply_to=f"{school_id.lower()}@istruzione.it",
                 portal_url="",
+                town="Comune non indicato",
             )
         )
         try:
@@ -75,13 +84,38 @@ def load(
     unknown = set(overrides) - {school.id for school in schools}
     if unknown:
         raise SeedError(f"POLICY names schools not in the anagrafica: {', '.join(sorted(unknown))}")
+    # Through the console action an operator runs on AWS: the same checks, trail and public list.
     for school in schools:
-        school_store.put_school(school)
+        configured = configure_school.run(configuration(school), time.time())
+        if not configured["changed"]:
+            raise SeedError(f"{school.id}: not configured")
     # Straight into moto's table: a real school's anagrafica loads in seconds.
     moto_shim.load_items(
         settings().table_name, os.environ["AWS_REGION"], ACCOUNT_ID, people.person_records(parsed.people)
     )
     return schools, parsed
+
+
+def configuration(school: School) -> configure_school.SchoolRequest:
+    """The configure action for `school`, as the seed's operator runs it."""
+    fields: dict[str, object] = {
+        name: getattr(school, name)
+        for name in ("name", "town", "fiscal_code", "ipa_code", "primo_ciclo", "portal_url", "reply_to")
+        if getattr(school, name) is not None
+    }
+    for role in ("controller", "dpo"):
+        contact = getattr(school, role)
+        if contact is not None:
+            fields[role] = {"name": contact.name, "email": contact.email}
+    fields["policy"] = overrides_of(school.policy)
+    return configure_school.SchoolRequest(
+        action="configure",
+        operator="make run",
+        school_id=school.id,
+        reason="the local stack's seed",
+        request_id="local-seed",
+        fields=fields,
+    )
 
 
 def generated_codes(count: int, prefix: str) -> list[str]:

@@ -157,12 +157,12 @@ def _create_queues(deployment: Deployment) -> None:
 
 
 def _create_buckets(deployment: Deployment) -> None:
-    """Buckets the template names itself (the import bucket); others are AWS's to name."""
+    """Every bucket: by the name the template gives (the import bucket), or
+    one made as CloudFormation would (the pages' bucket, where the public list goes)."""
     s3 = deployment.client("s3")
     for logical_id, resource in tpl.resources_of_type("AWS::S3::Bucket").items():
-        if "BucketName" not in resource.get("Properties", {}):
-            continue
-        name = deployment.resolve(resource["Properties"]["BucketName"])
+        given = resource.get("Properties", {}).get("BucketName")
+        name = deployment.resolve(given) if given else f"{deployment.stack}-{logical_id}".lower()
         s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": deployment.region})
         deployment.refs[logical_id] = name
         deployment.physical[logical_id] = name

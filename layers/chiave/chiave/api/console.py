@@ -10,13 +10,14 @@ from collections.abc import Callable
 from typing import Annotated, Any, ClassVar
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import ConfigDict, EmailStr, Field, StringConstraints, ValidationError, model_validator
 
 from chiave.api.messages import CATALOGUE
 from chiave.api.models import CodiceFiscaleText, Printable, Request, SchoolCode
 from chiave.api.problems import field_errors
 from chiave.domain import Role
 from chiave.errors import DomainError
+from chiave.jobs.configure_school import REQUIRED, SchoolAction, SchoolRequest
 from chiave.jobs.invite import InvitationRequest
 from chiave.jobs.ops import Action, DocumentType, Identification, OpsRequest
 from chiave.jobs.school_report import ReportRequest
@@ -112,9 +113,7 @@ def console_handler(
     its request, the answer `{"ok": ...}` whatever happened."""
     scope = event_model.scope
 
-    @logger.inject_lambda_context
-    @metrics.log_metrics
-    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    def answer(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         try:
             parsed = event_model.model_validate(event)
         except ValidationError as error:
@@ -129,7 +128,7 @@ def console_handler(
             with budget.invocation(context):
                 result = run(request, clock())
         except DomainError as error:
-            return _error(scope, error.code)
+            return _error(scope, error.code, **error.facts)
         except faults.AWS_FAILURES as error:
             if not faults.is_transient(error):
                 return _bug(scope, error)
@@ -139,6 +138,12 @@ def console_handler(
         except Exception as error:
             return _bug(scope, error)
         return {"ok": True, "action": request.action, "school": request.school_id, **result}
+
+    @logger.inject_lambda_context
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        # Every answer names the invocation: CloudTrail's data event ties it to the IAM caller.
+        return {**answer(event, context), "request_id": context.aws_request_id}
 
     coldstart.ready()
     return handler
@@ -166,3 +171,96 @@ class ReportEvent(ConsoleEvent):
     request_type = ReportRequest
 
     role: Role | None = None
+
+
+SchoolNameText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=3, max_length=200), Printable
+]
+TownText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=100), Printable]
+# HTTPS, or plain HTTP on this machine's loopback (the local stack).
+UrlText = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        max_length=300,
+        pattern=r"^(https://[A-Za-z0-9.-]+(:[0-9]+)?|http://(127\.0\.0\.1|localhost)(:[0-9]+)?)(/[^\s]*)?$",
+    ),
+]
+# What the event may set, beside who acts, where and why.
+SCHOOL_FIELDS = (
+    "name",
+    "town",
+    "fiscal_code",
+    "ipa_code",
+    "primo_ciclo",
+    "portal_url",
+    "reply_to",
+    "register_url",
+    "controller",
+    "dpo",
+    "policy",
+)
+
+
+class ContactFields(Request):
+    name: SchoolNameText
+    email: EmailStr
+
+
+class SchoolEvent(ConsoleEvent):
+    """configure_school: a school created or changed (the fields given), listed, disabled or enabled."""
+
+    scope: ClassVar[str] = "configure_school"
+    across_fields: ClassVar[dict[str, str]] = {
+        "field": "school|" + "|".join(REQUIRED) + "|portal_url",
+        "message": "indicare la scuola (tranne che per list); nome, comune, codice fiscale, reply_to e "
+        "portal_url non possono essere null; i campi della scuola solo con configure",
+    }
+    request_type = SchoolRequest
+
+    action: SchoolAction = "configure"
+    school: SchoolCode | None = None  # type: ignore[assignment]  # every school, for list
+    name: SchoolNameText | None = None
+    town: TownText | None = None
+    fiscal_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{11}$")] | None = Field(
+        None, description="The school's codice fiscale (11 digits)"
+    )
+    ipa_code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]{2,32}$")] | None = Field(
+        None, description="The school's code in the IPA (indicepa.gov.it)"
+    )
+    primo_ciclo: bool | None = Field(None, description="Default: what the codice meccanografico says")
+    portal_url: UrlText | None = None
+    reply_to: EmailStr | None = None
+    register_url: UrlText | None = None
+    controller: ContactFields | None = Field(
+        None, description="The controller (titolare) of the privacy notice"
+    )
+    dpo: ContactFields | None = Field(None, description="The data protection officer (RPD)")
+    policy: dict[str, Any] | None = Field(None, description="Policy overrides (SPEC §5); null: the default")
+
+    @model_validator(mode="after")
+    def where_and_what(self) -> SchoolEvent:
+        given = self.model_fields_set & set(SCHOOL_FIELDS)
+        if (self.school is None) != (self.action == "list"):
+            raise ValueError("the school, for every action but list")
+        if given and self.action != "configure":
+            raise ValueError("the school's fields, with configure only")
+        if any(getattr(self, name) is None for name in given & {*REQUIRED, "portal_url"}):
+            raise ValueError("a required field set to null")
+        return self
+
+    def to_request(self, request_id: str) -> SchoolRequest:
+        fields = {
+            name: value.model_dump() if isinstance(value, ContactFields) else value
+            for name in SCHOOL_FIELDS
+            if name in self.model_fields_set
+            for value in [getattr(self, name)]
+        }
+        return SchoolRequest(
+            action=self.action,
+            operator=self.operator,
+            school_id=self.school or "",
+            reason=self.reason,
+            request_id=request_id,
+            fields=fields,
+        )

@@ -36,6 +36,28 @@ CATALOGUE: dict[str, Message] = {
         "School not found",
         "No school served by Chiave has this code",
     ),
+    "school_closed": Message(
+        403,
+        "Servizio chiuso",
+        "Il servizio di credenziali di questa scuola è chiuso. Per il registro rivolgiti alla segreteria "
+        "della scuola.",
+        "Service closed",
+        "This school's credential service is closed. For the register, ask the school office.",
+    ),
+    "configuration_conflict": Message(
+        409,
+        "Configurazione cambiata nel frattempo",
+        "Qualcuno ha cambiato la scuola mentre questa azione la leggeva: ripeti l'azione.",
+        "Configuration changed meanwhile",
+        "Someone changed the school while this action read it: run the action again.",
+    ),
+    "invalid_school_configuration": Message(
+        422,
+        "Configurazione non valida",
+        "La configurazione della scuola non è valida: vedi i campi indicati. Non è cambiato nulla.",
+        "Invalid configuration",
+        "The school's configuration is not valid: see the fields named. Nothing changed.",
+    ),
     "person_not_found": Message(
         404,
         "Anagrafica non trovata",

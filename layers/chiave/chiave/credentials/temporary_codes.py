@@ -11,6 +11,9 @@ from chiave.credentials import passwords
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 LENGTH = 10
 
+# A code the operator prints and hands over in person: valid for one school day.
+HANDED_OVER_LIFETIME_S = 8 * 3600
+
 
 def normalise(raw: str) -> str:
     """As typed from a sheet of paper: any case, spaces or dashes between groups."""

@@ -11,13 +11,13 @@ from chiave.errors import (
     DomainError,
     EmailMissing,
     PersonNotFound,
-    SchoolNotFound,
     StudentTooYoung,
 )
 from chiave.italian import codice_fiscale
 from chiave.notify.outbox import Notice
 from chiave.runtime import masking
 from chiave.steps.links import Accepted, Link, open_link, parse_codice_fiscale, request_counters, settle
+from chiave.steps.reading import school_served
 from chiave.store import people
 
 
@@ -31,9 +31,8 @@ class Decision:
 
 def register(school_id: str, raw_codice_fiscale: str, client_ip: str, now: float) -> Accepted:
     cf = parse_codice_fiscale(raw_codice_fiscale)
-    school, person = people.get_school_and_person(school_id, cf)
-    if school is None:
-        raise SchoolNotFound()
+    found, person = people.get_school_and_person(school_id, cf)
+    school = school_served(found)
     decision = decide(school, person, now)
     # Counted whatever the outcome, before anything is revealed.
     outcome = settle(

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from chiave.credentials import user_code
 from chiave.domain import Person, Purpose, School
-from chiave.errors import AccountNotFound, EmailMissing, InvalidUserCode, SchoolNotFound
+from chiave.errors import AccountNotFound, EmailMissing, InvalidUserCode
 from chiave.runtime import masking
 from chiave.steps.links import Accepted, open_link, parse_codice_fiscale, request_counters, settle
+from chiave.steps.reading import school_served
 from chiave.store import people as people_store
 from chiave.store import schools
 
@@ -44,9 +45,8 @@ def _lookup(school_id: str, kind: str, value: str) -> tuple[School | None, list[
 
 def request_reset(school_id: str, identifier: str, client_ip: str, now: float) -> Accepted:
     kind, value = classify(identifier)
-    school, people = _lookup(school_id, kind, value)
-    if school is None:
-        raise SchoolNotFound()
+    found, people = _lookup(school_id, kind, value)
+    school = school_served(found)
     with_credentials = [person for person in people if person.has_credentials]
     reachable = [person for person in with_credentials if person.email]
     links = [open_link(school, person, Purpose.RESET, now) for person in reachable]

@@ -16,9 +16,9 @@ from chiave.errors import (
     InvalidUserCode,
     PinInvalid,
     PinLocked,
-    SchoolNotFound,
 )
 from chiave.runtime.observability import count_outcome, logger
+from chiave.steps.reading import school_served
 from chiave.store import accounts, logins
 
 # Who a PIN for nobody is checked against: the same work, nobody's PIN.
@@ -38,9 +38,7 @@ def _verify(school_id: str, code: str, pin: str, now: float) -> str:
     if not user_code.is_valid(code):
         raise InvalidUserCode()
     found = logins.read(school_id, code, [])
-    if found.school is None:
-        raise SchoolNotFound()
-    policy = found.school.policy
+    policy = school_served(found.school).policy
     account, login_state = logins.account_and_state(school_id, found.user_code_owner)
     locked_for = login_state.retry_after(policy, now)
     if locked_for is not None:

@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict
 
 from chiave.domain import AccountStatus, Role, School
-from chiave.errors import SchoolNotFound
 from chiave.flows.register import too_young
 from chiave.runtime.aws import send_all
 from chiave.runtime.observability import count_by, logger
 from chiave.runtime.settings import settings
+from chiave.steps.reading import school_served
 from chiave.store import people, schools
 from chiave.store.people import Enrolled
 
@@ -93,9 +93,7 @@ def _matches(someone: Enrolled, role: Role, classe: str | None) -> bool:
 
 def invite(request: InvitationRequest, now: float) -> dict[str, object]:
     """The console action: who is invited, who is not and why."""
-    school = schools.get_school(request.school_id)
-    if school is None:
-        raise SchoolNotFound()
+    school = school_served(schools.get_school(request.school_id))
     matched, chosen, skipped = 0, [], Counter[str]()
     for someone in people.roster(school.id):
         if not _matches(someone, request.role, request.classe):

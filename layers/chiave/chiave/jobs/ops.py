@@ -220,8 +220,13 @@ def _issue_temporary_code(request: OpsRequest, account: Account, now: float) -> 
     if person.status is AccountStatus.DISABLED:
         raise AccountUnavailable()
     policy = school.policy
-    expires_at = int(now) + policy.activation_link_lifetime_s
     delivery = "email" if person.email else "operator"
+    # A code answered to the operator is printed and handed over the same day:
+    # it lives a school day at most, not as long as a mailed one.
+    lifetime = policy.activation_link_lifetime_s
+    if delivery == "operator":
+        lifetime = min(lifetime, temporary_codes.HANDED_OVER_LIFETIME_S)
+    expires_at = int(now) + lifetime
     for _draw in range(USER_CODE_DRAWS):
         code_owner = person.user_code or new_user_code()
         code, sealed = tokens.new_sealed_code(
@@ -233,7 +238,7 @@ def _issue_temporary_code(request: OpsRequest, account: Account, now: float) -> 
             "temporary_code",
             sealed,
             user_code=code_owner,
-            hours=str(policy.activation_link_lifetime_s // 3600),
+            hours=str(lifetime // 3600),
             length=str(temporary_codes.LENGTH),
             alphabet=temporary_codes.ALPHABET,
         )

@@ -33,6 +33,8 @@ class Settings(BaseModel):
     invitation_queue_url: str = Field("", alias="INVITATION_QUEUE_URL")
     # Where the school report's CSV is written (chiave.jobs.school_report).
     report_bucket: str = Field("", alias="REPORT_BUCKET")
+    # Where the public list of schools is published (the pages' bucket; chiave.jobs.configure_school).
+    portal_bucket: str = Field("", alias="PORTAL_BUCKET")
 
 
 def settings() -> Settings:

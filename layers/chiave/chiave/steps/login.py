@@ -30,7 +30,6 @@ from chiave.errors import (
     InvalidLogin,
     InvalidUserCode,
     RateLimited,
-    SchoolNotFound,
 )
 from chiave.italian import codice_fiscale
 from chiave.notify import outbox
@@ -38,6 +37,7 @@ from chiave.notify.outbox import Notice
 from chiave.runtime import coldstart, masking
 from chiave.runtime.observability import count_outcome, logger
 from chiave.steps.links import COVER_PERSON, ip_counters
+from chiave.steps.reading import school_served
 from chiave.store import accounts, audit, logins
 from chiave.store.table import Key
 
@@ -110,9 +110,7 @@ def authenticate(
     found = logins.read(
         school_id, login.value if login.kind == "user_code" else None, probes, flow_token_sha256
     )
-    school = found.school
-    if school is None:
-        raise SchoolNotFound()
+    school = school_served(found.school)
     counters = ip_counters(school, client_ip, now)
     over = [counter for counter, used in zip(counters, found.used, strict=True) if used >= counter.limit]
     if over:

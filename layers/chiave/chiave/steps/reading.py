@@ -1,12 +1,22 @@
-"""A flow read from its link's token, refused unless still usable: what
-every flow a link opens starts with (confirm, status, the SMS code)."""
+"""What a flow starts with, refused unless usable: the flow its link's token
+stands for (confirm, status, the SMS code), or the school it names."""
 
 from __future__ import annotations
 
 from chiave.credentials import tokens
-from chiave.domain import Challenge, Flow
-from chiave.errors import TokenExpired, TokenInvalid, TokenUsed
+from chiave.domain import Challenge, Flow, School
+from chiave.errors import SchoolClosed, SchoolNotFound, TokenExpired, TokenInvalid, TokenUsed
 from chiave.store import flows
+
+
+def school_served(school: School | None) -> School:
+    """The school a request names, while the deployment serves it: a
+    disabled one answers that the service is closed (its data stays)."""
+    if school is None:
+        raise SchoolNotFound()
+    if not school.enabled:
+        raise SchoolClosed()
+    return school
 
 
 def flow_key(token: str) -> str:

@@ -14,6 +14,7 @@ Item types (see template.yaml):
                                                                         identifier, known or not
   audit         PK=AUDIT#{school}#{hash}    SK=AT#{time}#{id}           what happened to one account, by
                                                                         whom (TTL: audit_retention_days)
+  school audit  PK=AUDIT#{school}#SCHOOL    SK=AT#{time}#{id}           a school's configuration changes
   idempotency   PK=IDEMPOTENCY#{consumer}   SK={record key}             Powertools idempotency
   sweep cursor  PK=CONFIG#sweep             SK=CONFIG                   how far the expiry sweep went
   erased        PK=ERASED#{school}          SK={hash of cf}             a person erased on request
@@ -22,6 +23,7 @@ Indexes:
   ByEmail         email_key = {school}#{e-mail}     people by e-mail within a school
   ByExpiryBucket  expiry_bucket (hour), expires_at  short-lived items for the sweep
   ByAccount       account_ref = hash(school, cf)    an account's flows (erase finds them; keys only)
+  BySchoolList    school_list = "schools", school_id  every school (the school items only)
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ BY_USER_CODE = "ByUserCode"
 BY_EMAIL = "ByEmail"
 BY_EXPIRY_BUCKET = "ByExpiryBucket"
 BY_ACCOUNT = "ByAccount"
+BY_SCHOOL_LIST = "BySchoolList"
+# The one value of `school_list`: every school item is in the index, nothing else.
+SCHOOL_LIST = "schools"
 # Every person of a school shares the school's partition under this prefix.
 PERSON_PREFIX = "PERSON#"
 
@@ -121,6 +126,11 @@ def audit_partition(school_id: str, codice_fiscale: str) -> str:
     """An account's audit trail, found by its codice fiscale (hashed: no PII in keys)."""
     digest = hashlib.sha256(codice_fiscale.encode("utf-8")).hexdigest()[:32]
     return f"AUDIT#{school_id}#{digest}"
+
+
+def school_audit(school_id: str, at: float, entry_id: str) -> Key:
+    """A school's own trail: who changed its configuration, from what to what."""
+    return {PARTITION: f"AUDIT#{school_id}#SCHOOL", SORT: f"AT#{int(at * 1e6):017d}#{entry_id}"}
 
 
 def audit(school_id: str, codice_fiscale: str, at: float, entry_id: str) -> Key:

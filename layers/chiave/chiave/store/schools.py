@@ -1,27 +1,56 @@
-"""School items (name, sender, portal, policy) and the deployment's settings
-item ops switch SMS with."""
+"""School items (name, town, codes, portal, contacts, policy), their
+configuration trail, and the deployment's settings item ops switch SMS with."""
 
 from __future__ import annotations
 
-from chiave.domain import School
+import uuid
+from dataclasses import replace
+
+from chiave.domain import Contact, School
+from chiave.errors import ConfigurationConflict
 from chiave.policy import overrides_of, policy_from_overrides
 from chiave.runtime.aws import dynamodb
 from chiave.runtime.settings import portal_url
 from chiave.store import keys
-from chiave.store.table import Item, from_dynamo, table_name, to_dynamo
+from chiave.store.conditions import ITEM_IS_NEW
+from chiave.store.table import Item, Part, Refused, from_dynamo, query_all, table_name, to_dynamo, transact
+
+DAY_S = 86_400
+# A school's configuration changes are kept as long as the school is served, within reason: ten years.
+SCHOOL_AUDIT_RETENTION_DAYS = 3_650
+
+
+def _contact_item(contact: Contact | None) -> Item | None:
+    return {"name": contact.name, "email": contact.email} if contact else None
+
+
+def _contact_from(value: Item | None) -> Contact | None:
+    return Contact(name=value["name"], email=value["email"]) if value else None
 
 
 def _school_item(school: School) -> Item:
-    return {
+    item: Item = {
         **keys.school(school.id),
         "entity": "school",
         "school_id": school.id,
+        "school_list": keys.SCHOOL_LIST,
         "name": school.name,
+        "town": school.town,
         "fiscal_code": school.fiscal_code,
         "reply_to": school.reply_to,
         "portal_url": school.portal_url,
+        "primo_ciclo": school.primo_ciclo,
+        "enabled": school.enabled,
+        "version": school.version,
         "policy": overrides_of(school.policy),
     }
+    optional = {
+        "ipa_code": school.ipa_code,
+        "register_url": school.register_url,
+        "controller": _contact_item(school.controller),
+        "dpo": _contact_item(school.dpo),
+    }
+    return item | {name: value for name, value in optional.items() if value is not None}
 
 
 def school_from(item: Item) -> School:
@@ -33,7 +62,23 @@ def school_from(item: Item) -> School:
         # A school without a portal of its own uses the deployment's pages.
         portal_url=item.get("portal_url") or portal_url(),
         policy=policy_from_overrides(item.get("policy", {})),
+        town=item.get("town", ""),
+        ipa_code=item.get("ipa_code"),
+        primo_ciclo=bool(item.get("primo_ciclo", False)),
+        register_url=item.get("register_url"),
+        controller=_contact_from(item.get("controller")),
+        dpo=_contact_from(item.get("dpo")),
+        enabled=bool(item.get("enabled", True)),
+        version=int(item.get("version", 0)),
     )
+
+
+def stored_form(school: School) -> Item:
+    """The school as the table keeps it, without its keys: what an audit item compares."""
+    item = _school_item(school)
+    for name in (*keys.school(school.id), "entity", "school_id", "school_list", "version"):
+        item.pop(name, None)
+    return item
 
 
 def put_school(school: School) -> None:
@@ -41,8 +86,79 @@ def put_school(school: School) -> None:
 
 
 def get_school(school_id: str) -> School | None:
-    answer = dynamodb().get_item(TableName=table_name(), Key=to_dynamo(keys.school(school_id)))
+    answer = dynamodb().get_item(
+        TableName=table_name(), Key=to_dynamo(keys.school(school_id)), ConsistentRead=True
+    )
     return school_from(from_dynamo(answer["Item"])) if "Item" in answer else None
+
+
+def all_schools() -> list[School]:
+    """Every school the deployment serves, enabled or not, by code."""
+    request = {
+        "TableName": table_name(),
+        "IndexName": keys.BY_SCHOOL_LIST,
+        "KeyConditionExpression": "school_list = :schools",
+        "ExpressionAttributeValues": {":schools": {"S": keys.SCHOOL_LIST}},
+    }
+    return [school_from(item) for item in query_all(request)]
+
+
+def save(school: School, is_new: bool, audit_entry: Part) -> None:
+    """The school written as configured, with its audit item, in one
+    transaction, only if nobody changed it since it was read (its version);
+    raises ConfigurationConflict otherwise."""
+    put: Part = {
+        "Put": {
+            "TableName": table_name(),
+            "Item": to_dynamo(_school_item(replace(school, version=school.version + 1))),
+            "ConditionExpression": "attribute_not_exists(PK)"
+            if is_new
+            else "version = :read OR (attribute_exists(PK) AND attribute_not_exists(version))",
+        }
+    }
+    if not is_new:
+        put["Put"]["ExpressionAttributeValues"] = to_dynamo({":read": school.version})
+    try:
+        transact({"school": put, "audit": audit_entry})
+    except Refused as refused:
+        if "school" in refused:
+            raise ConfigurationConflict() from None
+        raise
+
+
+def audit_entry(
+    school_id: str, action: str, operator: str, request_id: str, reason: str, now: float, changes: Item
+) -> Part:
+    """A transaction part: the audit item of a change to a school's
+    configuration: who (the operator and the invocation CloudTrail ties to
+    the IAM caller), why, and each changed field's old and new value."""
+    at = int(now)
+    item = {
+        **keys.school_audit(school_id, now, uuid.uuid4().hex),
+        "entity": "audit",
+        "school_id": school_id,
+        "at": at,
+        "action": action,
+        "actor": operator,
+        "request_id": request_id,
+        "reason": reason,
+        "outcome": "done",
+        "changes": changes,
+        keys.TTL_ATTRIBUTE: at + SCHOOL_AUDIT_RETENTION_DAYS * DAY_S,
+    }
+    return {"Put": {"TableName": table_name(), "Item": to_dynamo(item), "ConditionExpression": ITEM_IS_NEW}}
+
+
+def school_trail(school_id: str) -> list[Item]:
+    """A school's configuration changes, newest first."""
+    answer = dynamodb().query(
+        TableName=table_name(),
+        KeyConditionExpression="PK = :trail",
+        ExpressionAttributeValues={":trail": {"S": keys.school_audit(school_id, 0, "")["PK"]}},
+        ScanIndexForward=False,
+        ConsistentRead=True,
+    )
+    return [from_dynamo(item) for item in answer.get("Items", [])]
 
 
 def sms_switch_on(item: Item | None) -> bool:

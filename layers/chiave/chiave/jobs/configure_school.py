@@ -1,0 +1,150 @@
+"""configure_school: a school as the deployment's operator configures it,
+from the AWS console (`/_local/invoke/ConfigureSchoolFunction` locally;
+docs/OPS.md "Onboarding a school").
+
+- `configure`: creates a school, or changes the fields the event gives
+  (the others keep their values). A new school needs its name, town, codice
+  fiscale and reply-to address; `primo_ciclo` follows its code unless given.
+  Policy overrides merge into the school's (null: back to the default) and
+  are checked against SPEC §5's bounds: one out of bounds is refused and
+  named, and nothing changes.
+- `disable` / `enable`: a disabled school's pages and API say the service
+  is closed; nothing of it is deleted.
+- `list`: every school, enabled or not.
+
+Each change lands with its audit item (the operator, the invocation id
+CloudTrail ties to the IAM caller, the reason, each field's old and new
+value), and republishes the public list of schools (chiave.store.directory).
+The list is published before the change commits and put back if the commit
+fails, so a failed action changes nothing that anyone reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from chiave.domain import Contact, School
+from chiave.errors import InvalidSchoolConfiguration, SchoolNotFound
+from chiave.italian.meccanografico import is_primo_ciclo
+from chiave.policy import PolicyError, overrides_of, policy_from_overrides
+from chiave.runtime import faults
+from chiave.runtime.observability import count_outcome, logger
+from chiave.store import directory, schools
+
+SchoolAction = Literal["configure", "list", "disable", "enable"]
+# What a new school cannot do without.
+REQUIRED = ("name", "town", "fiscal_code", "reply_to")
+
+
+@dataclass(frozen=True)
+class SchoolRequest:
+    action: SchoolAction
+    operator: str
+    school_id: str
+    reason: str
+    # The Lambda invocation's id: CloudTrail's data event names its IAM caller.
+    request_id: str
+    # The fields the event gives (configure), by name; a contact as {name, email}.
+    fields: dict[str, Any]
+
+
+def run(request: SchoolRequest, now: float) -> dict[str, Any]:
+    if request.action == "list":
+        return {"schools": [_view(school) for school in sorted(schools.all_schools(), key=lambda s: s.id)]}
+    current = schools.get_school(request.school_id)
+    if request.action == "configure":
+        configured = _configured(request.school_id, current, request.fields)
+    elif current is None:
+        raise SchoolNotFound()
+    else:
+        configured = replace(current, enabled=request.action == "enable")
+    changes = _changes(current, configured)
+    if changes:
+        _save(request, current, configured, changes, now)
+    logger.info(
+        "school configured",
+        extra={"school": request.school_id, "action": request.action, "changed": sorted(changes)},
+    )
+    count_outcome("configure_school", f"{request.action}_{'changed' if changes else 'unchanged'}")
+    return {"changed": sorted(changes), "configuration": _view(configured)}
+
+
+def _configured(school_id: str, current: School | None, fields: dict[str, Any]) -> School:
+    """The school with the event's fields applied; InvalidSchoolConfiguration names what is wrong."""
+    problems = []
+    if current is None:
+        problems += [
+            {"field": name, "message": "obbligatorio per una nuova scuola"}
+            for name in REQUIRED
+            if not fields.get(name)
+        ]
+    base = current or School(
+        id=school_id,
+        name="",
+        fiscal_code="",
+        reply_to="",
+        portal_url="",
+        primo_ciclo=is_primo_ciclo(school_id),
+    )
+    given = {name: value for name, value in fields.items() if name != "policy"}
+    for role in ("controller", "dpo"):
+        if given.get(role) is not None:
+            given[role] = Contact(**given[role])
+    if given.get("primo_ciclo", False) is None:
+        given["primo_ciclo"] = is_primo_ciclo(school_id)  # back to what the code says
+    policy = base.policy
+    if "policy" in fields:
+        merged = overrides_of(base.policy) | fields["policy"]
+        try:
+            policy = policy_from_overrides({key: value for key, value in merged.items() if value is not None})
+        except PolicyError as error:
+            problems.append({"field": "policy", "message": str(error)})
+    if problems:
+        count_outcome("configure_school", "refused")
+        raise InvalidSchoolConfiguration(problems=problems)
+    return replace(base, **given, policy=policy)
+
+
+def _changes(current: School | None, configured: School) -> dict[str, dict[str, Any]]:
+    """Each field that differs: its old and new value, as the table keeps them."""
+    old = schools.stored_form(current) if current else {}
+    new = schools.stored_form(configured)
+    return {
+        name: {"old": old.get(name), "new": new.get(name)}
+        for name in sorted(set(old) | set(new))
+        if old.get(name) != new.get(name)
+    }
+
+
+def _save(
+    request: SchoolRequest,
+    current: School | None,
+    configured: School,
+    changes: dict[str, dict[str, Any]],
+    now: float,
+) -> None:
+    others = [school for school in schools.all_schools() if school.id != configured.id]
+    record = schools.audit_entry(
+        configured.id,
+        f"school_{request.action}d" if request.action != "configure" else "school_configured",
+        request.operator,
+        request.request_id,
+        request.reason,
+        now,
+        changes,
+    )
+    directory.publish([*others, configured])
+    try:
+        schools.save(configured, current is None, record)
+    except BaseException:
+        # Put the list back as it was: the change did not happen.
+        try:
+            directory.publish([*others, *([current] if current else [])])
+        except faults.AWS_FAILURES:
+            logger.warning("public list ahead of the table until the action runs again")
+        raise
+
+
+def _view(school: School) -> dict[str, Any]:
+    """A school as the console shows it: its stored form, and its code."""
+    return {"school": school.id, **schools.stored_form(school)}
