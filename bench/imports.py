@@ -24,6 +24,11 @@ def measure(world: World, rows: int = IMPORT_ROWS) -> list[dict[str, Any]]:
         f"{IMPORT_SCHOOL};{code};Rossi;Genitore{i:05d};genitore{i:05d}@example.it;+39333{i:07d};genitore;1A"
         for i, code in enumerate(codes)
     ]
+    # A new school is configured before its file is loaded, as an operator does.
+    configured = world.call(
+        "ConfigureSchoolFunction", {**load_event("configure_school"), "school": IMPORT_SCHOOL}
+    )
+    assert configured["ok"], configured
     bucket = world.stack.deployment.refs["ImportBucket"]
     s3 = world.stack.deployment.client("s3")
     runs = []

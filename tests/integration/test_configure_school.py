@@ -149,6 +149,15 @@ def test_an_override_out_of_bounds_is_refused_and_named(stack, load_event, overr
     assert _school_item(stack) == before and len(_trail(stack)) == 1
 
 
+def test_a_null_override_or_policy_goes_back_to_the_default(stack, load_event):
+    _configure(stack, load_event, policy={"otp_required_for_pin": True, "pin_length": 8})
+    assert _configure(stack, load_event, policy={"pin_length": None})["ok"]
+    school = _school_item(stack)
+    assert (school.policy.pin_length, school.policy.otp_required_for_pin) == (6, True)
+    assert _configure(stack, load_event, policy=None)["ok"]
+    assert not _school_item(stack).policy.otp_required_for_pin
+
+
 def test_a_new_school_needs_its_name_town_code_and_reply_to(stack, load_event):
     answer = _configure(stack, load_event, name=..., town=..., fiscal_code=..., reply_to=...)
     assert not answer["ok"] and answer["error"]["code"] == "invalid_school_configuration"

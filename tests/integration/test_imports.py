@@ -212,7 +212,7 @@ def test_the_sample_event_of_a_file_no_longer_there_gets_a_clear_report(stack, l
 
 
 @pytest.mark.parametrize("fault", ["server_error", "timeout"])
-def test_a_fault_at_any_call_of_an_import_is_mended_by_its_retry(stack, fault):
+def test_a_fault_at_any_call_of_an_import_is_mended_by_its_retry(stack, load_event, fault):
     from contextlib import suppress
 
     from chiave_local.emulator.calls import failing
@@ -221,6 +221,10 @@ def test_a_fault_at_any_call_of_an_import_is_mended_by_its_retry(stack, fault):
     while True:
         # Given a new school's file (each attempt its own school: a fresh start)
         school = f"RMIC8{position:05d}"
+        configured = stack.functions.invoke(
+            "ConfigureSchoolFunction", {**load_event("configure_school"), "school": school}
+        )
+        assert configured["ok"], configured
         text = HEADER + "\n".join(row.replace(SCHOOL, school) for row in [*ROWS, NEW_PARENT]) + "\n"
         # When the call at `position` fails (S3 retries the invocation), and the retry runs clean
         with stack.env("ImportFunction"), failing(fault, position) as made, suppress(Exception):
@@ -252,3 +256,32 @@ def test_no_cell_of_the_report_starts_a_formula_whatever_the_file_holds(stack, f
     # Then no cell of it starts a formula
     assert len(cells) >= 12
     assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
+
+
+def test_a_file_that_replaces_an_active_account_s_e_mail_tells_it_and_resets_wait(stack, load_event):
+    import time
+    from unittest import mock
+
+    from chiave.runtime import masking
+    from tests.integration.helpers import request_reset
+
+    # Given Maria, active, and Luca, who never registered
+    stack.set_policy(otp_required_for_activation=False)
+    maria = activate(stack, load_event, MARIA)
+    before = len(stack.deliver())
+    # When the school's file gives both a new address
+    rows = [row.replace("maria.rossi@", "maria.r@").replace("luca.bianchi@", "luca.b@") for row in ROWS]
+    summary = _upload(stack, HEADER + "\n".join(rows) + "\n")
+    assert summary["changed"] == 4  # Antonio's row is as it was
+    # Then the address it replaces is told, Maria's only (Luca has no account to take over)
+    mails = stack.deliver()[before:]
+    assert [mail["to"] for mail in mails] == ["maria.rossi@example.it"]
+    assert masking.mask_email("maria.r@example.it") in mails[0]["text"] and "24 ore" in mails[0]["text"]
+    # And for the cool-off a reset, by any identifier, still goes to the address she had
+    for identifier in (maria, "maria.r@example.it", MARIA):
+        request_reset(stack, load_event, identifier)
+        assert stack.deliver()[-1]["to"] == "maria.rossi@example.it", identifier
+    # And after it, to the school's new address
+    with mock.patch("time.time", return_value=time.time() + 86_400 + 60):
+        request_reset(stack, load_event, maria)
+    assert stack.deliver()[-1]["to"] == "maria.r@example.it"

@@ -336,10 +336,11 @@ def _drive_the_school_year_console(stack, load_event):
 def _drive_the_import(stack):
     from chiave_local.emulator.events import load_event
 
-    """A school's file: a new person, a changed one, a bad row; its report."""
+    """A school's file: a new person, a changed one (an active account's
+    e-mail replaced: its notice), a bad row; its report."""
     rows = [
         "scuola;codice_fiscale;cognome;nome;email;cellulare;ruolo;classe",
-        "RMIC817009;BNCLCU79S05F205Y;Bianchi;Luca;luca.bianchi@example.it;;genitore;1A",
+        "RMIC817009;BNCLCU79S05F205Y;Bianchi;Luca;luca.b@example.it;;genitore;1A",
         "RMIC817009;NRELNE80A41H501V;Neri;Elena;elena.neri@example.it;;genitore;1A",
         "RMIC817009;NRELNE80A41H501X;Neri;Elena;;;genitore;",
     ]

@@ -123,10 +123,23 @@ class Person:
     # The enrolled authenticator app's secret, encrypted under the TOTP KMS
     # key (chiave.credentials.totp); None: no app, codes go by SMS.
     totp_sealed: str | None = None
+    # The school's file changed an active account's e-mail (chiave.jobs.imports):
+    # the address before, and when. Resets keep going there for a cool-off.
+    previous_email: str | None = None
+    email_changed_by_school_at: int | None = None
 
     @property
     def has_credentials(self) -> bool:
         return self.status in WITH_CREDENTIALS
+
+    def reset_address(self, cool_off_s: int, now: float) -> str | None:
+        """Where a reset link goes: the e-mail on file, or, for the cool-off
+        after the school's file changed it, the address it had (a wrong or
+        forged file cannot redirect a reset at once)."""
+        changed_at = self.email_changed_by_school_at
+        if self.previous_email and changed_at is not None and now < changed_at + cool_off_s:
+            return self.previous_email
+        return self.email
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@ e-mail (SPEC §2.2)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from chiave.credentials import user_code
 from chiave.domain import Person, Purpose, School
 from chiave.errors import AccountNotFound, EmailMissing, InvalidUserCode
@@ -48,7 +50,13 @@ def request_reset(school_id: str, identifier: str, client_ip: str, now: float) -
     found, people = _lookup(school_id, kind, value)
     school = school_served(found)
     with_credentials = [person for person in people if person.has_credentials]
-    reachable = [person for person in with_credentials if person.email]
+    cool_off_s = school.policy.factor_change_cool_off_s
+    # Each to the address a reset may use now (Person.reset_address).
+    reachable = [
+        replace(person, email=address)
+        for person in with_credentials
+        if (address := person.reset_address(cool_off_s, now))
+    ]
     links = [open_link(school, person, Purpose.RESET, now) for person in reachable]
     settle(
         "request_reset",

@@ -94,7 +94,9 @@ def _configured(school_id: str, current: School | None, fields: dict[str, Any]) 
         given["primo_ciclo"] = is_primo_ciclo(school_id)  # back to what the code says
     policy = base.policy
     if "policy" in fields:
-        merged = overrides_of(base.policy) | fields["policy"]
+        # null: every override dropped, the defaults again; a key set to null: that one.
+        given_policy = fields["policy"]
+        merged = {} if given_policy is None else overrides_of(base.policy) | given_policy
         try:
             policy = policy_from_overrides({key: value for key, value in merged.items() if value is not None})
         except PolicyError as error:

@@ -18,18 +18,23 @@ replaces it, and the report says so. A new e-mail clears an
 "undeliverable" mark (the mark names the address that bounced). A person
 erased on request and listed again comes back as a new pending person (the
 school is the controller): a new user code at activation, the old one
-reserved for ever, and the report says so."""
+reserved for ever, and the report says so. A file that replaces an active
+account's e-mail tells the address it replaces, and for the school's
+`factor_change_cool_off_s` a reset still goes there (Person.reset_address)."""
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from chiave.domain import Person
+from chiave.domain import Person, School
 from chiave.italian import anagrafica
+from chiave.notify import outbox
+from chiave.runtime import masking
 from chiave.runtime.observability import count_outcome, logger
 from chiave.steps import spreadsheet
 from chiave.store import imports as store
+from chiave.store import schools
 
 # A school's anagrafica is a few thousand rows; 50,000 is a large institute.
 MAX_BYTES = 20 * 1024 * 1024
@@ -120,6 +125,10 @@ def _import(bucket: str, key: str, school_id: str, now: float) -> Report:
     if not parsed.people and not parsed.errors:
         report.error = "il file non contiene righe"
         return report
+    school = schools.get_school(school_id)
+    if school is None:
+        report.error = f"scuola {school_id} non configurata: configurarla prima di caricarne l'anagrafica"
+        return report
     existing = store.school_people(school_id)
     erased = store.erased(school_id)
     notes = {note.line: note.message for note in parsed.notes}
@@ -136,11 +145,11 @@ def _import(bucket: str, key: str, school_id: str, now: float) -> Report:
             back = store.was_erased(erased, school_id, cf)
             report.outcomes.append(Outcome(line, cf, "accepted", _COME_BACK if back else notes.get(line, "")))
             continue
-        change = store.plan_update(current, person)
+        change = store.plan_update(current, person, now)
         detail = "; ".join(filter(None, [*change.notes, notes.get(line, "")]))
         if change.empty:
             report.outcomes.append(Outcome(line, cf, "unchanged", detail))
-        elif store.apply_update(school_id, cf, change):
+        elif _apply(school, person, change, now):
             report.outcomes.append(Outcome(line, cf, "changed", detail))
         else:
             report.outcomes.append(Outcome(line, cf, "rejected", "persona cancellata durante l'importazione"))
@@ -149,6 +158,23 @@ def _import(bucket: str, key: str, school_id: str, now: float) -> Report:
     report.outcomes += [Outcome(0, cf, "missing") for cf in sorted(existing)]
     report.outcomes.sort(key=lambda outcome: (outcome.line == 0, outcome.line))
     return report
+
+
+def _apply(school: School, row: Person, change: store.Change, now: float) -> bool:
+    """The row's change; when it replaces an active account's e-mail, with the
+    notice to the address it replaces, committed together (docs/OUTBOX.md)."""
+    if change.replaced_email is None:
+        return store.apply_update(school.id, row.codice_fiscale, change)
+    new_email = change.sets.get("email")
+    notice = outbox.to_holder(
+        school,
+        replace(row, email=change.replaced_email),
+        "email_changed_by_school",
+        email_hint=masking.mask_email(new_email) if new_email else "",
+        hours=str(school.policy.factor_change_cool_off_s // 3600),
+    )
+    message = outbox.queue([notice])
+    return store.apply_update(school.id, row.codice_fiscale, change, message.commit_id, now)
 
 
 _COME_BACK = "persona reinserita dopo la cancellazione: nuova persona, nuovo codice utente all'attivazione"

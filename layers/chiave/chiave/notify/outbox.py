@@ -50,6 +50,7 @@ Template = Literal[
     "change_confirmation",
     "scheduled_change",
     "change_cancelled",
+    "email_changed_by_school",
 ]
 
 # A commit lands before the flow's deadline or never; notify waits this much

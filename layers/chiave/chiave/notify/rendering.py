@@ -462,6 +462,28 @@ _TEXTS: dict[str, dict[str, tuple[str, list[str]]]] = {
             ],
         ),
     },
+    "email_changed_by_school": {
+        "it": (
+            "La scuola ha cambiato l'indirizzo e-mail del tuo account",
+            [
+                "Gentile {name},",
+                "con l'anagrafica di {school} l'indirizzo e-mail del tuo account del registro è "
+                "diventato {email_hint}. Per sicurezza, per le prossime {hours} ore i link per "
+                "ripristinare la password arrivano ancora qui.",
+                "Se il nuovo indirizzo non è tuo, avvisa subito la segreteria della scuola.",
+            ],
+        ),
+        "en": (
+            "The school changed your account's e-mail address",
+            [
+                "Dear {name},",
+                "with the records of {school}, the e-mail address of your register account became "
+                "{email_hint}. For your safety, for the next {hours} hours password reset links "
+                "still come here.",
+                "If the new address is not yours, tell the school office at once.",
+            ],
+        ),
+    },
 }
 
 _SEPARATOR = "— English version below —"

@@ -10,19 +10,20 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chiave.domain import Person
+from chiave.domain import WITH_CREDENTIALS, Person
 from chiave.runtime.aws import s3
 from chiave.store import keys
 from chiave.store.conditions import ITEM_EXISTS
 from chiave.store.people import in_school, person_records
-from chiave.store.table import Item, query_all, table_name, to_dynamo, update_if, write_batch
+from chiave.store.table import Item, Refused, commit, query_all, table_name, to_dynamo, update_if, write_batch
 
 # What the import compares; nothing else of a person item is read.
 _READ = (
     "codice_fiscale, surname, #name, #role, classe, email, mobile, school_email, school_mobile, "
-    "email_verified_at, mobile_verified_at"
+    "email_verified_at, mobile_verified_at, #status"
 )
 _LABELS = {"email": "indirizzo email", "mobile": "numero di cellulare"}
+_WITH_CREDENTIALS = {status.value for status in WITH_CREDENTIALS}
 
 
 def object_size(bucket: str, key: str) -> int | None:
@@ -46,7 +47,7 @@ def write_report(bucket: str, key: str, text: str) -> None:
 
 def school_people(school_id: str) -> dict[str, Item]:
     """Every person of the school, by codice fiscale (one partition, paged)."""
-    found = in_school(school_id, _READ, {"#name": "name", "#role": "role"})
+    found = in_school(school_id, _READ, {"#name": "name", "#role": "role", "#status": "status"})
     return {str(item["codice_fiscale"]): item for item in found}
 
 
@@ -72,6 +73,8 @@ class Change:
     sets: dict[str, Any] = field(default_factory=dict)
     removes: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # An active account's e-mail the file replaces: its holder is told there.
+    replaced_email: str | None = None
 
     @property
     def empty(self) -> bool:
@@ -84,10 +87,11 @@ class Change:
             self.sets[name] = value
 
 
-def plan_update(current: Item, row: Person) -> Change:
+def plan_update(current: Item, row: Person, now: float) -> Change:
     """What a row changes on a person who exists: the anagrafica fields, and
     each contact unless the holder proved their own and the school left its
-    value as it was."""
+    value as it was. An active account's e-mail that changes is remembered
+    with the moment (Person.reset_address), and its holder is told there."""
     change = Change()
     wanted = {"surname": row.surname, "name": row.name, "role": row.role.value, "classe": row.classe}
     for name, value in wanted.items():
@@ -108,13 +112,20 @@ def plan_update(current: Item, row: Person) -> Change:
             change.put(contact, target)
             if contact == "email":
                 change.put("email_key", keys.email_index_value(row.school_id, target) if target else None)
+            if contact == "email" and stored and current.get("status") in _WITH_CREDENTIALS:
+                change.put("previous_email", stored)
+                change.put("email_changed_by_school_at", int(now))
+                change.replaced_email = stored
         if given != current.get(f"school_{contact}"):
             change.put(f"school_{contact}", given)
     return change
 
 
-def apply_update(school_id: str, codice_fiscale: str, change: Change) -> bool:
-    """Set the planned attributes on the person, if they still exist."""
+def apply_update(
+    school_id: str, codice_fiscale: str, change: Change, commit_id: str | None = None, now: float = 0
+) -> bool:
+    """Set the planned attributes on the person, if they still exist; with
+    `commit_id`, in a transaction with the receipt of the queued notice."""
     names = {f"#{name}": name for name in [*change.sets, *change.removes]}
     update = ""
     if change.sets:
@@ -132,7 +143,13 @@ def apply_update(school_id: str, codice_fiscale: str, change: Change) -> bool:
         request["ExpressionAttributeValues"] = to_dynamo(
             {f":{name}": value for name, value in change.sets.items()}
         )
-    return update_if(**request) is not None
+    if commit_id is None:
+        return update_if(**request) is not None
+    try:
+        commit({"person": {"Update": request}}, commit_id, now)
+    except Refused:
+        return False
+    return True
 
 
 def put_new(people: Iterable[Person]) -> None:

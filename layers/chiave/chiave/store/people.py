@@ -54,6 +54,8 @@ _PERSON_FIELDS = [
     "user_code",
     "credential_epoch",
     "totp_sealed",
+    "previous_email",
+    "email_changed_by_school_at",
 ]
 
 
