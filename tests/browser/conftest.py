@@ -103,8 +103,53 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
     ]
 
 
+# Each visible field's lower boundary and its size, with the contrast of that
+# boundary against the background behind it (WCAG 1.4.11: at least 3:1).
+_FIELDS_SEEN = """() => {
+  const rgb = (text) => (text.match(/[\\d.]+/g) || []).map(Number);
+  const luminance = ([r, g, b]) => {
+    const linear = [r, g, b].map((v) => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2];
+  };
+  const behind = (element) => {
+    for (let node = element.parentElement; node; node = node.parentElement) {
+      const color = rgb(getComputedStyle(node).backgroundColor);
+      if (color.length === 3 || color[3] > 0) return color.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const fields = [...document.querySelectorAll("input, select, textarea")].filter((field) => {
+    const box = field.getBoundingClientRect();
+    const shown = box.width > 0 && box.height > 0 && getComputedStyle(field).visibility !== "hidden";
+    return shown && !field.hidden && !["hidden", "checkbox"].includes(field.type);
+  });
+  return fields.map((field) => {
+    const style = getComputedStyle(field);
+    const box = field.getBoundingClientRect();
+    const sides = ["Bottom", "Top", "Left", "Right"]
+      .filter((side) => parseFloat(style[`border${side}Width`]) >= 1);
+    const contrasts = sides.map((side) => {
+      const [a, b] = [luminance(rgb(style[`border${side}Color`])), luminance(behind(field))];
+      return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    });
+    return { id: field.id, width: box.width, height: box.height, contrast: Math.max(0, ...contrasts) };
+  });
+}"""
+
+
+def fields_seen(page: Page) -> list[dict[str, Any]]:
+    """The visible fields whose boundary a parent cannot see, or that are too small to use."""
+    fields = page.evaluate(_FIELDS_SEEN)
+    return [field for field in fields if field["contrast"] < 3 or field["height"] < 24 or field["width"] < 44]
+
+
 def look(page: Page, name: str) -> None:
-    """A screenshot for the reviewer, and no serious or critical accessibility violation."""
+    """A screenshot for the reviewer, no serious or critical accessibility
+    violation, and every visible field with a boundary a parent can see."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
     assert axe_violations(page) == [], name
+    assert fields_seen(page) == [], name

@@ -77,10 +77,10 @@ def test_a_parent_activates_from_the_mailbox_with_the_sms_code(page: Page, porta
     open_newest_link(page, portal, 0)
     # Then the token leaves the address bar once read
     expect(page).to_have_url(re.compile(r"/attiva(\?[^#]*)?$"))
-    # And the page says what the link is for and the school's rules, and asks for the SMS code first
+    # And the page says what the link is for, and asks for the SMS code first (rules: with the password)
     expect(page.locator("#purpose")).to_contain_text("attivi le credenziali")
-    expect(page.locator("#rules li[data-rule='min_length']")).to_contain_text("almeno 8 caratteri")
     expect(page.locator("#otp-step")).to_be_visible()
+    expect(page.locator("#rules-box")).to_be_hidden()
     look(page, "02-attiva-sms")
     page.get_by_role("button", name="Invia il codice").click()
     expect(page.locator("#otp-countdown")).to_contain_text("secondi")
@@ -89,8 +89,11 @@ def test_a_parent_activates_from_the_mailbox_with_the_sms_code(page: Page, porta
     assert (code_field.get_attribute("inputmode"), code_field.get_attribute("type")) == ("numeric", "text")
     code_field.fill(sms_code(portal, 0))
     page.get_by_role("button", name="Verifica").click()
-    # And then the password, the rules ticked live as she types
+    # And then the password with the school's rules, none marked failed before she types
     expect(page.locator("#password-step")).to_be_visible()
+    expect(page.locator("#rules li[data-rule='min_length']")).to_contain_text("almeno 8 caratteri")
+    assert not [text for text in page.locator("#rules li").all_inner_texts() if text.startswith("✗")]
+    # And ticked live as she types
     page.get_by_label("Nuova password", exact=True).fill("abc")
     expect(page.locator("#rules li[data-rule='min_length']")).to_have_attribute("data-met", "false")
     look(page, "03-attiva-password")

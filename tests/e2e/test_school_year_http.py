@@ -73,7 +73,10 @@ def test_a_class_is_imported_invited_and_reported_on(local_stack):
 
     # Given a file of three new 2B parents, dropped in the import bucket and imported
     people = [(body + codice_fiscale.check_character(body), name) for body, name in CLASS_2B]
-    rows = [f"{SCHOOL};{cf};Genitore;{name};{name}.2b@example.it;;genitore;2B" for cf, name in people]
+    rows = [
+        f"{SCHOOL};{cf};Genitore;{name};{name}.2b@example.it;33911100{i};genitore;2B"
+        for i, (cf, name) in enumerate(people)
+    ]
     client, bucket = _s3(local_stack)
     header = "scuola;codice_fiscale;cognome;nome;email;cellulare;ruolo;classe\n"
     client.put_object(Bucket=bucket, Key=f"imports/{SCHOOL}/2b.csv", Body=(header + "\n".join(rows)).encode())

@@ -9,7 +9,7 @@ from tests.e2e.conftest import start_stack, stop_stack
 
 CSV = (
     "scuola;codice_fiscale;cognome;nome;email;cellulare;ruolo\n"
-    "MIIC8AB00X;RSSMRA82C52H501K;Rossi;Maria;daniela.rossi@gmail.com;;genitore\n"
+    "MIIC8AB00X;RSSMRA82C52H501K;Rossi;Maria;daniela.rossi@gmail.com;3331234567;genitore\n"
 )
 
 

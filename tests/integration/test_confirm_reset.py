@@ -217,9 +217,9 @@ def test_explicit_reset_messages(stack, load_event):
     stack.set_policy(disclosure="explicit")
     pending = request_reset(stack, load_event, KNOWN)
     assert (pending.status, pending.body["code"]) == (404, "account_not_found")
+    # The seed's facts (no account: register first), in Chiave's voice
     assert pending.body["detail"] == (
-        "Non è stato trovato un utente relativo al codice fiscale inserito. "
-        "Si prega di effettuare la registrazione al sistema"
+        "Non c'è un account per quello che hai scritto. Registrati prima con il tuo codice fiscale."
     )
     stack.set_policy(otp_required_for_activation=False)
     activate(stack, load_event, KNOWN)

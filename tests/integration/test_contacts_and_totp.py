@@ -160,7 +160,9 @@ def test_a_password_changed_after_the_request_kills_the_address_link(stack, load
     link = token_in(stack.deliver()[-2])
     assert change_password(stack, load_event, maria, PASSWORD, "Lavagna-Verde-77").status == 200
     refused = _confirm_contact(stack, load_event, link)
-    assert (refused.status, refused.body["code"]) == (410, "token_used")
+    # The parent is told what happened: another change replaced the link
+    assert (refused.status, refused.body["code"]) == (410, "token_superseded")
+    assert "sostituito" in refused.body["detail"]
     assert _person_item(stack)["email"]["S"] == MARIA_EMAIL
 
 
@@ -333,9 +335,13 @@ def test_wrong_app_codes_count_down_then_lock(stack, load_event, maria):
     with mock.patch("time.time", return_value=later):
         right = pyotp.TOTP(secret).at(later)
         wrong = f"{(int(right) + 1) % 10**6:06d}"
-        assert _verify(stack, load_event, token, wrong).body["attempts_left"] == 2
+        first = _verify(stack, load_event, token, wrong).body
+        assert first["attempts_left"] == 2
+        # The answer speaks of the app, never of an SMS that was not sent
+        assert first["otp_method"] == "app" and "app" in first["detail"] and "SMS" not in first["detail"]
         assert _verify(stack, load_event, token, wrong).body["attempts_left"] == 1
-        assert _verify(stack, load_event, token, wrong).body["code"] == "otp_locked"
+        locked = _verify(stack, load_event, token, wrong).body
+        assert locked["code"] == "otp_locked" and "SMS" not in locked["detail"]
         assert _verify(stack, load_event, token, right).body["code"] == "otp_locked"
 
 

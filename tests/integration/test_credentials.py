@@ -125,7 +125,7 @@ def test_a_school_may_e_mail_the_pin_instead_as_axios_does(stack, load_event, ma
     answer = issue_pin(stack, load_event, maria)
     # Then the answer says where it went, and never carries it
     assert answer.status == 202 and "pin" not in answer.body
-    assert "email" in answer.body["message"]
+    assert "e-mail" in answer.body["message"]
     # And the e-mail carries it, and it works
     mail = _emails_to(stack, MARIA_EMAIL)[-1]
     pin = re.search(r"è: (\d{8})", mail["text"]).group(1)

@@ -233,7 +233,7 @@ def test_a_new_password_before_the_end_kills_the_scheduled_change(stack, load_ev
     assert confirm(stack, load_event, token_in(stack.deliver()[-1]), "Lavagna-Verde-77").status == 200
     # Then the change cannot be completed
     done = _factor_changes(stack, load_event, "complete", token, at=usable_from + 1)
-    assert (done.status, done.body["code"]) == (410, "token_used")
+    assert (done.status, done.body["code"]) == (410, "token_superseded")
     assert _person_item(stack)["email"]["S"] == LUCA_EMAIL
 
 

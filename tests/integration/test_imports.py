@@ -110,7 +110,7 @@ def test_an_import_keeps_passwords_user_codes_and_status_and_deletes_nobody(stac
     "row, reason",
     [
         (f"{SCHOOL};RSSMRA82C52H501X;Rossi;Maria;;;genitore;", "codice fiscale non valido"),
-        (f"{SCHOOL};NRELNE80A41H501V;Neri;Elena;non-una-mail;;genitore;", "indirizzo email non valido"),
+        (f"{SCHOOL};NRELNE80A41H501V;Neri;Elena;non-una-mail;;genitore;", "indirizzo e-mail non valido"),
         (f"{SCHOOL};NRELNE80A41H501V;Neri;Elena;;;nonno;", "ruolo non valido"),
         (f"{SCHOOL};NRELNE80A41H501V;;Elena;;;genitore;", "cognome e nome sono obbligatori"),
         ("MIIC8AB00X;NRELNE80A41H501V;Neri;Elena;;;genitore;", "diversa da quella del percorso"),

@@ -309,7 +309,7 @@ def test_the_report_follows_each_parent_from_invited_to_activated_or_expired(sta
     text = stack.deployment.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read().decode()
     lines = text.splitlines()
     assert lines[0] == "codice_fiscale;cognome;nome;ruolo;classe;cellulare;motivo" and len(lines) == 4
-    assert "nessun indirizzo email" in text and "scaduto" in text and "non riceve posta" in text
+    assert "nessun indirizzo e-mail" in text and "scaduto" in text and "non riceve posta" in text
     assert "token" not in text and "password" not in text.casefold()
 
 

@@ -13,7 +13,15 @@ import pytest
 
 from chiave.credentials import pepper
 from chiave.store import schools
-from tests.integration.helpers import PASSWORD, confirm, last_sms_code, last_token, texts
+from tests.integration.helpers import (
+    PASSWORD,
+    activate,
+    confirm,
+    last_sms_code,
+    last_token,
+    request_reset,
+    texts,
+)
 
 MARIA = "RSSMRA82C52H501K"  # +393331234567 on file
 LUCA = "BNCLCU79S05F205Y"  # no mobile on file
@@ -144,11 +152,21 @@ def test_daily_sms_caps_stop_sending(stack, load_event, policy, cap):
     assert len(texts(stack)) == allowed
 
 
+def _reset_link(stack, load_event, cf, **policy):
+    """An active account's reset link under a school that asks for the SMS code on reset."""
+    stack.set_policy(otp_required_for_activation=False)
+    activate(stack, load_event, cf)
+    stack.set_policy(otp_required_for_activation=False, otp_required_for_reset=True, **policy)
+    assert request_reset(stack, load_event, cf).status == 202
+    return last_token(stack)
+
+
 def test_no_mobile_or_a_number_outside_the_prefixes_gets_a_clear_problem_and_no_sms(stack, load_event):
-    missing = _send(stack, load_event, _link(stack, load_event, cf=LUCA))
+    # (A registration under "a due vie" sends no such link at all: test_register.)
+    missing = _send(stack, load_event, _reset_link(stack, load_event, LUCA))
     assert (missing.status, missing.body["code"]) == (422, "mobile_missing")
     assert "segreteria" in missing.body["detail"]
-    outside = _send(stack, load_event, _link(stack, load_event, sms_allowed_prefixes=["+41"]))
+    outside = _send(stack, load_event, _reset_link(stack, load_event, MARIA, sms_allowed_prefixes=["+41"]))
     assert (outside.status, outside.body["code"]) == (422, "mobile_not_allowed")
     assert texts(stack) == []
 

@@ -87,22 +87,22 @@ def test_private_mode_tells_an_already_registered_person_by_mail_only(stack, loa
     assert "già presenti delle credenziali" in stack.deliver()[-1]["text"]
 
 
-def test_explicit_mode_reproduces_the_seed_messages(stack, load_event):
+def test_explicit_mode_says_the_seed_messages_facts_in_chiave_s_voice(stack, load_event):
     # Given a school that chose explicit disclosure
     stack.set_policy(disclosure="explicit", otp_required_for_activation=False)
     # When an unknown person registers
     unknown = stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": UNKNOWN}))
-    # Then they read Vivoscuola's message
+    # Then they read Vivoscuola's facts (not in the anagrafica; ask the office), in "tu", with a full stop
     assert unknown.status == 404
     assert unknown.headers["Content-Type"] == "application/problem+json"
     assert unknown.body["code"] == "person_not_found"
     assert unknown.body["detail"] == (
-        "Nessuna anagrafica corrispondente al codice fiscale inserito è stata trovata nel sistema. "
-        "Rivolgersi alla segreteria della scuola"
+        "Il codice fiscale che hai scritto non è nell'anagrafica della scuola. "
+        "Rivolgiti alla segreteria della scuola."
     )
     no_email = stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": NO_EMAIL}))
     assert (no_email.status, no_email.body["code"]) == (422, "email_missing")
-    assert no_email.body["detail"].startswith("Indirizzo email non presente nel sistema.")
+    assert no_email.body["detail"].startswith("La scuola non ha un tuo indirizzo e-mail.")
     known = stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}))
     assert (known.status, known.body["email_hint"]) == (202, "m*****i@example.it")
 
@@ -114,8 +114,10 @@ def test_explicit_mode_says_already_registered(stack, load_event):
     stack.set_policy(disclosure="explicit")
     response = stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}))
     assert (response.status, response.body["code"]) == (409, "already_registered")
+    # The seed's fact, and the next step: Password dimenticata
     assert response.body["detail"] == (
-        "Sono già presenti delle credenziali per la persona identificata dal codice fiscale"
+        "Per questo codice fiscale le credenziali ci sono già. Se hai dimenticato la password, "
+        "usa Password dimenticata."
     )
 
 
@@ -125,7 +127,7 @@ def test_an_invalid_codice_fiscale_is_refused_in_either_mode(stack, load_event):
         bad_check = KNOWN[:15] + ("A" if KNOWN[15] != "A" else "B")
         response = stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": bad_check}))
         assert (response.status, response.body["code"]) == (422, "invalid_codice_fiscale")
-        assert response.body["detail"] == "Il codice fiscale non è valido"
+        assert response.body["detail"].startswith("Il codice fiscale non è valido")
     assert stack.queued() == 0
 
 
@@ -235,3 +237,41 @@ def test_a_student_registers_only_from_the_school_s_minimum_age(stack, load_even
         assert answer.status == 202 and len(sent) == 1
     else:
         assert (answer.status, answer.body["code"]) == (403, "student_too_young") and sent == []
+
+
+LUCA = "BNCLCU79S05F205Y"  # e-mail, no mobile
+
+
+@pytest.mark.parametrize("disclosure", ["private", "explicit"])
+def test_under_a_due_vie_a_parent_without_a_mobile_gets_no_link_but_is_told_by_mail(
+    stack, load_event, disclosure
+):
+    # Given the default policy: activation needs an SMS code
+    stack.set_policy(disclosure=disclosure)
+    before = len(stack.deliver())
+    # When Luca, who has no mobile on file, and Maria, who has one, register
+    luca = stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": LUCA}))
+    maria = stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}))
+    # Then privately both answers are the same; explicitly Luca is told to give the school a mobile
+    if disclosure == "private":
+        assert (luca.status, luca.raw["body"]) == (maria.status, maria.raw["body"]) == (202, luca.raw["body"])
+    else:
+        assert (luca.status, luca.body["code"]) == (422, "mobile_missing")
+    # And Luca's mail carries no link that could not be completed: it says what to do, and where
+    luca_mail, maria_mail = stack.deliver()[before:]
+    assert luca_mail["to"] == "luca.bianchi@example.it" and "#token=" not in luca_mail["text"]
+    assert "numero di cellulare alla segreteria" in luca_mail["text"]
+    assert "/?scuola=RMIC817009" in luca_mail["text"]
+    assert "#token=" in maria_mail["text"]
+
+
+def test_without_a_mobile_the_invitation_skips_and_the_report_calls_naming_it(stack, load_event):
+    # Given the default policy, and Luca pending without a mobile
+    stack.set_policy()
+    # When ops invites the parents and asks for the report
+    invited = stack.functions.invoke("InviteFunction", load_event("invite"))
+    report = stack.functions.invoke("SchoolReportFunction", load_event("school_report"))
+    # Then Luca is skipped as no_mobile, and the call list names him for it
+    assert invited["skipped_by_reason"].get("no_mobile") == 1, invited
+    reasons = {row["codice_fiscale"]: row["motivo"] for row in report["call_list"]}
+    assert reasons[LUCA] == "no_mobile", report

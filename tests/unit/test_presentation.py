@@ -156,3 +156,55 @@ def test_an_ordinary_cell_is_written_as_it_is(value):
     from chiave.steps import spreadsheet
 
     assert spreadsheet.cell(value) == ("" if value is None else str(value))
+
+
+# What a parent reads is in Chiave's voice: "tu", full stops, one spelling of e-mail.
+IMPERSONAL = (
+    "Rivolgersi",
+    "Richiedere",
+    "Riprovare",
+    "Controllare",
+    "occorre",
+    "Si prega",
+    "Inserire",
+    "Inviare",
+)
+
+
+@pytest.mark.parametrize("code", sorted(CATALOGUE))
+def test_every_problem_speaks_to_the_parent_in_one_voice(code):
+    message = CATALOGUE[code]
+    for detail in (message.detail_it, message.detail_en):
+        assert detail.endswith("."), (code, detail)
+    assert not [word for word in IMPERSONAL if word in message.detail_it], (code, message.detail_it)
+    assert "email" not in message.detail_it.replace("e-mail", ""), (code, message.detail_it)
+
+
+def _rendered_paragraphs(template: str, language: str) -> list[str]:
+    params = {
+        name: "x" for name in ("name", "hours", "minutes", "user_code", "code", "email_hint", "phone_hint")
+    }
+    notice = Notice(
+        template=template,
+        language=language,
+        to="genitore@example.it",
+        school_name="IC Via Roma",
+        reply_to="segreteria@example.it",
+        params={**params, "portal_url": "https://portale.example.it", "change": "app", "usable_from": "0"},
+        school_id="RMIC817009",
+    )
+    return rendering._paragraphs(notice, language)[1]
+
+
+@pytest.mark.parametrize("template", sorted(rendering._TEXTS))
+def test_every_mail_that_names_password_dimenticata_links_that_page_for_its_school(template):
+    for language, names in (("it", "Password dimenticata"), ("en", "Forgot password")):
+        for paragraph in _rendered_paragraphs(template, language):
+            if names in paragraph and "https://" in paragraph:
+                assert "https://portale.example.it/password-dimenticata?scuola=RMIC817009" in paragraph, (
+                    template,
+                    paragraph,
+                )
+            assert "sei stato tu" not in paragraph and "email " not in paragraph.replace("e-mail", ""), (
+                paragraph
+            )

@@ -39,6 +39,12 @@ const TEXTS = {
     "purpose.activation": "Con questo link attivi le credenziali del registro elettronico.",
     "purpose.reset": "Con questo link scegli una nuova password del registro elettronico.",
     "otp.title": "Codice di verifica via SMS",
+    "otp.title-app": "Codice dell'app di autenticazione",
+    "otp.code-app": "Codice mostrato dall'app",
+    "otp.hint-unknown": "Ti mandiamo un codice per SMS al numero di cellulare che la scuola ha per te.",
+    "sent.to": "Ti abbiamo mandato il link all'indirizzo {hint}.",
+    "confirm.new": "Chiedi di nuovo la modifica dal servizio dove l'avevi chiesta: questo link non vale più.",
+    "busy": "Attendi…",
     "otp.send": "Invia il codice",
     "otp.resend": "Invia di nuovo il codice",
     "otp.code": "Codice ricevuto",
@@ -49,7 +55,7 @@ const TEXTS = {
     "otp.wait": "Puoi chiedere un nuovo codice tra {seconds} secondi.",
     "otp.attempts": "Tentativi rimasti: {attempts}.",
     "password.title": "Scegli la password",
-    "password.rules": "La password dovrà avere",
+    "password.rules": "Regole della password",
     "password.new": "Nuova password",
     "password.repeat": "Ripeti password",
     "password.submit": "Salva la password",
@@ -125,6 +131,12 @@ const TEXTS = {
     "purpose.activation": "This link activates your school register credentials.",
     "purpose.reset": "This link lets you choose a new school register password.",
     "otp.title": "SMS verification code",
+    "otp.title-app": "Authenticator app code",
+    "otp.code-app": "Code the app shows",
+    "otp.hint-unknown": "We text a code to the mobile number the school has for you.",
+    "sent.to": "We sent the link to {hint}.",
+    "confirm.new": "Ask for the change again where you asked for it: this link no longer works.",
+    "busy": "Please wait…",
     "otp.send": "Send the code",
     "otp.resend": "Send the code again",
     "otp.code": "Code received",
@@ -135,7 +147,7 @@ const TEXTS = {
     "otp.wait": "You can ask for a new code in {seconds} seconds.",
     "otp.attempts": "Attempts left: {attempts}.",
     "password.title": "Choose your password",
-    "password.rules": "Your password must have",
+    "password.rules": "Password rules",
     "password.new": "New password",
     "password.repeat": "Repeat password",
     "password.submit": "Save the password",
@@ -218,7 +230,24 @@ function show(message, kind = "info", action = null) {
   box.scrollIntoView({ block: "nearest" });
 }
 
+// While a call is out, every enabled button waits (no second press), and says so.
 async function call(path, body) {
+  const waiting = [...document.querySelectorAll("button:not([disabled])")].filter((b) => b.id !== "language");
+  for (const button of waiting) {
+    button.disabled = true;
+    button.setAttribute("aria-busy", "true");
+  }
+  try {
+    return await send(path, body);
+  } finally {
+    for (const button of waiting) {
+      button.disabled = false;
+      button.removeAttribute("aria-busy");
+    }
+  }
+}
+
+async function send(path, body) {
   try {
     const response = await fetch(API + path, {
       method: "POST",
@@ -238,9 +267,18 @@ async function call(path, body) {
 function problem(answer, purpose) {
   const detail = answer.body.detail || text("network");
   const code = answer.body.code;
-  if (["token_expired", "token_used", "token_invalid"].includes(code)) {
+  if (["token_expired", "token_used", "token_invalid", "token_superseded"].includes(code)) {
+    if (purpose === "contact") {
+      // A contact's link: a password reset is not what a new one is.
+      show(`${detail} ${text("confirm.new")}`, "danger");
+      return;
+    }
     const href = purpose === "activation" ? `/${schoolQuery()}` : `/password-dimenticata${schoolQuery()}`;
     show(detail, "danger", { href, label: text("link.new") });
+    return;
+  }
+  if (code === "already_registered") {
+    show(detail, "danger", { href: `/password-dimenticata${schoolQuery()}`, label: text("footer.forgot") });
     return;
   }
   let message = detail;
@@ -317,9 +355,14 @@ function registerPage() {
     cfField.removeAttribute("aria-invalid");
     $("#cf-error").textContent = "";
     const answer = await call(`/schools/${target}/registrations`, { codice_fiscale: cf });
-    if (answer.status === 202) show(text("register.sent"), "success");
+    if (answer.status === 202) show(sentMessage(answer, "register.sent"), "success");
     else problem(answer, "activation");
   });
+}
+
+// Where the link went, when the school discloses it (explicit disclosure: email_hint).
+function sentMessage(answer, generic) {
+  return answer.body.email_hint ? text("sent.to", { hint: answer.body.email_hint }) : text(generic);
 }
 
 function forgotPage() {
@@ -330,7 +373,7 @@ function forgotPage() {
     if (!target) return;
     const identifier = $("#identifier").value.trim();
     const answer = await call(`/schools/${target}/password-resets`, { identifier });
-    if (answer.status === 202) show(text("forgot.sent"), "success");
+    if (answer.status === 202) show(sentMessage(answer, "forgot.sent"), "success");
     else problem(answer, "reset");
   });
 }
@@ -380,9 +423,15 @@ function otpStep(token, state, onVerified) {
   };
   if (state.otp_method === "app") {
     send.hidden = true;
+    $("#otp-title").dataset.i18n = "otp.title-app";
+    $("#otp-code-label").dataset.i18n = "otp.code-app";
+    translate();
     $("#otp-hint").textContent = text("otp.app");
   } else {
-    $("#otp-hint").textContent = text("otp.hint", { phone: state.phone_hint || "" });
+    // Never "al numero ." : without a hint, the number the school has.
+    $("#otp-hint").textContent = state.phone_hint
+      ? text("otp.hint", { phone: state.phone_hint })
+      : text("otp.hint-unknown");
     if (state.otp_resend_after) countdown(state.otp_resend_after);
   }
   send.addEventListener("click", async () => {
@@ -441,7 +490,9 @@ function showRules(state) {
         continue;
       }
       const met = field.value !== "" && check(field.value, policy);
-      item.textContent = `${met ? "✓" : "✗"} ${rule.description}`;
+      // Before anything is typed, a rule is just a rule: neither met nor failed.
+      const mark = field.value === "" ? "•" : met ? "✓" : "✗";
+      item.textContent = `${mark} ${rule.description}`;
       item.className = met ? "text-success" : "text-body";
       item.dataset.met = String(met);
     }
@@ -499,9 +550,12 @@ async function linkPage() {
   }
   const state = answer.body;
   $("#purpose").textContent = text(`purpose.${state.purpose}`);
-  showRules(state);
-  if (state.otp_required && !state.otp_verified) otpStep(token, state, () => passwordStep(token, state));
-  else passwordStep(token, state);
+  const choose = () => {
+    showRules(state);
+    passwordStep(token, state);
+  };
+  if (state.otp_required && !state.otp_verified) otpStep(token, state, choose);
+  else choose();
 }
 
 async function confirmEmailPage() {
@@ -511,8 +565,13 @@ async function confirmEmailPage() {
     return;
   }
   const answer = await call("/contacts/confirm", { token });
-  if (answer.status === 200) $("#confirm-result").textContent = text("confirm.done", { hint: answer.body.hint });
-  else problem(answer, "contact");
+  const result = $("#confirm-result");
+  result.removeAttribute("data-i18n");
+  if (answer.status === 200) result.textContent = text("confirm.done", { hint: answer.body.hint });
+  else {
+    result.textContent = "";
+    problem(answer, "contact");
+  }
 }
 
 // A change asked for with the password alone, on an account whose only
@@ -661,4 +720,8 @@ document.addEventListener("DOMContentLoaded", () => {
     translate();
   });
   PAGES[document.body.dataset.page]?.();
+  // Another link opened in this tab: start again from that link's state.
+  window.addEventListener("hashchange", () => {
+    if (/token=/.test(location.hash)) location.reload();
+  });
 });

@@ -72,6 +72,13 @@ class TokenUsed(DomainError):
     code = "token_used"
 
 
+class TokenSuperseded(DomainError):
+    """The link's account changed since it was opened (another contact change,
+    a new password): the link no longer applies."""
+
+    code = "token_superseded"
+
+
 class OtpRequired(DomainError):
     """The flow needs a verified SMS code first. For a PIN, facts carry the
     short-lived flow's token (in the body, never in a URL), its lifetime and

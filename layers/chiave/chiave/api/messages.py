@@ -18,29 +18,30 @@ CATALOGUE: dict[str, Message] = {
     "invalid_codice_fiscale": Message(
         422,
         "Codice fiscale non valido",
-        "Il codice fiscale non è valido",
+        "Il codice fiscale non è valido: controlla di averlo scritto tutto (16 caratteri).",
         "Invalid codice fiscale",
-        "The codice fiscale is not valid",
+        "The codice fiscale is not valid: check you typed all of it (16 characters).",
     ),
     "invalid_user_code": Message(
         422,
         "Codice utente non valido",
-        "Il codice utente non è valido: controllare le cifre inserite",
+        "Il codice utente non è valido: controlla le cifre che hai scritto.",
         "Invalid user code",
-        "The user code is not valid: check the digits you typed",
+        "The user code is not valid: check the digits you typed.",
     ),
     "school_not_found": Message(
         404,
         "Scuola non trovata",
-        "Il codice meccanografico non corrisponde a nessuna scuola servita da Chiave",
+        "Il codice meccanografico non corrisponde a nessuna scuola servita da questo servizio: "
+        "controllalo, o cerca la scuola per nome.",
         "School not found",
-        "No school served by Chiave has this code",
+        "No school served by this service has this code: check it, or look the school up by name.",
     ),
     "school_closed": Message(
         403,
         "Servizio chiuso",
-        "Il servizio di credenziali di questa scuola è chiuso. Per il registro rivolgiti alla segreteria "
-        "della scuola.",
+        "Il servizio di credenziali di questa scuola è chiuso. Per il registro rivolgiti alla "
+        "segreteria della scuola.",
         "Service closed",
         "This school's credential service is closed. For the register, ask the school office.",
     ),
@@ -61,86 +62,96 @@ CATALOGUE: dict[str, Message] = {
     "person_not_found": Message(
         404,
         "Anagrafica non trovata",
-        "Nessuna anagrafica corrispondente al codice fiscale inserito è stata trovata nel "
-        "sistema. Rivolgersi alla segreteria della scuola",
+        "Il codice fiscale che hai scritto non è nell'anagrafica della scuola. Rivolgiti alla "
+        "segreteria della scuola.",
         "Person not found",
-        "No registry entry matches the codice fiscale you entered. Please contact the school office",
+        "The codice fiscale you typed is not in the school's records. Ask the school office.",
     ),
     "already_registered": Message(
         409,
         "Credenziali già presenti",
-        "Sono già presenti delle credenziali per la persona identificata dal codice fiscale",
+        "Per questo codice fiscale le credenziali ci sono già. Se hai dimenticato la password, usa "
+        "Password dimenticata.",
         "Already registered",
-        "Credentials already exist for the person identified by this codice fiscale",
+        "Credentials already exist for this codice fiscale. If you forgot your password, use Forgot"
+        " password.",
     ),
     "email_missing": Message(
         422,
-        "Indirizzo email mancante",
-        "Indirizzo email non presente nel sistema. Per procedere occorre comunicare un "
-        "indirizzo email alla segreteria della scuola",
+        "Indirizzo e-mail mancante",
+        "La scuola non ha un tuo indirizzo e-mail. Per proseguire, comunica un indirizzo e-mail "
+        "alla segreteria della scuola.",
         "E-mail address missing",
-        "No e-mail address is on record. To proceed, give an e-mail address to the school office",
+        "The school has no e-mail address of yours. To go on, give an e-mail address to the school office.",
     ),
     "student_too_young": Message(
         403,
         "Registrazione non consentita",
-        "Gli studenti che non hanno ancora l'età minima stabilita dalla scuola non possono "
-        "registrarsi: le credenziali sono gestite dai genitori",
+        "Chi non ha ancora l'età minima stabilita dalla scuola non può registrarsi: per il registro"
+        " bastano le credenziali dei genitori.",
         "Registration not allowed",
-        "Students under the minimum age the school set cannot register: their parents' "
-        "credentials cover them",
+        "Students under the minimum age the school set cannot register: their parents' credentials "
+        "cover them.",
     ),
     "contact_unchanged": Message(
         409,
         "Nessuna modifica",
-        "Il recapito indicato è già quello registrato per questo account",
+        "È già il recapito del tuo account.",
         "Nothing to change",
-        "This is already the contact on record for the account",
+        "This is already your account's contact.",
     ),
     "otp_by_app": Message(
         409,
         "Usa l'app di autenticazione",
-        "Per questo account il codice di verifica si legge nell'app di autenticazione: non viene "
-        "inviato alcun SMS. Se non hai più l'app, rivolgiti alla segreteria della scuola",
+        "Per il tuo account il codice di verifica si legge nell'app di autenticazione: nessun SMS "
+        "viene inviato. Se non hai più l'app, rivolgiti alla segreteria della scuola.",
         "Use your authenticator app",
-        "This account's verification code comes from its authenticator app: no SMS is sent. "
-        "If you no longer have the app, contact the school office",
+        "Your account's verification code comes from your authenticator app: no SMS is sent. If you"
+        " no longer have the app, ask the school office.",
     ),
     "account_not_found": Message(
         404,
         "Utente non trovato",
-        "Non è stato trovato un utente relativo al codice fiscale inserito. Si prega di "
-        "effettuare la registrazione al sistema",
+        "Non c'è un account per quello che hai scritto. Registrati prima con il tuo codice fiscale.",
         "Account not found",
-        "No account was found for what you entered. Please register first",
+        "There is no account for what you typed. Register first with your codice fiscale.",
     ),
     "token_invalid": Message(
         400,
         "Link non valido",
-        "Il link non è valido. Controllare di aver copiato l'indirizzo completo dalla mail",
+        "Il link non è valido. Controlla di aver copiato l'indirizzo completo dall'e-mail.",
         "Invalid link",
-        "The link is not valid. Check that you copied the whole address from the e-mail",
+        "The link is not valid. Check that you copied the whole address from the e-mail.",
     ),
     "token_expired": Message(
         410,
         "Link scaduto",
-        "Il link è scaduto. Richiederne uno nuovo",
+        "Il link è scaduto. Chiedine uno nuovo.",
         "Link expired",
-        "The link has expired. Please ask for a new one",
+        "The link has expired. Ask for a new one.",
     ),
     "token_used": Message(
         410,
         "Link già utilizzato",
-        "Il link è già stato utilizzato o non è più valido. Richiederne uno nuovo se necessario",
+        "Il link è già stato usato, o non vale più. Se ti serve, chiedine uno nuovo.",
         "Link already used",
-        "The link has already been used or is no longer valid. Ask for a new one if needed",
+        "The link was already used, or is no longer valid. Ask for a new one if you need it.",
+    ),
+    "token_superseded": Message(
+        410,
+        "Link sostituito",
+        "Questo link non vale più: un'altra modifica al tuo account (ai tuoi contatti o alla "
+        "password) l'ha sostituito.",
+        "Link replaced",
+        "This link no longer works: another change to your account (to your contacts or your "
+        "password) replaced it.",
     ),
     "otp_required": Message(
         403,
         "Verifica del cellulare richiesta",
-        "Per proseguire occorre prima inserire il codice ricevuto via SMS",
+        "Per proseguire scrivi prima il codice di verifica.",
         "Phone verification required",
-        "Enter the code you received by SMS to go on",
+        "Type the verification code first to go on.",
     ),
     "email_confirmation_required": Message(
         403,
@@ -161,202 +172,219 @@ CATALOGUE: dict[str, Message] = {
     "otp_invalid": Message(
         400,
         "Codice non corretto",
-        "Il codice inserito non è corretto. Controllare l'SMS e riprovare",
+        "Il codice non è corretto. Controlla l'SMS e riprova.",
         "Wrong code",
-        "The code you entered is not correct. Check the SMS and try again",
+        "The code is not correct. Check the SMS and try again.",
+    ),
+    "otp_invalid.app": Message(
+        400,
+        "Codice non corretto",
+        "Il codice non è corretto. Scrivi il codice che l'app mostra ora e riprova.",
+        "Wrong code",
+        "The code is not correct. Type the code the app shows now and try again.",
     ),
     "otp_locked": Message(
         429,
         "Troppi tentativi",
-        "Il codice è stato inserito in modo errato troppe volte. Richiedere un nuovo codice",
+        "Hai sbagliato il codice troppe volte. Chiedi un nuovo codice.",
         "Too many attempts",
-        "The code was entered wrongly too many times. Ask for a new code",
+        "The code was mistyped too many times. Ask for a new code.",
+    ),
+    "otp_locked.app": Message(
+        429,
+        "Troppi tentativi",
+        "Hai sbagliato il codice troppe volte. Chiedi un nuovo link e riprova con il codice dell'app.",
+        "Too many attempts",
+        "The code was mistyped too many times. Ask for a new link and try again with the app's code.",
     ),
     "otp_expired": Message(
         410,
         "Codice non più valido",
-        "Il codice è scaduto, è già stato usato o è stato sostituito da uno più recente. "
-        "Richiedere un nuovo codice",
+        "Il codice è scaduto, è già stato usato o ne è arrivato uno più recente. Chiedi un nuovo codice.",
         "Code no longer valid",
-        "The code has expired, was already used or was replaced by a newer one. Ask for a new code",
+        "The code has expired, was already used or a newer one came. Ask for a new code.",
+    ),
+    "otp_expired.app": Message(
+        410,
+        "Codice non più valido",
+        "Questo codice dell'app è già stato usato. Aspetta il codice successivo e riprova.",
+        "Code no longer valid",
+        "This app code was already used. Wait for the next code and try again.",
     ),
     "otp_not_needed": Message(
         409,
         "Nessun codice da inviare",
-        "Per questo link la verifica del cellulare non è richiesta oppure è già stata completata",
+        "Per questo link la verifica del cellulare non serve, o l'hai già fatta.",
         "No code to send",
-        "This link needs no phone verification, or it was already completed",
+        "This link needs no phone verification, or you already did it.",
     ),
     "mobile_missing": Message(
         422,
         "Cellulare non presente",
-        "Numero di cellulare non presente nel sistema. Per procedere occorre comunicare un numero di "
-        "cellulare alla segreteria della scuola",
+        "La scuola non ha un tuo numero di cellulare. Per proseguire, comunica il tuo numero alla "
+        "segreteria della scuola.",
         "No mobile number",
-        "No mobile number is on file. To continue, give a mobile number to the school office",
+        "The school has no mobile number of yours. To go on, give your number to the school office.",
     ),
     "mobile_not_allowed": Message(
         422,
         "Cellulare non utilizzabile",
-        "Il numero di cellulare registrato non può ricevere SMS da questo servizio. Rivolgersi alla "
-        "segreteria della scuola",
+        "Questo numero di cellulare non può ricevere SMS da questo servizio. Rivolgiti alla "
+        "segreteria della scuola.",
         "Mobile number not usable",
-        "The mobile number on file cannot receive SMS from this service. Please contact the school office",
+        "This mobile number cannot receive SMS from this service. Ask the school office.",
     ),
     "sms_unavailable": Message(
         503,
         "Invio SMS sospeso",
-        "L'invio degli SMS è temporaneamente sospeso. Riprovare più tardi",
+        "L'invio degli SMS è sospeso per qualche tempo. Riprova più tardi.",
         "SMS suspended",
-        "Sending SMS is temporarily suspended. Please try again later",
+        "Sending SMS is suspended for a while. Try again later.",
     ),
     "rate_limited": Message(
         429,
         "Troppe richieste",
-        "Sono state fatte troppe richieste. Riprovare più tardi",
+        "Troppe richieste. Riprova più tardi.",
         "Too many requests",
-        "Too many requests. Please try again later",
+        "Too many requests. Try again later.",
     ),
     "weak_password": Message(
         422,
         "Password non conforme",
-        "La password non rispetta le regole indicate",
+        "La password non rispetta le regole indicate.",
         "Password not accepted",
-        "The password does not meet the listed rules",
+        "The password does not meet the listed rules.",
     ),
     "account_unavailable": Message(
         403,
         "Utenza non disponibile",
-        "L'utenza non è attiva. Rivolgersi alla segreteria della scuola",
+        "Il tuo account non è attivo. Rivolgiti alla segreteria della scuola.",
         "Account unavailable",
-        "The account is not active. Please contact the school office",
+        "Your account is not active. Ask the school office.",
     ),
     "invalid_login": Message(
         422,
-        "Codice utente o email non valido",
-        "Inserire il codice utente (9 cifre) oppure l'indirizzo email comunicato alla scuola",
+        "Codice utente o e-mail non valido",
+        "Scrivi il codice utente (9 cifre) oppure l'indirizzo e-mail che hai dato alla scuola.",
         "Invalid user code or e-mail",
-        "Enter your user code (9 digits) or the e-mail address you gave the school",
+        "Type your user code (9 digits) or the e-mail address you gave the school.",
     ),
     "invalid_credentials": Message(
         401,
         "Credenziali non valide",
-        "Codice utente, email o password non corretti",
+        "Codice utente, e-mail o password non corretti.",
         "Invalid credentials",
-        "The user code, e-mail or password is not correct",
+        "The user code, e-mail or password is not correct.",
     ),
     "account_locked": Message(
         423,
         "Accesso temporaneamente bloccato",
-        "Troppi tentativi non riusciti: l'accesso è bloccato per qualche tempo. Riprovare più "
-        'tardi oppure usare "Password dimenticata?" per sbloccarlo subito',
+        "Troppi tentativi non riusciti: l'accesso è bloccato per qualche tempo. Riprova più tardi, "
+        "oppure usa Password dimenticata per sbloccarlo subito.",
         "Access temporarily locked",
-        "Too many failed attempts: access is locked for a while. Try again later, or use "
-        '"Forgot password?" to unlock it at once',
+        "Too many failed attempts: access is locked for a while. Try again later, or use Forgot "
+        "password to unlock it at once.",
     ),
     "pin_invalid": Message(
         401,
         "PIN non valido",
-        "Il PIN non è corretto",
+        "Il PIN non è corretto.",
         "Invalid PIN",
-        "The PIN is not correct",
+        "The PIN is not correct.",
     ),
     "pin_locked": Message(
         423,
         "PIN bloccato",
-        "Il PIN è stato inserito in modo errato troppe volte. Richiedere un nuovo PIN",
+        "Il PIN è stato sbagliato troppe volte. Chiedi un nuovo PIN.",
         "PIN locked",
-        "The PIN was entered wrongly too many times. Ask for a new PIN",
+        "The PIN was mistyped too many times. Ask for a new PIN.",
     ),
     "forbidden": Message(
         403,
         "Accesso negato",
-        "La richiesta non è autorizzata",
+        "La richiesta non è autorizzata.",
         "Forbidden",
-        "The request is not authorised",
+        "The request is not authorised.",
     ),
     "validation_error": Message(
         422,
         "Richiesta non valida",
-        "Alcuni campi della richiesta non sono validi",
+        "Alcuni campi della richiesta non sono validi.",
         "Invalid request",
-        "Some fields of the request are not valid",
+        "Some fields of the request are not valid.",
     ),
     "malformed_request": Message(
         400,
         "Richiesta non leggibile",
-        "Il corpo della richiesta non è un JSON valido",
+        "Il corpo della richiesta non è un JSON valido.",
         "Unreadable request",
-        "The request body is not valid JSON",
+        "The request body is not valid JSON.",
     ),
     "payload_too_large": Message(
         413,
         "Richiesta troppo grande",
-        "Il corpo della richiesta supera la dimensione massima consentita",
+        "Il corpo della richiesta supera la dimensione massima consentita.",
         "Request too large",
-        "The request body exceeds the maximum size",
+        "The request body exceeds the maximum size.",
     ),
     "unsupported_media_type": Message(
         415,
         "Formato non supportato",
-        "Inviare il corpo della richiesta come application/json",
+        "Invia il corpo della richiesta come application/json.",
         "Unsupported media type",
-        "Send the request body as application/json",
+        "Send the request body as application/json.",
     ),
     "not_found": Message(
         404,
         "Risorsa non trovata",
-        "L'indirizzo richiesto non esiste",
+        "L'indirizzo richiesto non esiste.",
         "Not found",
-        "The requested address does not exist",
+        "The requested address does not exist.",
     ),
     "method_not_allowed": Message(
         405,
         "Metodo non consentito",
-        "Il metodo HTTP non è consentito per questo indirizzo",
+        "Il metodo HTTP non è consentito per questo indirizzo.",
         "Method not allowed",
-        "The HTTP method is not allowed for this address",
+        "The HTTP method is not allowed for this address.",
     ),
     "service_unavailable": Message(
         503,
         "Servizio non disponibile",
-        "Il servizio non ha risposto. Riprovare tra qualche minuto",
+        "Il servizio non ha risposto. Riprova tra qualche minuto.",
         "Service unavailable",
-        "The service did not answer. Please try again in a few minutes",
+        "The service did not answer. Try again in a few minutes.",
     ),
     "internal_error": Message(
         500,
         "Errore interno",
-        "Si è verificato un errore imprevisto. Riprovare tra qualche minuto",
+        "Si è verificato un errore imprevisto. Riprova tra qualche minuto.",
         "Internal error",
-        "An unexpected error occurred. Please try again in a few minutes",
+        "An unexpected error occurred. Try again in a few minutes.",
     ),
 }
 
-
-# The 202 of register and request-reset, identical whether or not the person
-# exists: (Italian, English).
 ACCEPTED_MESSAGES: dict[str, tuple[str, str]] = {
     "issue_pin": (
-        "Il nuovo PIN è stato inviato all'indirizzo email comunicato alla scuola. Il PIN "
-        "precedente non è più valido.",
+        "Ti abbiamo mandato il nuovo PIN all'indirizzo e-mail che hai dato alla scuola. Il PIN "
+        "precedente non vale più.",
         "The new PIN was sent to the e-mail address on record. The previous PIN no longer works.",
     ),
     "contacts_email": (
-        "Ti abbiamo inviato una mail al nuovo indirizzo: apri il link che contiene per confermarlo. "
+        "Ti abbiamo mandato un'e-mail al nuovo indirizzo: apri il suo link per confermarlo. "
         "Fino ad allora resta valido l'indirizzo precedente.",
         "We sent an e-mail to the new address: open its link to confirm it. Until then the "
         "previous address stays in use.",
     ),
     "register": (
-        "Se il codice fiscale è presente in anagrafica con un indirizzo email, riceverai una "
-        "mail con il link per scegliere la password.",
+        "Se il codice fiscale è nell'anagrafica della scuola con un indirizzo e-mail, riceverai "
+        "un'e-mail con il link per scegliere la password.",
         "If the codice fiscale is on record with an e-mail address, you will receive an "
         "e-mail with a link to choose your password.",
     ),
     "request_reset": (
-        "Se i dati corrispondono a un utente registrato, riceverai una mail all'indirizzo "
-        "comunicato alla scuola con il link per scegliere una nuova password.",
+        "Se i dati corrispondono a un account, riceverai un'e-mail all'indirizzo che hai dato "
+        "alla scuola con il link per scegliere una nuova password.",
         "If the details match a registered user, you will receive an e-mail at the address "
         "on record with a link to choose a new password.",
     ),

@@ -117,7 +117,7 @@ def _email_address(value: str) -> str:
 
     normalised = normalise_email(value)
     if normalised is None:
-        raise ValueError("indirizzo email mancante")
+        raise ValueError("indirizzo e-mail mancante")
     return normalised
 
 

@@ -40,7 +40,8 @@ def problem(code: str, language: str, extra: dict[str, Any] | None = None) -> tu
     retry_after = extra.setdefault("retry_after", DEFAULT_RETRY_AFTER_S.get(code))
     if retry_after is None:
         del extra["retry_after"]
-    message = CATALOGUE[code]
+    # A code from the authenticator app is not an SMS: its own wording where there is one.
+    message = CATALOGUE.get(f"{code}.{extra.get('otp_method')}") or CATALOGUE[code]
     english = language == "en"
     document: dict[str, Any] = {
         "type": f"urn:chiave:problem:{code}",

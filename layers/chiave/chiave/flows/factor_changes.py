@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chiave.domain import CHANGE_BY_EMAIL, AccountStatus, Change, Flow, Person, Purpose, School
-from chiave.errors import AccountUnavailable, ChangeCoolingOff, TokenInvalid, TokenUsed
+from chiave.errors import AccountUnavailable, ChangeCoolingOff, TokenInvalid, TokenSuperseded, TokenUsed
 from chiave.flows import contacts, totp
 from chiave.notify import outbox
 from chiave.runtime import masking
@@ -157,8 +157,10 @@ def _account(flow: Flow) -> tuple[School, Person]:
     """The school and the account as they are now; a credential set since
     the change was asked killed it."""
     school, person = people.get_school_and_person(flow.school_id, flow.codice_fiscale)
-    if school is None or person is None or person.credential_epoch != flow.credential_epoch:
+    if school is None or person is None:
         raise TokenUsed()
+    if person.credential_epoch != flow.credential_epoch:
+        raise TokenSuperseded()
     if person.status is not AccountStatus.ACTIVE:
         raise AccountUnavailable()
     return school, person
@@ -168,8 +170,10 @@ def _commit(parts: dict[str, Part], commit_id: str, now: float) -> None:
     try:
         commit(parts, commit_id, now)
     except Refused as refused:
-        if refused.any_of(("link", "account")):
+        if "link" in refused:
             raise TokenUsed() from None
+        if "account" in refused:
+            raise TokenSuperseded() from None
         raise
 
 

@@ -10,13 +10,23 @@ from chiave.errors import (
     AlreadyRegistered,
     DomainError,
     EmailMissing,
+    MobileMissing,
     PersonNotFound,
     StudentTooYoung,
 )
 from chiave.italian import codice_fiscale
+from chiave.notify import outbox
 from chiave.notify.outbox import Notice
 from chiave.runtime import masking
-from chiave.steps.links import Accepted, Link, open_link, parse_codice_fiscale, request_counters, settle
+from chiave.steps.links import (
+    Accepted,
+    Link,
+    lacks_mobile_for_activation,
+    open_link,
+    parse_codice_fiscale,
+    request_counters,
+    settle,
+)
 from chiave.steps.reading import school_served
 from chiave.store import people
 
@@ -77,6 +87,10 @@ def decide(school: School, person: Person | None, now: float) -> Decision:
         return Decision("email_missing", EmailMissing())
     if too_young(school, person, now):
         return Decision("student_too_young", StudentTooYoung())
+    if lacks_mobile_for_activation(school, person):
+        # A link could not be completed: the mail (never the page) says to give the school a mobile.
+        notice = outbox.to_holder(school, person, "activation_needs_mobile", school_id=school.id)
+        return Decision("mobile_missing", MobileMissing(), notices=[notice])
     return Decision("link_sent", links=[open_link(school, person, Purpose.ACTIVATION, now)])
 
 

@@ -56,12 +56,12 @@ def _verify_app_code(flow: Flow, code: str, now: float) -> None:
     """The app's code, once per time step for the account: a code already
     used (replayed) counts as a wrong one."""
     if flow.otp_verified:
-        raise OtpExpired()
+        raise OtpExpired(otp_method="app")
     step = app_codes.matching_step("verify_otp", flow, code, now)
     outcome = challenges.mark_verified_by_app(flow, step, app_codes.max_attempts(flow), int(now))
     if outcome == "replayed":
         count_outcome("verify_otp", "replayed_app_code")
         app_codes.refuse("verify_otp", flow)
     if outcome == "lost":
-        raise OtpExpired()  # verified, used, locked or expired meanwhile
+        raise OtpExpired(otp_method="app")  # verified, used, locked or expired meanwhile
     count_outcome("verify_otp", "verified_by_app")

@@ -50,7 +50,7 @@ def normalise_email(raw: str) -> str | None:
     try:
         checked = validate_email(raw.strip(), check_deliverability=False)
     except EmailNotValidError:
-        raise ValueError("indirizzo email non valido") from None
+        raise ValueError("indirizzo e-mail non valido") from None
     return checked.normalized.lower()
 
 

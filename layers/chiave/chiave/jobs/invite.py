@@ -27,6 +27,7 @@ from chiave.flows.register import too_young
 from chiave.runtime.aws import send_all
 from chiave.runtime.observability import count_by, logger
 from chiave.runtime.settings import settings
+from chiave.steps.links import lacks_mobile_for_activation
 from chiave.steps.reading import school_served
 from chiave.store import people, schools
 from chiave.store.people import Enrolled
@@ -35,7 +36,15 @@ from chiave.store.people import Enrolled
 ORDER_SIZE = 25
 
 # Why a person matching the action is not invited (the answer's `skipped`).
-SKIP_REASONS = ("already_active", "disabled", "no_email", "undeliverable", "too_young", "already_invited")
+SKIP_REASONS = (
+    "already_active",
+    "disabled",
+    "no_email",
+    "no_mobile",
+    "undeliverable",
+    "too_young",
+    "already_invited",
+)
 
 
 @dataclass(frozen=True)
@@ -74,6 +83,8 @@ def skip_reason(school: School, someone: Enrolled, now: float) -> str | None:
         return "no_email"
     if too_young(school, person, now):
         return "too_young"
+    if lacks_mobile_for_activation(school, person):
+        return "no_mobile"
     if someone.invited_at is not None and someone.invited_at > live_since(school, now):
         return "already_invited"
     return None

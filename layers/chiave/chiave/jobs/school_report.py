@@ -24,6 +24,7 @@ from chiave.errors import SchoolNotFound
 from chiave.runtime.observability import logger
 from chiave.runtime.settings import settings
 from chiave.steps import spreadsheet
+from chiave.steps.links import lacks_mobile_for_activation
 from chiave.store import people, schools
 from chiave.store.imports import write_report
 from chiave.store.people import Enrolled
@@ -31,8 +32,9 @@ from chiave.store.people import Enrolled
 FUNNEL = ("invited", "delivered", "bounced", "activated", "expired")
 # Why the secretary must call, as the CSV says it.
 CALL_REASONS = {
-    "no_email": "nessun indirizzo email: chiedere l'indirizzo alla famiglia",
-    "email_bounced": "l'indirizzo email non riceve posta: chiedere un indirizzo valido",
+    "no_email": "nessun indirizzo e-mail: chiedere l'indirizzo alla famiglia",
+    "no_mobile": "nessun cellulare per il codice SMS dell'attivazione: chiedere il numero alla famiglia",
+    "email_bounced": "l'indirizzo e-mail non riceve posta: chiedere un indirizzo valido",
     "link_expired": "il link di attivazione è scaduto senza essere usato: richiamare e reinvitare",
 }
 COLUMNS = ("codice_fiscale", "cognome", "nome", "ruolo", "classe", "cellulare", "motivo")
@@ -67,7 +69,7 @@ def stages(school: School, someone: Enrolled, now: float) -> set[str]:
     return reached
 
 
-def call_reason(someone: Enrolled, reached: set[str]) -> str | None:
+def call_reason(school: School, someone: Enrolled, reached: set[str]) -> str | None:
     """Why the secretary must call this person; None: no need."""
     if someone.person.status is not AccountStatus.PENDING:
         return None
@@ -75,6 +77,8 @@ def call_reason(someone: Enrolled, reached: set[str]) -> str | None:
         return "email_bounced"
     if not someone.person.email:
         return "no_email"
+    if lacks_mobile_for_activation(school, someone.person):
+        return "no_mobile"
     if "expired" in reached:
         return "link_expired"
     return None
@@ -92,7 +96,7 @@ def report(request: ReportRequest, now: float) -> dict[str, object]:
         total += 1
         reached = stages(school, someone, now)
         funnel.update(reached)
-        why = call_reason(someone, reached)
+        why = call_reason(school, someone, reached)
         if why is not None:
             calls.append(
                 {

@@ -51,6 +51,7 @@ Template = Literal[
     "scheduled_change",
     "change_cancelled",
     "email_changed_by_school",
+    "activation_needs_mobile",
 ]
 
 # A commit lands before the flow's deadline or never; notify waits this much

@@ -94,7 +94,7 @@ _TEXTS: dict[str, dict[str, tuple[str, list[str]]]] = {
             [
                 "Gentile {name},",
                 "la password del codice utente {user_code} è stata cambiata ora.",
-                "Se non sei stato tu, ripristina subito la password e avvisa la segreteria di {school}.",
+                "Se non l'hai fatto tu, ripristina subito la password e avvisa la segreteria di {school}.",
             ],
         ),
         "en": (
@@ -113,7 +113,8 @@ _TEXTS: dict[str, dict[str, tuple[str, list[str]]]] = {
                 "Gentile {name},",
                 "abbiamo ricevuto una richiesta di registrazione, ma per te sono già presenti "
                 "delle credenziali presso {school}.",
-                'Se non ricordi la password usa "Password dimenticata?": {portal_url}',
+                "Se non ricordi la password, usa Password dimenticata: "
+                "{portal_url}/password-dimenticata?scuola={school_id}",
                 "Se non hai fatto tu la richiesta, ignora questa mail.",
             ],
         ),
@@ -122,7 +123,8 @@ _TEXTS: dict[str, dict[str, tuple[str, list[str]]]] = {
             [
                 "Dear {name},",
                 "we received a registration request, but you already have credentials at {school}.",
-                'If you forgot your password, use "Forgot password?": {portal_url}',
+                "If you forgot your password, use Forgot password: "
+                "{portal_url}/password-dimenticata?scuola={school_id}",
                 "If you did not ask for this, ignore this e-mail.",
             ],
         ),
@@ -135,7 +137,7 @@ _TEXTS: dict[str, dict[str, tuple[str, list[str]]]] = {
                 "per il codice utente {user_code} è stato generato ora un nuovo PIN per il registro "
                 "di {school}: il PIN precedente non è più valido. Il PIN è stato mostrato una sola "
                 "volta e non viene inviato per mail.",
-                "Se non sei stato tu, cambia subito la password e avvisa la segreteria.",
+                "Se non l'hai fatto tu, cambia subito la password e avvisa la segreteria.",
             ],
         ),
         "en": (
@@ -156,7 +158,7 @@ _TEXTS: dict[str, dict[str, tuple[str, list[str]]]] = {
                 "il nuovo PIN del codice utente {user_code} per il registro di {school} è: {code}",
                 "Il PIN serve per giustificare le assenze e firmare i consensi; il PIN precedente non "
                 "è più valido. Conservalo con cura e non comunicarlo a nessuno.",
-                "Se non sei stato tu a chiederlo, cambia subito la password e avvisa la segreteria.",
+                "Se non l'hai chiesto tu, cambia subito la password e avvisa la segreteria.",
             ],
         ),
         "en": (
@@ -177,7 +179,8 @@ _TEXTS: dict[str, dict[str, tuple[str, list[str]]]] = {
                 "Gentile {name},",
                 "sono stati fatti troppi tentativi di accesso con password errata alle tue credenziali "
                 "del registro di {school}: l'accesso è bloccato per {minutes} minuti.",
-                'Se non sei stato tu, o per sbloccarlo subito, usa "Password dimenticata?": {portal_url}',
+                "Se non sei tu ad aver provato, o per sbloccarlo subito, usa Password dimenticata: "
+                "{portal_url}/password-dimenticata?scuola={school_id}",
             ],
         ),
         "en": (
@@ -186,7 +189,8 @@ _TEXTS: dict[str, dict[str, tuple[str, list[str]]]] = {
                 "Dear {name},",
                 "too many sign-ins with a wrong password were tried with your credentials for the "
                 "register of {school}: access is locked for {minutes} minutes.",
-                'If this was not you, or to unlock it at once, use "Forgot password?": {portal_url}',
+                "If it was not you, or to unlock it at once, use Forgot password: "
+                "{portal_url}/password-dimenticata?scuola={school_id}",
             ],
         ),
     },
@@ -197,7 +201,8 @@ _TEXTS: dict[str, dict[str, tuple[str, list[str]]]] = {
                 "Gentile {name},",
                 "la segreteria di {school} ha completato la tua identificazione: le credenziali del "
                 "codice utente {user_code} sono ora attive e puoi accedere al registro.",
-                'Se non ricordi la password usa "Password dimenticata?": {portal_url}',
+                "Se non ricordi la password, usa Password dimenticata: "
+                "{portal_url}/password-dimenticata?scuola={school_id}",
             ],
         ),
         "en": (
@@ -206,7 +211,8 @@ _TEXTS: dict[str, dict[str, tuple[str, list[str]]]] = {
                 "Dear {name},",
                 "the office of {school} has completed your identification: the credentials of user "
                 "code {user_code} are now active and you can sign in to the register.",
-                'If you forgot your password, use "Forgot password?": {portal_url}',
+                "If you forgot your password, use Forgot password: "
+                "{portal_url}/password-dimenticata?scuola={school_id}",
             ],
         ),
     },
@@ -234,7 +240,7 @@ _TEXTS: dict[str, dict[str, tuple[str, list[str]]]] = {
     },
     "email_verification": {
         "it": (
-            "Conferma il nuovo indirizzo email per il registro elettronico",
+            "Conferma il nuovo indirizzo e-mail per il registro elettronico",
             [
                 "Gentile {name},",
                 "hai chiesto di usare questo indirizzo per il registro di {school}. Per confermarlo "
@@ -258,12 +264,12 @@ _TEXTS: dict[str, dict[str, tuple[str, list[str]]]] = {
     },
     "email_change_requested": {
         "it": (
-            "Richiesta di modifica dell'indirizzo email",
+            "Richiesta di modifica dell'indirizzo e-mail",
             [
                 "Gentile {name},",
                 "è stato chiesto di sostituire questo indirizzo con {email_hint} per il registro "
                 "di {school}. Il cambio avverrà solo quando il nuovo indirizzo sarà confermato.",
-                "Se non sei stato tu, cambia subito la password e avvisa la segreteria.",
+                "Se non l'hai fatto tu, cambia subito la password e avvisa la segreteria.",
             ],
         ),
         "en": (
@@ -283,7 +289,7 @@ _TEXTS: dict[str, dict[str, tuple[str, list[str]]]] = {
                 "Gentile {name},",
                 "da ora questo è il tuo indirizzo per il registro di {school}: puoi usarlo per "
                 "accedere e per ripristinare la password.",
-                "Se non sei stato tu, avvisa subito la segreteria.",
+                "Se non l'hai fatto tu, avvisa subito la segreteria.",
             ],
         ),
         "en": (
@@ -303,7 +309,7 @@ _TEXTS: dict[str, dict[str, tuple[str, list[str]]]] = {
                 "Gentile {name},",
                 "il numero di cellulare del tuo account del registro di {school} è ora "
                 "{phone_hint}: i codici di verifica arriveranno lì.",
-                "Se non sei stato tu, cambia subito la password e avvisa la segreteria.",
+                "Se non l'hai fatto tu, cambia subito la password e avvisa la segreteria.",
             ],
         ),
         "en": (
@@ -323,7 +329,7 @@ _TEXTS: dict[str, dict[str, tuple[str, list[str]]]] = {
                 "Gentile {name},",
                 "hai attivato un'app di autenticazione per il registro di {school}: da ora i "
                 "codici di verifica li leggi nell'app e non arrivano più per SMS.",
-                "Se non sei stato tu, avvisa subito la segreteria.",
+                "Se non l'hai fatto tu, avvisa subito la segreteria.",
             ],
         ),
         "en": (
@@ -394,7 +400,7 @@ _TEXTS: dict[str, dict[str, tuple[str, list[str]]]] = {
                 "Per confermarla, o per annullarla se non l'hai chiesta tu, apri questo link entro "
                 "{minutes} minuti:",
                 "{link}",
-                "Se non sei stato tu, qualcuno conosce la tua password: cambiala subito con "
+                "Se non l'hai fatto tu, qualcuno conosce la tua password: cambiala subito con "
                 "Password dimenticata.",
             ],
         ),
@@ -423,7 +429,7 @@ _TEXTS: dict[str, dict[str, tuple[str, list[str]]]] = {
                 "{link}",
                 "Se non l'hai chiesta tu, apri lo stesso link e annullala subito: puoi farlo in "
                 "ogni momento prima che sia completata. Poi cambia la password con Password "
-                "dimenticata: {portal_url}",
+                "dimenticata: {portal_url}/password-dimenticata?scuola={school_id}",
             ],
         ),
         "en": (
@@ -436,7 +442,7 @@ _TEXTS: dict[str, dict[str, tuple[str, list[str]]]] = {
                 "{link}",
                 "If you did not ask for it, open the same link and cancel it now: you can do so at "
                 "any time before it is completed. Then change your password with Forgot password: "
-                "{portal_url}",
+                "{portal_url}/password-dimenticata?scuola={school_id}",
             ],
         ),
     },
@@ -481,6 +487,31 @@ _TEXTS: dict[str, dict[str, tuple[str, list[str]]]] = {
                 "{email_hint}. For your safety, for the next {hours} hours password reset links "
                 "still come here.",
                 "If the new address is not yours, tell the school office at once.",
+            ],
+        ),
+    },
+    "activation_needs_mobile": {
+        "it": (
+            "Credenziali del registro: serve il tuo numero di cellulare",
+            [
+                "Gentile {name},",
+                "la scuola {school} ha ricevuto la richiesta di credenziali per il registro "
+                "elettronico. Per attivarle ti mandiamo un codice per SMS, ma la scuola non ha un tuo "
+                "numero di cellulare.",
+                "Comunica il tuo numero di cellulare alla segreteria della scuola. Poi chiedi di nuovo "
+                "le credenziali: {portal_url}/?scuola={school_id}",
+                "Se non hai chiesto tu le credenziali, ignora questa mail.",
+            ],
+        ),
+        "en": (
+            "School register credentials: your mobile number is needed",
+            [
+                "Dear {name},",
+                "{school} received a request for school register credentials. To activate them we "
+                "text you a code, but the school has no mobile number of yours.",
+                "Give your mobile number to the school office. Then ask for your credentials again: "
+                "{portal_url}/?scuola={school_id}",
+                "If you did not ask for credentials, ignore this e-mail.",
             ],
         ),
     },
@@ -541,7 +572,12 @@ def _derived(params: dict[str, str]) -> dict[str, str]:
 
 def _paragraphs(notice: Notice, language: str) -> tuple[str, list[str]]:
     subject, paragraphs = _TEXTS[notice.template][language]
-    values = {**notice.params, **_derived(notice.params), "school": notice.school_name}
+    values = {
+        **notice.params,
+        **_derived(notice.params),
+        "school": notice.school_name,
+        "school_id": notice.school_id,
+    }
     return subject, [paragraph.format_map(values) for paragraph in paragraphs]
 
 

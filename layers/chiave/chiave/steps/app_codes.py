@@ -24,7 +24,7 @@ def matching_step(flow_name: str, flow: Flow, code: str, now: float) -> int:
     assert flow.totp_sealed is not None
     limit = max_attempts(flow)
     if flow.otp_failures >= limit:
-        raise OtpLocked()
+        raise OtpLocked(otp_method="app")
     secret = totp.unseal(flow.totp_sealed, flow.school_id, flow.codice_fiscale)
     step = totp.matching_step(secret, code, now)
     if step is None:
@@ -38,7 +38,7 @@ def refuse(flow_name: str, flow: Flow) -> NoReturn:
     failures = challenges.count_app_code_failure(flow, limit)
     count_outcome(flow_name, "wrong_app_code")
     if failures is None:  # used or locked meanwhile
-        raise OtpLocked() if flow.otp_failures + 1 >= limit else OtpExpired()
+        raise OtpLocked(otp_method="app") if flow.otp_failures + 1 >= limit else OtpExpired(otp_method="app")
     if failures >= limit:
-        raise OtpLocked()
-    raise OtpInvalid(attempts_left=limit - failures)
+        raise OtpLocked(otp_method="app")
+    raise OtpInvalid(attempts_left=limit - failures, otp_method="app")

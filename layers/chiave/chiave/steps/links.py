@@ -12,7 +12,7 @@ from chiave import ratelimit
 from chiave.credentials import tokens
 from chiave.domain import AccountStatus, Flow, OtpTerms, Person, Purpose, Role, School
 from chiave.errors import InvalidCodiceFiscale, RecipientCapped
-from chiave.italian import codice_fiscale
+from chiave.italian import codice_fiscale, phone
 from chiave.notify import outbox
 from chiave.notify.outbox import Notice
 from chiave.policy import Policy
@@ -154,6 +154,17 @@ def settle(
 def _ended(flow_name: str, school: School, outcome: str, **log_facts: object) -> None:
     logger.info(f"{flow_name} handled", extra={"outcome": outcome, "school": school.id, **log_facts})
     count_outcome(flow_name, outcome)
+
+
+def lacks_mobile_for_activation(school: School, person: Person) -> bool:
+    """The school activates only with an SMS code ("a due vie") and has no
+    number for this person that may receive one: a link could not be
+    completed, so none is sent (register, invitations), and the school
+    office is who can help (the school report's call list)."""
+    policy = school.policy
+    if not policy.otp_required_for_activation:
+        return False
+    return person.mobile is None or not phone.may_receive_sms(person.mobile, policy.sms_allowed_prefixes)
 
 
 def link_lifetime(policy: Policy, purpose: Purpose) -> int:

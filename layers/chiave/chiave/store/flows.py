@@ -9,7 +9,14 @@ from typing import Any
 
 from chiave import ratelimit
 from chiave.domain import AccountStatus, Challenge, Flow, OtpTerms, Person, Purpose
-from chiave.errors import AccountUnavailable, RateLimited, RecipientCapped, TokenExpired, TokenUsed
+from chiave.errors import (
+    AccountUnavailable,
+    RateLimited,
+    RecipientCapped,
+    TokenExpired,
+    TokenSuperseded,
+    TokenUsed,
+)
 from chiave.policy import DEFAULT_AUDIT_RETENTION_DAYS
 from chiave.ratelimit import Counter
 from chiave.runtime.aws import dynamodb
@@ -162,14 +169,17 @@ def finish(
 ) -> None:
     """Use a flow up and make its change to the account, in one transaction
     (with the queued notice's receipt, if any). Raises TokenExpired or
-    TokenUsed when the flow, or the account it was opened for, moved on."""
+    TokenUsed when the flow moved on, TokenSuperseded when the account it was
+    opened for did (another contact change, a new password)."""
     parts = {"link": consume(flow, now, max_failures), "account": account_change, **numbered("other", others)}
     try:
         commit_or_transact(parts, commit_id, now)
     except Refused as refused:
-        if not refused.any_of(("link", "account")):
-            raise
-        raise _link_gone(flow, now) from None
+        if "link" in refused:
+            raise _link_gone(flow, now) from None
+        if "account" in refused:
+            raise TokenSuperseded() from None
+        raise
 
 
 def count_requests_and_open_flows(

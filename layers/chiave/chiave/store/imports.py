@@ -22,7 +22,7 @@ _READ = (
     "codice_fiscale, surname, #name, #role, classe, email, mobile, school_email, school_mobile, "
     "email_verified_at, mobile_verified_at, #status"
 )
-_LABELS = {"email": "indirizzo email", "mobile": "numero di cellulare"}
+_LABELS = {"email": "indirizzo e-mail", "mobile": "numero di cellulare"}
 _WITH_CREDENTIALS = {status.value for status in WITH_CREDENTIALS}
 
 
