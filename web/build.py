@@ -27,6 +27,7 @@ PAGES = {
     "recupera": ("link", "Ripristino credenziali"),
     "conferma-email": ("conferma-email", "Conferma dell'indirizzo e-mail"),
     "modifica": ("modifica", "Modifica del tuo account"),
+    "codice-temporaneo": ("codice-temporaneo", "Hai un codice temporaneo?"),
     "pin": ("pin", "PIN per il registro"),
     "privacy": ("privacy", "Informativa privacy"),
     "accessibilita": ("accessibilita", "Dichiarazione di accessibilità"),

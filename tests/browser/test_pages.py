@@ -353,3 +353,33 @@ def test_a_change_she_did_not_ask_for_is_cancelled_from_the_link(page: Page, por
     expect(page.locator("#message")).to_contain_text("Modifica annullata")
     expect(page.get_by_role("link", name="Cambia la password")).to_be_visible()
     look(page, "23-modifica-annullata")
+
+
+def test_a_temporary_code_from_the_office_leads_to_the_password_and_the_user_code(page: Page, portal):
+    # Given the school office issued parent 9 a temporary code by e-mail
+    event = {
+        "action": "issue_temporary_code",
+        "operator": "segreteria@example.it",
+        "school": SCHOOL,
+        "codice_fiscale": PARENTS[9],
+        "reason": "Primo accesso chiesto allo sportello",
+    }
+    issued = portal.post("/_local/invoke/OpsFunction", event).json
+    assert issued["ok"], issued
+    [mail] = portal.emails_to(parent_email(9), at_least=1)
+    # Then the e-mail writes it as the operator's screen does, and links the page it names
+    code = re.search(r"[A-Z2-9]{5}-[A-Z2-9]{5}", mail["text"]).group(0)
+    link = re.search(r"https?://\S+/codice-temporaneo\?scuola=" + SCHOOL, mail["text"]).group(0)
+    # When she opens it and types her e-mail, the code without the dash, and a password
+    page.goto(link)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hai un codice temporaneo?")
+    look(page, "24-codice-temporaneo")
+    page.get_by_label("Codice utente, e-mail o codice fiscale").fill(parent_email(9))
+    page.get_by_label("Codice temporaneo (per esempio ABCDE-FGHJK)").fill(code.replace("-", "").lower())
+    page.get_by_label("Nuova password", exact=True).fill(PASSWORD)
+    page.get_by_label("Ripeti password").fill(PASSWORD)
+    page.get_by_role("button", name="Salva la password").click()
+    # Then her user code is shown, with the next step
+    expect(page.locator("#user-code")).to_have_text(issued["user_code"])
+    expect(page.get_by_role("link", name="PIN per il registro").first).to_be_visible()
+    look(page, "25-codice-temporaneo-fatto")

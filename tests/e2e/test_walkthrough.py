@@ -142,7 +142,16 @@ def test_local_helpers(local_stack):
     wrong_method = local_stack.request("GET", "/v1/password-resets/confirm")
     assert wrong_method.status == 404
     # Every page an e-mail links to answers, with the portal's security headers
-    for page in ("/", "/attiva", "/recupera", "/conferma-email", "/password-dimenticata", "/pin"):
+    for page in (
+        "/",
+        "/attiva",
+        "/recupera",
+        "/conferma-email",
+        "/password-dimenticata",
+        "/pin",
+        "/modifica",
+        "/codice-temporaneo",
+    ):
         answer = local_stack.request("GET", page)
         assert answer.status == 200 and 'src="/assets/chiave.js"' in answer.text, page
         assert answer.headers["Referrer-Policy"] == "no-referrer", page

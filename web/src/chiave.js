@@ -71,6 +71,10 @@ const TEXTS = {
     "confirm.working": "Conferma del nuovo indirizzo in corso…",
     "confirm.done": "Fatto: da ora il tuo indirizzo è {hint}.",
     "title.modifica": "Modifica del tuo account",
+    "title.codice-temporaneo": "Hai un codice temporaneo?",
+    "temporary.intro": "La segreteria ti ha dato un codice temporaneo, su carta o per e-mail? Scrivilo qui con il tuo codice utente (o l'e-mail, o il codice fiscale) e scegli la tua password.",
+    "field.temporary-login": "Codice utente, e-mail o codice fiscale",
+    "field.temporary-code": "Codice temporaneo (per esempio ABCDE-FGHJK)",
     "change.email": "sostituire l'indirizzo e-mail del tuo account con {hint}",
     "change.mobile": "impostare il numero di cellulare {hint}",
     "change.app": "attivare un'app di autenticazione",
@@ -162,6 +166,10 @@ const TEXTS = {
     "confirm.working": "Confirming your new address…",
     "confirm.done": "Done: your address is now {hint}.",
     "title.modifica": "A change to your account",
+    "title.codice-temporaneo": "Do you have a temporary code?",
+    "temporary.intro": "Did the school office give you a temporary code, on paper or by e-mail? Type it here with your user code (or e-mail, or codice fiscale) and choose your password.",
+    "field.temporary-login": "User code, e-mail or codice fiscale",
+    "field.temporary-code": "Temporary code (for example ABCDE-FGHJK)",
     "change.email": "replace your account's e-mail address with {hint}",
     "change.mobile": "set the mobile number {hint}",
     "change.app": "enable an authenticator app",
@@ -669,6 +677,46 @@ function appStep(app) {
   });
 }
 
+// A temporary code from the school office: once, with the login, to the new password.
+function temporaryCodePage() {
+  schoolField();
+  $("#temporary").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const target = school();
+    if (!target) return;
+    const password = $("#new-password").value;
+    if (password !== $("#repeat-password").value) {
+      show(text("password.mismatch"), "danger");
+      return;
+    }
+    const answer = await call("/temporary-codes/redeem", {
+      school: target,
+      login: $("#login").value.trim(),
+      // As printed (ABCDE-FGHJK) or not: the API ignores case, spaces and dashes.
+      temporary_code: $("#temporary-code").value.trim(),
+      new_password: password,
+    });
+    if (answer.status === 200) {
+      $("#temporary").hidden = true;
+      show("");
+      $("#done-step").hidden = false;
+      $("#user-code").textContent = answer.body.user_code;
+      $("#to-pin").href = `/pin${schoolQuery()}`;
+      return;
+    }
+    if (answer.body.rules) {
+      $("#rules").replaceChildren(
+        ...answer.body.rules.map((rule) => {
+          const item = document.createElement("li");
+          item.textContent = `✗ ${rule.description}`;
+          return item;
+        }),
+      );
+    }
+    problem(answer, "reset");
+  });
+}
+
 function pinPage() {
   schoolField();
   let token = null;
@@ -707,6 +755,7 @@ const PAGES = {
   recupera: linkPage,
   "conferma-email": confirmEmailPage,
   modifica: changePage,
+  "codice-temporaneo": temporaryCodePage,
   pin: pinPage,
 };
 

@@ -22,6 +22,7 @@ PAGES = {
             "recupera",
             "conferma-email",
             "modifica",
+            "codice-temporaneo",
             "pin",
             "privacy",
             "accessibilita",

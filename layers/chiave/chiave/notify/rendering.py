@@ -223,7 +223,7 @@ _TEXTS: dict[str, dict[str, tuple[str, list[str]]]] = {
                 "Gentile {name},",
                 "la segreteria di {school} ti ha rilasciato un codice personale temporaneo: {code}",
                 "Usalo una sola volta, entro {hours} ore, con il codice utente {user_code} per "
-                "scegliere la tua password: {portal_url}",
+                "scegliere la tua password: {portal_url}/codice-temporaneo?scuola={school_id}",
                 "Se non l'hai chiesto tu, avvisa la segreteria.",
             ],
         ),
@@ -233,7 +233,7 @@ _TEXTS: dict[str, dict[str, tuple[str, list[str]]]] = {
                 "Dear {name},",
                 "the office of {school} issued you a temporary personal code: {code}",
                 "Use it once, within {hours} hours, with user code {user_code} to choose your "
-                "password: {portal_url}",
+                "password: {portal_url}/codice-temporaneo?scuola={school_id}",
                 "If you did not ask for it, tell the school office.",
             ],
         ),
@@ -560,6 +560,11 @@ def _when(epoch: str, language: str) -> str:
 
 def _derived(params: dict[str, str]) -> dict[str, str]:
     values = {}
+    if params.get("alphabet") and params.get("code"):
+        # A temporary code as the operator's screen and the page write it: ABCDE-FGHJK.
+        from chiave.credentials.temporary_codes import printable
+
+        values["code"] = printable(params["code"])
     if params.get("change") in _CHANGE_TEXTS:
         italian, english = _CHANGE_TEXTS[params["change"]]
         values["change_text"] = italian.format(hint=params.get("hint", ""))
