@@ -35,6 +35,8 @@ def open_newest_link(page: Page, portal, index: int, at_least: int = 1) -> None:
     """In the local mailbox, click the link of the newest e-mail to parent `index`."""
     portal.emails_to(parent_email(index), at_least=at_least)
     page.goto("/_local/mailbox")
+    # Words wrap whole; only an over-long address may break
+    assert page.locator(".text").first.evaluate("e => getComputedStyle(e).wordBreak") != "break-all"
     # The newest mail that carries a link: a notice without one may have been sent after it.
     link = page.locator(".text a[href*='#token=']")
     mail = page.locator("article.mail", has_text=parent_email(index)).filter(has=link).first
@@ -113,6 +115,10 @@ def test_a_parent_activates_from_the_mailbox_with_the_sms_code(page: Page, porta
     assert re.fullmatch(r"[A-Za-z0-9_-]{22,64}", confirmations[-1]["confirmation_key"])
     expect(page.get_by_role("button", name="Copia il codice")).to_be_visible()
     expect(page.locator("#username")).to_have_value(user_code)
+    # And a next step: the school's register, as the school configured it, and the PIN page
+    to_register = page.get_by_role("link", name="Vai al registro elettronico")
+    expect(to_register).to_have_attribute("href", "https://registro.icguicciardini.example")
+    expect(page.locator("#to-pin")).to_have_attribute("href", re.compile(r"^/pin"))
     look(page, "04-attiva-fatto")
 
 

@@ -121,6 +121,9 @@ def test_a_bad_row_is_rejected_with_its_reason_and_the_rest_imported(stack, row,
     assert summary["rejected"] == 1
     rejected = [line for line in _report(stack, summary) if line["esito"] == "scartata"]
     assert rejected[0]["riga"] == "3" and reason in rejected[0]["dettaglio"]
+    # And the office finds the person by the codice fiscale, whenever it could be read
+    readable = "RSSMRA82C52H501X" not in row
+    assert rejected[0]["codice_fiscale"] == ("NRELNE80A41H501V" if readable else "")
 
 
 @pytest.mark.parametrize(

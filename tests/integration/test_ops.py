@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -189,6 +190,10 @@ def test_every_credential_event_is_on_the_account_s_trail(stack, load_event, mar
         ("password_set", "self"),
     ]
     assert trail[1]["details"] == {"login": "user_code", "minutes": "15"}
+    # And each time is given as the office reads it too: ISO 8601 with its offset, the same moment
+    for entry in trail:
+        moment = datetime.fromisoformat(entry["at_iso"])
+        assert moment.utcoffset() is not None and int(moment.timestamp()) == entry["at"]
     for secret in (PASSWORD, "Lavagna-Verde-77", WRONG, "Quaderno-Rosso-11", MARIA):
         assert secret not in json.dumps(trail)
 

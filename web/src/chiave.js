@@ -63,6 +63,7 @@ const TEXTS = {
     "password.server": "(controllato al salvataggio)",
     "done.title": "Fatto: ecco il tuo codice utente",
     "done.copy": "Copia il codice",
+    "done.register": "Vai al registro elettronico",
     "done.copied": "Codice copiato.",
     "done.keep":
       "Conserva con cura le credenziali: con il codice utente e la password entri nel registro elettronico.",
@@ -159,6 +160,7 @@ const TEXTS = {
     "password.server": "(checked when you save)",
     "done.title": "Done: here is your user code",
     "done.copy": "Copy the code",
+    "done.register": "Go to the school register",
     "done.copied": "Code copied.",
     "done.keep": "Keep your credentials safe: your user code and password open the school register.",
     "link.missing": "The link is incomplete: open it again from the e-mail, all of it.",
@@ -534,6 +536,12 @@ function passwordStep(token, state) {
       show("");
       $("#done-step").hidden = false;
       $("#user-code").textContent = answer.body.user_code;
+      // The next step: the school's register (as the school configured it), or the PIN.
+      if (state.register_url) {
+        $("#to-register").href = state.register_url;
+        $("#to-register").hidden = false;
+      }
+      $("#to-pin").href = `/pin${schoolQuery()}`;
       $("#copy").addEventListener("click", async () => {
         await navigator.clipboard?.writeText(answer.body.user_code).catch(() => {});
         show(text("done.copied"), "success");

@@ -321,6 +321,8 @@ class Flow:
     change_to: str | None = None
     cool_off_s: int | None = None
     usable_from: int | None = None
+    # The school's register, where the last screen sends the parent on.
+    register_url: str | None = None
 
     def is_expired(self, now: float) -> bool:
         return now >= self.expires_at

@@ -124,7 +124,7 @@ def mailbox(outbox: dict[str, list[dict[str, Any]]]) -> bytes:
         "<title>Posta locale · Local mailbox</title><style>"
         "body{font-family:sans-serif;max-width:50rem;margin:1rem auto;padding:0 1rem}"
         "article{border:1px solid #ccc;border-radius:4px;padding:.5rem 1rem;margin:1rem 0}"
-        ".text{white-space:pre-wrap;word-break:break-all}iframe{width:100%;height:20rem;border:0}"
+        ".text{white-space:pre-wrap;overflow-wrap:anywhere}iframe{width:100%;height:20rem;border:0}"
         "</style></head><body><h1>Posta locale (local mailbox)</h1>"
         f"<p>E-mail e SMS dell'outbox, dal più recente (newest first).</p>{body}</body></html>"
     ).encode()

@@ -29,6 +29,7 @@ DEMO_SCHOOL = School(
     town="Roma",
     ipa_code="istsc_rmic817009",
     primo_ciclo=True,
+    register_url="https://registro.icguicciardini.example",
     controller=Contact(
         "Istituto Comprensivo Via Guicciardini 8, il Dirigente scolastico", "rmic817009@istruzione.it"
     ),
@@ -100,7 +101,16 @@ def configuration(school: School) -> configure_school.SchoolRequest:
     """The configure action for `school`, as the seed's operator runs it."""
     fields: dict[str, object] = {
         name: getattr(school, name)
-        for name in ("name", "town", "fiscal_code", "ipa_code", "primo_ciclo", "portal_url", "reply_to")
+        for name in (
+            "name",
+            "town",
+            "fiscal_code",
+            "ipa_code",
+            "primo_ciclo",
+            "portal_url",
+            "reply_to",
+            "register_url",
+        )
         if getattr(school, name) is not None
     }
     for role in ("controller", "dpo"):

@@ -277,6 +277,7 @@ class FlowStatusResponse(Body):
     usable_from: int | None = Field(
         None, description="A scheduled change: when its cool-off ends (Unix time, seconds)"
     )
+    register_url: str | None = Field(None, description="The school's register, the last screen's next step")
     cool_off_s: int | None = Field(
         None, description="A change to confirm: how long it then waits, in seconds"
     )

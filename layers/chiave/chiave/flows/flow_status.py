@@ -45,6 +45,7 @@ class FlowStatus:
     change_hint: str | None = None
     usable_from: int | None = None
     cool_off_s: int | None = None
+    register_url: str | None = None
 
 
 def flow_status(token: str, now: float, language: str) -> FlowStatus:
@@ -62,6 +63,7 @@ def flow_status(token: str, now: float, language: str) -> FlowStatus:
         change_hint=change["hint"] if change else None,
         usable_from=flow.usable_from,
         cool_off_s=flow.cool_off_s,
+        register_url=flow.register_url,
         purpose=flow.purpose.value,
         expires_at=flow.expires_at,
         otp_required=flow.otp_required,

@@ -25,6 +25,8 @@ SCHOOL_CODE = re.compile(r"^[A-Z]{4}[A-Z0-9]{6}$")
 class RowError:
     line: int
     message: str
+    # The row's codice fiscale when it could be read (the office finds the person by it).
+    codice_fiscale: str = ""
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,12 @@ def _person(row: dict[str, str]) -> tuple[Person, str | None]:
     return person, note
 
 
+def _readable_codice_fiscale(row: dict[str, str]) -> str:
+    """A rejected row's codice fiscale, when it is a valid one (the reason lies elsewhere)."""
+    raw = row.get("codice_fiscale", "")
+    return codice_fiscale.canonical(raw) if codice_fiscale.is_valid(raw) else ""
+
+
 def parse(text: str) -> Anagrafica:
     reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")), delimiter=";")
     fields = tuple(name.strip().lower() for name in reader.fieldnames or ())
@@ -102,11 +110,13 @@ def parse(text: str) -> Anagrafica:
         try:
             person, note = _person(clean)
         except ValueError as error:
-            errors.append(RowError(line, str(error)))
+            errors.append(RowError(line, str(error), _readable_codice_fiscale(clean)))
             continue
         key = (person.school_id, person.codice_fiscale)
         if key in seen:
-            errors.append(RowError(line, "codice fiscale ripetuto per la stessa scuola"))
+            errors.append(
+                RowError(line, "codice fiscale ripetuto per la stessa scuola", person.codice_fiscale)
+            )
             continue
         seen.add(key)
         people.append(person)

@@ -154,7 +154,9 @@ def _import(bucket: str, key: str, school_id: str, now: float) -> Report:
         else:
             report.outcomes.append(Outcome(line, cf, "rejected", "persona cancellata durante l'importazione"))
     store.put_new(new_people)
-    report.outcomes += [Outcome(error.line, "", "rejected", error.message) for error in parsed.errors]
+    report.outcomes += [
+        Outcome(error.line, error.codice_fiscale, "rejected", error.message) for error in parsed.errors
+    ]
     report.outcomes += [Outcome(0, cf, "missing") for cf in sorted(existing)]
     report.outcomes.sort(key=lambda outcome: (outcome.line == 0, outcome.line))
     return report

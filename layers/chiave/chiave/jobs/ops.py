@@ -41,7 +41,7 @@ from chiave.errors import (
     PersonNotFound,
     SchoolNotFound,
 )
-from chiave.italian import codice_fiscale
+from chiave.italian import clock, codice_fiscale
 from chiave.notify import outbox
 from chiave.runtime import masking
 from chiave.runtime.observability import count_outcome, logger
@@ -185,7 +185,11 @@ def _revoke(request: OpsRequest, account: Account, now: float) -> dict[str, Any]
 
 
 def _audit(request: OpsRequest, account: Account, now: float) -> dict[str, Any]:
-    entries = audit.trail(account.school.id, account.person.codice_fiscale, now)
+    entries = [
+        # Beside the epoch, the moment as the office reads it (ISO 8601, Italian time).
+        {**entry, "at_iso": clock.iso(entry["at"])}
+        for entry in audit.trail(account.school.id, account.person.codice_fiscale, now)
+    ]
     # Reading the trail is itself on the trail: who looked, and why.
     transact({"audit": _audited(request, account, now)})
     return {"entries": entries}

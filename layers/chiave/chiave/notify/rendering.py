@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from urllib.parse import urlsplit
 
+from chiave.italian import clock
 from chiave.notify.outbox import Notice
 from chiave.runtime.settings import portal_url
 
@@ -546,15 +546,10 @@ _CHANGE_TEXTS = {
 
 def _when(epoch: str, language: str) -> str:
     """A moment as a parent reads it: Italian time, day and hour."""
-    # Only the few e-mails that name a moment need the zone database.
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        zone: tzinfo = ZoneInfo("Europe/Rome")
-        label = "" if language == "it" else " (Italian time)"
-    except ZoneInfoNotFoundError:  # a runtime without tzdata: say it in UTC
-        zone, label = UTC, " UTC"
-    moment = datetime.fromtimestamp(int(epoch), zone)
+    moment = clock.rome(int(epoch))
+    label = "" if moment.utcoffset() else " UTC"
+    if language == "en" and not label:
+        label = " (Italian time)"
     return moment.strftime("%d/%m/%Y alle %H:%M" if language == "it" else "%d/%m/%Y at %H:%M") + label
 
 

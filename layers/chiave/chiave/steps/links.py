@@ -208,6 +208,7 @@ def new_flow(
         audit_retention_days=policy.audit_retention_days,
         # Its codes come from the app when the account has one (Flow.otp_by_app says when).
         totp_sealed=person.totp_sealed,
+        register_url=school.register_url,
     )
 
 
