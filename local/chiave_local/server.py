@@ -194,14 +194,14 @@ class Handler(BaseHTTPRequestHandler):
         # The demo school's portal: where e-mailed links point; the token stays in the fragment.
         self._send(200, found[0], found[1], portal.SECURITY_HEADERS)
 
-    def _school_list(self, _request: Incoming, _found: object) -> None:
-        # What CloudFront serves from the pages' bucket: the list the configuration action published.
+    def _school_list(self, request: Incoming, _found: object) -> None:
+        # What CloudFront serves from the pages' bucket: what the configuration action published.
         deployment = self.server.functions.deployment
         s3 = deployment.client("s3")
         try:
-            published = s3.get_object(Bucket=deployment.refs["PortalBucket"], Key=directory.KEY)
+            published = s3.get_object(Bucket=deployment.refs["PortalBucket"], Key=request.path.lstrip("/"))
         except s3.exceptions.NoSuchKey:
-            self._send_json(404, {"schools": []})
+            self._send_json(404, {})
             return
         headers = {**portal.SECURITY_HEADERS, "Cache-Control": published["CacheControl"]}
         self._send(200, published["ContentType"], published["Body"].read(), headers)
@@ -361,6 +361,11 @@ def _exact(*paths: str) -> Callable[[str], bool]:
     return lambda path: path in paths
 
 
+def _published_school(path: str) -> bool:
+    """The public list of schools, or one school's public profile."""
+    return path == f"/{directory.KEY}" or bool(re.fullmatch(r"/scuole/[A-Z0-9]{10}\.json", path))
+
+
 def _in_stage(path: str) -> bool:
     return path.startswith(f"/{tpl.api_stage()}/")
 
@@ -375,7 +380,7 @@ ROUTES = (
     Route(frozenset({"POST"}), _INVOKE.match, Handler._invoke_route),
     Route(GET, _exact("/docs", "/docs/"), Handler._docs),
     Route(GET, _exact("/openapi.json", "/docs/openapi.json"), Handler._openapi),
-    Route(HEAD, _exact(f"/{directory.KEY}"), Handler._school_list),
+    Route(HEAD, _published_school, Handler._school_list),
     Route(HEAD, portal.page, Handler._page),
     Route(GET, _exact(*_SWAGGER_ASSETS), Handler._swagger_asset),
 )

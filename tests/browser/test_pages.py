@@ -389,3 +389,49 @@ def test_a_temporary_code_from_the_office_leads_to_the_password_and_the_user_cod
     expect(page.locator("#user-code")).to_have_text(issued["user_code"])
     expect(page.get_by_role("link", name="PIN per il registro").first).to_be_visible()
     look(page, "25-codice-temporaneo-fatto")
+
+
+def test_the_school_is_named_found_by_name_and_its_privacy_contacts_shown(page: Page, portal):
+    # Given a page opened with the school's code
+    page.goto(f"/pin?scuola={SCHOOL}")
+    # Then the page names the school as configured, and the footer keeps it
+    expect(page.locator("#school-name")).to_have_text("Istituto Comprensivo Via Guicciardini 8")
+    expect(page.locator("#school-where")).to_have_text(f"Roma · {SCHOOL}")
+    expect(page.get_by_role("link", name="Password dimenticata?")).to_have_attribute(
+        "href", re.compile(f"/password-dimenticata\\?scuola={SCHOOL}$")
+    )
+    look(page, "26-scuola-nominata")
+    # And the privacy notice names its controller and DPO
+    page.goto(f"/privacy?scuola={SCHOOL}")
+    expect(page.locator("#privacy-school")).to_contain_text("Responsabile della protezione dei dati".lower())
+    expect(page.locator("#privacy-school a").last).to_have_attribute(
+        "href", "mailto:dpo@icguicciardini.example"
+    )
+    look(page, "27-privacy-scuola")
+    # When a parent who does not know the code types the school's name on a fresh device
+    page.evaluate("localStorage.clear()")
+    page.goto("/password-dimenticata")
+    expect(page.locator("#school-list option")).to_have_count(1)
+    assert "Guicciardini" in page.locator("#school-list option").first.get_attribute("label")
+    page.get_by_label("Scuola: nome, comune o codice meccanografico").fill("guicciardini")
+    page.get_by_label("Codice fiscale, codice utente o e-mail").fill(parent_email(8))
+    page.get_by_role("button", name="Invia il link").click()
+    # Then that school is the one asked, and the page names it from then on
+    expect(page.locator("#message")).to_contain_text("Controlla la posta")
+    expect(page.get_by_label("Scuola: nome, comune o codice meccanografico")).to_have_value(SCHOOL)
+
+
+def test_a_closed_school_s_pages_say_so_and_send_nothing(page: Page, portal):
+    event = {
+        "operator": "ops@example.it",
+        "school": SCHOOL,
+        "reason": "Prova di chiusura del servizio",
+    }
+    assert portal.post("/_local/invoke/ConfigureSchoolFunction", {**event, "action": "disable"}).json["ok"]
+    try:
+        page.goto(f"/?scuola={SCHOOL}")
+        expect(page.locator("#message")).to_contain_text("è chiuso")
+        expect(page.get_by_label("Codice fiscale")).to_be_disabled()
+        look(page, "28-scuola-chiusa")
+    finally:
+        assert portal.post("/_local/invoke/ConfigureSchoolFunction", {**event, "action": "enable"}).json["ok"]

@@ -313,6 +313,10 @@ def _drive_the_schools(stack, load_event):
         stack.functions.invoke("ConfigureSchoolFunction", load_event(sample))
     refused = {**load_event("configure_school"), "policy": {"otp_length": 12}}
     stack.functions.invoke("ConfigureSchoolFunction", refused)
+    # A new school whose commit fails: its profile is withdrawn again
+    failed = {**load_event("configure_school"), "school": "RMIC8GF003"}
+    with failing("throttling", operation="TransactWriteItems"):
+        stack.functions.invoke("ConfigureSchoolFunction", failed)
     stack.functions.invoke("ConfigureSchoolFunction", load_event("configure_school_enable"))
 
 

@@ -21,7 +21,9 @@ const TEXTS = {
     "footer.accessibility": "Dichiarazione di accessibilità",
     "footer.forgot": "Password dimenticata?",
     "footer.pin": "PIN per il registro",
-    "field.school": "Codice meccanografico della scuola",
+    "field.school": "Scuola: nome, comune o codice meccanografico",
+    "school.closed": "Il servizio di credenziali di questa scuola è chiuso. Per il registro rivolgiti alla segreteria della scuola.",
+    "title.suffix": "Registro elettronico",
     "field.cf": "Codice fiscale",
     "field.identifier": "Codice fiscale, codice utente o e-mail",
     "field.login": "Codice utente o e-mail",
@@ -35,7 +37,7 @@ const TEXTS = {
     "forgot.submit": "Invia il link",
     "forgot.sent": "Controlla la posta: se i dati corrispondono a un account, ti abbiamo mandato il link per scegliere una nuova password.",
     "cf.invalid": "Il codice fiscale non è valido: controlla di averlo scritto tutto (16 caratteri).",
-    "school.invalid": "Il codice meccanografico ha 10 caratteri, per esempio RMIC817009.",
+    "school.invalid": "Scegli la scuola dall'elenco, o scrivi il suo codice meccanografico (10 caratteri, per esempio RMIC817009).",
     "purpose.activation": "Con questo link attivi le credenziali del registro elettronico.",
     "purpose.reset": "Con questo link scegli una nuova password del registro elettronico.",
     "otp.title": "Codice di verifica via SMS",
@@ -119,7 +121,9 @@ const TEXTS = {
     "footer.accessibility": "Accessibility statement",
     "footer.forgot": "Forgot your password?",
     "footer.pin": "Register PIN",
-    "field.school": "School code (codice meccanografico)",
+    "field.school": "School: name, town or code (codice meccanografico)",
+    "school.closed": "This school's credential service is closed. For the register, ask the school office.",
+    "title.suffix": "School register",
     "field.cf": "Codice fiscale",
     "field.identifier": "Codice fiscale, user code or e-mail",
     "field.login": "User code or e-mail",
@@ -132,7 +136,7 @@ const TEXTS = {
     "forgot.submit": "Send the link",
     "forgot.sent": "Check your mailbox: if the details match an account, we sent you the link to choose a new password.",
     "cf.invalid": "The codice fiscale is not valid: check you typed all of it (16 characters).",
-    "school.invalid": "The school code has 10 characters, for example RMIC817009.",
+    "school.invalid": "Choose the school from the list, or type its code (10 characters, for example RMIC817009).",
     "purpose.activation": "This link activates your school register credentials.",
     "purpose.reset": "This link lets you choose a new school register password.",
     "otp.title": "SMS verification code",
@@ -215,6 +219,8 @@ function translate() {
   for (const element of document.querySelectorAll("[data-i18n]")) {
     element.textContent = text(element.dataset.i18n);
   }
+  // The tab's title keeps its suffix in either language.
+  document.title = `${text(`title.${document.body.dataset.page}`)} · ${text("title.suffix")}`;
   const switcher = $("#language");
   switcher.textContent = text("language");
   switcher.lang = language === "it" ? "en" : "it";
@@ -325,23 +331,81 @@ function schoolQuery() {
   return school ? `?scuola=${encodeURIComponent(school)}` : "";
 }
 
+const SCHOOL_CODE = /^[A-Z]{4}[A-Z0-9]{6}$/;
+let schoolList = [];
+
+// The school field: prefilled when the school is known, otherwise found by
+// name, town or code in the public list of schools (/scuole.json).
 function schoolField() {
   const field = $("#school");
   if (!field) return null;
   const given = new URLSearchParams(location.search).get("scuola");
   field.value = (given || localStorage.getItem("chiave-school") || "").toUpperCase();
+  fetch("/scuole.json", { credentials: "omit" })
+    .then((response) => (response.ok ? response.json() : { schools: [] }))
+    .then((listed) => {
+      schoolList = listed.schools || [];
+      $("#school-list").replaceChildren(
+        ...schoolList.map((entry) => {
+          const option = document.createElement("option");
+          option.value = entry.code;
+          option.label = `${entry.name} — ${entry.town}`;
+          return option;
+        }),
+      );
+    })
+    .catch(() => {});
   return field;
 }
 
 function school() {
-  const value = $("#school").value.trim().toUpperCase();
-  if (!/^[A-Z]{4}[A-Z0-9]{6}$/.test(value)) {
+  const typed = $("#school").value.trim();
+  let value = typed.toUpperCase();
+  if (!SCHOOL_CODE.test(value)) {
+    // A name or a town that names one school only is that school.
+    const wanted = typed.toLowerCase();
+    const matching = schoolList.filter((entry) => `${entry.name} ${entry.town}`.toLowerCase().includes(wanted));
+    value = wanted && matching.length === 1 ? matching[0].code : "";
+  }
+  if (!SCHOOL_CODE.test(value)) {
     show(text("school.invalid"), "danger");
     $("#school").focus();
     return null;
   }
+  $("#school").value = value;
   localStorage.setItem("chiave-school", value);
   return value;
+}
+
+// The school named on the page whenever it is known (a link's flow, ?scuola=,
+// this device): its configured name, town and code, from its public profile.
+async function nameTheSchool(code) {
+  const wanted = (code || "").toUpperCase();
+  if (!SCHOOL_CODE.test(wanted)) return;
+  let profile;
+  try {
+    const response = await fetch(`/scuole/${wanted}.json`, { credentials: "omit" });
+    if (!response.ok) return;
+    profile = await response.json();
+  } catch {
+    return;
+  }
+  $("#school-name").textContent = profile.name;
+  $("#school-where").textContent = [profile.town, profile.code].filter(Boolean).join(" · ");
+  $("#school-bar").hidden = false;
+  for (const link of document.querySelectorAll("footer a[href^='/']")) link.search = `?scuola=${profile.code}`;
+  for (const slot of document.querySelectorAll("[data-school]")) {
+    const value = slot.dataset.school.split(".").reduce((found, key) => found?.[key], profile);
+    if (!value) continue;
+    slot.textContent = value;
+    if (slot.tagName === "A") slot.href = `mailto:${value}`;
+  }
+  const privacy = $("#privacy-school");
+  if (privacy && profile.controller && profile.dpo) privacy.hidden = false;
+  if (profile.closed) {
+    show(text("school.closed"), "warning");
+    for (const fieldset of document.querySelectorAll("form fieldset")) fieldset.disabled = true;
+  }
 }
 
 // ---- pages
@@ -565,6 +629,7 @@ async function linkPage() {
     return;
   }
   const state = answer.body;
+  nameTheSchool(state.school);
   $("#purpose").textContent = text(`purpose.${state.purpose}`);
   const choose = () => {
     showRules(state);
@@ -605,6 +670,7 @@ async function changePage() {
     return;
   }
   const state = status.body;
+  nameTheSchool(state.school);
   const when = (epoch) =>
     new Date(epoch * 1000).toLocaleString(language === "it" ? "it-IT" : "en-GB", {
       dateStyle: "long",
@@ -777,6 +843,7 @@ document.addEventListener("DOMContentLoaded", () => {
     translate();
   });
   PAGES[document.body.dataset.page]?.();
+  nameTheSchool(new URLSearchParams(location.search).get("scuola") || localStorage.getItem("chiave-school"));
   // Another link opened in this tab: start again from that link's state.
   window.addEventListener("hashchange", () => {
     if (/token=/.test(location.hash)) location.reload();

@@ -278,6 +278,9 @@ class FlowStatusResponse(Body):
         None, description="A scheduled change: when its cool-off ends (Unix time, seconds)"
     )
     register_url: str | None = Field(None, description="The school's register, the last screen's next step")
+    school: str | None = Field(
+        None, description="The school's code: its public profile is /scuole/{code}.json"
+    )
     cool_off_s: int | None = Field(
         None, description="A change to confirm: how long it then waits, in seconds"
     )

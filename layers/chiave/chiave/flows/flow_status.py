@@ -46,6 +46,8 @@ class FlowStatus:
     usable_from: int | None = None
     cool_off_s: int | None = None
     register_url: str | None = None
+    # The school the link is for: its pages name it (/scuole/{code}.json).
+    school: str | None = None
 
 
 def flow_status(token: str, now: float, language: str) -> FlowStatus:
@@ -64,6 +66,7 @@ def flow_status(token: str, now: float, language: str) -> FlowStatus:
         usable_from=flow.usable_from,
         cool_off_s=flow.cool_off_s,
         register_url=flow.register_url,
+        school=flow.school_id,
         purpose=flow.purpose.value,
         expires_at=flow.expires_at,
         otp_required=flow.otp_required,

@@ -14,9 +14,10 @@ docs/OPS.md "Onboarding a school").
 
 Each change lands with its audit item (the operator, the invocation id
 CloudTrail ties to the IAM caller, the reason, each field's old and new
-value), and republishes the public list of schools (chiave.store.directory).
-The list is published before the change commits and put back if the commit
-fails, so a failed action changes nothing that anyone reads."""
+value), and republishes the public list of schools and the school's public
+profile (chiave.store.directory). They are published before the change
+commits and put back if it fails, so a failed action changes nothing that
+anyone reads."""
 
 from __future__ import annotations
 
@@ -135,13 +136,18 @@ def _save(
         now,
         changes,
     )
-    directory.publish([*others, configured])
+    directory.publish_profile(configured)
     try:
+        directory.publish([*others, configured])
         schools.save(configured, current is None, record)
     except BaseException:
-        # Put the list back as it was: the change did not happen.
+        # Put the list and the profile back as they were: the change did not happen.
         try:
             directory.publish([*others, *([current] if current else [])])
+            if current is None:
+                directory.withdraw_profile(configured.id)
+            else:
+                directory.publish_profile(current)
         except faults.AWS_FAILURES:
             logger.warning("public list ahead of the table until the action runs again")
         raise
