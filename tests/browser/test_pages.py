@@ -232,6 +232,25 @@ def test_the_english_switch(page: Page, portal):
     look(page, "12-english")
 
 
+def test_switching_language_says_again_what_is_on_screen_and_keeps_the_title(page: Page, portal):
+    # Given a page that told the parent something, in Italian
+    page.goto("/pin")
+    page.evaluate("localStorage.setItem('chiave-language', 'it')")
+    page.reload()
+    page.get_by_label("Scuola: nome, comune o codice meccanografico").fill("nessuna scuola così")
+    page.get_by_role("button", name="Chiedi il PIN").click()
+    expect(page.locator("#message")).to_contain_text("Scegli la scuola dall'elenco")
+    # When she switches to English
+    page.get_by_role("button", name="Read this page in English").click()
+    # Then the same sentence is said in English, and the tab's title keeps its suffix
+    expect(page.locator("#message")).to_contain_text("Choose the school from the list")
+    assert page.title() == "Register PIN · School register"
+    # And a text written in both languages shows only the one chosen
+    page.goto("/privacy")
+    expect(page.locator("main div[lang='en']")).to_be_visible()
+    expect(page.locator("main div[lang='it']")).to_be_hidden()
+
+
 def test_every_static_page_passes_axe_and_sends_the_security_headers(page: Page, portal):
     for path, name in (
         ("/", "13-registrati"),
@@ -435,3 +454,29 @@ def test_a_closed_school_s_pages_say_so_and_send_nothing(page: Page, portal):
         look(page, "28-scuola-chiusa")
     finally:
         assert portal.post("/_local/invoke/ConfigureSchoolFunction", {**event, "action": "enable"}).json["ok"]
+
+
+def test_a_button_that_calls_the_api_cannot_be_pressed_twice_and_a_new_link_starts_over(page: Page, portal):
+    # Given the PIN page filled in
+    page.goto(f"/pin?scuola={SCHOOL}")
+    page.get_by_label("Codice utente o e-mail").fill("123456789")
+    page.get_by_label("Password", exact=True).fill("Sbagliata-1!")
+    # When she presses the button, it waits for the answer, and says so
+    pressed = page.evaluate(
+        """() => {
+            const button = document.querySelector("#pin-form button[type=submit]");
+            button.click();
+            return [button.disabled, button.getAttribute("aria-busy")];
+        }"""
+    )
+    assert pressed == [True, "true"]
+    # And it is back once the answer came
+    expect(page.locator("#message .alert")).to_be_visible()
+    expect(page.get_by_role("button", name="Chiedi il PIN")).to_be_enabled()
+    # When another link is opened in the same tab, the page starts from that link
+    page.goto("/attiva#token=" + "A" * 43)
+    expect(page.locator("#message")).to_contain_text("non è valido")
+    page.evaluate("location.hash = 'token=' + 'B'.repeat(43)")
+    expect(page).to_have_url(re.compile(r"/attiva$"))
+    reloaded = page.evaluate("performance.getEntriesByType('navigation')[0].type")
+    assert reloaded == "reload"

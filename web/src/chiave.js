@@ -219,6 +219,9 @@ function translate() {
   for (const element of document.querySelectorAll("[data-i18n]")) {
     element.textContent = text(element.dataset.i18n);
   }
+  // What the page said stays said, in the new language; a text written in both shows one.
+  if (said) say(said.key, said.values, said.kind, said.action);
+  for (const block of document.querySelectorAll("main div[lang]")) block.hidden = block.lang !== language;
   // The tab's title keeps its suffix in either language.
   document.title = `${text(`title.${document.body.dataset.page}`)} · ${text("title.suffix")}`;
   const switcher = $("#language");
@@ -227,7 +230,16 @@ function translate() {
   switcher.setAttribute("aria-label", language === "it" ? "Read this page in English" : "Leggi la pagina in italiano");
 }
 
+// A sentence of the page's own, kept so that switching language says it again in the other one.
+let said = null;
+
+function say(key, values = {}, kind = "info", action = null) {
+  show(text(key, values), kind, action);
+  said = { key, values, kind, action };
+}
+
 function show(message, kind = "info", action = null) {
+  said = null;
   const box = $("#message");
   box.replaceChildren();
   if (!message) return;
@@ -368,7 +380,7 @@ function school() {
     value = wanted && matching.length === 1 ? matching[0].code : "";
   }
   if (!SCHOOL_CODE.test(value)) {
-    show(text("school.invalid"), "danger");
+    say("school.invalid", {}, "danger");
     $("#school").focus();
     return null;
   }
@@ -403,7 +415,7 @@ async function nameTheSchool(code) {
   const privacy = $("#privacy-school");
   if (privacy && profile.controller && profile.dpo) privacy.hidden = false;
   if (profile.closed) {
-    show(text("school.closed"), "warning");
+    say("school.closed", {}, "warning");
     for (const fieldset of document.querySelectorAll("form fieldset")) fieldset.disabled = true;
   }
 }
@@ -511,7 +523,7 @@ function otpStep(token, state, onVerified) {
   send.addEventListener("click", async () => {
     const answer = await call("/otp/send", { token });
     if (answer.status >= 200 && answer.status < 300) {
-      show(text("otp.sent", { phone: answer.body.phone_hint }), "info");
+      say("otp.sent", { phone: answer.body.phone_hint }, "info");
       send.dataset.i18n = "otp.resend";
       send.textContent = text("otp.resend");
       countdown(answer.body.resend_after);
@@ -584,7 +596,7 @@ function passwordStep(token, state) {
   $("#password-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     if (field.value !== $("#repeat-password").value) {
-      show(text("password.mismatch"), "danger");
+      say("password.mismatch", {}, "danger");
       return;
     }
     if (keyFor !== field.value) [key, keyFor] = [randomKey(), field.value];
@@ -608,7 +620,7 @@ function passwordStep(token, state) {
       $("#to-pin").href = `/pin${schoolQuery()}`;
       $("#copy").addEventListener("click", async () => {
         await navigator.clipboard?.writeText(answer.body.user_code).catch(() => {});
-        show(text("done.copied"), "success");
+        say("done.copied", {}, "success");
       });
     } else {
       problem(answer, state.purpose);
@@ -619,7 +631,7 @@ function passwordStep(token, state) {
 async function linkPage() {
   const token = linkToken();
   if (!token) {
-    show(text("link.missing"), "danger", { href: `/password-dimenticata${schoolQuery()}`, label: text("link.new") });
+    say("link.missing", {}, "danger", { href: `/password-dimenticata${schoolQuery()}`, label: text("link.new") });
     return;
   }
   const answer = await call("/flows/status", { token });
@@ -642,7 +654,7 @@ async function linkPage() {
 async function confirmEmailPage() {
   const token = linkToken();
   if (!token) {
-    show(text("link.missing"), "danger");
+    say("link.missing", {}, "danger");
     return;
   }
   const answer = await call("/contacts/confirm", { token });
@@ -661,7 +673,7 @@ async function confirmEmailPage() {
 async function changePage() {
   const token = linkToken();
   if (!token) {
-    show(text("link.missing"), "danger");
+    say("link.missing", {}, "danger");
     return;
   }
   const status = await call("/flows/status", { token });
@@ -727,11 +739,11 @@ async function changePage() {
 
 // The new number's code (the completion already sent the first one), then the change.
 function mobileStep(next) {
-  show(text("change.code-sent", { phone: next.mobile.phone_hint }), "info");
+  say("change.code-sent", { phone: next.mobile.phone_hint }, "info");
   const state = { purpose: "mobile", phone_hint: next.mobile.phone_hint, otp_resend_after: next.mobile.resend_after };
   otpStep(next.mobile.token, state, async () => {
     const answer = await call("/contacts/confirm", { token: next.mobile.token });
-    if (answer.status === 200) show(text("change.mobile-done", { hint: answer.body.hint }), "success");
+    if (answer.status === 200) say("change.mobile-done", { hint: answer.body.hint }, "success");
     else problem(answer, "reset");
   });
 }
@@ -746,7 +758,7 @@ function appStep(app) {
     const answer = await call("/totp/confirm", { enrolment: app.enrolment, code });
     if (answer.status === 200) {
       $("#app-step").hidden = true;
-      show(text("change.app-done"), "success");
+      say("change.app-done", {}, "success");
     } else problem(answer, "reset");
   });
 }
@@ -760,7 +772,7 @@ function temporaryCodePage() {
     if (!target) return;
     const password = $("#new-password").value;
     if (password !== $("#repeat-password").value) {
-      show(text("password.mismatch"), "danger");
+      say("password.mismatch", {}, "danger");
       return;
     }
     const answer = await call("/temporary-codes/redeem", {
@@ -806,7 +818,7 @@ function pinPage() {
       $("#pin").textContent = answer.body.pin;
       show("");
     } else if (answer.status === 202) {
-      show(text("pin.emailed"), "success");
+      say("pin.emailed", {}, "success");
     } else if (answer.status === 403 && answer.body.code === "otp_required" && answer.body.token) {
       token = answer.body.token;
       $("#pin-form").hidden = true;
