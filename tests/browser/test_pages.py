@@ -427,6 +427,11 @@ def test_the_school_is_named_found_by_name_and_its_privacy_contacts_shown(page: 
         "href", "mailto:dpo@icguicciardini.example"
     )
     look(page, "27-privacy-scuola")
+    # And the accessibility statement follows AgID's model, its feedback going to the school
+    page.goto(f"/accessibilita?scuola={SCHOOL}")
+    for heading in ("Stato di conformità", "Meccanismo di feedback", "Procedura di attuazione"):
+        expect(page.get_by_role("heading", name=heading)).to_be_visible()
+    expect(page.locator("#feedback-school a")).to_have_attribute("href", "mailto:rmic817009@istruzione.it")
     # When a parent who does not know the code types the school's name on a fresh device
     page.evaluate("localStorage.clear()")
     page.goto("/password-dimenticata")

@@ -414,6 +414,8 @@ async function nameTheSchool(code) {
   }
   const privacy = $("#privacy-school");
   if (privacy && profile.controller && profile.dpo) privacy.hidden = false;
+  const feedback = $("#feedback-school");
+  if (feedback && profile.controller) feedback.hidden = false;
   if (profile.closed) {
     say("school.closed", {}, "warning");
     for (const fieldset of document.querySelectorAll("form fieldset")) fieldset.disabled = true;
