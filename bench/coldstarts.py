@@ -209,6 +209,9 @@ def event_for(world: World, spec: FunctionSpec) -> dict[str, Any]:
         return world.new_email_event()
     if spec.logical_id == "TotpFunction":
         return world.app_event("totp_enrol")
+    if spec.logical_id == "FactorChangesFunction":
+        # A link that stands for nothing: the handler, its imports and one read.
+        return load_event("factor_changes_cancel", body={"token": "A" * 43})
     event = load_event(folder)
     body = json.loads(event["Records"][0]["body"]) if spec.queue_sources else {}
     if "notices" in body:  # an outbox message whose commit has landed
