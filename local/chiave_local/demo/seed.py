@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import os
@@ -11,10 +12,11 @@ from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
+from chiave.api.console import SCHOOL_FIELDS
 from chiave.domain import Contact, School
 from chiave.italian import anagrafica, codice_fiscale
 from chiave.jobs import configure_school
-from chiave.policy import PolicyError, overrides_of, policy_from_overrides
+from chiave.policy import Policy, PolicyError, overrides_of, policy_from_overrides
 from chiave.runtime.settings import settings
 from chiave.store import people
 from chiave_local.emulator import moto_shim
@@ -99,25 +101,16 @@ def load(
 
 def configuration(school: School) -> configure_school.SchoolRequest:
     """The configure action for `school`, as the seed's operator runs it."""
-    fields: dict[str, object] = {
-        name: getattr(school, name)
-        for name in (
-            "name",
-            "town",
-            "fiscal_code",
-            "ipa_code",
-            "primo_ciclo",
-            "portal_url",
-            "reply_to",
-            "register_url",
-        )
-        if getattr(school, name) is not None
-    }
-    for role in ("controller", "dpo"):
-        contact = getattr(school, role)
-        if contact is not None:
-            fields[role] = {"name": contact.name, "email": contact.email}
-    fields["policy"] = overrides_of(school.policy)
+    # The event's fields, read off the school: what the console would be given.
+    fields: dict[str, object] = {}
+    for name in SCHOOL_FIELDS:
+        value = getattr(school, name)
+        if isinstance(value, Contact):
+            value = dataclasses.asdict(value)
+        elif isinstance(value, Policy):
+            value = overrides_of(value)
+        if value is not None:
+            fields[name] = value
     return configure_school.SchoolRequest(
         action="configure",
         operator="make run",
