@@ -275,3 +275,14 @@ def test_without_a_mobile_the_invitation_skips_and_the_report_calls_naming_it(st
     assert invited["skipped_by_reason"].get("no_mobile") == 1, invited
     reasons = {row["codice_fiscale"]: row["motivo"] for row in report["call_list"]}
     assert reasons[LUCA] == "no_mobile", report
+
+
+def test_a_parent_without_a_mobile_costs_the_same_calls_as_one_who_gets_a_link(stack, load_event):
+    # Given "a due vie", When Luca (no mobile), Maria (a mobile) and nobody register
+    stack.set_policy()
+    calls = [
+        _operations(stack, "RegisterFunction", load_event("register", body={"codice_fiscale": cf}))
+        for cf in (LUCA, KNOWN, UNKNOWN)
+    ]
+    # Then each answer cost the same round trips: whether a link went out tells nothing
+    assert calls[0] == calls[1] == calls[2] == ["BatchGetItem", "SendMessage", "TransactWriteItems"]
