@@ -22,7 +22,7 @@ help:
 	@echo "make build  - the pages, then sam build (no Docker)"
 	@echo "make openapi - regenerate docs/openapi.json"
 
-$(STAMP): pyproject.toml layers/chiave/requirements.txt requirements-lambda-runtime.txt requirements-dev.txt
+$(STAMP): pyproject.toml layers/chiave/requirements.txt requirements-lambda-runtime.txt requirements-dev.txt functions/notify/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
@@ -33,7 +33,7 @@ install: $(STAMP)
 # The parents' pages: npm ci fetches the pinned bootstrap-italia and
 # axe-core (web/package-lock.json) from the npm registry, once.
 WEB_STAMP := web/dist/.built
-$(WEB_STAMP): web/package-lock.json web/build.py $(wildcard web/src/*) $(wildcard web/src/pages/*) $(wildcard web/src/parts/*)
+$(WEB_STAMP): web/package-lock.json web/build.py layers/chiave/chiave/api/messages.py $(wildcard web/src/*) $(wildcard web/src/pages/*) $(wildcard web/src/parts/*)
 	@echo "npm ci in web/: bootstrap-italia and axe-core, pinned by web/package-lock.json"
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 	$(PYTHON) web/build.py
@@ -95,9 +95,9 @@ LAMBDA_PYTHON ?= $(firstword $(foreach candidate,$(shell which -a python3.13 2>/
 LAMBDA_VENV := .venv-lambda
 LAMBDA_STAMP := $(LAMBDA_VENV)/.installed
 
-$(LAMBDA_STAMP): layers/chiave/requirements.txt requirements-lambda-runtime.txt
+$(LAMBDA_STAMP): layers/chiave/requirements.txt requirements-lambda-runtime.txt functions/notify/requirements.txt
 	test -x $(LAMBDA_VENV)/bin/python || $(LAMBDA_PYTHON) -m venv $(LAMBDA_VENV)
-	$(LAMBDA_VENV)/bin/python -m pip install --quiet -r layers/chiave/requirements.txt -r requirements-lambda-runtime.txt
+	$(LAMBDA_VENV)/bin/python -m pip install --quiet -r layers/chiave/requirements.txt -r requirements-lambda-runtime.txt -r functions/notify/requirements.txt
 	touch $(LAMBDA_STAMP)
 
 bench: $(STAMP) $(if $(LAMBDA_PYTHON),$(LAMBDA_STAMP))

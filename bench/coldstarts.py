@@ -63,10 +63,20 @@ class Target:
     function_id: str | None  # None: the baseline
     mode: str = "on-demand"
     goal: Goal | None = None
+    # Another sample than the function's own (events/<sample>.json).
+    sample: str | None = None
 
     @property
     def label(self) -> str:
-        return self.function_id or "baseline (boto3 + GetItem)"
+        label = self.function_id or "baseline (boto3 + GetItem)"
+        return f"{label} ({self.sample})" if self.sample else label
+
+
+# Events that load more than the function's sample does, measured beside it:
+# notify's first adhesion form imports fpdf2 and reads its font.
+EXTRA_SAMPLES = {"NotifyFunction": ["notify_adhesion_form"]}
+# BENCH_FUNCTIONS=NotifyFunction,RegisterFunction: only those (and the baseline).
+ONLY = [name for name in os.environ.get("BENCH_FUNCTIONS", "").split(",") if name]
 
 
 @dataclass(frozen=True)
@@ -121,7 +131,11 @@ def targets(specs: Iterable[FunctionSpec]) -> list[Target]:
     """The baseline, then every function of the template in both modes."""
     chosen = [Target(None)]
     for spec in sorted(specs, key=lambda spec: spec.logical_id):
+        if ONLY and spec.logical_id not in ONLY:
+            continue
         chosen += [Target(spec.logical_id, mode, goal_of(spec)) for mode in MODES]
+        for sample in EXTRA_SAMPLES.get(spec.logical_id, []):
+            chosen += [Target(spec.logical_id, mode, goal_of(spec), sample) for mode in MODES]
     return chosen
 
 
@@ -180,10 +194,10 @@ def markdown(table: list[Row], runs: int = RUNS, python: str = "") -> str:
 # ---- measured against the bench's world ---------------------------------------------
 
 
-def event_for(world: World, spec: FunctionSpec) -> dict[str, Any]:
-    """The function's sample event (events/<folder>.json), made live where
-    its flow needs state: a fresh link, a committed message."""
-    folder = spec.code_dir.name
+def event_for(world: World, spec: FunctionSpec, sample: str | None = None) -> dict[str, Any]:
+    """The function's sample event (events/<folder>.json, or `sample`), made
+    live where its flow needs state: a fresh link, a committed message."""
+    folder = sample or spec.code_dir.name
     if spec.logical_id == "RegisterFunction":
         return load_event(folder, body={"codice_fiscale": PENDING})
     if spec.logical_id == "RequestResetFunction":
@@ -237,7 +251,7 @@ def cold_once(world: World, target: Target) -> Run:
     else:
         handler_file = str(spec.code_dir / f"{spec.module}.py")
         event_file = world.workdir / f"{target.function_id}-{uuid.uuid4().hex}.json"
-        event_file.write_text(json.dumps(event_for(world, spec)), encoding="utf-8")
+        event_file.write_text(json.dumps(event_for(world, spec, target.sample)), encoding="utf-8")
         event_path = str(event_file)
     started = time.perf_counter()
     process = subprocess.Popen(

@@ -8,6 +8,8 @@ Gateway stage's URL."""
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import os
 import re
 import shutil
@@ -61,8 +63,26 @@ def build(api: str) -> None:
     shutil.copy(ITALIA / "css" / "bootstrap-italia.min.css", DIST / "assets")
     for font in (ITALIA / "fonts" / "Titillium_Web").glob("*.woff2"):
         shutil.copy(font, DIST / "assets" / "fonts")
-    for asset in ("chiave.js", "chiave.css"):
-        shutil.copy(SOURCE / asset, DIST / "assets")
+    shutil.copy(SOURCE / "chiave.css", DIST / "assets")
+    script = (SOURCE / "chiave.js").read_text("utf-8")
+    (DIST / "assets" / "chiave.js").write_text(script.replace(PROBLEMS_MARK, _problems(), 1), "utf-8")
+
+
+# Where chiave.js receives the API's problem texts in both languages, so a
+# problem on screen is said again in the other language when the parent
+# switches. Derived from the one catalogue (chiave/api/messages.py).
+PROBLEMS_MARK = "/* problems: web/build.py */ {}"
+MESSAGES = WEB.parent / "layers" / "chiave" / "chiave" / "api" / "messages.py"
+
+
+def _problems() -> str:
+    # Loaded by its path: the catalogue needs nothing, the chiave package more.
+    spec = importlib.util.spec_from_file_location("chiave_messages", MESSAGES)
+    assert spec is not None and spec.loader is not None
+    messages = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(messages)
+    texts = {code: [m.detail_it, m.detail_en] for code, m in messages.CATALOGUE.items()}
+    return json.dumps(texts, ensure_ascii=False, sort_keys=True)
 
 
 if __name__ == "__main__":

@@ -20,9 +20,7 @@ router = APIGatewayRouter()
 @validated(router)
 def post_confirm(body: ConfirmRequest) -> Response[str]:
     completed = confirm(body.token, body.new_password, time.time(), body.confirmation_key)
-    return json_response(
-        router, 200, CompletedResponse(user_code=completed.user_code, status=completed.status)
-    )
+    return json_response(router, 200, CompletedResponse.of(completed))
 
 
 app = build_resolver(router)

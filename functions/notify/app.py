@@ -3,13 +3,22 @@ partial batch failures so only the failed messages are retried."""
 
 from __future__ import annotations
 
+from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from chiave.notify.delivery import handle, lambda_handler, parse
+from chiave.notify import adhesion_form
+from chiave.notify.delivery import attach, handle, lambda_handler, parse
 from chiave.runtime.observability import logger
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+# This function ships fpdf2 and the form's font (its own requirements.txt, fonts/).
+attach(
+    "activation_awaiting_identification",
+    partial(adhesion_form.attachment, fonts=Path(__file__).parent / "fonts"),
+)
 
 
 def send_record(record: SQSRecord) -> str:

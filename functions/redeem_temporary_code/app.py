@@ -28,7 +28,7 @@ router = APIGatewayRouter()
 def post_redeem(body: RedeemRequest) -> Response[str]:
     school, address = body.school, client_ip(router)
     redeemed = redeem(school, body.login, body.temporary_code, body.new_password, address, time.time())
-    return json_response(router, 200, CompletedResponse(user_code=redeemed.user_code, status=redeemed.status))
+    return json_response(router, 200, CompletedResponse.of(redeemed))
 
 
 app = build_resolver(router)

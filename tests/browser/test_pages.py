@@ -3,6 +3,7 @@ SMS, in a real browser (Chromium), each state checked with axe-core."""
 
 from __future__ import annotations
 
+import base64
 import re
 import time
 from urllib.parse import quote
@@ -13,7 +14,8 @@ from playwright.sync_api import Page, expect
 
 from chiave.credentials import tokens
 from chiave.store import keys
-from tests.browser.conftest import PARENTS, PHONE, SCHOOL, look, parent_email, parent_mobile
+from tests.browser.conftest import PARENTS, PHONE, SCHOOL, SHOTS, look, parent_email, parent_mobile
+from tests.pdf import pdf_text
 
 PASSWORD = "Quaderno-Blu-42"
 
@@ -249,6 +251,17 @@ def test_switching_language_says_again_what_is_on_screen_and_keeps_the_title(pag
     page.goto("/privacy")
     expect(page.locator("main div[lang='en']")).to_be_visible()
     expect(page.locator("main div[lang='it']")).to_be_hidden()
+    # Given the API refused a user code (its check digit), in English
+    page.goto(f"/pin?scuola={SCHOOL}")
+    page.get_by_label("User code or e-mail").fill("123456789")
+    page.get_by_label("Password", exact=True).fill("Sbagliata-1!")
+    page.get_by_role("button", name="Ask for the PIN").click()
+    expect(page.locator("#message")).to_contain_text(
+        "The user code is not valid: check the digits you typed."
+    )
+    # When she switches back to Italian, the API's problem is said in Italian
+    page.get_by_role("button", name="Leggi la pagina in italiano").click()
+    expect(page.locator("#message")).to_contain_text("Il codice utente non è valido: controlla le cifre")
 
 
 def test_every_static_page_passes_axe_and_sends_the_security_headers(page: Page, portal):
@@ -408,6 +421,53 @@ def test_a_temporary_code_from_the_office_leads_to_the_password_and_the_user_cod
     expect(page.locator("#user-code")).to_have_text(issued["user_code"])
     expect(page.get_by_role("link", name="PIN per il registro").first).to_be_visible()
     look(page, "25-codice-temporaneo-fatto")
+
+
+def test_at_a_school_that_identifies_in_person_the_last_screen_prints_the_adhesion_form(page: Page, portal):
+    # Given the school identifies its parents in person (Istanze OnLine)
+    event = {"operator": "ops@example.it", "school": SCHOOL, "reason": "Identificazione allo sportello"}
+    configure = {**event, "action": "configure"}
+    assert portal.post(
+        "/_local/invoke/ConfigureSchoolFunction", {**configure, "policy": {"in_person_identification": True}}
+    ).json["ok"]
+    try:
+        # When parent 12 activates her credentials
+        user_code = activate(page, portal, 12)
+        # Then the last screen asks her to print the form, not to enter the register yet
+        expect(
+            page.get_by_role("heading", name="Ultimo passo: fatti identificare in segreteria")
+        ).to_be_visible()
+        expect(page.get_by_role("link", name="Vai al registro elettronico")).to_be_hidden()
+        expect(page.locator("#to-pin")).to_be_hidden()
+        # And the form holds her school, her name and codice fiscale, the user code, the date
+        form = page.locator("#adhesion-form")
+        expect(form.locator("#form-school")).to_have_text("Istituto Comprensivo Via Guicciardini 8")
+        expect(form.locator("#form-reference")).to_have_text(f"ADE-{SCHOOL}-{user_code}")
+        expect(form.locator("#form-codice-fiscale")).to_have_text(PARENTS[12])
+        expect(form.locator("#form-name")).to_have_text("Numero12")
+        expect(form.locator("#form-user-code")).to_have_text(user_code)
+        expect(form.locator("#form-date")).to_have_text(time.strftime("%d/%m/%Y"))
+        look(page, "29-attiva-modulo-adesione")
+        # And the print button prints it: on paper only the form is seen
+        page.evaluate("window.print = () => { window.printed = true; }")
+        page.get_by_role("button", name="Stampa il modulo o salvalo in PDF").click()
+        assert page.evaluate("window.printed") is True
+        page.emulate_media(media="print")
+        expect(form).to_be_visible()
+        expect(page.locator("#user-code")).not_to_be_visible()
+        assert page.locator("header").first.evaluate("e => getComputedStyle(e).visibility") == "hidden"
+        page.screenshot(path=str(SHOTS / "30-modulo-adesione-stampa.png"), full_page=True)
+        page.emulate_media(media="screen")
+        # And the confirmation e-mail carries the same form as a PDF
+        mails = portal.emails_to(parent_email(12), at_least=2)
+        [attachment] = mails[-1]["attachments"]
+        assert attachment["filename"] == f"modulo-adesione-ADE-{SCHOOL}-{user_code}.pdf"
+        assert PARENTS[12] in pdf_text(base64.b64decode(attachment["base64"]))
+    finally:
+        assert portal.post(
+            "/_local/invoke/ConfigureSchoolFunction",
+            {**configure, "policy": {"in_person_identification": None}},
+        ).json["ok"]
 
 
 def test_the_school_is_named_found_by_name_and_its_privacy_contacts_shown(page: Page, portal):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 import time
@@ -10,6 +11,7 @@ from chiave.credentials import user_code
 from chiave.flows.register import register
 from chiave.store import keys
 from tests.integration.helpers import PASSWORD, activate, confirm, last_token, request_reset
+from tests.pdf import pdf_text
 
 KNOWN = "RSSMRA82C52H501K"
 UNKNOWN = "BNCGNN80A01H501T"
@@ -185,11 +187,50 @@ def test_a_disabled_account_cannot_use_an_open_link_and_the_link_survives(stack,
     assert all("used_at" not in item for item in flows)
 
 
-def test_in_person_identification_keeps_the_account_waiting(stack, load_event):
+def test_in_person_identification_keeps_the_account_waiting_and_mails_the_adhesion_form(stack, load_event):
+    # Given a school that identifies its parents in person
     stack.set_policy(otp_required_for_activation=False, in_person_identification=True)
     stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}))
+    # When Maria sets her password
     response = confirm(stack, load_event, last_token(stack))
+    # Then her account waits, and the answer carries the form the page prints
     assert response.body["status"] == "awaiting_identification"
+    code = response.body["user_code"]
+    form = response.body["adhesion_form"]
+    assert form["reference"] == f"ADE-RMIC817009-{code}"
+    assert (form["codice_fiscale"], form["surname"], form["name"]) == (KNOWN, "Rossi", "Maria")
+    # And the confirmation e-mail says what to bring, with the form as a PDF holding her details
+    mail = stack.deliver()[-1]
+    assert mail["subject"] == "Registrazione completata: ultimo passo in segreteria"
+    assert "documento d'identità" in mail["text"] and form["reference"] in mail["text"]
+    [attachment] = mail["attachments"]
+    assert (attachment["content_type"], attachment["filename"]) == (
+        "application/pdf",
+        f"modulo-adesione-{form['reference']}.pdf",
+    )
+    text = pdf_text(base64.b64decode(attachment["base64"]))
+    for expected in (KNOWN, "Rossi", "Maria", code, form["reference"], "documento d'identità", "Firma"):
+        assert expected in text, expected
+    assert time.strftime("%d/%m/%Y") in text
+
+
+def test_an_activation_without_in_person_identification_attaches_nothing(stack, load_event):
+    stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}))
+    response = confirm(stack, load_event, last_token(stack))
+    assert response.body["status"] == "active" and "adhesion_form" not in response.body
+    assert stack.deliver()[-1]["attachments"] == []
+
+
+def test_a_replayed_confirmation_answers_the_same_form(stack, load_event):
+    # Given an in-person school's activation whose answer was lost
+    stack.set_policy(otp_required_for_activation=False, in_person_identification=True)
+    stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": KNOWN}))
+    token = last_token(stack)
+    first = confirm(stack, load_event, token, key="k" * 32)
+    # When the page sends the same confirmation again
+    again = confirm(stack, load_event, token, key="k" * 32)
+    # Then it gets the same form back
+    assert again.status == 200 and again.body["adhesion_form"] == first.body["adhesion_form"]
 
 
 def test_flow_status_describes_the_link(stack, load_event):

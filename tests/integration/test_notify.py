@@ -146,3 +146,32 @@ def test_a_fault_at_any_call_of_notify_loses_nothing_and_sends_once(stack, load_
     token = re.search(r"#token=([A-Za-z0-9_-]{43})", emails[0]["text"]).group(1)
     status = stack.call("FlowStatusFunction", load_event("flow_status", body={"token": token}))
     assert status.status == 200
+
+
+def test_the_adhesion_form_sample_leaves_with_its_pdf(stack, load_event):
+    # Given the sample of an activation awaiting identification, whose commit landed
+    event = load_event("notify_adhesion_form")
+    _commit(stack, json.loads(event["Records"][0]["body"])["commit_id"])
+    # When notify delivers it
+    assert stack.functions.invoke("NotifyFunction", event) == {"batchItemFailures": []}
+    # Then the e-mail carries the form as a PDF
+    [mail] = sent.outbox(REGION)["emails"]
+    assert [item["filename"] for item in mail["attachments"]] == [
+        "modulo-adesione-ADE-RMIC817009-817536758.pdf"
+    ]
+
+
+def test_a_mail_that_announces_an_attachment_never_leaves_without_it(stack, load_event, monkeypatch):
+    from chiave.notify import delivery
+    from chiave_local.emulator.runtime import load_module
+
+    # Given a function that ships no maker of the form (not notify: its module, loaded, registered one)
+    load_module(stack.functions.specs["NotifyFunction"])
+    monkeypatch.setattr(delivery, "_attachment_makers", {})
+    event = load_event("notify_adhesion_form")
+    _commit(stack, json.loads(event["Records"][0]["body"])["commit_id"])
+    # When it is handed the form's mail
+    result = stack.functions.invoke("NotifyFunction", event)
+    # Then the record fails (retried, then the dead-letter queue) and nothing is sent
+    assert result == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    assert sent.outbox(REGION)["emails"] == []

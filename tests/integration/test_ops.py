@@ -206,9 +206,18 @@ def test_a_school_that_identifies_in_person_activates_only_after_the_office_has(
     assert issue_pin(stack, load_event, code).body["code"] == "account_unavailable"
     assert verify_credentials(stack, load_event, code).body["code"] == "account_unavailable"
     mails = len(stack.deliver())
-    # When the office records her identification (her document's last four characters only)
-    answer = ops(stack, "ops_record_identification")
+    seen = load_event("ops_record_identification")["identification"]
+    # When the office records her identification with another account's form
+    wrong = {**seen, "form_reference": "ADE-RMIC817009-100000009"}
+    refused = ops(stack, "ops_record_identification", identification=wrong)
+    # Then it is refused, and she still waits
+    assert refused["ok"] is False and refused["error"]["code"] == "form_reference_mismatch"
+    assert issue_pin(stack, load_event, code).body["code"] == "account_unavailable"
+    # When the office records it (her document's last four characters only, her form's reference)
+    mine = {**seen, "form_reference": f"ade-rmic817009-{code}"}  # as typed: any case
+    answer = ops(stack, "ops_record_identification", identification=mine)
     assert answer["ok"] and answer["status"] == "active" and answer["changed"] is True
+    assert answer["form_reference"] == f"ADE-RMIC817009-{code}"
     # Then her account is active, she is told by e-mail, and the trail says how she was identified
     assert issue_pin(stack, load_event, code).status == 201
     told = stack.deliver()[mails:]
@@ -217,6 +226,7 @@ def test_a_school_that_identifies_in_person_activates_only_after_the_office_has(
     assert entry["details"]["document_type"] == "carta_identita"
     assert entry["details"]["document_last4"] == "7F3K"
     assert entry["details"]["delegate_with_written_proxy"] == "false"
+    assert entry["details"]["form_reference"] == f"ADE-RMIC817009-{code}"
     # And recording it again changes nothing but the trail
     assert ops(stack, "ops_record_identification")["changed"] is False
 
@@ -227,6 +237,13 @@ def test_a_school_that_identifies_in_person_activates_only_after_the_office_has(
         {"identification": None},
         {"identification": {"document_type": "carta_identita", "document_last4": "7F3K9"}},
         {"identification": {"document_type": "tessera_palestra", "document_last4": "7F3K"}},
+        {
+            "identification": {
+                "document_type": "carta_identita",
+                "document_last4": "7F3K",
+                "form_reference": "X",
+            }
+        },
     ],
 )
 def test_an_identification_needs_its_document_and_nothing_more(stack, maria, fields):

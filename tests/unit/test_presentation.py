@@ -181,7 +181,17 @@ def test_every_problem_speaks_to_the_parent_in_one_voice(code):
 
 
 def _rendered_paragraphs(template: str, language: str) -> list[str]:
-    names = ("name", "hours", "minutes", "user_code", "code", "email_hint", "phone_hint", "cool_off_hours")
+    names = (
+        "name",
+        "hours",
+        "minutes",
+        "user_code",
+        "code",
+        "email_hint",
+        "phone_hint",
+        "cool_off_hours",
+        "form_reference",
+    )
     params = {name: "x" for name in names} | {"link": "https://portale.example.it/pagina#token=t"}
     notice = Notice(
         template=template,

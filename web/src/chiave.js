@@ -69,6 +69,10 @@ const TEXTS = {
     "done.copied": "Codice copiato.",
     "done.keep":
       "Conserva con cura le credenziali: con il codice utente e la password entri nel registro elettronico.",
+    "adhesion.title": "Ultimo passo: fatti identificare in segreteria",
+    "adhesion.intro":
+      "Le credenziali diventano attive quando la segreteria ti identifica. Stampa il modulo di adesione, o salvalo in PDF, e portalo in segreteria con un tuo documento d'identità e la tessera sanitaria: lo firmi lì. Te l'abbiamo mandato anche per e-mail.",
+    "adhesion.print": "Stampa il modulo o salvalo in PDF",
     "link.missing": "Il link non è completo: aprilo di nuovo dall'e-mail, per intero.",
     "link.new": "Chiedi un nuovo link",
     "confirm.working": "Conferma del nuovo indirizzo in corso…",
@@ -167,6 +171,10 @@ const TEXTS = {
     "done.register": "Go to the school register",
     "done.copied": "Code copied.",
     "done.keep": "Keep your credentials safe: your user code and password open the school register.",
+    "adhesion.title": "Last step: be identified at the school office",
+    "adhesion.intro":
+      "Your credentials become active once the school office identifies you. Print the adhesion form, or save it as a PDF, and bring it to the office with an identity document and your health card: you sign it there. We e-mailed it to you too.",
+    "adhesion.print": "Print the form or save it as a PDF",
     "link.missing": "The link is incomplete: open it again from the e-mail, all of it.",
     "link.new": "Ask for a new link",
     "confirm.working": "Confirming your new address…",
@@ -205,6 +213,9 @@ const TEXTS = {
   },
 };
 
+// The API's problem texts, [Italian, English] by code (filled in by web/build.py).
+const PROBLEMS = /* problems: web/build.py */ {};
+
 const $ = (selector) => document.querySelector(selector);
 const API = document.querySelector('meta[name="chiave-api"]').content.replace(/\/$/, "");
 let language = localStorage.getItem("chiave-language") === "en" ? "en" : "it";
@@ -219,8 +230,10 @@ function translate() {
   for (const element of document.querySelectorAll("[data-i18n]")) {
     element.textContent = text(element.dataset.i18n);
   }
-  // What the page said stays said, in the new language; a text written in both shows one.
-  if (said) say(said.key, said.values, said.kind, said.action);
+  // What the page said stays said, in the new language, the API's problems too;
+  // a text written in both shows one.
+  if (said?.answer) problem(said.answer, said.purpose);
+  else if (said) say(said.key, said.values, said.kind, said.action);
   for (const block of document.querySelectorAll("main div[lang]")) block.hidden = block.lang !== language;
   // The tab's title keeps its suffix in either language.
   document.title = `${text(`title.${document.body.dataset.page}`)} · ${text("title.suffix")}`;
@@ -291,9 +304,22 @@ async function send(path, body) {
   }
 }
 
+// A problem's text in the page's language: the catalogue's (an app code has
+// its own wording), else what the API said.
+function detailOf(body) {
+  const known = PROBLEMS[`${body.code}.${body.otp_method}`] ?? PROBLEMS[body.code];
+  if (known) return known[language === "en" ? 1 : 0];
+  return body.detail || text("network");
+}
+
 // A problem document as a sentence; a dead link offers a new one.
 function problem(answer, purpose) {
-  const detail = answer.body.detail || text("network");
+  explain(answer, purpose);
+  said = { answer, purpose };
+}
+
+function explain(answer, purpose) {
+  const detail = detailOf(answer.body);
   const code = answer.body.code;
   if (["token_expired", "token_used", "token_invalid", "token_superseded"].includes(code)) {
     if (purpose === "contact") {
@@ -443,14 +469,15 @@ function registerPage() {
     cfField.removeAttribute("aria-invalid");
     $("#cf-error").textContent = "";
     const answer = await call(`/schools/${target}/registrations`, { codice_fiscale: cf });
-    if (answer.status === 202) show(sentMessage(answer, "register.sent"), "success");
+    if (answer.status === 202) saySent(answer, "register.sent");
     else problem(answer, "activation");
   });
 }
 
 // Where the link went, when the school discloses it (explicit disclosure: email_hint).
-function sentMessage(answer, generic) {
-  return answer.body.email_hint ? text("sent.to", { hint: answer.body.email_hint }) : text(generic);
+function saySent(answer, generic) {
+  if (answer.body.email_hint) say("sent.to", { hint: answer.body.email_hint }, "success");
+  else say(generic, {}, "success");
 }
 
 function forgotPage() {
@@ -461,7 +488,7 @@ function forgotPage() {
     if (!target) return;
     const identifier = $("#identifier").value.trim();
     const answer = await call(`/schools/${target}/password-resets`, { identifier });
-    if (answer.status === 202) show(sentMessage(answer, "forgot.sent"), "success");
+    if (answer.status === 202) saySent(answer, "forgot.sent");
     else problem(answer, "reset");
   });
 }
@@ -590,6 +617,28 @@ function showRules(state) {
   $("#rules-box").hidden = false;
 }
 
+// An account the school identifies in person: not usable yet, so the next
+// step is the adhesion form to print, not the register nor the PIN.
+function adhesionStep(form) {
+  if (!form) return;
+  for (const id of ["#done-keep", "#to-pin", "#to-register"]) $(id)?.setAttribute("hidden", "");
+  const [year, month, day] = form.date.slice(0, 10).split("-");
+  const fields = {
+    school: form.school_name,
+    "school-code": form.school,
+    reference: form.reference,
+    date: `${day}/${month}/${year}`,
+    surname: form.surname,
+    name: form.name,
+    "codice-fiscale": form.codice_fiscale,
+    "user-code": form.user_code,
+  };
+  for (const [id, value] of Object.entries(fields)) $(`#form-${id}`).textContent = value;
+  $("#adhesion").hidden = false;
+  document.body.classList.add("with-adhesion-form");
+  $("#print-form").addEventListener("click", () => window.print());
+}
+
 function passwordStep(token, state) {
   $("#password-step").hidden = false;
   const field = $("#new-password");
@@ -620,6 +669,7 @@ function passwordStep(token, state) {
         $("#to-register").hidden = false;
       }
       $("#to-pin").href = `/pin${schoolQuery()}`;
+      adhesionStep(answer.body.adhesion_form);
       $("#copy").addEventListener("click", async () => {
         await navigator.clipboard?.writeText(answer.body.user_code).catch(() => {});
         say("done.copied", {}, "success");
@@ -695,10 +745,10 @@ async function changePage() {
     change: text(`change.${state.change}`, { hint: state.change_hint }),
   });
   const actions = $("#change-actions");
-  const done = (message, kind = "success", action = null) => {
+  const done = (key, values = {}, kind = "success", action = null) => {
     actions.hidden = true;
     $("#change-state").textContent = "";
-    show(message, kind, action);
+    say(key, values, kind, action);
   };
   actions.hidden = false;
   if (state.purpose === "change_confirmation") {
@@ -712,13 +762,13 @@ async function changePage() {
   }
   $("#change-confirm").addEventListener("click", async () => {
     const answer = await call("/factor-changes/confirm", { token });
-    if (answer.status === 200) done(text("change.scheduled", { when: when(answer.body.usable_from) }));
+    if (answer.status === 200) done("change.scheduled", { when: when(answer.body.usable_from) });
     else problem(answer, "reset");
   });
   $("#change-cancel").addEventListener("click", async () => {
     const answer = await call("/factor-changes/cancel", { token });
     if (answer.status === 200) {
-      done(text("change.cancelled"), "warning", {
+      done("change.cancelled", {}, "warning", {
         href: `/password-dimenticata${schoolQuery()}`,
         label: text("change.new-password"),
       });
@@ -733,7 +783,7 @@ async function changePage() {
     const next = answer.body;
     actions.hidden = true;
     $("#change-state").textContent = "";
-    if (next.change === "email") done(text("change.email-sent", { hint: next.hint }), "info");
+    if (next.change === "email") done("change.email-sent", { hint: next.hint }, "info");
     else if (next.change === "mobile") mobileStep(next);
     else appStep(next.app);
   });
@@ -790,6 +840,7 @@ function temporaryCodePage() {
       $("#done-step").hidden = false;
       $("#user-code").textContent = answer.body.user_code;
       $("#to-pin").href = `/pin${schoolQuery()}`;
+      adhesionStep(answer.body.adhesion_form);
       return;
     }
     if (answer.body.rules) {

@@ -143,6 +143,57 @@ class Person:
 
 
 @dataclass(frozen=True)
+class AdhesionForm:
+    """The adhesion form (modulo di adesione) of an account that waits for
+    in-person identification (Istanze OnLine): the holder brings it to the
+    school office and signs it there; the office's record names its reference."""
+
+    school_id: str
+    school_name: str
+    surname: str
+    name: str
+    codice_fiscale: str
+    user_code: str
+    issued_at: int  # when the password was set
+
+    @classmethod
+    def of(
+        cls, school_id: str, school_name: str, holder: Person | Flow, user_code: str, at: int
+    ) -> AdhesionForm:
+        """The form of the holder (a person, or the flow that activates one)."""
+        return cls(
+            school_id=school_id,
+            school_name=school_name,
+            surname=holder.surname,
+            name=holder.name,
+            codice_fiscale=holder.codice_fiscale,
+            user_code=user_code,
+            issued_at=at,
+        )
+
+    @property
+    def reference(self) -> str:
+        # Derived, never stored: the user code is unique, the school makes it readable.
+        return form_reference(self.school_id, self.user_code)
+
+
+@dataclass(frozen=True)
+class PasswordSet:
+    """What setting the first or a new password answers: the user code, the
+    account's status, and the adhesion form the holder brings to the school
+    office when the account waits for in-person identification."""
+
+    user_code: str
+    status: AccountStatus
+    adhesion_form: AdhesionForm | None = None
+
+
+def form_reference(school_id: str, user_code: str) -> str:
+    """The reference printed on an account's adhesion form."""
+    return f"ADE-{school_id}-{user_code}"
+
+
+@dataclass(frozen=True)
 class Credentials:
     """The secrets' hashes of an account (on its person item): never logged,
     never returned."""

@@ -44,6 +44,12 @@ class InvalidSchoolConfiguration(DomainError):
     code = "invalid_school_configuration"
 
 
+class FormReferenceMismatch(DomainError):
+    """The adhesion form's reference the office read is not this account's."""
+
+    code = "form_reference_mismatch"
+
+
 class PersonNotFound(DomainError):
     code = "person_not_found"
 

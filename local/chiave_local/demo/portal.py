@@ -99,6 +99,19 @@ def _linked(text: str) -> str:
     return _LINK.sub(lambda found: f'<a href="{found.group(0)}">{found.group(0)}</a>', escaped)
 
 
+def _attachments(attachments: list[dict[str, Any]]) -> str:
+    """Each attachment as a link that saves it (the adhesion form's PDF)."""
+    if not attachments:
+        return ""
+    links = "".join(
+        f'<li><a download="{html.escape(item["filename"])}" '
+        f'href="data:{html.escape(item["content_type"])};base64,{item["base64"]}">'
+        f"{html.escape(item['filename'])}</a> ({item['size'] // 1024} KB)</li>"
+        for item in attachments
+    )
+    return f'<p class="to">Allegati (attachments):</p><ul class="attachments">{links}</ul>'
+
+
 def mailbox(outbox: dict[str, list[dict[str, Any]]]) -> bytes:
     """Every e-mail and SMS, newest first: the text with its links, the HTML as sent."""
     items = []
@@ -108,6 +121,7 @@ def mailbox(outbox: dict[str, list[dict[str, Any]]]) -> bytes:
             f"<h2>{html.escape(mail['subject'])}</h2>"
             f'<p class="to">A / to: {html.escape(mail["to"])}</p>'
             f'<div class="text">{_linked(mail["text"])}</div>'
+            f"{_attachments(mail.get('attachments', []))}"
             "<details><summary>HTML</summary>"
             f'<iframe title="HTML" sandbox srcdoc="{html.escape(mail.get("html", ""))}"></iframe></details>'
             "</article>"

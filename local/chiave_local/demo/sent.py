@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from email import message_from_string, policy
 from email.message import EmailMessage
 from typing import Any
@@ -17,6 +18,18 @@ def email(raw: str) -> dict[str, Any]:
     assert isinstance(message, EmailMessage)
     text = message.get_body(preferencelist=("plain",))
     html = message.get_body(preferencelist=("html",))
+    attachments = []
+    for part in message.iter_attachments():
+        data = part.get_payload(decode=True)
+        assert isinstance(data, bytes)
+        attachments.append(
+            {
+                "filename": part.get_filename() or "",
+                "content_type": part.get_content_type(),
+                "size": len(data),
+                "base64": base64.b64encode(data).decode(),
+            }
+        )
     return {
         "to": str(message["To"]),
         "from": str(message["From"]),
@@ -24,6 +37,7 @@ def email(raw: str) -> dict[str, Any]:
         "subject": str(message["Subject"]),
         "text": text.get_content() if text is not None else "",
         "html": html.get_content() if html is not None else "",
+        "attachments": attachments,
     }
 
 

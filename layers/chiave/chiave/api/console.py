@@ -42,6 +42,13 @@ class IdentificationFields(Request):
         description="The last four characters of the document's number, never more"
     )
     delegate_with_written_proxy: bool = False
+    form_reference: (
+        Annotated[
+            str,
+            StringConstraints(pattern=r"^[Aa][Dd][Ee]-[A-Za-z]{4}[A-Za-z0-9]{6}-[0-9]{9}$", to_upper=True),
+        ]
+        | None
+    ) = Field(None, description="The reference printed on the adhesion form the person signed")
 
 
 class ConsoleEvent(Request):

@@ -59,6 +59,15 @@ CATALOGUE: dict[str, Message] = {
         "Invalid configuration",
         "The school's configuration is not valid: see the fields named. Nothing changed.",
     ),
+    "form_reference_mismatch": Message(
+        409,
+        "Il modulo non è di questa persona",
+        "Il riferimento del modulo di adesione non è quello di questa persona: controlla il modulo e il "
+        "codice fiscale. L'identificazione non è stata registrata.",
+        "The form is not this person's",
+        "The adhesion form's reference is not this person's: check the form and the codice fiscale. "
+        "The identification was not recorded.",
+    ),
     "person_not_found": Message(
         404,
         "Anagrafica non trovata",

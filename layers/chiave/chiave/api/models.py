@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, IPvAnyAddress, StringConstraints
 
+from chiave.domain import PasswordSet
+from chiave.italian import clock
 from chiave.runtime import coldstart
 
 
@@ -238,9 +240,42 @@ class AcceptedResponse(Body):
     email_hint: str | None = Field(None, description="Only with disclosure `explicit`")
 
 
+class AdhesionFormResponse(Body):
+    """The adhesion form, as the page prints it (the e-mail attaches it as a PDF)."""
+
+    reference: str = Field(description="What the school office's record of the identification names")
+    school: str
+    school_name: str
+    surname: str
+    name: str
+    codice_fiscale: str
+    user_code: str
+    date: str = Field(description="When the password was set, ISO 8601 (Italian time)")
+
+
 class CompletedResponse(Body):
     user_code: str
     status: str
+    adhesion_form: AdhesionFormResponse | None = Field(
+        None, description="Only while the account waits for in-person identification"
+    )
+
+    @classmethod
+    def of(cls, done: PasswordSet) -> CompletedResponse:
+        form = done.adhesion_form
+        printed = None
+        if form is not None:
+            printed = AdhesionFormResponse(
+                reference=form.reference,
+                school=form.school_id,
+                school_name=form.school_name,
+                surname=form.surname,
+                name=form.name,
+                codice_fiscale=form.codice_fiscale,
+                user_code=form.user_code,
+                date=clock.iso(form.issued_at),
+            )
+        return cls(user_code=done.user_code, status=done.status.value, adhesion_form=printed)
 
 
 class PasswordRuleResponse(Body):

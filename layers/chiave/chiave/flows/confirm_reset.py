@@ -4,13 +4,12 @@ activation and reset (SPEC §2.5)."""
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
 
 from chiave.credentials import passwords, tokens
 from chiave.credentials.user_code import new_user_code
-from chiave.domain import SETS_PASSWORD, AccountStatus, Flow, Purpose
+from chiave.domain import SETS_PASSWORD, AccountStatus, AdhesionForm, Flow, PasswordSet, Purpose
 from chiave.errors import AccountUnavailable, OtpRequired, TokenInvalid, TokenUsed, WeakPassword
-from chiave.notify import outbox
+from chiave.notify import adhesion_form, outbox
 from chiave.notify.outbox import Notice
 from chiave.runtime import coldstart
 from chiave.runtime.observability import count_outcome, logger
@@ -28,13 +27,7 @@ USER_CODE_DRAWS = 5
 REPLAY_WINDOW_S = 900
 
 
-@dataclass(frozen=True)
-class Completed:
-    user_code: str
-    status: str
-
-
-def confirm(token: str, new_password: str, now: float, confirmation_key: str | None = None) -> Completed:
+def confirm(token: str, new_password: str, now: float, confirmation_key: str | None = None) -> PasswordSet:
     moment = int(now)
     flow = load_flow(token)
     if flow.purpose not in SETS_PASSWORD:
@@ -63,7 +56,7 @@ def confirm(token: str, new_password: str, now: float, confirmation_key: str | N
     for _draw in range(USER_CODE_DRAWS):
         # The confirmation e-mail is queued before the commit it announces;
         # a new draw is a new commit with a message of its own.
-        message = outbox.queue([_notice(flow, code)])
+        message = outbox.queue([_notice(flow, code, new_status, moment)])
         try:
             record = audit.entry(
                 flow.school_id,
@@ -83,10 +76,21 @@ def confirm(token: str, new_password: str, now: float, confirmation_key: str | N
             code = new_user_code()
     else:
         raise RuntimeError("no free user code after several draws")
-    status = (new_status or flow.account_status).value
+    status = new_status or flow.account_status
     logger.info("confirm-reset completed", extra={"purpose": flow.purpose.value, "school": flow.school_id})
     count_outcome("confirm_reset", f"{flow.purpose.value}_completed")
-    return Completed(user_code=code, status=status)
+    return _completed(flow, code, status, moment)
+
+
+def _completed(flow: Flow, user_code: str, status: AccountStatus, at: int) -> PasswordSet:
+    form = None
+    if status is AccountStatus.AWAITING_IDENTIFICATION:
+        form = _adhesion_form(flow, user_code, at)
+    return PasswordSet(user_code=user_code, status=status, adhesion_form=form)
+
+
+def _adhesion_form(flow: Flow, user_code: str, at: int) -> AdhesionForm:
+    return AdhesionForm.of(flow.school_id, flow.school_name, flow, user_code, at)
 
 
 def _check_still_open(flow: Flow) -> None:
@@ -97,7 +101,7 @@ def _check_still_open(flow: Flow) -> None:
         raise TokenUsed()  # superseded: a credential was set since this link
 
 
-def _replay(flow: Flow, key_digest: str | None, now: int) -> Completed:
+def _replay(flow: Flow, key_digest: str | None, now: int) -> PasswordSet:
     """The same confirmation sent again (its answer was lost) gets the same
     answer; anything else meets a used link. Only the key the first request
     carried proves it is the same confirmation: the link and a password do
@@ -113,18 +117,26 @@ def _replay(flow: Flow, key_digest: str | None, now: int) -> Completed:
     ):
         raise TokenUsed()
     count_outcome("confirm_reset", "replayed")
-    return Completed(user_code=flow.completed_user_code, status=flow.completed_status)
+    return _completed(flow, flow.completed_user_code, AccountStatus(flow.completed_status), flow.used_at)
 
 
-def _notice(flow: Flow, user_code: str) -> Notice:
-    """The second mail: the user code after activation, a notice after a reset.
+def _notice(flow: Flow, user_code: str, new_status: AccountStatus | None, at: int) -> Notice:
+    """The second mail: the user code after activation (with the adhesion
+    form when the school identifies in person), a notice after a reset.
     Never the password."""
+    template: outbox.Template = "password_changed"
+    params = {"user_code": user_code}
+    if flow.purpose is Purpose.ACTIVATION:
+        form = None
+        if new_status is AccountStatus.AWAITING_IDENTIFICATION:
+            form = _adhesion_form(flow, user_code, at)
+        template, params = adhesion_form.done_mail(user_code, form)
     return Notice(
-        template="activation_done" if flow.purpose is Purpose.ACTIVATION else "password_changed",
+        template=template,
         language=flow.language,
         to=flow.email,
         school_name=flow.school_name,
         reply_to=flow.reply_to,
-        params={"name": flow.name, "user_code": user_code},
+        params={"name": flow.name, **params},
         school_id=flow.school_id,
     )

@@ -5,12 +5,10 @@ Once: the code is used up; under the same lockout as any login."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from chiave.credentials import passwords, temporary_codes
-from chiave.domain import AccountStatus
+from chiave.domain import AccountStatus, AdhesionForm, PasswordSet
 from chiave.errors import WeakPassword
-from chiave.notify import outbox
+from chiave.notify import adhesion_form, outbox
 from chiave.runtime import coldstart
 from chiave.runtime.observability import count_outcome, logger
 from chiave.steps import login
@@ -19,15 +17,9 @@ from chiave.store import accounts
 coldstart.on_warm_up(passwords.warm_rules)
 
 
-@dataclass(frozen=True)
-class Redeemed:
-    user_code: str
-    status: str
-
-
 def redeem(
     school_id: str, raw_login: str, code: str, new_password: str, client_ip: str, now: float
-) -> Redeemed:
+) -> PasswordSet:
     authenticated = login.authenticate(
         "redeem_temporary_code",
         school_id,
@@ -49,7 +41,11 @@ def redeem(
     if status is AccountStatus.PENDING:
         in_person = school.policy.in_person_identification
         status = AccountStatus.AWAITING_IDENTIFICATION if in_person else AccountStatus.ACTIVE
-    notice = outbox.to_holder(school, person, "activation_done", user_code=person.user_code)
+    form = None
+    if status is AccountStatus.AWAITING_IDENTIFICATION:
+        form = AdhesionForm.of(school.id, school.name, person, person.user_code, int(now))
+    template, params = adhesion_form.done_mail(person.user_code, form)
+    notice = outbox.to_holder(school, person, template, None, **params)
     message = outbox.queue([notice])
     change = accounts.redeem_temporary_code(
         person, authenticated.password_hash, passwords.hash_secret(new_password), status, int(now)
@@ -58,4 +54,4 @@ def redeem(
     login.commit_change(authenticated, change, [record], message.commit_id, now)
     logger.info("temporary code redeemed", extra=login.log_facts(authenticated))
     count_outcome("redeem_temporary_code", "redeemed")
-    return Redeemed(user_code=person.user_code, status=status.value)
+    return PasswordSet(user_code=person.user_code, status=status, adhesion_form=form)

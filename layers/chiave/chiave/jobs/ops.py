@@ -33,9 +33,10 @@ from typing import Any, Literal
 
 from chiave.credentials import temporary_codes, tokens, user_code
 from chiave.credentials.user_code import new_user_code
-from chiave.domain import AccountStatus, Credentials, Person, Role, School
+from chiave.domain import AccountStatus, Credentials, Person, Role, School, form_reference
 from chiave.errors import (
     AccountUnavailable,
+    FormReferenceMismatch,
     InvalidCodiceFiscale,
     InvalidUserCode,
     PersonNotFound,
@@ -59,11 +60,13 @@ DocumentType = Literal["carta_identita", "passaporto", "patente", "permesso_di_s
 class Identification:
     """A person identified at the school (Istanze OnLine): the document seen
     (its type, the last four characters of its number) and whether a
-    delegate came with a written proxy instead."""
+    delegate came with a written proxy instead), and the reference of the
+    adhesion form signed there, when the office read it."""
 
     document_type: DocumentType
     document_last4: str
     delegate_with_written_proxy: bool = False
+    form_reference: str | None = None
 
 
 @dataclass(frozen=True)
@@ -199,6 +202,10 @@ def _record_identification(request: OpsRequest, account: Account, now: float) ->
     seen = request.identification
     assert seen is not None  # the event's model requires it for this action
     person, school = account.person, account.school
+    # The form the person signed at the office names the account it was printed for.
+    reference = form_reference(school.id, person.user_code) if person.user_code else None
+    if seen.form_reference is not None and seen.form_reference != reference:
+        raise FormReferenceMismatch()
     record = _audited(
         request,
         account,
@@ -206,14 +213,15 @@ def _record_identification(request: OpsRequest, account: Account, now: float) ->
         document_type=seen.document_type,
         document_last4=seen.document_last4.upper(),
         delegate_with_written_proxy=str(seen.delegate_with_written_proxy).lower(),
+        form_reference=reference,
     )
     if person.status is not AccountStatus.AWAITING_IDENTIFICATION:
         transact({"audit": record})
-        return {"status": person.status.value, "changed": False}
+        return {"status": person.status.value, "changed": False, "form_reference": reference}
     notice = outbox.to_holder(school, person, "account_active", user_code=person.user_code or "")
     message = outbox.queue([notice])
     commit({"account": accounts.identified(person), "audit": record}, message.commit_id, now)
-    return {"status": AccountStatus.ACTIVE.value, "changed": True}
+    return {"status": AccountStatus.ACTIVE.value, "changed": True, "form_reference": reference}
 
 
 USER_CODE_DRAWS = 5

@@ -30,7 +30,7 @@ from pydantic import ValidationError
 
 from chiave.credentials import tokens
 from chiave.notify import outbox, pacing, rendering
-from chiave.notify.outbox import Message, Notice
+from chiave.notify.outbox import Message, Notice, Template
 from chiave.runtime import coldstart, faults, masking
 from chiave.runtime.aws import dynamodb, sesv2, sns
 from chiave.runtime.consumers import queue_handler
@@ -61,6 +61,24 @@ idempotency = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=I
 
 coldstart.on_warm_up(sesv2)
 coldstart.on_warm_up(sns)
+
+# What the mail of a template carries attached, drawn as it is sent. The
+# function that ships a maker's dependencies registers it (functions/notify).
+_attachment_makers: dict[str, Callable[[Notice], rendering.Attachment]] = {}
+
+
+def attach(template: Template, maker: Callable[[Notice], rendering.Attachment]) -> None:
+    _attachment_makers[template] = maker
+
+
+def _attachments(notice: Notice) -> tuple[rendering.Attachment, ...]:
+    if notice.template not in rendering.WITH_ATTACHMENT:
+        return ()
+    maker = _attachment_makers.get(notice.template)
+    if maker is None:
+        # Never sent without what its text announces: retried, then the dead-letter queue.
+        raise DeliveryFailed(f"no attachment maker for {notice.template} in this function")
+    return (maker(notice),)
 
 
 class MalformedMessage(Exception):
@@ -165,7 +183,13 @@ def _send_email(notice: Notice) -> str:
             FromEmailAddress=current.sender_address,
             Destination={"ToAddresses": [notice.to]},
             ReplyToAddresses=[notice.reply_to],
-            Content={"Raw": {"Data": rendering.mime_message(notice, rendered, current.sender_address)}},
+            Content={
+                "Raw": {
+                    "Data": rendering.mime_message(
+                        notice, rendered, current.sender_address, _attachments(notice)
+                    )
+                }
+            },
             ConfigurationSetName=current.ses_configuration_set,
             EmailTags=_tags(notice),
         )

@@ -32,6 +32,7 @@ Template = Literal[
     "activation",
     "reset",
     "activation_done",
+    "activation_awaiting_identification",
     "password_changed",
     "already_registered",
     "otp",

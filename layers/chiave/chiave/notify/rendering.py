@@ -22,6 +22,13 @@ class Rendered:
     html: str
 
 
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # maintype/subtype
+    data: bytes
+
+
 # template -> language -> (subject, paragraphs). `{link}` paragraphs become links.
 _TEXTS: dict[str, dict[str, tuple[str, list[str]]]] = {
     "activation": {
@@ -85,6 +92,38 @@ _TEXTS: dict[str, dict[str, tuple[str, list[str]]]] = {
                 "your registration is complete. Your user code is {user_code}: use it with the "
                 "password you chose to sign in to the register of {school}.",
                 "Keep your credentials safe. Your password is never sent by e-mail.",
+            ],
+        ),
+    },
+    # activation_done at a school that identifies in person: the adhesion form is attached.
+    "activation_awaiting_identification": {
+        "it": (
+            "Registrazione completata: ultimo passo in segreteria",
+            [
+                "Gentile {name},",
+                "hai scelto la password. Il tuo codice utente è {user_code}.",
+                "Le credenziali diventano attive quando la segreteria di {school} ti identifica. "
+                "Stampa il modulo di adesione allegato (riferimento {form_reference}) e portalo in "
+                "segreteria con un tuo documento d'identità valido e la tessera sanitaria. Lo firmi lì, "
+                "davanti all'operatore.",
+                "Se non puoi andare tu, manda una persona con la tua delega scritta e firmata, la copia "
+                "del tuo documento e il suo documento d'identità.",
+                "Quando la segreteria registra l'identificazione ti scriviamo: da quel momento entri nel "
+                "registro con il codice utente e la password. La password non viene mai inviata per mail.",
+            ],
+        ),
+        "en": (
+            "Registration complete: one last step at the school office",
+            [
+                "Dear {name},",
+                "you chose your password. Your user code is {user_code}.",
+                "Your credentials become active once the office of {school} identifies you. Print the "
+                "attached adhesion form (reference {form_reference}) and bring it to the office with a "
+                "valid identity document and your health card. You sign it there, in front of the staff.",
+                "If you cannot go, send someone with your signed written proxy, a copy of your document "
+                "and their own identity document.",
+                "When the office records your identification we write to you: from then on your user "
+                "code and password open the register. Your password is never sent by e-mail.",
             ],
         ),
     },
@@ -517,6 +556,9 @@ _TEXTS: dict[str, dict[str, tuple[str, list[str]]]] = {
     },
 }
 
+# Templates whose mail carries an attachment (chiave.notify.delivery draws it).
+WITH_ATTACHMENT = frozenset({"activation_awaiting_identification"})
+
 _SEPARATOR = "— English version below —"
 
 # One SMS part: at most 160 characters of the GSM 7-bit alphabet. The last
@@ -626,9 +668,12 @@ def privacy_url(notice: Notice) -> str | None:
     return f"{base.rstrip('/')}/privacy" if base else None
 
 
-def mime_message(notice: Notice, rendered: Rendered, sender_address: str) -> bytes:
-    """A multipart/alternative message: the school's name in From, its office
-    in Reply-To, our verified domain as the sending address."""
+def mime_message(
+    notice: Notice, rendered: Rendered, sender_address: str, attachments: tuple[Attachment, ...] = ()
+) -> bytes:
+    """A multipart/alternative message (multipart/mixed with its attachments):
+    the school's name in From, its office in Reply-To, our verified domain as
+    the sending address."""
     message = EmailMessage()
     message["Subject"] = rendered.subject
     message["From"] = formataddr((f"{notice.school_name} (Chiave)", sender_address))
@@ -637,4 +682,9 @@ def mime_message(notice: Notice, rendered: Rendered, sender_address: str) -> byt
     message["Message-ID"] = make_msgid(idstring=notice.id, domain=sender_address.split("@")[-1])
     message.set_content(rendered.text)
     message.add_alternative(rendered.html, subtype="html")
+    for attachment in attachments:
+        maintype, subtype = attachment.content_type.split("/")
+        message.add_attachment(
+            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
+        )
     return message.as_bytes()
