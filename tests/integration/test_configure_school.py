@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from chiave.store import schools
+from chiave.store import audit, schools
 from chiave_local.emulator.calls import FAULTS, failing
 from tests.integration.helpers import activate
 
@@ -38,7 +38,7 @@ def _school_item(stack, school_id: str = NEW_SCHOOL) -> Any:
 
 def _trail(stack, school_id: str = NEW_SCHOOL) -> list[dict[str, Any]]:
     with stack.env("ConfigureSchoolFunction"):
-        return schools.school_trail(school_id)
+        return audit.configuration_trail("school", school_id)
 
 
 def test_a_new_school_is_created_audited_and_listed(stack, load_event):
@@ -246,6 +246,7 @@ def test_a_fault_at_any_call_changes_nothing_and_says_to_run_it_again(stack, loa
     "function_id, sample",
     [
         ("ConfigureSchoolFunction", "configure_school"),
+        ("ConfigureClientFunction", "configure_client"),
         ("OpsFunction", "ops"),
         ("InviteFunction", "invite"),
         ("SchoolReportFunction", "school_report"),

@@ -80,6 +80,7 @@ BY_AWS: dict[str, dict[tuple[str, str], str]] = {
     "TotpFunction": _WRITES_STORAGE,
     "FactorChangesFunction": _WRITES_STORAGE,
     "ConfigureSchoolFunction": _WRITES_STORAGE,
+    "ConfigureClientFunction": _WRITES_STORAGE,
     "ExpirySweepFunction": _WRITES_STORAGE,
     "BouncesFunction": _WRITES_STORAGE,
     "ImportFunction": {
@@ -305,6 +306,19 @@ def _drive_the_sweep(stack, load_event):
     _drive_the_import(stack)
     _drive_the_school_year_console(stack, load_event)
     _drive_the_schools(stack, load_event)
+    _drive_the_clients(stack, load_event)
+
+
+def _drive_the_clients(stack, load_event):
+    """A register's client registered, changed, its secret rotated, listed, disabled and enabled."""
+    for sample in (
+        "configure_client",
+        "configure_client_rotate_secret",
+        "configure_client_list",
+        "configure_client_disable",
+        "configure_client_enable",
+    ):
+        stack.functions.invoke("ConfigureClientFunction", load_event(sample))
 
 
 def _drive_the_schools(stack, load_event):

@@ -258,7 +258,13 @@ def test_a_skip_with_one_reason_for_every_function_lives_in_checkov_s_configurat
 
 
 # The functions an operator runs from the console (no API route, no queue, no schedule).
-CONSOLE_FUNCTIONS = {"ConfigureSchoolFunction", "OpsFunction", "InviteFunction", "SchoolReportFunction"}
+CONSOLE_FUNCTIONS = {
+    "ConfigureSchoolFunction",
+    "ConfigureClientFunction",
+    "OpsFunction",
+    "InviteFunction",
+    "SchoolReportFunction",
+}
 
 
 def _policy_statements(logical_id):

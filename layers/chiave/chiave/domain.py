@@ -103,6 +103,36 @@ class School:
     version: int = 0
 
 
+# How a register's backend proves it is the client (RFC 7523; RFC 6749 §2.3.1).
+ClientAuthMethod = Literal["private_key_jwt", "client_secret_basic"]
+# The scopes a client may be allowed: OpenID Connect's, and Chiave's own for
+# the codice fiscale, which goes out only to a client allowed it.
+SCOPES = ("openid", "profile", "email", "phone", "codice_fiscale")
+
+
+@dataclass(frozen=True)
+class Client:
+    """A register's client of the sign-in (OpenID Connect relying party), as
+    the deployment's operator registered it (chiave.jobs.configure_client)."""
+
+    id: str
+    name: str  # what the sign-in page names: "Registro elettronico ..."
+    schools: tuple[str, ...]  # it signs in only people of these schools
+    redirect_uris: tuple[str, ...]
+    post_logout_redirect_uris: tuple[str, ...] = ()
+    scopes: tuple[str, ...] = ("openid",)
+    auth_method: ClientAuthMethod = "client_secret_basic"
+    # client_secret_basic: the secret's SHA-256 (it is 256 random bits, shown once),
+    # and the one it replaced, valid until the register has moved to the new one.
+    secret_hash: str | None = None
+    previous_secret_hash: str | None = None
+    previous_secret_until: int = 0
+    # private_key_jwt: the client's public keys (a JWK Set, JSON).
+    jwks: str | None = None
+    enabled: bool = True
+    version: int = 0
+
+
 @dataclass(frozen=True)
 class Person:
     """An anagrafica row and the account that goes with it (one item)."""

@@ -44,6 +44,18 @@ class InvalidSchoolConfiguration(DomainError):
     code = "invalid_school_configuration"
 
 
+class ClientNotFound(DomainError):
+    """No register's client of the sign-in has this id."""
+
+    code = "client_not_found"
+
+
+class InvalidClientConfiguration(DomainError):
+    """facts: problems, each field and what is wrong with it."""
+
+    code = "invalid_client_configuration"
+
+
 class FormReferenceMismatch(DomainError):
     """The adhesion form's reference the office read is not this account's."""
 

@@ -6,17 +6,28 @@ function: ops actions on an account, the bulk invitation, the school report."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import ConfigDict, EmailStr, Field, StringConstraints, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from chiave.api.messages import CATALOGUE
 from chiave.api.models import CodiceFiscaleText, Printable, Request, SchoolCode
 from chiave.api.problems import field_errors
-from chiave.domain import Role
+from chiave.domain import ClientAuthMethod, Role
 from chiave.errors import DomainError
+from chiave.jobs.configure_client import DEFAULT_GRACE_HOURS, ClientAction, ClientRequest
+from chiave.jobs.configure_client import REQUIRED as CLIENT_REQUIRED
 from chiave.jobs.configure_school import REQUIRED, SchoolAction, SchoolRequest
 from chiave.jobs.invite import InvitationRequest
 from chiave.jobs.ops import Action, DocumentType, Identification, OpsRequest
@@ -52,7 +63,7 @@ class IdentificationFields(Request):
 
 
 class ConsoleEvent(Request):
-    """What every console action's event names: who acts, for which school, why."""
+    """What every console action's event names: who acts, why."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     # The metric scope of its outcomes, and how a rule across its fields is explained.
@@ -60,21 +71,33 @@ class ConsoleEvent(Request):
     across_fields: ClassVar[dict[str, str]] = {}
 
     operator: OperatorText = Field(description="Who acts: the operator's name or e-mail")
-    school: SchoolCode
     reason: ReasonText = Field(description="Why: the request or ticket it answers")
 
     # The job's request this event becomes.
     request_type: ClassVar[type[Any]]
 
+    def subject(self) -> dict[str, str]:
+        """What the action is about, as the job's request names it."""
+        return {}
+
     def to_request(self, request_id: str) -> Any:
-        """The job's request: the event's fields of the same name, the school
-        as its id, stamped with the invocation's id (CloudTrail joins it to the caller)."""
+        """The job's request: the event's fields of the same name, its subject,
+        stamped with the invocation's id (CloudTrail joins it to the caller)."""
         named = {field.name for field in dataclasses.fields(self.request_type)}
         values = {name: getattr(self, name) for name in type(self).model_fields if name in named}
-        return self.request_type(**values, school_id=self.school, request_id=request_id)
+        return self.request_type(**values, **self.subject(), request_id=request_id)
 
 
-class OpsEvent(ConsoleEvent):
+class SchoolConsoleEvent(ConsoleEvent):
+    """A console action on one school (or on one of its people)."""
+
+    school: SchoolCode
+
+    def subject(self) -> dict[str, str]:
+        return {"school_id": self.school or ""}
+
+
+class OpsEvent(SchoolConsoleEvent):
     across_fields: ClassVar[dict[str, str]] = ACROSS_FIELDS
     request_type = OpsRequest
 
@@ -111,6 +134,13 @@ def _bug(scope: str, error: Exception) -> dict[str, Any]:
     return _error(scope, "internal_error")
 
 
+def _subject_of(request: Any) -> dict[str, str]:
+    """What an answer names its action about: the school, or the client."""
+    if hasattr(request, "client_id"):
+        return {"client": request.client_id}
+    return {"school": request.school_id}
+
+
 def console_handler(
     run: Callable[[Any, float], dict[str, Any]],
     clock: Callable[[], float],
@@ -144,7 +174,7 @@ def console_handler(
             return _error(scope, "service_unavailable")
         except Exception as error:
             return _bug(scope, error)
-        return {"ok": True, "action": request.action, "school": request.school_id, **result}
+        return {"ok": True, "action": request.action, **_subject_of(request), **result}
 
     @logger.inject_lambda_context
     @metrics.log_metrics
@@ -159,7 +189,7 @@ def console_handler(
 ClasseText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16), Printable]
 
 
-class InvitationEvent(ConsoleEvent):
+class InvitationEvent(SchoolConsoleEvent):
     """invite: everyone of the school with this role (and class) who has no account yet."""
 
     scope: ClassVar[str] = "invitations"
@@ -171,7 +201,7 @@ class InvitationEvent(ConsoleEvent):
     )
 
 
-class ReportEvent(ConsoleEvent):
+class ReportEvent(SchoolConsoleEvent):
     """school_report: the funnel and the call list, of everyone or of one role."""
 
     scope: ClassVar[str] = "school_report"
@@ -214,7 +244,7 @@ class ContactFields(Request):
     email: EmailStr
 
 
-class SchoolEvent(ConsoleEvent):
+class SchoolEvent(SchoolConsoleEvent):
     """configure_school: a school created or changed (the fields given), listed, disabled or enabled."""
 
     scope: ClassVar[str] = "configure_school"
@@ -270,4 +300,81 @@ class SchoolEvent(ConsoleEvent):
             reason=self.reason,
             request_id=request_id,
             fields=fields,
+        )
+
+
+ClientIdText = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{2,62}$")]
+ClientNameText = SchoolNameText
+
+
+# Compared exactly at the sign-in (RFC 9700 §2.1): no fragment (RFC 6749 §3.1.2).
+def _no_fragment(uri: str) -> str:
+    if "#" in uri:
+        raise ValueError("a redirect URI has no fragment")
+    return uri
+
+
+RedirectUriText = Annotated[UrlText, AfterValidator(_no_fragment)]
+# What the event may set, beside who acts, which client and why.
+CLIENT_FIELDS = (
+    "name",
+    "schools",
+    "redirect_uris",
+    "post_logout_redirect_uris",
+    "scopes",
+    "auth_method",
+    "jwks",
+)
+
+
+class ClientEvent(ConsoleEvent):
+    """configure_client: a register's client registered or changed (the fields
+    given), its secret rotated, listed, disabled or enabled."""
+
+    scope: ClassVar[str] = "configure_client"
+    across_fields: ClassVar[dict[str, str]] = {
+        "field": "client|" + "|".join(CLIENT_REQUIRED),
+        "message": "indicare il client (tranne che per list); nome, scuole e redirect_uris non possono "
+        "essere null; i campi del client solo con configure",
+    }
+    request_type = ClientRequest
+
+    action: ClientAction = "configure"
+    client: ClientIdText | None = Field(None, description="The client id (every client, for list)")
+    name: ClientNameText | None = Field(None, description="The register's name, as the sign-in page shows it")
+    schools: list[SchoolCode] | None = Field(None, min_length=1, max_length=500)
+    redirect_uris: list[RedirectUriText] | None = Field(None, min_length=1, max_length=10)
+    post_logout_redirect_uris: list[RedirectUriText] | None = Field(None, max_length=10)
+    scopes: list[Literal["openid", "profile", "email", "phone", "codice_fiscale"]] | None = None
+    auth_method: ClientAuthMethod | None = None
+    jwks: dict[str, Any] | None = Field(
+        None, description="private_key_jwt: the client's public keys (JWK Set)"
+    )
+    grace_hours: int = Field(
+        DEFAULT_GRACE_HOURS, ge=0, le=168, description="rotate_secret: how long the old secret still works"
+    )
+
+    @model_validator(mode="after")
+    def which_and_what(self) -> ClientEvent:
+        given = self.model_fields_set & set(CLIENT_FIELDS)
+        if (self.client is None) != (self.action == "list"):
+            raise ValueError("the client, for every action but list")
+        if given and self.action != "configure":
+            raise ValueError("the client's fields, with configure only")
+        if any(getattr(self, name) is None for name in given & set(CLIENT_REQUIRED)):
+            raise ValueError("a required field set to null")
+        return self
+
+    def to_request(self, request_id: str) -> ClientRequest:
+        fields = {name: getattr(self, name) for name in CLIENT_FIELDS if name in self.model_fields_set}
+        if fields.get("jwks") is not None:
+            fields["jwks"] = json.dumps(fields["jwks"], sort_keys=True)
+        return ClientRequest(
+            action=self.action,
+            operator=self.operator,
+            client_id=self.client or "",
+            reason=self.reason,
+            request_id=request_id,
+            fields=fields,
+            grace_hours=self.grace_hours,
         )

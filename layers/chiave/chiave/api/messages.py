@@ -59,6 +59,20 @@ CATALOGUE: dict[str, Message] = {
         "Invalid configuration",
         "The school's configuration is not valid: see the fields named. Nothing changed.",
     ),
+    "client_not_found": Message(
+        404,
+        "Client non trovato",
+        "Nessun client del registro è registrato con questo identificativo.",
+        "Client not found",
+        "No register client is registered with this id.",
+    ),
+    "invalid_client_configuration": Message(
+        422,
+        "Registrazione del client non valida",
+        "La registrazione del client non è valida: vedi i campi indicati. Non è cambiato nulla.",
+        "Invalid client registration",
+        "The client's registration is not valid: see the fields named. Nothing changed.",
+    ),
     "form_reference_mismatch": Message(
         409,
         "Il modulo non è di questa persona",

@@ -30,7 +30,7 @@ from chiave.italian.meccanografico import is_primo_ciclo
 from chiave.policy import PolicyError, overrides_of, policy_from_overrides
 from chiave.runtime import faults
 from chiave.runtime.observability import count_outcome, logger
-from chiave.store import directory, schools
+from chiave.store import audit, directory, schools
 
 SchoolAction = Literal["configure", "list", "disable", "enable"]
 # What a new school cannot do without.
@@ -110,13 +110,7 @@ def _configured(school_id: str, current: School | None, fields: dict[str, Any]) 
 
 def _changes(current: School | None, configured: School) -> dict[str, dict[str, Any]]:
     """Each field that differs: its old and new value, as the table keeps them."""
-    old = schools.stored_form(current) if current else {}
-    new = schools.stored_form(configured)
-    return {
-        name: {"old": old.get(name), "new": new.get(name)}
-        for name in sorted(set(old) | set(new))
-        if old.get(name) != new.get(name)
-    }
+    return audit.changes(schools.stored_form(current) if current else {}, schools.stored_form(configured))
 
 
 def _save(
@@ -127,7 +121,8 @@ def _save(
     now: float,
 ) -> None:
     others = [school for school in schools.all_schools() if school.id != configured.id]
-    record = schools.audit_entry(
+    record = audit.configuration_entry(
+        "school",
         configured.id,
         f"school_{request.action}d" if request.action != "configure" else "school_configured",
         request.operator,

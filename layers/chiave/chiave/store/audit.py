@@ -6,7 +6,7 @@ written; an ops action reads one account's trail (GDPR art. 15)."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from chiave.runtime import masking
 from chiave.runtime.aws import dynamodb
@@ -70,3 +70,65 @@ def trail(school_id: str, codice_fiscale: str, now: float) -> list[dict[str, Any
         for item in items
         if item.get(keys.TTL_ATTRIBUTE, now + 1) > now
     ]
+
+
+# A school's or a client's configuration changes are kept as long as it is
+# served, within reason: ten years.
+CONFIGURATION_RETENTION_DAYS = 3_650
+
+
+# What an operator configures, and the trail of each: a school, a register's client.
+ConfiguredKind = Literal["school", "client"]
+_TRAILS = {"school": keys.school_audit, "client": keys.client_audit}
+
+
+def configuration_entry(
+    kind: ConfiguredKind,
+    subject_id: str,
+    action: str,
+    operator: str,
+    request_id: str,
+    reason: str,
+    now: float,
+    changes: dict[str, Any],
+) -> dict[str, Any]:
+    """A transaction part: the audit item of a change to what the deployment's
+    operator configures (a school, a register's client) on its own trail: who
+    (the operator and the invocation CloudTrail ties to the IAM caller), why,
+    and each changed field's old and new value."""
+    at = int(now)
+    item = {
+        **_TRAILS[kind](subject_id, now, uuid.uuid4().hex),
+        f"{kind}_id": subject_id,
+        "entity": "audit",
+        "at": at,
+        "action": action,
+        "actor": operator,
+        "request_id": request_id,
+        "reason": reason,
+        "outcome": "done",
+        "changes": changes,
+        keys.TTL_ATTRIBUTE: at + CONFIGURATION_RETENTION_DAYS * DAY_S,
+    }
+    return {"Put": {"TableName": table_name(), "Item": to_dynamo(item), "ConditionExpression": ITEM_IS_NEW}}
+
+
+def changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each field that differs between two stored forms: its old and new value."""
+    return {
+        name: {"old": old.get(name), "new": new.get(name)}
+        for name in sorted(set(old) | set(new))
+        if old.get(name) != new.get(name)
+    }
+
+
+def configuration_trail(kind: ConfiguredKind, subject_id: str) -> list[dict[str, Any]]:
+    """A school's or a client's configuration changes, newest first."""
+    answer = dynamodb().query(
+        TableName=table_name(),
+        KeyConditionExpression="PK = :trail",
+        ExpressionAttributeValues={":trail": {"S": _TRAILS[kind](subject_id, 0, "")[keys.PARTITION]}},
+        ScanIndexForward=False,
+        ConsistentRead=True,
+    )
+    return [from_dynamo(item) for item in answer.get("Items", [])]

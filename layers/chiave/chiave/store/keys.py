@@ -15,6 +15,8 @@ Item types (see template.yaml):
   audit         PK=AUDIT#{school}#{hash}    SK=AT#{time}#{id}           what happened to one account, by
                                                                         whom (TTL: audit_retention_days)
   school audit  PK=AUDIT#{school}#SCHOOL    SK=AT#{time}#{id}           a school's configuration changes
+  client        PK=OIDC#CLIENTS             SK=CLIENT#{client id}       a register's client of the sign-in
+  client audit  PK=AUDIT#CLIENT#{client}    SK=AT#{time}#{id}           a client's registration changes
   idempotency   PK=IDEMPOTENCY#{consumer}   SK={record key}             Powertools idempotency
   sweep cursor  PK=CONFIG#sweep             SK=CONFIG                   how far the expiry sweep went
   erased        PK=ERASED#{school}          SK={hash of cf}             a person erased on request
@@ -49,6 +51,15 @@ PERSON_PREFIX = "PERSON#"
 
 def school(school_id: str) -> Key:
     return {PARTITION: f"SCHOOL#{school_id}", SORT: "SCHOOL"}
+
+
+def client(client_id: str) -> Key:
+    return {PARTITION: "OIDC#CLIENTS", SORT: f"CLIENT#{client_id}"}
+
+
+def client_audit(client_id: str, at: float, entry_id: str) -> Key:
+    """A client's own trail: who registered or changed it, from what to what."""
+    return {PARTITION: f"AUDIT#CLIENT#{client_id}", SORT: f"AT#{int(at * 1e6):017d}#{entry_id}"}
 
 
 def person(school_id: str, canonical_cf: str) -> Key:

@@ -3,21 +3,20 @@ configuration trail, and the deployment's settings item ops switch SMS with."""
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import replace
-
 from chiave.domain import Contact, School
-from chiave.errors import ConfigurationConflict
 from chiave.policy import overrides_of, policy_from_overrides
 from chiave.runtime.aws import dynamodb
 from chiave.runtime.settings import portal_url
 from chiave.store import keys
-from chiave.store.conditions import ITEM_IS_NEW
-from chiave.store.table import Item, Part, Refused, from_dynamo, query_all, table_name, to_dynamo, transact
-
-DAY_S = 86_400
-# A school's configuration changes are kept as long as the school is served, within reason: ten years.
-SCHOOL_AUDIT_RETENTION_DAYS = 3_650
+from chiave.store.table import (
+    Item,
+    Part,
+    from_dynamo,
+    query_all,
+    save_configured,
+    table_name,
+    to_dynamo,
+)
 
 
 def _contact_item(contact: Contact | None) -> Item | None:
@@ -107,58 +106,7 @@ def save(school: School, is_new: bool, audit_entry: Part) -> None:
     """The school written as configured, with its audit item, in one
     transaction, only if nobody changed it since it was read (its version);
     raises ConfigurationConflict otherwise."""
-    put: Part = {
-        "Put": {
-            "TableName": table_name(),
-            "Item": to_dynamo(_school_item(replace(school, version=school.version + 1))),
-            "ConditionExpression": "attribute_not_exists(PK)"
-            if is_new
-            else "version = :read OR (attribute_exists(PK) AND attribute_not_exists(version))",
-        }
-    }
-    if not is_new:
-        put["Put"]["ExpressionAttributeValues"] = to_dynamo({":read": school.version})
-    try:
-        transact({"school": put, "audit": audit_entry})
-    except Refused as refused:
-        if "school" in refused:
-            raise ConfigurationConflict() from None
-        raise
-
-
-def audit_entry(
-    school_id: str, action: str, operator: str, request_id: str, reason: str, now: float, changes: Item
-) -> Part:
-    """A transaction part: the audit item of a change to a school's
-    configuration: who (the operator and the invocation CloudTrail ties to
-    the IAM caller), why, and each changed field's old and new value."""
-    at = int(now)
-    item = {
-        **keys.school_audit(school_id, now, uuid.uuid4().hex),
-        "entity": "audit",
-        "school_id": school_id,
-        "at": at,
-        "action": action,
-        "actor": operator,
-        "request_id": request_id,
-        "reason": reason,
-        "outcome": "done",
-        "changes": changes,
-        keys.TTL_ATTRIBUTE: at + SCHOOL_AUDIT_RETENTION_DAYS * DAY_S,
-    }
-    return {"Put": {"TableName": table_name(), "Item": to_dynamo(item), "ConditionExpression": ITEM_IS_NEW}}
-
-
-def school_trail(school_id: str) -> list[Item]:
-    """A school's configuration changes, newest first."""
-    answer = dynamodb().query(
-        TableName=table_name(),
-        KeyConditionExpression="PK = :trail",
-        ExpressionAttributeValues={":trail": {"S": keys.school_audit(school_id, 0, "")["PK"]}},
-        ScanIndexForward=False,
-        ConsistentRead=True,
-    )
-    return [from_dynamo(item) for item in answer.get("Items", [])]
+    save_configured("school", _school_item(school), is_new, audit_entry)
 
 
 def sms_switch_on(item: Item | None) -> bool:

@@ -13,7 +13,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from chiave.errors import RateLimited
+from chiave.errors import ConfigurationConflict, RateLimited
 from chiave.ratelimit import Counter
 from chiave.runtime import budget, coldstart, faults
 from chiave.runtime.aws import dynamodb
@@ -270,6 +270,34 @@ def commit(parts: Parts, commit_id: str, now: float) -> None:
         if not landed:
             raise
         count_outcome("store", "ambiguous_commit_landed")
+
+
+def versioned_put(item: Item, is_new: bool) -> Part:
+    """A transaction part: the item (its `version` as read) written with its
+    version bumped, only if nobody changed it since it was read; a new one
+    only if it does not exist yet. Refused otherwise."""
+    read = int(item.get("version", 0))
+    put: Part = {"Put": {"TableName": table_name(), "Item": to_dynamo({**item, "version": read + 1})}}
+    if is_new:
+        put["Put"]["ConditionExpression"] = ITEM_IS_NEW
+    else:
+        put["Put"]["ConditionExpression"] = (
+            "version = :read OR (attribute_exists(PK) AND attribute_not_exists(version))"
+        )
+        put["Put"]["ExpressionAttributeValues"] = to_dynamo({":read": read})
+    return put
+
+
+def save_configured(name: str, item: Item, is_new: bool, audit_entry: Part) -> None:
+    """What an operator configures (a school, a client) written with its
+    audit item, in one transaction, only if nobody changed it since it was
+    read (its version); raises ConfigurationConflict otherwise."""
+    try:
+        transact({name: versioned_put(item, is_new), "audit": audit_entry})
+    except Refused as refused:
+        if name in refused:
+            raise ConfigurationConflict() from None
+        raise
 
 
 def delete(key: Key) -> Part:
