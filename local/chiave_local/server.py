@@ -154,6 +154,10 @@ class Handler(BaseHTTPRequestHandler):
     def _stage(self, request: Incoming, _found: object) -> None:
         self._api(request.method, request.path[len(tpl.api_stage()) + 1 :], request.query, request.body)
 
+    def _provider(self, request: Incoming, _found: object) -> None:
+        # As CloudFront does: the provider's paths go to the API's stage.
+        self._api(request.method, request.path, request.query, request.body)
+
     def _outbox(self, request: Incoming, _found: object) -> None:
         # ?since=N: only what was sent after the first N (a load test's mailbox);
         # ?to=address and ?last=N: the newest N sent there (each e-mail's `token`).
@@ -374,6 +378,7 @@ GET, HEAD = frozenset({"GET"}), frozenset({"GET", "HEAD"})
 # First match wins: the API under its stage takes every method, as API Gateway does.
 ROUTES = (
     Route(frozenset({"ANY"}), _in_stage, Handler._stage),
+    Route(frozenset({"ANY"}), lambda path: path.startswith("/oidc/"), Handler._provider),
     Route(GET, _exact("/_local/outbox"), Handler._outbox),
     Route(GET, _exact("/_local/mailbox"), Handler._mailbox),
     Route(GET, _exact("/_local/info"), Handler._info),

@@ -106,6 +106,9 @@ BY_AWS: dict[str, dict[tuple[str, str], str]] = {
     "FlowStatusFunction": {
         ("kms:Decrypt", "StorageKey"): "its environment and the table it reads are encrypted with StorageKey",
     },
+    "DiscoveryFunction": {
+        ("kms:Decrypt", "StorageKey"): "its environment is encrypted with StorageKey",
+    },
 }
 
 _ITEM_ACTIONS = {
@@ -185,12 +188,12 @@ def _granted(stack: Any, function_id: str) -> set[tuple[str, str]]:
             if statement.get("Effect") == "Deny":
                 continue
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-            resources = (
-                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-            )
+            # Resolved first: a condition (Fn::If) may choose a list of resources.
+            resolved = stack.deployment.resolve(statement["Resource"])
+            resources = resolved if isinstance(resolved, list) else [resolved]
             for action in actions:
                 for arn in resources:
-                    granted.add((action, stack.deployment.resolve(arn)))
+                    granted.add((action, arn))
     return granted
 
 
@@ -307,6 +310,8 @@ def _drive_the_sweep(stack, load_event):
     _drive_the_school_year_console(stack, load_event)
     _drive_the_schools(stack, load_event)
     _drive_the_clients(stack, load_event)
+    for sample in ("discovery_openid-configuration", "discovery_jwks"):
+        stack.call("DiscoveryFunction", load_event(sample))
 
 
 def _drive_the_clients(stack, load_event):

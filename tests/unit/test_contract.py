@@ -56,6 +56,9 @@ def test_the_template_declares_the_spec_s_routes():
         ("POST", "/v1/factor-changes/confirm"),
         ("POST", "/v1/factor-changes/cancel"),
         ("POST", "/v1/factor-changes/complete"),
+        # The sign-in for the registers, an OpenID Connect provider (docs/SIGN_IN.md).
+        ("GET", "/v1/oidc/.well-known/openid-configuration"),
+        ("GET", "/v1/oidc/jwks"),
     }
 
 

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "layers" / "chiave" / "chiave"
 FUNCTIONS = sorted(path.parent.name for path in (ROOT / "functions").glob("*/app.py"))
 # Where a function's module of the same name may live.
-HOMES = ("flows", "jobs")
+HOMES = ("flows", "jobs", "oidc")
 # Modules that say what happens in domain words: no AWS SDK errors in them.
 DOMAIN_GROUPS = ("flows", "jobs", "steps", "credentials")
 
@@ -49,7 +49,7 @@ def test_every_function_has_a_layer_module_of_its_name_and_imports_it(function):
     module = _module_of(function)
     # Then there is one, and the handler imports it
     assert module is not None, (
-        f"functions/{function} has no chiave.flows.{function}, .jobs.{function} or package"
+        f"functions/{function} has no chiave.flows.{function}, .jobs.{function}, .oidc.{function} or package"
     )
     imported = _imported(ROOT / "functions" / function / "app.py")
     assert any(name == module or name.startswith(module + ".") for name in imported), (

@@ -16,7 +16,8 @@ Every simulated container makes its own boto3 session, and botocore parses
 each service's JSON model again for every session: a fifth of a test's time.
 The parsed models are the same for all and only read, so one process keeps
 one copy. And moto makes a 2048-bit RSA key for every KMS key, symmetric
-ones included, where nothing signs: one per key spec serves them all.
+ones included, where nothing signs: one serves them all. An asymmetric key
+(the sign-in's) gets a key of its own: a rotation needs two different ones.
 """
 
 from __future__ import annotations
@@ -90,6 +91,15 @@ _parsed: dict[tuple[tuple[str, ...], str], Any] = {}
 _rsa_key_of_spec = getattr(kms_models, "generate_private_key")  # noqa: B009 - not re-exported
 
 
+_shared_rsa_key = functools.cache(_rsa_key_of_spec)
+
+
+def _private_key_of(key_spec: str) -> Any:
+    if key_spec.startswith(("RSA_", "ECC_")):
+        return _rsa_key_of_spec(key_spec)
+    return _shared_rsa_key(key_spec)
+
+
 def _load_data_with_path(self: loaders.Loader, name: str) -> Any:
     """botocore's parsed JSON (service models, rulesets), once per process."""
     key = (tuple(self.search_paths), name)
@@ -117,7 +127,7 @@ def install() -> None:
     for name in ("put_item", "update_item", "delete_item"):
         setattr(backend, name, _one_at_a_time_write(getattr(backend, name)))
     loaders.Loader.load_data_with_path = _load_data_with_path  # type: ignore[method-assign]
-    setattr(kms_models, "generate_private_key", functools.cache(_rsa_key_of_spec))  # noqa: B010
+    setattr(kms_models, "generate_private_key", _private_key_of)  # noqa: B010
     # The module's `copy` is what its transaction snapshots tables with.
     setattr(dynamodb_models, "copy", types.SimpleNamespace(deepcopy=_copy_all_but_tables))  # noqa: B010
     dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]

@@ -121,7 +121,11 @@ def _create_keys(deployment: Deployment) -> None:
     kms = deployment.client("kms")
     for logical_id, resource in tpl.resources_of_type("AWS::KMS::Key").items():
         properties = resource.get("Properties", {})
-        metadata = kms.create_key(Description=properties.get("Description", logical_id))["KeyMetadata"]
+        # An asymmetric key (the sign-in's signing key) keeps its spec and usage.
+        shape = {name: properties[name] for name in ("KeySpec", "KeyUsage") if name in properties}
+        metadata = kms.create_key(Description=properties.get("Description", logical_id), **shape)[
+            "KeyMetadata"
+        ]
         if properties.get("EnableKeyRotation"):
             kms.enable_key_rotation(KeyId=metadata["KeyId"])
         deployment.refs[logical_id] = metadata["KeyId"]

@@ -60,6 +60,11 @@ class ApiRoute:
     iam: bool = False
 
     @property
+    def provider(self) -> bool:
+        """The sign-in's OpenID Connect endpoints: OAuth's errors, not problem documents."""
+        return self.path.startswith("/oidc/")
+
+    @property
     def pattern(self) -> re.Pattern[str]:
         regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.path))
         return re.compile(f"^{regex}$")
@@ -161,10 +166,14 @@ def rate_seconds(expression: str) -> int:
     return int(value) * _RATE_UNITS[unit]
 
 
-def api_samples() -> list[tuple[str, str]]:
-    """(function logical id, sample event name) of every API route."""
+def api_samples(provider: bool = False) -> list[tuple[str, str]]:
+    """(function logical id, sample event name) of every API route of SPEC §3
+    (or, with `provider`, of the sign-in's OpenID Connect endpoints)."""
     return sorted(
-        (spec.logical_id, spec.sample_event(route)) for spec in functions().values() for route in spec.routes
+        (spec.logical_id, spec.sample_event(route))
+        for spec in functions().values()
+        for route in spec.routes
+        if route.provider == provider
     )
 
 
@@ -219,6 +228,27 @@ def parameter_defaults() -> dict[str, str]:
     return {name: str(spec.get("Default", "")) for name, spec in template().get("Parameters", {}).items()}
 
 
+def holds(condition: str, refs: dict[str, str], attributes: dict[tuple[str, str], str]) -> bool:
+    """A condition of the template's Conditions, with the parameters as deployed."""
+
+    def evaluate(expression: Any) -> bool:
+        ((name, argument),) = expression.items()
+        if name == "Fn::Equals":
+            left, right = (resolve(item, refs, attributes) for item in argument)
+            return bool(left == right)
+        if name == "Fn::Not":
+            return not evaluate(argument[0])
+        if name == "Fn::And":
+            return all(evaluate(item) for item in argument)
+        if name == "Fn::Or":
+            return any(evaluate(item) for item in argument)
+        if name == "Condition":
+            return holds(argument, refs, attributes)
+        raise ValueError(f"a condition the local stack does not evaluate: {name}")
+
+    return evaluate(template()["Conditions"][condition])
+
+
 def resolve(value: Any, refs: dict[str, str], attributes: dict[tuple[str, str], str]) -> Any:
     """Evaluate the few intrinsics the template uses, given physical names."""
     if isinstance(value, dict) and len(value) == 1:
@@ -227,6 +257,10 @@ def resolve(value: Any, refs: dict[str, str], attributes: dict[tuple[str, str], 
             return refs[argument]
         if name == "Fn::GetAtt":
             return attributes[(argument[0], argument[1])]
+        if name == "Fn::If":
+            condition, chosen, otherwise = argument
+            branch = chosen if holds(condition, refs, attributes) else otherwise
+            return resolve(branch, refs, attributes)
         if name == "Fn::Sub":
 
             def substitute(match: re.Match[str]) -> str:

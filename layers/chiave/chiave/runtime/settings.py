@@ -35,6 +35,10 @@ class Settings(BaseModel):
     report_bucket: str = Field("", alias="REPORT_BUCKET")
     # Where the public list of schools is published (the pages' bucket; chiave.jobs.configure_school).
     portal_bucket: str = Field("", alias="PORTAL_BUCKET")
+    # The sign-in's KMS keys: the one that signs ID tokens, and one published
+    # beside it during a rotation (chiave.oidc.signing).
+    signing_key_id: str = Field("", alias="SIGNING_KEY_ID")
+    next_signing_key_id: str = Field("", alias="NEXT_SIGNING_KEY_ID")
 
 
 def settings() -> Settings:

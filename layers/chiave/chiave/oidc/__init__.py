@@ -1,0 +1,2 @@
+"""The sign-in for the registers: Chiave as an OpenID Connect provider
+(docs/SIGN_IN.md)."""

@@ -1,0 +1,88 @@
+"""The sign-in's signing keys: ID tokens signed RS256 in KMS (the private key
+never leaves it), the public keys published as a JWK Set.
+
+joserfc writes and reads the JOSE grammar (headers, base64url, compact
+serialisation); KMS computes the signature, through a JWS algorithm of our
+own registered with joserfc under its RS256 name. The key that signs is
+`SIGNING_KEY_ID`; `NEXT_SIGNING_KEY_ID`, when set, is published and signs
+nothing: the next key before a rotation, or the last one after it
+(docs/SIGN_IN.md). A key's `kid` is its RFC 7638 thumbprint.
+
+joserfc and cryptography load on first use: only the sign-in's functions
+pay for them."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Any, Final
+
+from chiave.runtime.aws import kms
+from chiave.runtime.settings import settings
+
+if TYPE_CHECKING:
+    from joserfc.jwk import RSAKey
+
+ALGORITHM = "RS256"
+KMS_ALGORITHM: Final = "RSASSA_PKCS1_V1_5_SHA_256"
+
+
+@cache
+def public_key(key_id: str) -> RSAKey:
+    """A KMS key's public half as a JWK (one GetPublicKey per container)."""
+    from joserfc.jwk import RSAKey
+
+    der = kms().get_public_key(KeyId=key_id)["PublicKey"]
+    key = RSAKey.import_key(der, parameters={"use": "sig", "alg": ALGORITHM})
+    key.ensure_kid()  # the RFC 7638 thumbprint
+    return key
+
+
+def _published_ids() -> list[str]:
+    current = settings()
+    return [key_id for key_id in (current.signing_key_id, current.next_signing_key_id) if key_id]
+
+
+def jwks() -> dict[str, Any]:
+    """The JWK Set the relying parties verify ID tokens with."""
+    return {"keys": [public_key(key_id).as_dict(private=False) for key_id in _published_ids()]}
+
+
+@cache
+def _registry() -> Any:
+    """joserfc's JWS registry with RS256 computed by KMS, and nothing else."""
+    from joserfc.jwa import JWSAlgModel
+    from joserfc.jws import JWSRegistry
+
+    class KmsRS256(JWSAlgModel):
+        name = ALGORITHM
+        description = "RSASSA-PKCS1-v1_5 using SHA-256, computed by AWS KMS"
+        recommended = True
+        key_type = "RSA"
+
+        def sign(self, msg: bytes, key: RSAKey) -> bytes:
+            signed = kms().sign(
+                KeyId=settings().signing_key_id,
+                Message=msg,
+                MessageType="RAW",
+                SigningAlgorithm=KMS_ALGORITHM,
+            )
+            return bytes(signed["Signature"])
+
+        def verify(self, msg: bytes, sig: bytes, key: RSAKey) -> bool:
+            raise NotImplementedError("Chiave signs; relying parties verify")
+
+    class KmsRegistry(JWSRegistry):
+        # joserfc keeps its algorithms on the class: ours, apart from its defaults.
+        algorithms = {ALGORITHM: KmsRS256()}  # noqa: RUF012
+        recommended = [ALGORITHM]  # noqa: RUF012
+
+    return KmsRegistry(algorithms=[ALGORITHM])
+
+
+def sign(claims: dict[str, Any], token_type: str = "JWT") -> str:  # noqa: S107 - a media type
+    """A signed JWT of `claims`, by the signing key (one KMS Sign)."""
+    from joserfc import jwt
+
+    key = public_key(settings().signing_key_id)
+    header = {"alg": ALGORITHM, "kid": key.kid, "typ": token_type}
+    return jwt.encode(header, claims, key, registry=_registry())
