@@ -31,6 +31,7 @@ PAGES = {
     "modifica": ("modifica", "Modifica del tuo account"),
     "codice-temporaneo": ("codice-temporaneo", "Hai un codice temporaneo?"),
     "pin": ("pin", "PIN per il registro"),
+    "accedi": ("accedi", "Entra nel registro"),
     "privacy": ("privacy", "Informativa privacy"),
     "accessibilita": ("accessibilita", "Dichiarazione di accessibilità"),
 }

@@ -135,3 +135,15 @@ def local_stack() -> Iterator[LocalStack]:
         pytest.fail(f"the local stack did not start:\n{printed}")
     yield stack
     stop_stack(process)
+
+
+def stack_with_policy(tmp_path_factory: Any, overrides: dict[str, dict[str, Any]]) -> Iterator[LocalStack]:
+    """A local stack whose schools have these policy overrides (`--policy`), stopped after."""
+    policy = tmp_path_factory.mktemp("policy") / "policy.json"
+    policy.write_text(json.dumps(overrides), encoding="utf-8")
+    process, started, printed = start_stack("--policy", str(policy))
+    if started is None:
+        process.kill()
+        pytest.fail(f"the local stack did not start:\n{printed}")
+    yield started
+    stop_stack(process)

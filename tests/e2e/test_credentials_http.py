@@ -18,7 +18,7 @@ from botocore.credentials import Credentials
 
 from chiave_local.emulator import sigv4
 from chiave_local.emulator.events import EVENTS
-from tests.e2e.conftest import LocalStack, start_stack, stop_stack
+from tests.e2e.conftest import LocalStack, stack_with_policy
 
 API = "/v1"
 SCHOOL = "RMIC817009"
@@ -35,19 +35,12 @@ NEW_PASSWORD = "Lavagna-Verde-77"
 def stack(tmp_path_factory) -> Iterator[LocalStack]:
     # A school that asks no SMS code at activation (Antonio has no mobile) and
     # identifies its parents in person (Istanze OnLine).
-    policy = tmp_path_factory.mktemp("policy") / "policy.json"
     overrides = {
         "otp_required_for_activation": False,
         "in_person_identification": True,
         "otp_required_for_reset": True,
     }
-    policy.write_text(json.dumps({SCHOOL: overrides}), encoding="utf-8")
-    process, started, printed = start_stack("--policy", str(policy))
-    if started is None:
-        process.kill()
-        pytest.fail(f"the local stack did not start:\n{printed}")
-    yield started
-    stop_stack(process)
+    yield from stack_with_policy(tmp_path_factory, {SCHOOL: overrides})
 
 
 def signed_post(stack: LocalStack, path: str, body: dict, secret: str = sigv4.VENDOR_SECRET_KEY):

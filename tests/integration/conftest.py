@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from chiave.credentials import pepper, tokens, totp
+from chiave.credentials import pepper, subjects, tokens, totp
+from chiave.oidc import signing
 from chiave.policy import policy_from_overrides
 from chiave.runtime import aws
 from chiave.store import schools
@@ -113,6 +114,8 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         tokens.forget_keys()
         pepper.forget()
         totp.forget()
+        subjects.forget()
+        signing.forget()
         deployment = deploy("", REGION)
         functions = Functions(deployment)
         test_stack = Stack(deployment, functions)

@@ -151,3 +151,62 @@ def stepped_up_event(
 def change_factor(stack: Any, load_event: Any, sample: str, app: Any = None, **body: Any) -> Any:
     """A change of a factor or a contact as its holder makes it (`stepped_up_event`)."""
     return stack.call(STEPPED_UP[sample], stepped_up_event(stack, load_event, sample, app, **body))
+
+
+# ---- the sign-in for a register (OpenID Connect), through the handlers ------------------
+
+CALLBACK = "https://registro.icguicciardini.example/oidc/callback"
+VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"  # the authorize sample's challenge is its S256
+
+
+def register_client(stack: Any, **fields: Any) -> str:
+    """The sample client registered from the console; its secret."""
+    from chiave_local.emulator.events import load_event
+
+    answer = stack.functions.invoke("ConfigureClientFunction", {**load_event("configure_client"), **fields})
+    assert answer["ok"], answer
+    secret: str = answer["client_secret"]
+    return secret
+
+
+def authorize(stack: Any, load_event: Any, cookie: str | None = None, **params: str | None) -> Any:
+    event = load_event("authorize")
+    query = {**event["queryStringParameters"], **params}
+    query = {name: value for name, value in query.items() if value is not None}
+    event["queryStringParameters"] = query
+    event["multiValueQueryStringParameters"] = {name: [value] for name, value in query.items()}
+    if cookie:
+        event["headers"]["Cookie"] = cookie
+        event["multiValueHeaders"]["Cookie"] = [cookie]
+    return stack.call("AuthorizeFunction", event)
+
+
+def query_of(location: str) -> dict[str, str]:
+    from urllib.parse import parse_qs, urlsplit
+
+    return {name: values[0] for name, values in parse_qs(urlsplit(location).query).items()}
+
+
+def sign_in_answer(stack: Any, load_event: Any, request: str, login: str, password: str = PASSWORD) -> Any:
+    body = {"request": request, "school": "RMIC817009", "login": login, "password": password}
+    return stack.call("SignInFunction", load_event("sign_in", body=body))
+
+
+def token_request(stack: Any, load_event: Any, secret: str, **form: str) -> Any:
+    import base64
+    from urllib.parse import urlencode
+
+    fields = {"grant_type": "authorization_code", "redirect_uri": CALLBACK, "code_verifier": VERIFIER, **form}
+    basic = base64.b64encode(f"registro-demo:{secret}".encode()).decode()
+    event = load_event("token", raw_body=urlencode(fields), headers={"Authorization": f"Basic {basic}"})
+    return stack.call("TokenFunction", event)
+
+
+def signed_in_code(stack: Any, load_event: Any, login: str, password: str = PASSWORD) -> str:
+    """Authorize, then the sign-in page's answer: the code the register receives."""
+    asked = authorize(stack, load_event)
+    assert asked.status == 302, asked
+    request = query_of(asked.headers["Location"])["richiesta"]
+    done = sign_in_answer(stack, load_event, request, login, password)
+    assert done.status == 200, done.body
+    return query_of(done.body["redirect"])["code"]

@@ -24,6 +24,7 @@ import pyotp
 import pytest
 
 from chiave.credentials import passwords, pepper, tokens, totp
+from chiave.oidc import signing
 from chiave.store import keys
 from chiave.store import sweep as sweep_store
 from chiave_local.demo import sent
@@ -34,14 +35,20 @@ from tests.integration.helpers import (
     PASSWORD,
     SCHOOL,
     activate,
+    authorize,
     change_factor,
     change_password,
     confirm,
     issue_pin,
     last_token,
     paper_code_redemption,
+    query_of,
+    register_client,
     request_reset,
+    sign_in_answer,
+    signed_in_code,
     token_in,
+    token_request,
     verify_credentials,
     verify_pin,
 )
@@ -109,6 +116,12 @@ BY_AWS: dict[str, dict[tuple[str, str], str]] = {
     "DiscoveryFunction": {
         ("kms:Decrypt", "StorageKey"): "its environment is encrypted with StorageKey",
     },
+    "AuthorizeFunction": _WRITES_STORAGE,
+    "SignInFunction": _WRITES_STORAGE,
+    "TokenFunction": _WRITES_STORAGE,
+    "UserinfoFunction": {
+        ("kms:Decrypt", "StorageKey"): "its environment and the table it reads are encrypted with StorageKey",
+    },
 }
 
 _ITEM_ACTIONS = {
@@ -157,7 +170,7 @@ class Recorder:
         if action.startswith("sns:"):
             return ["*"]  # SMS to a phone number: no resource (topics are denied)
         if action.startswith("secretsmanager:"):
-            return [deployment.refs["PepperSecret"]]
+            return [params["SecretId"]]
         # SES authorises a send against the identity and the configuration set.
         return [
             _ses_arn(self.stack, "identity/${SenderDomain}"),
@@ -251,6 +264,7 @@ def _drive_every_path(stack, load_event):
     confirm(stack, load_event, token, "weak")
     confirm(stack, load_event, token, PASSWORD)
     confirm(stack, load_event, token, PASSWORD)
+    _drive_the_sign_in(stack, load_event, code)
     # a commit whose answer is lost, resolved by its receipt
     stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": "BNCLCU79S05F205Y"}))
     with stack.env("ConfirmResetFunction"), failing("timeout", operation="TransactWriteItems", applied=True):
@@ -310,8 +324,26 @@ def _drive_the_sweep(stack, load_event):
     _drive_the_school_year_console(stack, load_event)
     _drive_the_schools(stack, load_event)
     _drive_the_clients(stack, load_event)
+
+
+def _drive_the_sign_in(stack, load_event, user_code):
+    """A register's client signs Maria in: authorize, the sign-in page's
+    answer, the code exchanged, userinfo; a replayed code; a wrong password."""
     for sample in ("discovery_openid-configuration", "discovery_jwks"):
         stack.call("DiscoveryFunction", load_event(sample))
+    secret = register_client(stack)
+    code = signed_in_code(stack, load_event, user_code)
+    signing.forget()  # the token function's own container: it reads the public key itself
+    tokens = token_request(stack, load_event, secret, code=code).body
+    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+    stack.call("UserinfoFunction", load_event("userinfo", headers=bearer))
+    token_request(stack, load_event, secret, code=code)  # replayed: its token revoked
+    asked = authorize(stack, load_event)
+    request = query_of(asked.headers["Location"])["richiesta"]
+    sign_in_answer(stack, load_event, request, "maria.rossi@example.it", "Sbagliata-1!")
+    # A login nobody has, tried until it locks (its notice a cover, as for anyone)
+    for _attempt in range(12):
+        sign_in_answer(stack, load_event, request, "nessuno@example.it", "Sbagliata-1!")
 
 
 def _drive_the_clients(stack, load_event):

@@ -59,6 +59,11 @@ def test_the_template_declares_the_spec_s_routes():
         # The sign-in for the registers, an OpenID Connect provider (docs/SIGN_IN.md).
         ("GET", "/v1/oidc/.well-known/openid-configuration"),
         ("GET", "/v1/oidc/jwks"),
+        ("GET", "/v1/oidc/authorize"),
+        ("POST", "/v1/sign-in"),
+        ("POST", "/v1/oidc/token"),
+        ("GET", "/v1/oidc/userinfo"),
+        ("POST", "/v1/oidc/userinfo"),
     }
 
 

@@ -105,6 +105,11 @@ const TEXTS = {
     "app.code": "Codice mostrato dall'app",
     "pin.intro": "Il PIN serve per giustificare le assenze nel registro. Entra con codice utente (o e-mail) e password.",
     "pin.submit": "Chiedi il PIN",
+    "signin.intro": "Entra nel registro elettronico con il tuo codice utente (o l'e-mail) e la password.",
+    "signin.submit": "Entra",
+    "signin.done": "Fatto: torni al registro elettronico.",
+    "signin.no-request": "Per entrare, apri il registro elettronico della tua scuola e premi Entra: ti porta qui.",
+    "title.accedi": "Entra nel registro",
     "pin.shown": "Il tuo PIN (mostrato una sola volta)",
     "pin.emailed": "Ti abbiamo inviato il PIN per e-mail.",
     "network": "Il servizio non risponde: riprova tra qualche minuto.",
@@ -207,6 +212,11 @@ const TEXTS = {
     "app.code": "Code the app shows",
     "pin.intro": "The PIN justifies absences in the register. Log in with your user code (or e-mail) and password.",
     "pin.submit": "Ask for the PIN",
+    "signin.intro": "Sign in to the school register with your user code (or e-mail) and password.",
+    "signin.submit": "Sign in",
+    "signin.done": "Done: back to the school register.",
+    "signin.no-request": "To sign in, open your school's register and press Sign in: it brings you here.",
+    "title.accedi": "Sign in to the register",
     "pin.shown": "Your PIN (shown only once)",
     "pin.emailed": "We e-mailed you the PIN.",
     "network": "The service does not answer: try again in a few minutes.",
@@ -887,6 +897,42 @@ function pinPage() {
   });
 }
 
+// The sign-in for a register: the request it sent (?richiesta=), answered
+// with the login and password (and the account's second factor, when asked);
+// then back to the register with the code.
+function signInPage() {
+  schoolField();
+  const request = new URLSearchParams(location.search).get("richiesta");
+  if (!request) {
+    $("#sign-in-form").hidden = true;
+    say("signin.no-request", {}, "info");
+    return;
+  }
+  let token = null;
+  const ask = async () => {
+    const target = school();
+    if (!target) return;
+    const body = { request, school: target, login: $("#login").value.trim(), password: $("#password").value };
+    if (token) body.token = token;
+    const answer = await call("/sign-in", body);
+    if (answer.status === 200) {
+      say("signin.done", {}, "success");
+      location.assign(answer.body.redirect);
+    } else if (answer.status === 403 && answer.body.code === "otp_required" && answer.body.token) {
+      token = answer.body.token;
+      $("#sign-in-form").hidden = true;
+      show("");
+      otpStep(token, { ...answer.body, purpose: "sign_in" }, ask);
+    } else {
+      problem(answer, "sign_in");
+    }
+  };
+  $("#sign-in-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    ask();
+  });
+}
+
 const PAGES = {
   index: registerPage,
   "password-dimenticata": forgotPage,
@@ -896,6 +942,7 @@ const PAGES = {
   modifica: changePage,
   "codice-temporaneo": temporaryCodePage,
   pin: pinPage,
+  accedi: signInPage,
 };
 
 document.addEventListener("DOMContentLoaded", () => {

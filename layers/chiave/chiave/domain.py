@@ -33,6 +33,8 @@ class Purpose(StrEnum):
     EMAIL_VERIFICATION = "email_verification"
     # A short-lived flow that binds an SMS code to a PIN request (otp_required_for_pin).
     PIN = "pin"
+    # The same for a sign-in to a register that asks for a second factor.
+    SIGN_IN = "sign_in"
     # A short-lived flow that binds the current factor's code (the app's, or an
     # SMS to the mobile on file) to a change of a factor or a contact.
     FACTOR_CHANGE = "factor_change"
@@ -131,6 +133,51 @@ class Client:
     jwks: str | None = None
     enabled: bool = True
     version: int = 0
+
+
+@dataclass(frozen=True)
+class AuthorizationRequest:
+    """A register's authorization request (OpenID Connect Core §3.1.2.1),
+    checked, kept while the person signs in at /accedi."""
+
+    id_sha256: str
+    client_id: str
+    redirect_uri: str
+    scopes: tuple[str, ...]
+    state: str | None
+    nonce: str | None
+    code_challenge: str
+    school_id: str | None  # named by the request, or chosen on the page
+    acr_values: tuple[str, ...]
+    login_hint: str | None
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """Who a session or a code stands for, and how they proved it."""
+
+    school_id: str
+    codice_fiscale: str
+    auth_time: int
+    acr: str
+    amr: tuple[str, ...]
+    session_id: str  # `sid`: the session's public id, never its cookie
+
+
+@dataclass(frozen=True)
+class AuthorizationCode:
+    """What a code is exchanged for at the token endpoint, once, within 60 s."""
+
+    code_sha256: str
+    client_id: str
+    redirect_uri: str
+    scopes: tuple[str, ...]
+    nonce: str | None
+    code_challenge: str
+    signed_in: SignedIn
+    expires_at: int
+    used_at: int | None = None
 
 
 @dataclass(frozen=True)

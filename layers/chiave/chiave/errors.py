@@ -56,6 +56,18 @@ class InvalidClientConfiguration(DomainError):
     code = "invalid_client_configuration"
 
 
+class SignInExpired(DomainError):
+    """The register's authorization request is gone (answered, or older than ten minutes)."""
+
+    code = "sign_in_expired"
+
+
+class SchoolNotServed(DomainError):
+    """The register signing the person in does not serve this school."""
+
+    code = "school_not_served"
+
+
 class FormReferenceMismatch(DomainError):
     """The adhesion form's reference the office read is not this account's."""
 

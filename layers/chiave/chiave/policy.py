@@ -98,6 +98,9 @@ class Policy(BaseModel):
         500, ge=10, le=100_000, description="SMS of the whole school a day (a budget against SMS pumping)"
     )
     otp_required_for_pin: bool = Field(False, description="An SMS code is needed to get a PIN")
+    sign_in_second_factor: bool = Field(
+        False, description="Signing in to a register needs a second factor (an SMS code or the app)"
+    )
     # Each mobile change texts a new number: an account cannot spend the school's SMS budget on them.
     mobile_changes_per_account_per_day: int = Field(
         3, ge=1, le=10, description="Changes of mobile one account may start a day (each sends an SMS)"

@@ -7,28 +7,25 @@ clickable links."""
 from __future__ import annotations
 
 import html
+import importlib.util
 import re
 from pathlib import Path
 from typing import Any
 
 DIST = Path(__file__).resolve().parents[3] / "web" / "dist"
-PAGES = {
-    "/": "index",
-    **{
-        f"/{name}": name
-        for name in (
-            "password-dimenticata",
-            "attiva",
-            "recupera",
-            "conferma-email",
-            "modifica",
-            "codice-temporaneo",
-            "pin",
-            "privacy",
-            "accessibilita",
-        )
-    },
-}
+
+
+# The pages web/build.py builds (its PAGES), by path, as CloudFront's
+# function maps them: "/" to index.html, "/x" to x.html.
+def _page_names() -> list[str]:
+    spec = importlib.util.spec_from_file_location("web_build", DIST.parent / "build.py")
+    assert spec is not None and spec.loader is not None
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    return list(build.PAGES)
+
+
+PAGES = {("/" if name == "index" else f"/{name}"): name for name in _page_names()}
 _TYPES = {".css": "text/css", ".js": "text/javascript", ".woff2": "font/woff2"}
 # The same policy as the template's CloudFront response headers (template.yaml, PortalHeaders).
 SECURITY_HEADERS = {

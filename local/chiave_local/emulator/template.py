@@ -93,6 +93,9 @@ class FunctionSpec:
         the route's last path segment when the function serves several."""
         if len(self.routes) == 1:
             return self.code_dir.name
+        if len({route.path for route in self.routes}) == 1:  # one path: the first method's, then by method
+            first = self.routes[0]
+            return self.code_dir.name if route == first else f"{self.code_dir.name}_{route.method.lower()}"
         return f"{self.code_dir.name}_{route.path.rsplit('/', 1)[-1]}"
 
 

@@ -73,6 +73,24 @@ CATALOGUE: dict[str, Message] = {
         "Invalid client registration",
         "The client's registration is not valid: see the fields named. Nothing changed.",
     ),
+    "sign_in_expired": Message(
+        410,
+        "Richiesta di accesso scaduta",
+        "La richiesta di accesso è scaduta o è già stata usata: torna al registro elettronico e premi di "
+        "nuovo Entra.",
+        "Sign-in request expired",
+        "The sign-in request expired or was already used: go back to the school register and press Sign "
+        "in again.",
+    ),
+    "school_not_served": Message(
+        403,
+        "Scuola non servita da questo registro",
+        "Questo registro elettronico non è quello della scuola scelta: controlla la scuola o entra dal "
+        "registro della tua scuola.",
+        "School not served by this register",
+        "This school register is not the chosen school's: check the school, or sign in from your school's "
+        "register.",
+    ),
     "form_reference_mismatch": Message(
         409,
         "Il modulo non è di questa persona",

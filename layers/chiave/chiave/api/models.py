@@ -97,6 +97,16 @@ class PinRequest(SteppedUpRequest):
     pass
 
 
+class SignInRequest(SteppedUpRequest):
+    """The sign-in page's answer to a register's authorization request."""
+
+    request: TokenText = Field(description="The authorization request, as /accedi?richiesta= names it")
+
+
+class SignedInResponse(Body):
+    redirect: str = Field(description="Where the browser goes next: the register, with the code")
+
+
 class PinIssuedResponse(Body):
     pin: str = Field(description="Shown once: it is stored only as a hash")
 

@@ -6,10 +6,13 @@ Bodies are form-encoded (token, revocation) or JSON (the sign-in page)."""
 
 from __future__ import annotations
 
+import base64
+import html
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
-from urllib.parse import parse_qs
+from http.cookies import CookieError, SimpleCookie
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, unquote_plus
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -20,6 +23,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from chiave.runtime import budget, coldstart, faults
 from chiave.runtime.faults import RETRY_AFTER_S
 from chiave.runtime.observability import count_outcome, logger, metrics
+
+if TYPE_CHECKING:
+    from chiave.oidc.token import ClientCredentials
 
 # What a provider function needs of Powertools, through this module.
 __all__ = ["APIGatewayRouter", "Response"]
@@ -70,6 +76,79 @@ def single_values(parsed: Mapping[str, list[str]]) -> dict[str, str]:
     if repeated:
         raise OAuthError("invalid_request", f"parameter given more than once: {', '.join(repeated)}")
     return {name: values[0] for name, values in parsed.items()}
+
+
+def query(app: APIGatewayRestResolver | Router) -> dict[str, str]:
+    """The query string's parameters, each once (RFC 6749 §3.1)."""
+    return single_values(app.current_event.multi_value_query_string_parameters or {})
+
+
+def basic_credentials(app: APIGatewayRestResolver | Router) -> ClientCredentials | None:
+    """client_secret_basic (RFC 6749 §2.3.1): the id and secret, form-encoded, in Basic."""
+    from chiave.oidc.token import ClientCredentials
+
+    header = app.current_event.headers.get("authorization") or ""
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        client_id, _, secret = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return ClientCredentials(unquote_plus(client_id), unquote_plus(secret)) if client_id and secret else None
+
+
+def bearer_token(app: APIGatewayRestResolver | Router) -> str | None:
+    """The access token of `Authorization: Bearer` (RFC 6750 §2.1)."""
+    scheme, _, value = (app.current_event.headers.get("authorization") or "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+SESSION_COOKIE = "__Host-chiave-session"
+
+
+def session_cookie(app: APIGatewayRestResolver | Router) -> str | None:
+    """The browser's session cookie, if it sent one."""
+    header = app.current_event.headers.get("cookie") or ""
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(header)
+    except CookieError:
+        return None
+    morsel = jar.get(SESSION_COOKIE)
+    return morsel.value if morsel else None
+
+
+def set_session_cookie(value: str, max_age_s: int) -> str:
+    """The session cookie: `__Host-` (Secure, Path=/, no Domain), HttpOnly,
+    SameSite=Lax so the register's redirect back still carries it."""
+    return f"{SESSION_COOKIE}={value}; Max-Age={max_age_s}; Path=/; Secure; HttpOnly; SameSite=Lax"
+
+
+def redirect(location: str) -> Response[str]:
+    return Response(status_code=302, body="", headers={"Location": location, **NO_STORE})
+
+
+def error_page(
+    app: APIGatewayRestResolver | Router, error: str, description_it: str, description_en: str
+) -> Response[str]:
+    """A page for the person, in both languages: what went wrong, and what to do."""
+    count_outcome("oidc", f"page_{error}")
+    body = (
+        '<!doctype html><html lang="it"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        "<title>Accesso non riuscito · Sign-in failed</title></head>"
+        '<body style="font-family:sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem">'
+        f"<h1>Accesso non riuscito</h1><p>{html.escape(description_it)}</p>"
+        f'<h2 lang="en">Sign-in failed</h2><p lang="en">{html.escape(description_en)}</p>'
+        f"<p><small>{html.escape(error)}</small></p></body></html>"
+    )
+    headers = {
+        **NO_STORE,
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+        "X-Frame-Options": "DENY",
+    }
+    return Response(status_code=400, content_type="text/html; charset=utf-8", body=body, headers=headers)
 
 
 def build_provider_resolver(*routers: Router) -> APIGatewayRestResolver:

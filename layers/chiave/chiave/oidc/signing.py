@@ -86,3 +86,8 @@ def sign(claims: dict[str, Any], token_type: str = "JWT") -> str:  # noqa: S107 
     key = public_key(settings().signing_key_id)
     header = {"alg": ALGORITHM, "kid": key.kid, "typ": token_type}
     return jwt.encode(header, claims, key, registry=_registry())
+
+
+def forget() -> None:
+    """Tests switch KMS between sessions."""
+    public_key.cache_clear()

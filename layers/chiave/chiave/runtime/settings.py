@@ -39,6 +39,8 @@ class Settings(BaseModel):
     # beside it during a rotation (chiave.oidc.signing).
     signing_key_id: str = Field("", alias="SIGNING_KEY_ID")
     next_signing_key_id: str = Field("", alias="NEXT_SIGNING_KEY_ID")
+    # The secret the pairwise `sub` is derived under (chiave.credentials.subjects).
+    subject_secret_id: str = Field("", alias="SUBJECT_SECRET_ID")
 
 
 def settings() -> Settings:

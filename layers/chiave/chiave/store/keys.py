@@ -17,6 +17,11 @@ Item types (see template.yaml):
   school audit  PK=AUDIT#{school}#SCHOOL    SK=AT#{time}#{id}           a school's configuration changes
   client        PK=OIDC#CLIENTS             SK=CLIENT#{client id}       a register's client of the sign-in
   client audit  PK=AUDIT#CLIENT#{client}    SK=AT#{time}#{id}           a client's registration changes
+  authz request PK=AUTHZ#{sha256(id)}       SK=AUTHZ                    a register's request, while the
+                                                                        person signs in (TTL)
+  session       PK=SESSION#{sha256(cookie)} SK=SESSION                  a signed-in browser (TTL)
+  code          PK=CODE#{sha256(code)}      SK=CODE                     an authorization code (TTL)
+  access token  PK=TOKEN#{sha256(token)}    SK=TOKEN                    what userinfo answers (TTL)
   idempotency   PK=IDEMPOTENCY#{consumer}   SK={record key}             Powertools idempotency
   sweep cursor  PK=CONFIG#sweep             SK=CONFIG                   how far the expiry sweep went
   erased        PK=ERASED#{school}          SK={hash of cf}             a person erased on request
@@ -60,6 +65,22 @@ def client(client_id: str) -> Key:
 def client_audit(client_id: str, at: float, entry_id: str) -> Key:
     """A client's own trail: who registered or changed it, from what to what."""
     return {PARTITION: f"AUDIT#CLIENT#{client_id}", SORT: f"AT#{int(at * 1e6):017d}#{entry_id}"}
+
+
+def authorization_request(id_sha256: str) -> Key:
+    return {PARTITION: f"AUTHZ#{id_sha256}", SORT: "AUTHZ"}
+
+
+def session(cookie_sha256: str) -> Key:
+    return {PARTITION: f"SESSION#{cookie_sha256}", SORT: "SESSION"}
+
+
+def authorization_code(code_sha256: str) -> Key:
+    return {PARTITION: f"CODE#{code_sha256}", SORT: "CODE"}
+
+
+def access_token(token_sha256: str) -> Key:
+    return {PARTITION: f"TOKEN#{token_sha256}", SORT: "TOKEN"}
 
 
 def person(school_id: str, canonical_cf: str) -> Key:

@@ -1,0 +1,208 @@
+"""What the sign-in grants, each kept under the SHA-256 of its secret and
+gone with its TTL: a register's authorization request while the person signs
+in, the browser's session, the authorization code, the access token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chiave.domain import AuthorizationCode, AuthorizationRequest, SignedIn
+from chiave.runtime.aws import dynamodb
+from chiave.store import keys
+from chiave.store.conditions import ITEM_IS_NEW
+from chiave.store.table import Item, Part, Refused, from_dynamo, table_name, to_dynamo, transact
+
+# TTL deletes within a few days; reads check the time themselves.
+_PAST_ITS_END = "attribute_exists(PK) AND expires_at > :now"
+
+
+def _get(key: keys.Key) -> Item | None:
+    answer = dynamodb().get_item(TableName=table_name(), Key=to_dynamo(key), ConsistentRead=True)
+    return from_dynamo(answer["Item"]) if "Item" in answer else None
+
+
+def _put(item: Item) -> Part:
+    return {"Put": {"TableName": table_name(), "Item": to_dynamo(item), "ConditionExpression": ITEM_IS_NEW}}
+
+
+def _signed_in_item(signed_in: SignedIn) -> Item:
+    return {
+        "school_id": signed_in.school_id,
+        "codice_fiscale": signed_in.codice_fiscale,
+        "auth_time": signed_in.auth_time,
+        "acr": signed_in.acr,
+        "amr": list(signed_in.amr),
+        "sid": signed_in.session_id,
+    }
+
+
+def _signed_in_from(item: Item) -> SignedIn:
+    return SignedIn(
+        school_id=item["school_id"],
+        codice_fiscale=item["codice_fiscale"],
+        auth_time=int(item["auth_time"]),
+        acr=item["acr"],
+        amr=tuple(item["amr"]),
+        session_id=item["sid"],
+    )
+
+
+# ---- the authorization request ------------------------------------------------------
+
+
+def put_request(request: AuthorizationRequest) -> None:
+    item = {
+        **keys.authorization_request(request.id_sha256),
+        "entity": "authorization_request",
+        "client_id": request.client_id,
+        "redirect_uri": request.redirect_uri,
+        "scopes": list(request.scopes),
+        "code_challenge": request.code_challenge,
+        "acr_values": list(request.acr_values),
+        "expires_at": request.expires_at,
+        keys.TTL_ATTRIBUTE: request.expires_at,
+    }
+    optional = {
+        "state": request.state,
+        "nonce": request.nonce,
+        "school_id": request.school_id,
+        "login_hint": request.login_hint,
+    }
+    item |= {name: value for name, value in optional.items() if value is not None}
+    transact({"request": _put(item)})
+
+
+def get_request(id_sha256: str, now: float) -> AuthorizationRequest | None:
+    item = _get(keys.authorization_request(id_sha256))
+    if item is None or int(item["expires_at"]) <= now:
+        return None
+    return AuthorizationRequest(
+        id_sha256=id_sha256,
+        client_id=item["client_id"],
+        redirect_uri=item["redirect_uri"],
+        scopes=tuple(item["scopes"]),
+        state=item.get("state"),
+        nonce=item.get("nonce"),
+        code_challenge=item["code_challenge"],
+        school_id=item.get("school_id"),
+        acr_values=tuple(item.get("acr_values", ())),
+        login_hint=item.get("login_hint"),
+        expires_at=int(item["expires_at"]),
+    )
+
+
+def request_answered(request: AuthorizationRequest, now: float) -> Part:
+    """A transaction part: the request is answered once, while it is open."""
+    return {
+        "Delete": {
+            "TableName": table_name(),
+            "Key": to_dynamo(keys.authorization_request(request.id_sha256)),
+            "ConditionExpression": _PAST_ITS_END,
+            "ExpressionAttributeValues": to_dynamo({":now": int(now)}),
+        }
+    }
+
+
+# ---- the session ------------------------------------------------------------------------
+
+
+def put_session(cookie_sha256: str, signed_in: SignedIn, expires_at: int) -> Part:
+    item = {
+        **keys.session(cookie_sha256),
+        "entity": "session",
+        **_signed_in_item(signed_in),
+        "expires_at": expires_at,
+        keys.TTL_ATTRIBUTE: expires_at,
+    }
+    return _put(item)
+
+
+def get_session(cookie_sha256: str, now: float) -> SignedIn | None:
+    item = _get(keys.session(cookie_sha256))
+    if item is None or int(item["expires_at"]) <= now:
+        return None
+    return _signed_in_from(item)
+
+
+# ---- the authorization code and the access token ---------------------------------------
+
+
+def put_code(code: AuthorizationCode) -> Part:
+    item = {
+        **keys.authorization_code(code.code_sha256),
+        "entity": "authorization_code",
+        "client_id": code.client_id,
+        "redirect_uri": code.redirect_uri,
+        "scopes": list(code.scopes),
+        "code_challenge": code.code_challenge,
+        **_signed_in_item(code.signed_in),
+        "expires_at": code.expires_at,
+        keys.TTL_ATTRIBUTE: code.expires_at + 86_400,  # kept a day: a code replayed later is recognised
+    }
+    if code.nonce is not None:
+        item["nonce"] = code.nonce
+    return _put(item)
+
+
+def get_code(code_sha256: str) -> AuthorizationCode | None:
+    item = _get(keys.authorization_code(code_sha256))
+    if item is None:
+        return None
+    return AuthorizationCode(
+        code_sha256=code_sha256,
+        client_id=item["client_id"],
+        redirect_uri=item["redirect_uri"],
+        scopes=tuple(item["scopes"]),
+        nonce=item.get("nonce"),
+        code_challenge=item["code_challenge"],
+        signed_in=_signed_in_from(item),
+        expires_at=int(item["expires_at"]),
+        used_at=int(item["used_at"]) if "used_at" in item else None,
+    )
+
+
+class CodeUsed(Exception):
+    """The code was exchanged already (or expired meanwhile)."""
+
+
+def exchange(code: AuthorizationCode, access_token_sha256: str, grant: dict[str, Any], now: float) -> None:
+    """The code used up, once, while it is valid, and the access token it
+    issues stored, in one transaction; the code remembers the token, so a
+    second presentation revokes it. Raises CodeUsed."""
+    moment = int(now)
+    use: Part = {
+        "Update": {
+            "TableName": table_name(),
+            "Key": to_dynamo(keys.authorization_code(code.code_sha256)),
+            "UpdateExpression": "SET used_at = :now, access_token = :token",
+            "ConditionExpression": "attribute_not_exists(used_at) AND expires_at > :now",
+            "ExpressionAttributeValues": to_dynamo({":now": moment, ":token": access_token_sha256}),
+        }
+    }
+    token = {
+        **keys.access_token(access_token_sha256),
+        "entity": "access_token",
+        **grant,
+        "expires_at": int(grant["expires_at"]),
+        keys.TTL_ATTRIBUTE: int(grant["expires_at"]),
+    }
+    try:
+        transact({"code": use, "token": _put(token)})
+    except Refused as refused:
+        if "code" in refused:
+            raise CodeUsed() from None
+        raise
+
+
+def revoke_what_the_code_issued(code_sha256: str) -> None:
+    """A code presented twice: what its first exchange issued is revoked (RFC 6749 §4.1.2)."""
+    item = _get(keys.authorization_code(code_sha256))
+    if item and item.get("access_token"):
+        dynamodb().delete_item(TableName=table_name(), Key=to_dynamo(keys.access_token(item["access_token"])))
+
+
+def get_access_token(token_sha256: str, now: float) -> Item | None:
+    item = _get(keys.access_token(token_sha256))
+    if item is None or int(item["expires_at"]) <= now:
+        return None
+    return item
