@@ -197,7 +197,7 @@ def markdown(table: list[Row], runs: int = RUNS, python: str = "") -> str:
 def event_for(world: World, spec: FunctionSpec, sample: str | None = None) -> dict[str, Any]:
     """The function's sample event (events/<folder>.json, or `sample`), made
     live where its flow needs state: a fresh link, a committed message."""
-    folder = sample or spec.code_dir.name
+    folder = sample or (spec.sample_event(spec.routes[0]) if spec.routes else spec.code_dir.name)
     if spec.logical_id == "RegisterFunction":
         return load_event(folder, body={"codice_fiscale": PENDING})
     if spec.logical_id == "RequestResetFunction":

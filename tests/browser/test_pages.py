@@ -272,17 +272,23 @@ def test_every_static_page_passes_axe_and_sends_the_security_headers(page: Page,
         ("/privacy", "16-privacy"),
         ("/accessibilita", "17-accessibilita"),
         ("/attiva", "18-attiva-senza-token"),
+        ("/accedi", "34-accedi-senza-richiesta"),
     ):
         response = page.goto(path)
         assert response is not None and response.status == 200, path
         headers = response.headers
         assert "default-src 'none'" in headers["content-security-policy"], path
+        # No page, the sign-in's least of all, may be framed (clickjacking)
+        assert "frame-ancestors 'none'" in headers["content-security-policy"], path
         assert headers["referrer-policy"] == "no-referrer" and "set-cookie" not in headers, path
         expect(page.get_by_role("link", name="Informativa privacy")).to_be_visible()
         look(page, name)
 
 
-@pytest.mark.parametrize("path", ["/", "/password-dimenticata", "/pin", "/attiva#token=" + "A" * 43])
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/password-dimenticata", "/pin", "/attiva#token=" + "A" * 43, "/accedi?richiesta=" + "A" * 43],
+)
 def test_without_the_script_no_form_can_send_a_secret(browser, portal, path):
     # Given a browser that runs no script (blocked, or not yet loaded)
     context = browser.new_context(base_url=portal.base_url, java_script_enabled=False, **PHONE)
@@ -545,3 +551,103 @@ def test_a_button_that_calls_the_api_cannot_be_pressed_twice_and_a_new_link_star
     expect(page).to_have_url(re.compile(r"/attiva$"))
     reloaded = page.evaluate("performance.getEntriesByType('navigation')[0].type")
     assert reloaded == "reload"
+
+
+# ---- the sign-in for a register (OpenID Connect) ----------------------------------------
+
+CALLBACK = "https://registro.icguicciardini.example/oidc/callback"
+
+
+def _register_client(portal) -> None:
+    event = {
+        "operator": "ops@example.it",
+        "reason": "Registro elettronico di prova",
+        "client": "registro-demo",
+        "name": "Registro elettronico dimostrativo",
+        "schools": [SCHOOL],
+        "redirect_uris": [CALLBACK],
+        "scopes": ["openid", "profile"],
+    }
+    assert portal.post("/_local/invoke/ConfigureClientFunction", event).json["ok"]
+
+
+def _authorize_url(**extra: str) -> str:
+    from urllib.parse import urlencode
+
+    params = {
+        "response_type": "code",
+        "client_id": "registro-demo",
+        "redirect_uri": CALLBACK,
+        "scope": "openid profile",
+        "state": "stato-del-registro",
+        "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        "code_challenge_method": "S256",
+        **extra,
+    }
+    return "/oidc/authorize?" + urlencode(params)
+
+
+def _the_register_receives(page: Page) -> list[str]:
+    """The register's callback, answered here (the network is closed): the URLs it got."""
+    received: list[str] = []
+
+    def answer(route) -> None:
+        received.append(route.request.url)
+        route.fulfill(
+            status=200, content_type="text/html", body="<!doctype html><title>Registro</title><p>ok"
+        )
+
+    page.route("https://registro.icguicciardini.example/**", answer)
+    return received
+
+
+def test_a_parent_signs_in_to_the_register_from_its_link(page: Page, portal):
+    # Given a register's client, and parent 7 with her credentials
+    _register_client(portal)
+    user_code = activate(page, portal, 7)
+    received = _the_register_receives(page)
+    # When the register sends her to sign in
+    page.goto(_authorize_url())
+    # Then the sign-in page names the school, asks for the login and password, and offers a way back
+    expect(page).to_have_url(re.compile(r"/accedi\?richiesta=[A-Za-z0-9_-]{43}&scuola=" + SCHOOL))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Entra nel registro")
+    expect(page.locator("#school-name")).to_have_text("Istituto Comprensivo Via Guicciardini 8")
+    expect(page.get_by_role("link", name="Password dimenticata?").first).to_be_visible()
+    look(page, "31-accedi")
+    # When she types a wrong password, she is told so and may try again
+    page.get_by_label("Codice utente o e-mail").fill(user_code)
+    page.get_by_label("Password", exact=True).fill("Sbagliata-1!")
+    page.get_by_role("button", name="Entra").click()
+    expect(page.locator("#message")).to_contain_text("non corretti")
+    look(page, "32-accedi-errore")
+    # When she types the right one, she is back at the register with a code and its state
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Entra").click()
+    page.wait_for_url(re.compile(r"^https://registro\.icguicciardini\.example/"))
+    assert received and "code=" in received[-1] and "state=stato-del-registro" in received[-1]
+
+
+def test_a_school_that_asks_a_second_factor_signs_in_with_the_sms_code(page: Page, portal):
+    _register_client(portal)
+    user_code = activate(page, portal, 8)
+    event = {"operator": "ops@example.it", "school": SCHOOL, "reason": "Secondo fattore all'accesso"}
+    configure = {**event, "action": "configure"}
+    invoke = "/_local/invoke/ConfigureSchoolFunction"
+    assert portal.post(invoke, {**configure, "policy": {"sign_in_second_factor": True}}).json["ok"]
+    try:
+        received = _the_register_receives(page)
+        page.goto(_authorize_url())
+        page.get_by_label("Codice utente o e-mail").fill(user_code)
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_role("button", name="Entra").click()
+        # Then the SMS step, to the mobile on file
+        expect(page.locator("#otp-step")).to_be_visible()
+        look(page, "33-accedi-sms")
+        texts = len(portal.request("GET", f"/_local/outbox?to={quote(parent_mobile(8))}").json["sms"])
+        page.get_by_role("button", name="Invia il codice").click()
+        page.get_by_label("Codice ricevuto").fill(sms_code(portal, 8, at_least=texts + 1))
+        page.get_by_role("button", name="Verifica").click()
+        page.wait_for_url(re.compile(r"^https://registro\.icguicciardini\.example/"))
+        assert "code=" in received[-1]
+    finally:
+        assert portal.post(invoke, {**configure, "policy": {"sign_in_second_factor": None}}).json["ok"]

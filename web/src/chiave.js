@@ -902,6 +902,7 @@ function pinPage() {
 // then back to the register with the code.
 function signInPage() {
   schoolField();
+  $("#sign-in-forgot").href = `/password-dimenticata${schoolQuery()}`;
   const request = new URLSearchParams(location.search).get("richiesta");
   if (!request) {
     $("#sign-in-form").hidden = true;

@@ -16,6 +16,7 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING, Any, Final
 
+from chiave.runtime import coldstart
 from chiave.runtime.aws import kms
 from chiave.runtime.settings import settings
 
@@ -77,6 +78,12 @@ def _registry() -> Any:
         recommended = [ALGORITHM]  # noqa: RUF012
 
     return KmsRegistry(algorithms=[ALGORITHM])
+
+
+# Before SnapStart's snapshot: joserfc and cryptography loaded, the KMS client
+# made (no key is read: that differs per deployment and happens after restore).
+coldstart.on_warm_up(_registry)
+coldstart.on_warm_up(kms)
 
 
 def sign(claims: dict[str, Any], token_type: str = "JWT") -> str:  # noqa: S107 - a media type

@@ -1,0 +1,103 @@
+"""The sign-in's endpoints when AWS fails at any of their calls: a clear
+answer (the register told to try again, or 503 with Retry-After), and nothing
+half-written: a request still answerable, a code still unused, no token."""
+
+from __future__ import annotations
+
+import pytest
+
+from chiave.credentials import tokens
+from chiave.store import grants
+from chiave_local.emulator.calls import FAULTS, failing
+from tests.integration.helpers import (
+    CALLBACK,
+    activate,
+    authorize,
+    query_of,
+    register_client,
+    sign_in_answer,
+    signed_in_code,
+    token_request,
+)
+
+MARIA = "RSSMRA82C52H501K"
+
+
+@pytest.fixture
+def signed_up(stack, load_event) -> tuple[str, str]:
+    """The sample client's secret, and Maria's user code."""
+    return register_client(stack), activate(stack, load_event, MARIA)
+
+
+def _every_call(stack, function_id: str, fault: str, attempt, check) -> int:
+    """`attempt` with the call at each position failing in turn, `check`ed
+    each time; the number of positions tried before it ran unfaulted."""
+    position = 0
+    while True:
+        with stack.env(function_id), failing(fault, position) as made:
+            answer = attempt()
+        if len(made) <= position:
+            return position
+        check(answer, made)
+        position += 1
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_authorize_tells_the_register_to_try_again(stack, load_event, signed_up, fault):
+    def check(answer, made):
+        location = answer.headers.get("Location", "")
+        if location:  # the client and redirect URI known: the register is told
+            assert location.startswith(CALLBACK) and query_of(location)["error"] == "temporarily_unavailable"
+        else:
+            assert answer.status == 503 and answer.headers["Retry-After"], (answer, made)
+
+    assert _every_call(stack, "AuthorizeFunction", fault, lambda: authorize(stack, load_event), check) >= 2
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_a_failed_sign_in_leaves_the_request_answerable_and_no_session(stack, load_event, signed_up, fault):
+    _secret, user_code = signed_up
+    request = query_of(authorize(stack, load_event).headers["Location"])["richiesta"]
+
+    def check(answer, made):
+        assert answer.status == 503 and answer.headers["Retry-After"], (answer.body, made)
+        with stack.env("SignInFunction"):
+            assert grants.get_request(tokens.token_hash(request), 0) is not None
+
+    tried = _every_call(
+        stack, "SignInFunction", fault, lambda: sign_in_answer(stack, load_event, request, user_code), check
+    )
+    assert tried >= 3
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_a_failed_exchange_leaves_the_code_unused_and_issues_nothing(stack, load_event, signed_up, fault):
+    secret, user_code = signed_up
+    code = signed_in_code(stack, load_event, user_code)
+
+    def check(answer, made):
+        assert answer.status == 503 and answer.body["error"] == "temporarily_unavailable", (answer.body, made)
+        assert answer.headers["Retry-After"]
+        with stack.env("TokenFunction"):
+            assert grants.get_code(tokens.token_hash(code)).used_at is None
+
+    tried = _every_call(
+        stack, "TokenFunction", fault, lambda: token_request(stack, load_event, secret, code=code), check
+    )
+    assert tried >= 4  # the client, the code, the signature (its key, Sign), the commit
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_userinfo_answers_503_when_aws_fails(stack, load_event, signed_up, fault):
+    secret, user_code = signed_up
+    code = signed_in_code(stack, load_event, user_code)
+    access = token_request(stack, load_event, secret, code=code).body["access_token"]
+    event = load_event("userinfo", headers={"Authorization": f"Bearer {access}"})
+
+    def check(answer, made):
+        assert answer.status == 503 and answer.body["error"] == "temporarily_unavailable", (answer.body, made)
+
+    assert (
+        _every_call(stack, "UserinfoFunction", fault, lambda: stack.call("UserinfoFunction", event), check)
+        >= 3
+    )
