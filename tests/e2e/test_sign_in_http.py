@@ -272,3 +272,85 @@ def test_a_sign_in_request_answers_once(stack, secret):
     assert stack.post("/v1/sign-in", body).status == 200
     again = stack.post("/v1/sign-in", body)
     assert (again.status, again.json["code"]) == (410, "sign_in_expired")
+
+
+def _form_post(stack: LocalStack, path: str, client_secret: str, **fields: str) -> Raw:
+    return raw(
+        stack,
+        "POST",
+        path,
+        urlencode(fields).encode(),
+        **{"Content-Type": "application/x-www-form-urlencoded", "Authorization": basic(client_secret)},
+    )
+
+
+def _signed_in_tokens(stack: LocalStack, client_secret: str) -> dict:
+    verifier, challenge = pkce()
+    code, _cookie = sign_in(stack, challenge)
+    return json.loads(exchange(stack, client_secret, code, verifier).body)
+
+
+def _userinfo_status(stack: LocalStack, access_token: str) -> int:
+    return raw(stack, "GET", "/oidc/userinfo", Authorization=f"Bearer {access_token}").status
+
+
+def test_oidcc_refresh_token_rotates_and_the_new_tokens_work(stack, secret):
+    first = _signed_in_tokens(stack, secret)
+    # When the register refreshes
+    answer = _form_post(
+        stack, "/oidc/token", secret, grant_type="refresh_token", refresh_token=first["refresh_token"]
+    )
+    assert answer.status == 200, answer.body
+    second = json.loads(answer.body)
+    # Then it gets a new refresh token (rotated), a new access token, an ID token for the same person
+    assert (
+        second["refresh_token"] != first["refresh_token"] and second["access_token"] != first["access_token"]
+    )
+    keys = _keys(stack)
+    before, after = (jwt.decode(t["id_token"], keys).claims for t in (first, second))
+    assert (after["sub"], after["auth_time"], after["sid"]) == (
+        before["sub"],
+        before["auth_time"],
+        before["sid"],
+    )
+    assert _userinfo_status(stack, second["access_token"]) == 200
+
+
+def test_a_refresh_token_used_twice_revokes_its_whole_family(stack, secret):
+    first = _signed_in_tokens(stack, secret)
+    refreshed = json.loads(
+        _form_post(
+            stack, "/oidc/token", secret, grant_type="refresh_token", refresh_token=first["refresh_token"]
+        ).body
+    )
+    # When the first refresh token is presented again (stolen and replayed)
+    replayed = _form_post(
+        stack, "/oidc/token", secret, grant_type="refresh_token", refresh_token=first["refresh_token"]
+    )
+    assert (replayed.status, json.loads(replayed.body)["error"]) == (400, "invalid_grant")
+    # Then every token of that sign-in stops working, the heir's too
+    assert _userinfo_status(stack, refreshed["access_token"]) == 401
+    heir = _form_post(
+        stack, "/oidc/token", secret, grant_type="refresh_token", refresh_token=refreshed["refresh_token"]
+    )
+    assert json.loads(heir.body)["error"] == "invalid_grant"
+
+
+def test_a_revoked_refresh_token_ends_the_family_and_a_revoked_access_token_ends_itself(stack, secret):
+    issued = _signed_in_tokens(stack, secret)
+    # RFC 7009: an access token revoked stops at once; the answer is 200 for any token
+    assert _form_post(stack, "/oidc/revoke", secret, token=issued["access_token"]).status == 200
+    assert _userinfo_status(stack, issued["access_token"]) == 401
+    assert _form_post(stack, "/oidc/revoke", secret, token="x" * 43).status == 200
+    # A refresh token revoked takes its family with it
+    other = _signed_in_tokens(stack, secret)
+    assert _form_post(stack, "/oidc/revoke", secret, token=other["refresh_token"]).status == 200
+    assert _userinfo_status(stack, other["access_token"]) == 401
+    refused = _form_post(
+        stack, "/oidc/token", secret, grant_type="refresh_token", refresh_token=other["refresh_token"]
+    )
+    assert json.loads(refused.body)["error"] == "invalid_grant"
+    # Without the client's secret, nothing is revoked
+    third = _signed_in_tokens(stack, secret)
+    assert _form_post(stack, "/oidc/revoke", "x" * 43, token=third["refresh_token"]).status == 401
+    assert _userinfo_status(stack, third["access_token"]) == 200

@@ -192,13 +192,23 @@ def sign_in_answer(stack: Any, load_event: Any, request: str, login: str, passwo
     return stack.call("SignInFunction", load_event("sign_in", body=body))
 
 
-def token_request(stack: Any, load_event: Any, secret: str, **form: str) -> Any:
+def token_event_authorization(secret: str) -> str:
+    """client_secret_basic for the sample client."""
     import base64
+
+    return "Basic " + base64.b64encode(f"registro-demo:{secret}".encode()).decode()
+
+
+def token_request(stack: Any, load_event: Any, secret: str, **form: str) -> Any:
     from urllib.parse import urlencode
 
     fields = {"grant_type": "authorization_code", "redirect_uri": CALLBACK, "code_verifier": VERIFIER, **form}
-    basic = base64.b64encode(f"registro-demo:{secret}".encode()).decode()
-    event = load_event("token", raw_body=urlencode(fields), headers={"Authorization": f"Basic {basic}"})
+    if fields["grant_type"] == "refresh_token":
+        fields = {
+            name: value for name, value in fields.items() if name in ("grant_type", "refresh_token", "scope")
+        }
+    headers = {"Authorization": token_event_authorization(secret)}
+    event = load_event("token", raw_body=urlencode(fields), headers=headers)
     return stack.call("TokenFunction", event)
 
 

@@ -47,6 +47,7 @@ from tests.integration.helpers import (
     request_reset,
     sign_in_answer,
     signed_in_code,
+    token_event_authorization,
     token_in,
     token_request,
     verify_credentials,
@@ -119,6 +120,7 @@ BY_AWS: dict[str, dict[tuple[str, str], str]] = {
     "AuthorizeFunction": _WRITES_STORAGE,
     "SignInFunction": _WRITES_STORAGE,
     "TokenFunction": _WRITES_STORAGE,
+    "RevocationFunction": _WRITES_STORAGE,
     "UserinfoFunction": {
         ("kms:Decrypt", "StorageKey"): "its environment and the table it reads are encrypted with StorageKey",
     },
@@ -337,7 +339,15 @@ def _drive_the_sign_in(stack, load_event, user_code):
     tokens = token_request(stack, load_event, secret, code=code).body
     bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
     stack.call("UserinfoFunction", load_event("userinfo", headers=bearer))
-    token_request(stack, load_event, secret, code=code)  # replayed: its token revoked
+    refreshed = token_request(
+        stack, load_event, secret, grant_type="refresh_token", refresh_token=tokens["refresh_token"]
+    ).body
+    revocation = load_event("revocation", raw_body=f"token={refreshed['refresh_token']}")
+    revocation["headers"]["Authorization"] = token_event_authorization(secret)
+    stack.call("RevocationFunction", revocation)
+    revocation["body"] = f"token={refreshed['access_token']}"
+    stack.call("RevocationFunction", revocation)
+    token_request(stack, load_event, secret, code=code)  # replayed: its family revoked
     asked = authorize(stack, load_event)
     request = query_of(asked.headers["Location"])["richiesta"]
     sign_in_answer(stack, load_event, request, "maria.rossi@example.it", "Sbagliata-1!")

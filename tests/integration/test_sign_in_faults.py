@@ -17,6 +17,7 @@ from tests.integration.helpers import (
     register_client,
     sign_in_answer,
     signed_in_code,
+    token_event_authorization,
     token_request,
 )
 
@@ -97,7 +98,48 @@ def test_userinfo_answers_503_when_aws_fails(stack, load_event, signed_up, fault
     def check(answer, made):
         assert answer.status == 503 and answer.body["error"] == "temporarily_unavailable", (answer.body, made)
 
+    # Two calls: the token, then its family, the person and the school in one read
+    tried = _every_call(
+        stack, "UserinfoFunction", fault, lambda: stack.call("UserinfoFunction", event), check
+    )
+    assert tried == 2
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_a_failed_refresh_leaves_the_refresh_token_usable(stack, load_event, signed_up, fault):
+    secret, user_code = signed_up
+    code = signed_in_code(stack, load_event, user_code)
+    refresh = token_request(stack, load_event, secret, code=code).body["refresh_token"]
+
+    def attempt():
+        return token_request(stack, load_event, secret, grant_type="refresh_token", refresh_token=refresh)
+
+    def check(answer, made):
+        assert answer.status == 503 and answer.body["error"] == "temporarily_unavailable", (answer.body, made)
+        with stack.env("TokenFunction"):
+            assert "used_at" not in grants.get_refresh_token(tokens.token_hash(refresh))
+
+    assert _every_call(stack, "TokenFunction", fault, attempt, check) >= 4
+    # And after the faults the refresh token still works, once
+    assert attempt().status == 400  # the unfaulted attempt above used it: a second use is refused
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_a_failed_revocation_answers_503_and_may_be_sent_again(stack, load_event, signed_up, fault):
+    secret, user_code = signed_up
+    code = signed_in_code(stack, load_event, user_code)
+    refresh = token_request(stack, load_event, secret, code=code).body["refresh_token"]
+    event = load_event("revocation", raw_body=f"token={refresh}")
+    event["headers"]["Authorization"] = token_event_authorization(secret)
+
+    def check(answer, made):
+        assert answer.status == 503 and answer.body["error"] == "temporarily_unavailable", (answer.body, made)
+
     assert (
-        _every_call(stack, "UserinfoFunction", fault, lambda: stack.call("UserinfoFunction", event), check)
+        _every_call(
+            stack, "RevocationFunction", fault, lambda: stack.call("RevocationFunction", event), check
+        )
         >= 3
     )
+    refused = token_request(stack, load_event, secret, grant_type="refresh_token", refresh_token=refresh)
+    assert refused.body["error"] == "invalid_grant"

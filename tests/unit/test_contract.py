@@ -64,6 +64,7 @@ def test_the_template_declares_the_spec_s_routes():
         ("POST", "/v1/oidc/token"),
         ("GET", "/v1/oidc/userinfo"),
         ("POST", "/v1/oidc/userinfo"),
+        ("POST", "/v1/oidc/revoke"),
     }
 
 

@@ -57,7 +57,6 @@ def configuration() -> dict[str, Any]:
         "userinfo_endpoint": endpoint("userinfo"),
         "jwks_uri": endpoint("jwks"),
         "revocation_endpoint": endpoint("revoke"),
-        "end_session_endpoint": endpoint("end-session"),
         "scopes_supported": list(SCOPES),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],

@@ -14,11 +14,12 @@ import base64
 import hashlib
 import hmac
 import re
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from chiave.credentials import subjects, tokens
-from chiave.domain import AuthorizationCode, Client
+from chiave.domain import Client
 from chiave.oidc import discovery, signing
 from chiave.oidc.http import OAuthError
 from chiave.runtime.observability import count_outcome, logger
@@ -26,6 +27,10 @@ from chiave.store import clients, grants
 
 ACCESS_TOKEN_LIFETIME_S = 900
 ID_TOKEN_LIFETIME_S = 300
+# A refresh token lives two weeks unused; its family (every heir of one
+# sign-in) thirty days, after which the person signs in again.
+REFRESH_TOKEN_LIFETIME_S = 14 * 86_400
+FAMILY_LIFETIME_S = 30 * 86_400
 _VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")  # RFC 7636 §4.1
 
 
@@ -67,67 +72,138 @@ def exchange(client: Client, params: dict[str, str], now: float) -> dict[str, An
     grant_type = params.get("grant_type")
     if not grant_type:
         raise OAuthError("invalid_request", "grant_type is missing")
-    if grant_type != "authorization_code":
-        raise OAuthError("unsupported_grant_type", "only authorization_code")
+    if grant_type == "authorization_code":
+        return _code(client, params, now)
+    if grant_type == "refresh_token":
+        return _refresh(client, params, now)
+    raise OAuthError("unsupported_grant_type", "authorization_code or refresh_token")
+
+
+_INVALID_CODE = "the code is not valid, was used, or expired"
+
+
+def _code(client: Client, params: dict[str, str], now: float) -> dict[str, Any]:
     raw_code, verifier = params.get("code", ""), params.get("code_verifier", "")
     if not raw_code:
         raise OAuthError("invalid_request", "code is missing")
-    invalid = OAuthError("invalid_grant", "the code is not valid, was used, or expired")
     code = grants.get_code(tokens.token_hash(raw_code)) if tokens.is_well_formed(raw_code) else None
     if code is None or code.client_id != client.id:
-        raise invalid
+        raise OAuthError("invalid_grant", _INVALID_CODE)
     if code.used_at is not None:
-        # Presented twice: the first exchange's token is revoked (RFC 6749 §4.1.2).
+        # Presented twice: what the first exchange issued is revoked (RFC 6749 §4.1.2).
         grants.revoke_what_the_code_issued(code.code_sha256)
         count_outcome("token", "code_reused")
         logger.warning("authorization code presented twice", extra={"client": client.id})
-        raise invalid
+        raise OAuthError("invalid_grant", _INVALID_CODE)
     if code.expires_at <= now or params.get("redirect_uri") != code.redirect_uri:
-        raise invalid
+        raise OAuthError("invalid_grant", _INVALID_CODE)
     if not _VERIFIER.match(verifier) or not hmac.compare_digest(_challenge_of(verifier), code.code_challenge):
         count_outcome("token", "wrong_code_verifier")
         raise OAuthError("invalid_grant", "the PKCE code_verifier does not match the code_challenge")
-    return _issue(client, code, now)
-
-
-def _issue(client: Client, code: AuthorizationCode, now: float) -> dict[str, Any]:
     moment = int(now)
     signed_in = code.signed_in
-    sub = subjects.pairwise(client.id, signed_in.school_id, signed_in.codice_fiscale)
-    access_token = tokens.new_token()
-    id_claims: dict[str, Any] = {
-        "iss": discovery.issuer(),
-        "sub": sub,
-        "aud": client.id,
-        "iat": moment,
-        "exp": moment + ID_TOKEN_LIFETIME_S,
+    grant = {
+        "client_id": client.id,
+        "sub": subjects.pairwise(client.id, signed_in.school_id, signed_in.codice_fiscale),
+        "scopes": list(code.scopes),
+        "school_id": signed_in.school_id,
+        "codice_fiscale": signed_in.codice_fiscale,
         "auth_time": signed_in.auth_time,
         "acr": signed_in.acr,
         "amr": list(signed_in.amr),
         "sid": signed_in.session_id,
-        "school": signed_in.school_id,
+        "family": secrets.token_urlsafe(16),
     }
-    if code.nonce is not None:
-        id_claims["nonce"] = code.nonce
-    id_token = signing.sign(id_claims)
-    grant = {
-        "client_id": client.id,
-        "sub": sub,
-        "scopes": list(code.scopes),
-        "school_id": signed_in.school_id,
-        "codice_fiscale": signed_in.codice_fiscale,
-        "expires_at": moment + ACCESS_TOKEN_LIFETIME_S,
-    }
+    family_until = moment + FAMILY_LIFETIME_S
+    access, refresh = tokens.new_token(), tokens.new_token()
+    id_token = _id_token(client, grant, code.nonce, moment)
+    lifetimes = (
+        moment + ACCESS_TOKEN_LIFETIME_S,
+        min(moment + REFRESH_TOKEN_LIFETIME_S, family_until),
+        family_until,
+    )
     try:
-        grants.exchange(code, tokens.token_hash(access_token), grant, now)
+        grants.exchange(code, grant, (tokens.token_hash(access), tokens.token_hash(refresh)), lifetimes, now)
     except grants.CodeUsed:
         grants.revoke_what_the_code_issued(code.code_sha256)
-        raise OAuthError("invalid_grant", "the code is not valid, was used, or expired") from None
+        raise OAuthError("invalid_grant", _INVALID_CODE) from None
     count_outcome("token", "issued")
+    return _answer(access, refresh, id_token, grant)
+
+
+def _refresh(client: Client, params: dict[str, str], now: float) -> dict[str, Any]:
+    """A refresh token works once: it is rotated, and a second use revokes
+    its whole family (RFC 9700 §4.14.2)."""
+    raw = params.get("refresh_token", "")
+    if not raw:
+        raise OAuthError("invalid_request", "refresh_token is missing")
+    invalid = OAuthError("invalid_grant", "the refresh token is not valid, was used, or was revoked")
+    old_sha256 = tokens.token_hash(raw) if tokens.is_well_formed(raw) else None
+    held = grants.get_refresh_token(old_sha256) if old_sha256 else None
+    if held is None or held["client_id"] != client.id or int(held["expires_at"]) <= now or old_sha256 is None:
+        raise invalid
+    if "used_at" in held:
+        grants.revoke_family(held["family"])
+        count_outcome("token", "refresh_reused")
+        logger.warning("refresh token used twice: its family revoked", extra={"client": client.id})
+        raise invalid
+    scopes = params.get("scope", "").split() or list(held["scopes"])
+    if not set(scopes) <= set(held["scopes"]):
+        raise OAuthError("invalid_scope", "a refresh cannot widen the scope")
+    moment = int(now)
+    grant = {name: held[name] for name in _GRANT_FIELDS} | {"scopes": scopes}
+    access, refresh = tokens.new_token(), tokens.new_token()
+    id_token = _id_token(client, grant, None, moment)
+    lifetimes = (moment + ACCESS_TOKEN_LIFETIME_S, moment + REFRESH_TOKEN_LIFETIME_S)
+    try:
+        grants.rotate(
+            old_sha256, grant, (tokens.token_hash(access), tokens.token_hash(refresh)), lifetimes, now
+        )
+    except grants.RefreshRefused:
+        grants.revoke_family(held["family"])
+        raise invalid from None
+    count_outcome("token", "refreshed")
+    return _answer(access, refresh, id_token, grant)
+
+
+_GRANT_FIELDS = (
+    "client_id",
+    "sub",
+    "scopes",
+    "school_id",
+    "codice_fiscale",
+    "auth_time",
+    "acr",
+    "amr",
+    "sid",
+    "family",
+)
+
+
+def _id_token(client: Client, grant: dict[str, Any], nonce: str | None, moment: int) -> str:
+    claims: dict[str, Any] = {
+        "iss": discovery.issuer(),
+        "sub": grant["sub"],
+        "aud": client.id,
+        "iat": moment,
+        "exp": moment + ID_TOKEN_LIFETIME_S,
+        "auth_time": int(grant["auth_time"]),
+        "acr": grant["acr"],
+        "amr": list(grant["amr"]),
+        "sid": grant["sid"],
+        "school": grant["school_id"],
+    }
+    if nonce is not None:
+        claims["nonce"] = nonce
+    return signing.sign(claims)
+
+
+def _answer(access: str, refresh: str, id_token: str, grant: dict[str, Any]) -> dict[str, Any]:
     return {
-        "access_token": access_token,
+        "access_token": access,
         "token_type": "Bearer",
         "expires_in": ACCESS_TOKEN_LIFETIME_S,
-        "scope": " ".join(code.scopes),
+        "refresh_token": refresh,
+        "scope": " ".join(grant["scopes"]),
         "id_token": id_token,
     }

@@ -16,7 +16,7 @@ from chiave.credentials import tokens
 from chiave.domain import AccountStatus
 from chiave.oidc.http import OAuthError
 from chiave.runtime.observability import count_outcome
-from chiave.store import accounts, grants, schools
+from chiave.store import grants
 
 
 def _invalid(description: str) -> OAuthError:
@@ -31,11 +31,13 @@ def userinfo(access_token: str | None, now: float) -> dict[str, Any]:
     if grant is None:
         count_outcome("userinfo", "invalid_token")
         raise _invalid("the access token is not valid, expired, or was revoked")
-    account = accounts.get_account(grant["school_id"], grant["codice_fiscale"])
-    school = schools.get_school(grant["school_id"])
-    if account is None or school is None or account[0].status is not AccountStatus.ACTIVE:
+    holder = grants.holder_of(grant, now)
+    if holder is None:
+        count_outcome("userinfo", "revoked")
+        raise _invalid("the access token is not valid, expired, or was revoked")
+    person, school = holder
+    if person.status is not AccountStatus.ACTIVE:
         raise _invalid("the account is no longer active")
-    person = account[0]
     scopes = set(grant["scopes"])
     claims: dict[str, Any] = {
         "sub": grant["sub"],

@@ -4,13 +4,12 @@ in, the browser's session, the authorization code, the access token."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from chiave.domain import AuthorizationCode, AuthorizationRequest, SignedIn
+from chiave.domain import AuthorizationCode, AuthorizationRequest, Person, School, SignedIn
 from chiave.runtime.aws import dynamodb
-from chiave.store import keys
+from chiave.store import keys, people, schools
 from chiave.store.conditions import ITEM_IS_NEW
-from chiave.store.table import Item, Part, Refused, from_dynamo, table_name, to_dynamo, transact
+from chiave.store.table import Item, Part, Refused, batch_get, from_dynamo, table_name, to_dynamo, transact
+from chiave.store.table import found as found_item
 
 # TTL deletes within a few days; reads check the time themselves.
 _PAST_ITS_END = "attribute_exists(PK) AND expires_at > :now"
@@ -165,40 +164,125 @@ class CodeUsed(Exception):
     """The code was exchanged already (or expired meanwhile)."""
 
 
-def exchange(code: AuthorizationCode, access_token_sha256: str, grant: dict[str, Any], now: float) -> None:
-    """The code used up, once, while it is valid, and the access token it
-    issues stored, in one transaction; the code remembers the token, so a
-    second presentation revokes it. Raises CodeUsed."""
+class RefreshRefused(Exception):
+    """The refresh token was used already, or its family was revoked or ended."""
+
+
+def _token_items(
+    grant: Item, access_sha256: str, refresh_sha256: str, access_until: int, refresh_until: int
+) -> dict[str, Part]:
+    access = {
+        **keys.access_token(access_sha256),
+        "entity": "access_token",
+        **grant,
+        "expires_at": access_until,
+        keys.TTL_ATTRIBUTE: access_until,
+    }
+    refresh = {
+        **keys.refresh_token(refresh_sha256),
+        "entity": "refresh_token",
+        **grant,
+        "expires_at": refresh_until,
+        keys.TTL_ATTRIBUTE: refresh_until + 86_400,  # kept a day: a reuse is recognised
+    }
+    return {"access": _put(access), "refresh": _put(refresh)}
+
+
+def exchange(
+    code: AuthorizationCode,
+    grant: Item,
+    tokens: tuple[str, str],
+    lifetimes: tuple[int, int, int],
+    now: float,
+) -> None:
+    """The code used up, once, while it is valid; its token family, access
+    token and refresh token stored; in one transaction. The code remembers
+    its family, so a second presentation revokes what the first issued.
+    `tokens`: the access and refresh tokens' hashes; `lifetimes`: when the
+    access token, the refresh token and the family end. Raises CodeUsed."""
     moment = int(now)
+    access_until, refresh_until, family_until = lifetimes
     use: Part = {
         "Update": {
             "TableName": table_name(),
             "Key": to_dynamo(keys.authorization_code(code.code_sha256)),
-            "UpdateExpression": "SET used_at = :now, access_token = :token",
+            "UpdateExpression": "SET used_at = :now, family_id = :family",
             "ConditionExpression": "attribute_not_exists(used_at) AND expires_at > :now",
-            "ExpressionAttributeValues": to_dynamo({":now": moment, ":token": access_token_sha256}),
+            "ExpressionAttributeValues": to_dynamo({":now": moment, ":family": grant["family"]}),
         }
     }
-    token = {
-        **keys.access_token(access_token_sha256),
-        "entity": "access_token",
-        **grant,
-        "expires_at": int(grant["expires_at"]),
-        keys.TTL_ATTRIBUTE: int(grant["expires_at"]),
+    family = {
+        **keys.token_family(grant["family"]),
+        "entity": "token_family",
+        "client_id": grant["client_id"],
+        "revoked": False,
+        "expires_at": family_until,
+        keys.TTL_ATTRIBUTE: family_until + 86_400,
     }
+    parts = {"code": use, "family": _put(family), **_token_items(grant, *tokens, access_until, refresh_until)}
     try:
-        transact({"code": use, "token": _put(token)})
+        transact(parts)
     except Refused as refused:
         if "code" in refused:
             raise CodeUsed() from None
         raise
 
 
+def rotate(
+    old_refresh_sha256: str, grant: Item, tokens: tuple[str, str], lifetimes: tuple[int, int], now: float
+) -> None:
+    """The refresh token used up, once, while its family lives; the new
+    access and refresh tokens stored; in one transaction. Raises RefreshRefused."""
+    moment = int(now)
+    values = to_dynamo({":now": moment, ":false": False})
+    use: Part = {
+        "Update": {
+            "TableName": table_name(),
+            "Key": to_dynamo(keys.refresh_token(old_refresh_sha256)),
+            "UpdateExpression": "SET used_at = :now",
+            "ConditionExpression": "attribute_not_exists(used_at) AND expires_at > :now",
+            "ExpressionAttributeValues": to_dynamo({":now": moment}),
+        }
+    }
+    family_lives: Part = {
+        "ConditionCheck": {
+            "TableName": table_name(),
+            "Key": to_dynamo(keys.token_family(grant["family"])),
+            "ConditionExpression": "revoked = :false AND expires_at > :now",
+            "ExpressionAttributeValues": values,
+        }
+    }
+    try:
+        transact({"rotated": use, "family": family_lives, **_token_items(grant, *tokens, *lifetimes)})
+    except Refused as refused:
+        if "rotated" in refused or "family" in refused:
+            raise RefreshRefused() from None
+        raise
+
+
+def revoke_family(family_id: str) -> None:
+    """Every token of the family stops working (a code or refresh token replayed, a revocation)."""
+    try:
+        dynamodb().update_item(
+            TableName=table_name(),
+            Key=to_dynamo(keys.token_family(family_id)),
+            UpdateExpression="SET revoked = :true",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeValues=to_dynamo({":true": True}),
+        )
+    except dynamodb().exceptions.ConditionalCheckFailedException:
+        pass  # nothing was issued under it
+
+
 def revoke_what_the_code_issued(code_sha256: str) -> None:
     """A code presented twice: what its first exchange issued is revoked (RFC 6749 §4.1.2)."""
     item = _get(keys.authorization_code(code_sha256))
-    if item and item.get("access_token"):
-        dynamodb().delete_item(TableName=table_name(), Key=to_dynamo(keys.access_token(item["access_token"])))
+    if item and item.get("family_id"):
+        revoke_family(item["family_id"])
+
+
+def get_refresh_token(token_sha256: str) -> Item | None:
+    return _get(keys.refresh_token(token_sha256))
 
 
 def get_access_token(token_sha256: str, now: float) -> Item | None:
@@ -206,3 +290,24 @@ def get_access_token(token_sha256: str, now: float) -> Item | None:
     if item is None or int(item["expires_at"]) <= now:
         return None
     return item
+
+
+def delete_access_token(token_sha256: str) -> None:
+    dynamodb().delete_item(TableName=table_name(), Key=to_dynamo(keys.access_token(token_sha256)))
+
+
+def holder_of(grant: Item, now: float) -> tuple[Person, School] | None:
+    """The person and school a live token family stands for, in one read;
+    None when the family was revoked or ended, or either is gone."""
+    wanted = [
+        keys.token_family(grant["family"]),
+        keys.person(grant["school_id"], grant["codice_fiscale"]),
+        keys.school(grant["school_id"]),
+    ]
+    found = batch_get(wanted)
+    family, person, school = (found_item(found, key) for key in wanted)
+    if family is None or family.get("revoked") or int(family["expires_at"]) <= now:
+        return None
+    if person is None or school is None:
+        return None
+    return people.person_from(person), schools.school_from(school)

@@ -22,6 +22,9 @@ Item types (see template.yaml):
   session       PK=SESSION#{sha256(cookie)} SK=SESSION                  a signed-in browser (TTL)
   code          PK=CODE#{sha256(code)}      SK=CODE                     an authorization code (TTL)
   access token  PK=TOKEN#{sha256(token)}    SK=TOKEN                    what userinfo answers (TTL)
+  refresh token PK=REFRESH#{sha256(token)}  SK=REFRESH                  used once, rotated (TTL)
+  token family  PK=FAMILY#{id}              SK=FAMILY                   a code's tokens and their heirs:
+                                                                        revoked together (TTL)
   idempotency   PK=IDEMPOTENCY#{consumer}   SK={record key}             Powertools idempotency
   sweep cursor  PK=CONFIG#sweep             SK=CONFIG                   how far the expiry sweep went
   erased        PK=ERASED#{school}          SK={hash of cf}             a person erased on request
@@ -81,6 +84,14 @@ def authorization_code(code_sha256: str) -> Key:
 
 def access_token(token_sha256: str) -> Key:
     return {PARTITION: f"TOKEN#{token_sha256}", SORT: "TOKEN"}
+
+
+def refresh_token(token_sha256: str) -> Key:
+    return {PARTITION: f"REFRESH#{token_sha256}", SORT: "REFRESH"}
+
+
+def token_family(family_id: str) -> Key:
+    return {PARTITION: f"FAMILY#{family_id}", SORT: "FAMILY"}
 
 
 def person(school_id: str, canonical_cf: str) -> Key:
