@@ -22,8 +22,9 @@ router = APIGatewayRouter()
 @router.post("/oidc/revoke")
 def post_revoke() -> Response[str]:
     now = time.time()
-    client = authenticated_client(basic_credentials(router), now)
-    revoke(client, form(router), now)
+    params = form(router)
+    client = authenticated_client(basic_credentials(router), params, now)
+    revoke(client, params, now)
     return json_answer(200, {})
 
 

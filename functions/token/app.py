@@ -21,8 +21,9 @@ router = APIGatewayRouter()
 @router.post("/oidc/token")
 def post_token() -> Response[str]:
     now = time.time()
-    client = authenticated_client(basic_credentials(router), now)
-    return json_answer(200, exchange(client, form(router), now))
+    params = form(router)
+    client = authenticated_client(basic_credentials(router), params, now)
+    return json_answer(200, exchange(client, params, now))
 
 
 app = build_provider_resolver(router)

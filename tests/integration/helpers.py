@@ -165,7 +165,7 @@ def register_client(stack: Any, **fields: Any) -> str:
 
     answer = stack.functions.invoke("ConfigureClientFunction", {**load_event("configure_client"), **fields})
     assert answer["ok"], answer
-    secret: str = answer["client_secret"]
+    secret: str = answer.get("client_secret", "")  # none for private_key_jwt
     return secret
 
 

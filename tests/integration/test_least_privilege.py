@@ -18,13 +18,16 @@ import time
 from collections import defaultdict
 from typing import Any
 from unittest import mock
+from urllib.parse import urlencode
 
 import botocore.client
 import pyotp
 import pytest
+from joserfc import jwt
+from joserfc.jwk import RSAKey
 
 from chiave.credentials import passwords, pepper, tokens, totp
-from chiave.oidc import signing
+from chiave.oidc import discovery, signing
 from chiave.store import keys
 from chiave.store import sweep as sweep_store
 from chiave_local.demo import sent
@@ -348,6 +351,33 @@ def _drive_the_sign_in(stack, load_event, user_code):
     revocation["body"] = f"token={refreshed['access_token']}"
     stack.call("RevocationFunction", revocation)
     token_request(stack, load_event, secret, code=code)  # replayed: its family revoked
+    # A client with keys (private_key_jwt) revokes with an assertion (its jti kept)
+    key = RSAKey.generate_key(2048, parameters={"kid": "k1"})
+    register_client(
+        stack,
+        client="registro-chiavi",
+        auth_method="private_key_jwt",
+        jwks={"keys": [key.as_dict(private=False)]},
+    )
+    with stack.env("RevocationFunction"):
+        audience = discovery.endpoint("token")
+    now = int(time.time())
+    claims = {
+        "iss": "registro-chiavi",
+        "sub": "registro-chiavi",
+        "aud": audience,
+        "jti": "j1",
+        "exp": now + 60,
+    }
+    signed = jwt.encode({"alg": "RS256", "kid": "k1"}, claims, key)
+    form = urlencode(
+        {
+            "token": "x" * 43,
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": signed,
+        }
+    )
+    stack.call("RevocationFunction", load_event("revocation", raw_body=form, headers={"Authorization": ""}))
     asked = authorize(stack, load_event)
     request = query_of(asked.headers["Location"])["richiesta"]
     sign_in_answer(stack, load_event, request, "maria.rossi@example.it", "Sbagliata-1!")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -25,6 +26,10 @@ from chiave.oidc.http import OAuthError
 from chiave.runtime.observability import count_outcome, logger
 from chiave.store import clients, grants
 
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+ASSERTION_ALGORITHMS = ["RS256", "PS256", "ES256"]
+MAX_ASSERTION_LIFETIME_S = 300
+LEEWAY_S = 30
 ACCESS_TOKEN_LIFETIME_S = 900
 ID_TOKEN_LIFETIME_S = 300
 # A refresh token lives two weeks unused; its family (every heir of one
@@ -40,16 +45,25 @@ class ClientCredentials:
     secret: str
 
 
-def authenticated_client(credentials: ClientCredentials | None, now: float) -> Client:
-    """The client, if its credentials are right; invalid_client (401) otherwise."""
-    unauthorised = OAuthError(
+def _unauthorised() -> OAuthError:
+    return OAuthError(
         "invalid_client", "client authentication failed", 401, **{"WWW-Authenticate": 'Basic realm="chiave"'}
     )
+
+
+def authenticated_client(credentials: ClientCredentials | None, params: dict[str, str], now: float) -> Client:
+    """The client, if it proved itself by the method it registered:
+    `client_secret_basic`, or `private_key_jwt` (a client assertion in the
+    form, RFC 7523); invalid_client (401) otherwise."""
+    if "client_assertion" in params or "client_assertion_type" in params:
+        if credentials is not None:
+            raise OAuthError("invalid_request", "one client authentication method, not two")
+        return _by_assertion(params, now)
     if credentials is None:
-        raise unauthorised
+        raise _unauthorised()
     client = clients.get_client(credentials.client_id)
     if client is None or not client.enabled or client.auth_method != "client_secret_basic":
-        raise unauthorised
+        raise _unauthorised()
     presented = tokens.token_hash(credentials.secret)
     current = client.secret_hash and hmac.compare_digest(presented, client.secret_hash)
     previous = (
@@ -59,7 +73,62 @@ def authenticated_client(credentials: ClientCredentials | None, now: float) -> C
     )
     if not (current or previous):
         count_outcome("token", "wrong_client_secret")
-        raise unauthorised
+        raise _unauthorised()
+    return client
+
+
+def _by_assertion(params: dict[str, str], now: float) -> Client:
+    """private_key_jwt: a JWT the client signed with one of its registered
+    keys (RS256, PS256 or ES256; never none or a MAC), naming it as iss and
+    sub, this provider as aud, with a jti used once and an exp at most five
+    minutes ahead."""
+    from joserfc import jwt
+    from joserfc.errors import JoseError
+    from joserfc.jwk import KeySet
+    from joserfc.jws import extract_compact
+
+    assertion = params.get("client_assertion", "")
+    if params.get("client_assertion_type") != ASSERTION_TYPE or not assertion:
+        raise _unauthorised()
+    try:
+        claimed = json.loads(extract_compact(assertion.encode("ascii")).payload)
+        client_id = str(claimed["iss"])
+    except (JoseError, ValueError, KeyError, TypeError, UnicodeError):
+        raise _unauthorised() from None
+    client = clients.get_client(client_id)
+    if (
+        client is None
+        or not client.enabled
+        or client.auth_method != "private_key_jwt"
+        or not client.jwks
+        or params.get("client_id", client.id) != client.id
+    ):
+        raise _unauthorised()
+    checks = jwt.JWTClaimsRegistry(
+        now=int(now),
+        leeway=LEEWAY_S,
+        iss={"essential": True, "value": client.id},
+        sub={"essential": True, "value": client.id},
+        aud={"essential": True, "values": [discovery.endpoint("token"), discovery.issuer()]},
+        exp={"essential": True},
+        jti={"essential": True},
+    )
+    try:
+        token = jwt.decode(
+            assertion, KeySet.import_key_set(json.loads(client.jwks)), algorithms=ASSERTION_ALGORITHMS
+        )
+        checks.validate(token.claims)
+    except (JoseError, ValueError, KeyError, TypeError):
+        count_outcome("token", "bad_client_assertion")
+        raise _unauthorised() from None
+    expires_at = int(token.claims["exp"])
+    if expires_at - now > MAX_ASSERTION_LIFETIME_S:
+        raise _unauthorised()
+    try:
+        grants.remember_assertion(client.id, str(token.claims["jti"]), expires_at)
+    except grants.AssertionReplayed:
+        count_outcome("token", "client_assertion_replayed")
+        raise _unauthorised() from None
     return client
 
 

@@ -4,6 +4,8 @@ in, the browser's session, the authorization code, the access token."""
 
 from __future__ import annotations
 
+import hashlib
+
 from chiave.domain import AuthorizationCode, AuthorizationRequest, Person, School, SignedIn
 from chiave.runtime.aws import dynamodb
 from chiave.store import keys, people, schools
@@ -279,6 +281,24 @@ def revoke_what_the_code_issued(code_sha256: str) -> None:
     item = _get(keys.authorization_code(code_sha256))
     if item and item.get("family_id"):
         revoke_family(item["family_id"])
+
+
+class AssertionReplayed(Exception):
+    """A client assertion's jti seen before (RFC 7523 §3, item 7)."""
+
+
+def remember_assertion(client_id: str, jti: str, expires_at: int) -> None:
+    """A client assertion's jti, kept until it expires: used once."""
+    item = {
+        **keys.client_assertion(client_id, hashlib.sha256(jti.encode("utf-8")).hexdigest()),
+        "entity": "client_assertion",
+        "expires_at": expires_at,
+        keys.TTL_ATTRIBUTE: expires_at + 3600,
+    }
+    try:
+        transact({"assertion": _put(item)})
+    except Refused:
+        raise AssertionReplayed() from None
 
 
 def get_refresh_token(token_sha256: str) -> Item | None:

@@ -25,6 +25,7 @@ Item types (see template.yaml):
   refresh token PK=REFRESH#{sha256(token)}  SK=REFRESH                  used once, rotated (TTL)
   token family  PK=FAMILY#{id}              SK=FAMILY                   a code's tokens and their heirs:
                                                                         revoked together (TTL)
+  assertion     PK=JTI#{client}#{sha256}    SK=JTI                      a client assertion, used once (TTL)
   idempotency   PK=IDEMPOTENCY#{consumer}   SK={record key}             Powertools idempotency
   sweep cursor  PK=CONFIG#sweep             SK=CONFIG                   how far the expiry sweep went
   erased        PK=ERASED#{school}          SK={hash of cf}             a person erased on request
@@ -88,6 +89,10 @@ def access_token(token_sha256: str) -> Key:
 
 def refresh_token(token_sha256: str) -> Key:
     return {PARTITION: f"REFRESH#{token_sha256}", SORT: "REFRESH"}
+
+
+def client_assertion(client_id: str, jti_sha256: str) -> Key:
+    return {PARTITION: f"JTI#{client_id}#{jti_sha256}", SORT: "JTI"}
 
 
 def token_family(family_id: str) -> Key:
