@@ -46,6 +46,8 @@ class LocalStack(ThreadingHTTPServer):
         super().__init__(address, Handler)
         self.functions = functions
         self.openapi_document = openapi.render()
+        # The demo register's client of the sign-in, once the seed made it.
+        self.demo_client: dict[str, str] = {}
 
 
 class FramingError(Exception):
@@ -182,6 +184,9 @@ class Handler(BaseHTTPRequestHandler):
                 "aws_endpoint_url": deployment.endpoint_url,
                 "region": deployment.region,
                 "resources": deployment.physical,
+                # The sign-in: its issuer, and the demo register's client (made by the seed).
+                "issuer": f"http://127.0.0.1:{self.server.server_address[1]}/oidc",
+                "demo_client": self.server.demo_client,
             },
         )
 

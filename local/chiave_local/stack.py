@@ -81,6 +81,9 @@ class RunningStack:
             f"  mailbox        {self.base_url}/_local/mailbox   (every e-mail and SMS, links clickable)",
             f"  API            {api}",
             f"  Swagger UI     {self.base_url}/docs",
+            f"  sign-in        {self.base_url}/oidc/.well-known/openid-configuration   (issuer "
+            f"{self.base_url}/oidc; demo client {self.server.demo_client['client_id']}, secret "
+            f"{self.server.demo_client['client_secret']}, also in /_local/info)",
             f"  outbox         {self.base_url}/_local/outbox",
             f"  moto           {self.deployment.endpoint_url} ({self.deployment.region})",
             f"  imports        s3://{self.deployment.refs.get('ImportBucket', '-')}"
@@ -153,6 +156,10 @@ def start(
         seeding_env = function_environment(functions.specs["ConfigureSchoolFunction"], deployment)
         with environment(seeding_env):
             schools, parsed = seed.load(seed_path, policy_path, f"http://127.0.0.1:{bound_port}")
+            demo_secret = seed.register_demo_client(
+                [school.id for school in schools], f"http://127.0.0.1:{bound_port}"
+            )
+        server.demo_client = {"client_id": seed.DEMO_CLIENT, "client_secret": demo_secret}
     except BaseException:
         moto.stop()
         raise

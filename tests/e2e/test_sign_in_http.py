@@ -354,3 +354,75 @@ def test_a_revoked_refresh_token_ends_the_family_and_a_revoked_access_token_ends
     third = _signed_in_tokens(stack, secret)
     assert _form_post(stack, "/oidc/revoke", "x" * 43, token=third["refresh_token"]).status == 401
     assert _userinfo_status(stack, third["access_token"]) == 200
+
+
+def test_make_run_names_the_issuer_and_registers_a_demo_register(stack):
+    info = stack.request("GET", "/_local/info").json
+    assert info["issuer"] == stack.base_url + "/oidc"
+    assert (
+        json.loads(raw(stack, "GET", "/oidc/.well-known/openid-configuration").body)["issuer"]
+        == info["issuer"]
+    )
+    demo = info["demo_client"]
+    _verifier, challenge = pkce()
+    callback = stack.base_url + "/_local/registro/callback"
+    asked = raw(stack, "GET", authorize_path(challenge, client_id=demo["client_id"], redirect_uri=callback))
+    assert asked.status == 302 and "/accedi?richiesta=" in asked.headers["location"]
+
+
+LOGGED_OUT = "https://registro.icguicciardini.example/"
+
+
+def _session_alive(stack: LocalStack, cookie: str) -> bool:
+    """prompt=none answers with a code only to a live session."""
+    _verifier, challenge = pkce()
+    answer = raw(stack, "GET", authorize_path(challenge, prompt="none"), Cookie=cookie)
+    return "code" in query_of(answer.headers["location"])
+
+
+def test_rp_initiated_logout_with_the_id_token_ends_the_session_and_returns_to_the_register(stack, secret):
+    verifier, challenge = pkce()
+    code, cookie = sign_in(stack, challenge)
+    id_token = json.loads(exchange(stack, secret, code, verifier).body)["id_token"]
+    assert _session_alive(stack, cookie)
+    # When the register sends her to end the session, with the ID token it holds
+    params = {"id_token_hint": id_token, "post_logout_redirect_uri": LOGGED_OUT, "state": "addio"}
+    answer = raw(stack, "GET", "/oidc/end-session?" + urlencode(params), Cookie=cookie)
+    # Then she is back at the register's registered address, with its state, and the cookie is cleared
+    assert answer.status == 302 and answer.headers["location"] == LOGGED_OUT + "?state=addio"
+    assert "Max-Age=0" in answer.headers["set-cookie"]
+    # And the session is gone: prompt=none finds nobody
+    assert not _session_alive(stack, cookie)
+
+
+def test_logout_without_a_hint_asks_first_and_only_chiave_s_page_can_confirm(stack, secret):
+    _verifier, challenge = pkce()
+    _code, cookie = sign_in(stack, challenge)
+    # A link from anywhere shows a question, and signs nobody out
+    asked = raw(stack, "GET", "/oidc/end-session?client_id=" + CLIENT, Cookie=cookie)
+    assert asked.status == 200 and "Vuoi uscire?" in asked.body and "<form" in asked.body
+    assert "frame-ancestors 'none'" in asked.headers["content-security-policy"]
+    assert _session_alive(stack, cookie)
+    # The page's form, posted with the cookie (same site), signs her out
+    posted = raw(
+        stack,
+        "POST",
+        "/oidc/end-session",
+        urlencode({"client_id": CLIENT}).encode(),
+        **{"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+    )
+    assert posted.status == 200 and "Sei uscito" in posted.body
+    assert not _session_alive(stack, cookie)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"client_id": CLIENT, "post_logout_redirect_uri": "https://altrove.example/"},
+        {"post_logout_redirect_uri": LOGGED_OUT},  # no client to have registered it
+        {"id_token_hint": "eyJhbGciOiJub25lIn0.eyJhdWQiOiJyZWdpc3Ryby1kZW1vIn0."},  # unsigned
+    ],
+)
+def test_logout_never_redirects_to_an_address_nobody_registered(stack, secret, params):
+    answer = raw(stack, "GET", "/oidc/end-session?" + urlencode(params))
+    assert answer.status == 400 and "location" not in answer.headers

@@ -124,6 +124,7 @@ BY_AWS: dict[str, dict[tuple[str, str], str]] = {
     "SignInFunction": _WRITES_STORAGE,
     "TokenFunction": _WRITES_STORAGE,
     "RevocationFunction": _WRITES_STORAGE,
+    "EndSessionFunction": _WRITES_STORAGE,
     "UserinfoFunction": {
         ("kms:Decrypt", "StorageKey"): "its environment and the table it reads are encrypted with StorageKey",
     },
@@ -351,6 +352,16 @@ def _drive_the_sign_in(stack, load_event, user_code):
     revocation["body"] = f"token={refreshed['access_token']}"
     stack.call("RevocationFunction", revocation)
     token_request(stack, load_event, secret, code=code)  # replayed: its family revoked
+    # The register signs her out of Chiave too: the question, then the form posted
+    # (pages, not JSON: invoked as they are)
+    stack.functions.invoke("EndSessionFunction", load_event("end_session"))
+    signing.forget()  # the end-session function's own container reads the keys itself
+    hinted = load_event("end_session")
+    hinted["queryStringParameters"] = {"id_token_hint": tokens["id_token"]}
+    hinted["multiValueQueryStringParameters"] = {"id_token_hint": [tokens["id_token"]]}
+    hinted["headers"]["Cookie"] = "__Host-chiave-session=" + "x" * 43
+    stack.functions.invoke("EndSessionFunction", hinted)
+    stack.functions.invoke("EndSessionFunction", load_event("end_session_post"))
     # A client with keys (private_key_jwt) revokes with an assertion (its jti kept)
     key = RSAKey.generate_key(2048, parameters={"kid": "k1"})
     register_client(

@@ -143,3 +143,25 @@ def test_a_failed_revocation_answers_503_and_may_be_sent_again(stack, load_event
     )
     refused = token_request(stack, load_event, secret, grant_type="refresh_token", refresh_token=refresh)
     assert refused.body["error"] == "invalid_grant"
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_a_failed_sign_out_answers_503_and_the_session_is_whole(stack, load_event, signed_up, fault):
+    _secret, user_code = signed_up
+    asked = authorize(stack, load_event)
+    request = query_of(asked.headers["Location"])["richiesta"]
+    done = sign_in_answer(stack, load_event, request, user_code)
+    cookie = done.headers["Set-Cookie"].split(";")[0]
+    event = load_event("end_session_post", headers={"Cookie": cookie})
+
+    def check(answer, made):
+        headers = {
+            **(answer.get("headers") or {}),
+            **{k: v[-1] for k, v in (answer.get("multiValueHeaders") or {}).items()},
+        }
+        assert answer["statusCode"] == 503 and headers["Retry-After"], (answer, made)
+        with stack.env("EndSessionFunction"):
+            assert grants.get_session(tokens.token_hash(cookie.split("=", 1)[1]), 0) is not None
+
+    attempt = lambda: stack.functions.invoke("EndSessionFunction", event)  # noqa: E731 - a page, not JSON
+    assert _every_call(stack, "EndSessionFunction", fault, attempt, check) == 2  # the client, the session

@@ -65,6 +65,8 @@ def test_the_template_declares_the_spec_s_routes():
         ("GET", "/v1/oidc/userinfo"),
         ("POST", "/v1/oidc/userinfo"),
         ("POST", "/v1/oidc/revoke"),
+        ("GET", "/v1/oidc/end-session"),
+        ("POST", "/v1/oidc/end-session"),
     }
 
 

@@ -147,3 +147,32 @@ def generated_csv(school: str, codes: list[str]) -> str:
         for i, code in enumerate(codes)
     ]
     return demo_csv().rstrip("\n") + "\n" + "\n".join(rows) + "\n"
+
+
+DEMO_CLIENT = "registro-locale"
+
+
+def register_demo_client(school_ids: list[str], portal_url: str) -> str:
+    """The demo register's client of the sign-in, registered as the console
+    action does (configure_client); its secret, shown once, as there."""
+    from chiave.jobs.configure_client import ClientRequest
+    from chiave.jobs.configure_client import run as configure_client
+
+    request = ClientRequest(
+        action="configure",
+        operator="make run",
+        client_id=DEMO_CLIENT,
+        reason="Il registro dimostrativo dello stack locale",
+        request_id="local-seed",
+        fields={
+            "name": "Registro elettronico dimostrativo",
+            "schools": school_ids,
+            "redirect_uris": [f"{portal_url}/_local/registro/callback"],
+            "post_logout_redirect_uris": [f"{portal_url}/_local/registro/"],
+            "scopes": ["openid", "profile", "email"],
+            "auth_method": "client_secret_basic",
+        },
+    )
+    answer = configure_client(request, time.time())
+    secret: str = answer["client_secret"]
+    return secret

@@ -13,6 +13,8 @@ from chiave.runtime.settings import portal_url
 ACR_PASSWORD = "urn:chiave:acr:password"  # noqa: S105 - a name, not a secret
 ACR_SECOND_FACTOR = "urn:chiave:acr:password-otp"
 ACR_VALUES = (ACR_PASSWORD, ACR_SECOND_FACTOR)
+# What a client's assertion (private_key_jwt) may be signed with: never none, never a MAC.
+ASSERTION_ALGORITHMS = ("RS256", "PS256", "ES256")
 # The claims beside the standard ones: the school, its name, the role, the user code, the codice fiscale.
 CLAIMS = (
     "sub",
@@ -57,6 +59,7 @@ def configuration() -> dict[str, Any]:
         "userinfo_endpoint": endpoint("userinfo"),
         "jwks_uri": endpoint("jwks"),
         "revocation_endpoint": endpoint("revoke"),
+        "end_session_endpoint": endpoint("end-session"),
         "scopes_supported": list(SCOPES),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
@@ -64,7 +67,7 @@ def configuration() -> dict[str, Any]:
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_methods_supported": auth_methods,
-        "token_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256"],
+        "token_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGORITHMS),
         "revocation_endpoint_auth_methods_supported": auth_methods,
         "code_challenge_methods_supported": ["S256"],
         "acr_values_supported": list(ACR_VALUES),

@@ -129,26 +129,67 @@ def redirect(location: str) -> Response[str]:
     return Response(status_code=302, body="", headers={"Location": location, **NO_STORE})
 
 
-def error_page(
-    app: APIGatewayRestResolver | Router, error: str, description_it: str, description_en: str
+def clear_session_cookie() -> str:
+    return f"{SESSION_COOKIE}=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=Lax"
+
+
+def page(
+    status: int,
+    title_it: str,
+    text_it: str,
+    title_en: str,
+    text_en: str,
+    form: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response[str]:
-    """A page for the person, in both languages: what went wrong, and what to do."""
-    count_outcome("oidc", f"page_{error}")
+    """A page for the person, in both languages: what happened, and what to
+    do; with `form`, a button that posts those parameters back here."""
+    button = ""
+    if form is not None:
+        fields = "".join(
+            f'<input type="hidden" name="{html.escape(name)}" value="{html.escape(value)}">'
+            for name, value in form.items()
+        )
+        button = (
+            f'<form method="post">{fields}<button type="submit" style="font-size:1.1rem;padding:.5rem 1rem">'
+            "Esci · Sign out</button></form>"
+        )
     body = (
         '<!doctype html><html lang="it"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        "<title>Accesso non riuscito · Sign-in failed</title></head>"
+        f"<title>{html.escape(title_it)} · {html.escape(title_en)}</title></head>"
         '<body style="font-family:sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem">'
-        f"<h1>Accesso non riuscito</h1><p>{html.escape(description_it)}</p>"
-        f'<h2 lang="en">Sign-in failed</h2><p lang="en">{html.escape(description_en)}</p>'
-        f"<p><small>{html.escape(error)}</small></p></body></html>"
+        f"<h1>{html.escape(title_it)}</h1><p>{html.escape(text_it)}</p>{button}"
+        f'<h2 lang="en">{html.escape(title_en)}</h2><p lang="en">{html.escape(text_en)}</p>'
+        "</body></html>"
     )
-    headers = {
+    security = {
         **NO_STORE,
-        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+        "Content-Security-Policy": (
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
+        ),
         "X-Frame-Options": "DENY",
     }
-    return Response(status_code=400, content_type="text/html; charset=utf-8", body=body, headers=headers)
+    return Response(
+        status_code=status,
+        content_type="text/html; charset=utf-8",
+        body=body,
+        headers={**security, **(headers or {})},
+    )
+
+
+def error_page(
+    app: APIGatewayRestResolver | Router, error: str, description_it: str, description_en: str
+) -> Response[str]:
+    """What went wrong, for the person; never a redirect to an address nobody registered."""
+    count_outcome("oidc", f"page_{error}")
+    return page(
+        400,
+        "Accesso non riuscito",
+        f"{description_it} ({error})",
+        "Sign-in failed",
+        f"{description_en} ({error})",
+    )
 
 
 def build_provider_resolver(*routers: Router) -> APIGatewayRestResolver:

@@ -27,7 +27,6 @@ from chiave.runtime.observability import count_outcome, logger
 from chiave.store import clients, grants
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-ASSERTION_ALGORITHMS = ["RS256", "PS256", "ES256"]
 MAX_ASSERTION_LIFETIME_S = 300
 LEEWAY_S = 30
 ACCESS_TOKEN_LIFETIME_S = 900
@@ -115,7 +114,9 @@ def _by_assertion(params: dict[str, str], now: float) -> Client:
     )
     try:
         token = jwt.decode(
-            assertion, KeySet.import_key_set(json.loads(client.jwks)), algorithms=ASSERTION_ALGORITHMS
+            assertion,
+            KeySet.import_key_set(json.loads(client.jwks)),
+            algorithms=list(discovery.ASSERTION_ALGORITHMS),
         )
         checks.validate(token.claims)
     except (JoseError, ValueError, KeyError, TypeError):

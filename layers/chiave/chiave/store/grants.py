@@ -118,6 +118,10 @@ def put_session(cookie_sha256: str, signed_in: SignedIn, expires_at: int) -> Par
     return _put(item)
 
 
+def end_session(cookie_sha256: str) -> None:
+    dynamodb().delete_item(TableName=table_name(), Key=to_dynamo(keys.session(cookie_sha256)))
+
+
 def get_session(cookie_sha256: str, now: float) -> SignedIn | None:
     item = _get(keys.session(cookie_sha256))
     if item is None or int(item["expires_at"]) <= now:
