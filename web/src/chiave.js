@@ -906,6 +906,7 @@ function signInPage() {
   const request = new URLSearchParams(location.search).get("richiesta");
   if (!request) {
     $("#sign-in-form").hidden = true;
+    $("#sign-in-intro").hidden = true;
     say("signin.no-request", {}, "info");
     return;
   }

@@ -2,7 +2,7 @@
 not SPEC §3's problem documents (an explicit exception): an error is
 `{"error", "error_description"}` with its status, an AWS fault is 503
 `temporarily_unavailable` with Retry-After, a bug is 500 `server_error`.
-Bodies are form-encoded (token, revocation) or JSON (the sign-in page)."""
+Bodies are form-encoded (token, revocation, the logout page's form)."""
 
 from __future__ import annotations
 
