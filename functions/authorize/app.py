@@ -23,7 +23,7 @@ router = APIGatewayRouter()
 def get_authorize() -> Response[str]:
     outcome = authorize(query(router), session_cookie(router), time.time())
     if isinstance(outcome, ErrorPage):
-        return error_page(router, outcome.error, outcome.description_it, outcome.description_en)
+        return error_page(outcome.error, outcome.description_it, outcome.description_en)
     return redirect(outcome.location)
 
 

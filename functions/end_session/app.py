@@ -46,7 +46,7 @@ def _answer(outcome: SignedOut | ConfirmFirst | ErrorPage) -> Response[str]:
             "You signed out of Chiave on this device. If the device is not yours, close the browser.",
             headers=cleared,
         )
-    return error_page(router, outcome.error, outcome.description_it, outcome.description_en)
+    return error_page(outcome.error, outcome.description_it, outcome.description_en)
 
 
 @router.get("/oidc/end-session")

@@ -9,12 +9,12 @@ would give every person new identifiers at every register."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 from functools import cache
 from typing import Any
 
+from chiave.credentials import tokens
 from chiave.runtime import faults
 from chiave.runtime.aws import secretsmanager
 from chiave.runtime.settings import settings
@@ -32,7 +32,7 @@ def _key() -> bytes:
 
 def pairwise(client_id: str, school_id: str, codice_fiscale: str) -> str:
     digest = hmac.new(_key(), f"{client_id}|{school_id}|{codice_fiscale}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+    return tokens.b64url(digest)
 
 
 def forget() -> None:

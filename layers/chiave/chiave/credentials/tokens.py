@@ -30,7 +30,8 @@ _CODE_LABEL = b"chiave/sms-code/v1\x00"
 DIGITS = "0123456789"
 
 
-def _b64(data: bytes) -> str:
+def b64url(data: bytes) -> str:
+    """base64url without padding (RFC 4648 §5): tokens, PKCE challenges, subjects."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
@@ -49,7 +50,7 @@ def is_well_formed(token: str) -> bool:
 
 def new_token() -> str:
     """A token handed to the client directly (a PIN's SMS step), never queued."""
-    return _b64(secrets.token_bytes(TOKEN_BYTES))
+    return b64url(secrets.token_bytes(TOKEN_BYTES))
 
 
 @dataclass(frozen=True)
@@ -73,17 +74,17 @@ coldstart.on_warm_up(kms)
 def data_key(key_id: str) -> DataKey:
     """This container's data key: one KMS call per container, not per request."""
     answer = kms().generate_data_key(KeyId=key_id, KeySpec="AES_256")
-    return DataKey(plaintext=answer["Plaintext"], encrypted=_b64(answer["CiphertextBlob"]))
+    return DataKey(plaintext=answer["Plaintext"], encrypted=b64url(answer["CiphertextBlob"]))
 
 
 def _derive(key: bytes, seed: bytes) -> str:
-    return _b64(hmac.new(key, _DERIVATION_LABEL + seed, hashlib.sha256).digest())
+    return b64url(hmac.new(key, _DERIVATION_LABEL + seed, hashlib.sha256).digest())
 
 
 def new_sealed_token(key: DataKey) -> tuple[str, SealedToken]:
     """A fresh token and its sealed form, for the outbox."""
     seed = secrets.token_bytes(TOKEN_BYTES)
-    return _derive(key.plaintext, seed), SealedToken(encrypted_key=key.encrypted, seed=_b64(seed))
+    return _derive(key.plaintext, seed), SealedToken(encrypted_key=key.encrypted, seed=b64url(seed))
 
 
 def _derive_code(key: bytes, seed: bytes, length: int, alphabet: str) -> str:
@@ -103,7 +104,7 @@ def new_sealed_code(key: DataKey, length: int, alphabet: str = DIGITS) -> tuple[
     so the queue never holds a code either."""
     seed = secrets.token_bytes(TOKEN_BYTES)
     return _derive_code(key.plaintext, seed, length, alphabet), SealedToken(
-        encrypted_key=key.encrypted, seed=_b64(seed)
+        encrypted_key=key.encrypted, seed=b64url(seed)
     )
 
 

@@ -178,9 +178,7 @@ def page(
     )
 
 
-def error_page(
-    app: APIGatewayRestResolver | Router, error: str, description_it: str, description_en: str
-) -> Response[str]:
+def error_page(error: str, description_it: str, description_en: str) -> Response[str]:
     """What went wrong, for the person; never a redirect to an address nobody registered."""
     count_outcome("oidc", f"page_{error}")
     return page(

@@ -86,12 +86,12 @@ coldstart.on_warm_up(_registry)
 coldstart.on_warm_up(kms)
 
 
-def sign(claims: dict[str, Any], token_type: str = "JWT") -> str:  # noqa: S107 - a media type
+def sign(claims: dict[str, Any]) -> str:
     """A signed JWT of `claims`, by the signing key (one KMS Sign)."""
     from joserfc import jwt
 
     key = public_key(settings().signing_key_id)
-    header = {"alg": ALGORITHM, "kid": key.kid, "typ": token_type}
+    header = {"alg": ALGORITHM, "kid": key.kid, "typ": "JWT"}
     return jwt.encode(header, claims, key, registry=_registry())
 
 

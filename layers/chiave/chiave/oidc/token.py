@@ -10,7 +10,6 @@ only as its hash; the ID token is signed in KMS (one Sign per response)."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -134,8 +133,7 @@ def _by_assertion(params: dict[str, str], now: float) -> Client:
 
 
 def _challenge_of(verifier: str) -> str:
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+    return tokens.b64url(hashlib.sha256(verifier.encode("ascii")).digest())
 
 
 def exchange(client: Client, params: dict[str, str], now: float) -> dict[str, Any]:
