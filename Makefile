@@ -41,6 +41,12 @@ $(WEB_STAMP): web/package-lock.json web/build.py layers/chiave/chiave/api/messag
 
 web: $(WEB_STAMP)
 
+# The demo register (/_local/registro): openid-client, pinned by local/registro/package-lock.json.
+REGISTRO_STAMP := local/registro/node_modules/.installed
+$(REGISTRO_STAMP): local/registro/package-lock.json
+	cd local/registro && npm ci --no-audit --no-fund --loglevel=error
+	touch $(REGISTRO_STAMP)
+
 # The browser tests drive Debian's chromium (Playwright's own download is
 # not reachable here): installed with apt when run as root, else one line says how.
 CHROMIUM ?= /usr/bin/chromium
@@ -52,10 +58,10 @@ browser:
 	     (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null)); \
 	  else echo "The browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; fi; }
 
-run: $(STAMP) $(WEB_STAMP)
+run: $(STAMP) $(WEB_STAMP) $(REGISTRO_STAMP)
 	$(BIN)/python -m chiave_local --port $(PORT) --containers $(CONTAINERS) $(if $(SEED),--seed $(SEED)) $(if $(POLICY),--policy $(POLICY))
 
-test: $(STAMP) $(WEB_STAMP) browser
+test: $(STAMP) $(WEB_STAMP) $(REGISTRO_STAMP) browser
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests
 
 unit: $(STAMP)

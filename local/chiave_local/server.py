@@ -17,7 +17,7 @@ from urllib.parse import parse_qs
 
 from chiave.api.problems import negotiate_language, problem
 from chiave.store import directory
-from chiave_local.demo import portal, sent
+from chiave_local.demo import portal, registro, sent
 from chiave_local.docgen import openapi
 from chiave_local.emulator import apigw, sigv4
 from chiave_local.emulator import template as tpl
@@ -48,6 +48,7 @@ class LocalStack(ThreadingHTTPServer):
         self.openapi_document = openapi.render()
         # The demo register's client of the sign-in, once the seed made it.
         self.demo_client: dict[str, str] = {}
+        self.demo_register: registro.DemoRegister | None = None
 
 
 class FramingError(Exception):
@@ -189,6 +190,21 @@ class Handler(BaseHTTPRequestHandler):
                 "demo_client": self.server.demo_client,
             },
         )
+
+    def _registro(self, request: Incoming, _found: object) -> None:
+        if self.server.demo_register is None:
+            self._send_json(404, {"message": "no demo register in this stack"})
+            return
+        target = f"{request.path}?{request.query}" if request.query else request.path
+        try:
+            answer = self.server.demo_register.forward(
+                request.method, target, dict(self.headers.items()), request.body
+            )
+        except registro.Unavailable as missing:
+            self._send_json(503, {"message": str(missing)})
+            return
+        status, content_type, data, headers = answer
+        self._send(status, content_type, data, headers)
 
     def _invoke_route(self, request: Incoming, found: re.Match[str]) -> None:
         self._invoke(found.group(1), request.body)
@@ -387,6 +403,7 @@ ROUTES = (
     Route(GET, _exact("/_local/outbox"), Handler._outbox),
     Route(GET, _exact("/_local/mailbox"), Handler._mailbox),
     Route(GET, _exact("/_local/info"), Handler._info),
+    Route(frozenset({"GET", "POST"}), lambda path: path.startswith(registro.PREFIX), Handler._registro),
     Route(frozenset({"POST"}), _INVOKE.match, Handler._invoke_route),
     Route(GET, _exact("/docs", "/docs/"), Handler._docs),
     Route(GET, _exact("/openapi.json", "/docs/openapi.json"), Handler._openapi),

@@ -14,7 +14,7 @@ from pathlib import Path
 from moto.server import ThreadedMotoServer
 
 from chiave.policy import overrides_of
-from chiave_local.demo import seed
+from chiave_local.demo import registro, seed
 from chiave_local.emulator import template as tpl
 from chiave_local.emulator import worker
 from chiave_local.emulator.containers import POOL_SIZE, ContainerFunctions
@@ -52,6 +52,8 @@ class RunningStack:
         if self.serving:  # shutdown() waits for a serve_forever loop
             self.server.shutdown()
         self.server.server_close()
+        if self.server.demo_register is not None:
+            self.server.demo_register.stop()
         if isinstance(self.functions, ContainerFunctions):
             self.functions.stop()
         self.moto.stop()
@@ -84,6 +86,7 @@ class RunningStack:
             f"  sign-in        {self.base_url}/oidc/.well-known/openid-configuration   (issuer "
             f"{self.base_url}/oidc; demo client {self.server.demo_client['client_id']}, secret "
             f"{self.server.demo_client['client_secret']}, also in /_local/info)",
+            f"  demo register  {self.base_url}{registro.PREFIX}/   (the sign-in as a register meets it)",
             f"  outbox         {self.base_url}/_local/outbox",
             f"  moto           {self.deployment.endpoint_url} ({self.deployment.region})",
             f"  imports        s3://{self.deployment.refs.get('ImportBucket', '-')}"
@@ -160,6 +163,8 @@ def start(
                 [school.id for school in schools], f"http://127.0.0.1:{bound_port}"
             )
         server.demo_client = {"client_id": seed.DEMO_CLIENT, "client_secret": demo_secret}
+        base_url = f"http://127.0.0.1:{bound_port}"
+        server.demo_register = registro.DemoRegister(f"{base_url}/oidc", base_url, server.demo_client)
     except BaseException:
         moto.stop()
         raise

@@ -39,7 +39,7 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PARENTS = seed.generated_codes(13, "BRW")
+PARENTS = seed.generated_codes(15, "BRW")
 
 
 def parent_email(index: int) -> str:

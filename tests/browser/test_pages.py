@@ -651,3 +651,66 @@ def test_a_school_that_asks_a_second_factor_signs_in_with_the_sms_code(page: Pag
         assert "code=" in received[-1]
     finally:
         assert portal.post(invoke, {**configure, "policy": {"sign_in_second_factor": None}}).json["ok"]
+
+
+# ---- the demo register: openid-client as the relying party ------------------------------
+
+
+def _claims(page: Page, section: str) -> dict[str, str]:
+    """What the demo register shows it received: the ID token's claims or userinfo's."""
+    listing = page.locator("h2", has_text=section).locator("xpath=following-sibling::dl[1]")
+    names = listing.locator("dt").all_inner_texts()
+    return dict(zip(names, listing.locator("dd").all_inner_texts(), strict=True))
+
+
+@pytest.mark.parametrize(
+    ("index", "second_factor"), [(13, False), (14, True)], ids=["no-second-factor", "sms-code"]
+)
+def test_the_demo_register_signs_a_parent_in_refreshes_and_signs_out(
+    page: Page, portal, index: int, second_factor: bool
+):
+    # Given parent `index` with her credentials, at a school that asks a second factor or not
+    user_code = activate(page, portal, index)
+    configure = {"operator": "ops@example.it", "school": SCHOOL, "reason": "Accesso", "action": "configure"}
+    policy = {"sign_in_second_factor": True if second_factor else None}
+    assert portal.post("/_local/invoke/ConfigureSchoolFunction", {**configure, "policy": policy}).json["ok"]
+    try:
+        # When the register (openid-client: discovery, PKCE, state, nonce) sends her to Chiave
+        page.goto("/_local/registro/")
+        look(page, "35-registro-entra")
+        page.get_by_role("button", name="Entra").click()
+        expect(page).to_have_url(re.compile(r"/accedi\?richiesta="))
+        page.get_by_label("Codice utente o e-mail").fill(user_code)
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_role("button", name="Entra").click()
+        if second_factor:
+            texts = len(portal.request("GET", f"/_local/outbox?to={quote(parent_mobile(index))}").json["sms"])
+            page.get_by_role("button", name="Invia il codice").click()
+            page.get_by_label("Codice ricevuto").fill(sms_code(portal, index, at_least=texts + 1))
+            page.get_by_role("button", name="Verifica").click()
+        # Then the register exchanged the code and openid-client validated the ID token
+        # (signature from the JWKS, iss, aud, nonce, exp) and read userinfo for the same subject
+        expect(page.locator("#signed-in")).to_be_visible()
+        look(page, "36-registro-dentro")
+        claims, userinfo = _claims(page, "ID token"), _claims(page, "Userinfo")
+        assert claims["iss"] == f"{portal.base_url}/oidc"
+        assert claims["aud"] == "registro-locale"
+        expected_acr = "urn:chiave:acr:password-otp" if second_factor else "urn:chiave:acr:password"
+        assert claims["acr"] == expected_acr
+        assert ("sms" in claims["amr"]) is second_factor
+        assert userinfo["sub"] == claims["sub"] and userinfo["given_name"] == f"Numero{index}"
+        assert PARENTS[index] not in page.content()  # never the codice fiscale (no scope for it)
+        # When the register refreshes its tokens, they rotate and the new access token reads userinfo
+        page.get_by_role("button", name="Rinnova i token").click()
+        expect(page.locator("#refreshes")).to_have_text("1")
+        assert _claims(page, "Userinfo")["sub"] == claims["sub"]
+        # When she signs out at the register, Chiave ends its session and sends her back
+        page.get_by_role("button", name="Esci").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Entra nel registro")
+        expect(page).to_have_url(f"{portal.base_url}/_local/registro/")
+        # Then a new sign-in asks for her password again
+        page.get_by_role("button", name="Entra").click()
+        expect(page).to_have_url(re.compile(r"/accedi\?richiesta="))
+    finally:
+        reset = {**configure, "policy": {"sign_in_second_factor": None}}
+        assert portal.post("/_local/invoke/ConfigureSchoolFunction", reset).json["ok"]
