@@ -12,8 +12,10 @@ import http.client
 import json
 import re
 import secrets
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -156,7 +158,8 @@ def test_oidcc_server_a_full_sign_in_with_pkce_gives_a_verified_id_token_and_use
     assert (claims["iss"], claims["aud"], claims["nonce"]) == (issuer, CLIENT, "nonce-456")
     assert claims["acr"] == "urn:chiave:acr:password" and claims["amr"] == ["pwd"]
     assert MARIA not in json.dumps(claims) and claims["sub"] and claims["school"] == SCHOOL
-    # And userinfo answers the scopes' claims, never the codice fiscale (not in scope)
+    # And userinfo answers the scopes' claims, never the codice fiscale (not in scope):
+    # oidcc-userinfo-get, oidcc-userinfo-post-header
     for method in ("GET", "POST"):
         info = raw(stack, method, "/oidc/userinfo", Authorization=f"Bearer {tokens['access_token']}")
         assert info.status == 200, info.body
@@ -258,6 +261,83 @@ def test_oidcc_ensure_request_without_nonce_succeeds_for_code_flow(stack, secret
         json.loads(exchange(stack, secret, code, verifier).body)["id_token"], _keys(stack)
     ).claims
     assert "nonce" not in claims
+
+
+def test_oidcc_nonce_invalid_each_id_token_carries_its_own_request_s_nonce(stack, secret):
+    # Given a browser signed in with one nonce
+    verifier, challenge = pkce()
+    _code, cookie = sign_in(stack, challenge, nonce="primo-nonce")
+    # When the register asks again with another nonce, in the same session
+    again = raw(stack, "GET", authorize_path(challenge, nonce="secondo-nonce"), Cookie=cookie)
+    code = query_of(again.headers["location"])["code"]
+    # Then the ID token carries the second nonce, never the first
+    id_token = json.loads(exchange(stack, secret, code, verifier).body)["id_token"]
+    assert jwt.decode(id_token, _keys(stack)).claims["nonce"] == "secondo-nonce"
+
+
+def test_oidcc_id_token_hint_signs_in_the_hinted_session_and_refuses_another(stack, secret):
+    # Given a sign-in and the ID token the register received
+    verifier, challenge = pkce()
+    code, cookie = sign_in(stack, challenge)
+    hint = json.loads(exchange(stack, secret, code, verifier).body)["id_token"]
+    sub = jwt.decode(hint, _keys(stack)).claims["sub"]
+    # When the register asks silently for the same person (prompt=none, id_token_hint)
+    silent = raw(stack, "GET", authorize_path(challenge, prompt="none", id_token_hint=hint), Cookie=cookie)
+    again = json.loads(exchange(stack, secret, query_of(silent.headers["location"])["code"], verifier).body)
+    # Then it gets a code at once, for the same subject
+    assert jwt.decode(again["id_token"], _keys(stack)).claims["sub"] == sub
+    # When the browser holds another session, the hint's person is not signed in there
+    _code, other = sign_in(stack, challenge)
+    elsewhere = raw(stack, "GET", authorize_path(challenge, prompt="none", id_token_hint=hint), Cookie=other)
+    assert query_of(elsewhere.headers["location"])["error"] == "login_required"
+    # And a hint Chiave did not sign (its signature altered) is refused
+    forged = hint[:-4] + ("AAAA" if not hint.endswith("AAAA") else "BBBB")
+    refused = raw(stack, "GET", authorize_path(challenge, id_token_hint=forged), Cookie=cookie)
+    assert query_of(refused.headers["location"])["error"] == "invalid_request"
+
+
+def _race(count: int, attempt: Callable[[], Raw]) -> list[Raw]:
+    """`count` real threads released together, each making `attempt()`."""
+    start = threading.Barrier(count)
+
+    def one(_index: int) -> Raw:
+        start.wait()
+        return attempt()
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(one, range(count)))
+
+
+def test_a_code_raced_by_many_exchanges_issues_once_and_the_replays_revoke_it(stack, secret):
+    # Given a code, stolen: eight exchanges at once, across the stack's containers
+    verifier, challenge = pkce()
+    code, _cookie = sign_in(stack, challenge)
+    answers = _race(8, lambda: exchange(stack, secret, code, verifier))
+    # Then exactly one is answered with tokens, every other is invalid_grant
+    issued = [json.loads(a.body) for a in answers if a.status == 200]
+    assert len(issued) == 1, [a.status for a in answers]
+    assert all(json.loads(a.body)["error"] == "invalid_grant" for a in answers if a.status != 200)
+    # And the replays revoked what the winner got
+    assert _userinfo_status(stack, issued[0]["access_token"]) == 401
+
+
+def test_a_refresh_token_raced_by_many_rotates_once_and_the_family_ends(stack, secret):
+    first = _signed_in_tokens(stack, secret)
+
+    def refresh() -> Raw:
+        return _form_post(
+            stack, "/oidc/token", secret, grant_type="refresh_token", refresh_token=first["refresh_token"]
+        )
+
+    answers = _race(8, refresh)
+    rotated = [json.loads(a.body) for a in answers if a.status == 200]
+    assert len(rotated) == 1, [a.status for a in answers]
+    # The reuse revoked the whole family: the heir's tokens stop too
+    assert _userinfo_status(stack, rotated[0]["access_token"]) == 401
+    heir = _form_post(
+        stack, "/oidc/token", secret, grant_type="refresh_token", refresh_token=rotated[0]["refresh_token"]
+    )
+    assert json.loads(heir.body)["error"] == "invalid_grant"
 
 
 def _keys(stack: LocalStack) -> KeySet:

@@ -351,6 +351,9 @@ def _drive_the_sign_in(stack, load_event, user_code):
     stack.call("RevocationFunction", revocation)
     revocation["body"] = f"token={refreshed['access_token']}"
     stack.call("RevocationFunction", revocation)
+    # The register asks silently for the person its ID token names (id_token_hint)
+    signing.forget()  # authorize's own container reads the published keys itself
+    authorize(stack, load_event, prompt="none", id_token_hint=tokens["id_token"])
     token_request(stack, load_event, secret, code=code)  # replayed: its family revoked
     # The register signs her out of Chiave too: the question, then the form posted
     # (pages, not JSON: invoked as they are)

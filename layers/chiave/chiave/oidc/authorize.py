@@ -5,9 +5,9 @@ client or a redirect URI it did not register gets an error page, never a
 redirect (RFC 9700 §4.1). Every later error goes back to the register with
 `error`, its `state` and our `iss` (RFC 9207). The code flow only, PKCE S256
 for every client. A browser with a session that fits (its school one of the
-client's, `max_age`, `prompt`) gets its code at once; `prompt=none` without
-one gets `login_required`; anyone else is kept waiting at /accedi while the
-request is kept (ten minutes)."""
+client's, `max_age`, `prompt`, the session an `id_token_hint` names) gets its
+code at once; `prompt=none` without one gets `login_required`; anyone else
+is kept waiting at /accedi while the request is kept (ten minutes)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from chiave.credentials import tokens
 from chiave.domain import AuthorizationCode, AuthorizationRequest, Client, SignedIn
-from chiave.oidc import discovery
+from chiave.oidc import discovery, signing
 from chiave.runtime import faults
 from chiave.runtime.observability import count_outcome
 from chiave.runtime.settings import portal_url
@@ -130,7 +130,9 @@ def authorize(params: dict[str, str], session_cookie: str | None, now: float) ->
         expires_at=int(now) + REQUEST_LIFETIME_S,
     )
     try:
-        return _answer(request, client, session_cookie, prompt, max_age, refused, now)
+        return _answer(
+            request, client, session_cookie, prompt, max_age, params.get("id_token_hint"), refused, now
+        )
     except faults.AWS_FAILURES as error:
         if not faults.is_transient(error):
             raise
@@ -144,12 +146,24 @@ def _answer(
     session_cookie: str | None,
     prompt: set[str],
     max_age: str | None,
+    hint: str | None,
     refused: Callable[[str, str], Redirect],
     now: float,
 ) -> Redirect:
+    hinted_session = None
+    if hint is not None:
+        # oidcc-id-token-hint: the person the register last signed in, by the session it named
+        claims = signing.issued_id_token(hint, discovery.issuer())
+        if claims is None or claims["aud"] != client.id:
+            return refused("invalid_request", "id_token_hint is not an ID token issued to this client")
+        hinted_session = claims.get("sid")
     if session_cookie and "login" not in prompt:
         signed_in = grants.get_session(tokens.token_hash(session_cookie), now)
-        if signed_in is not None and _fits(signed_in, request, client, max_age, now):
+        if (
+            signed_in is not None
+            and _fits(signed_in, request, client, max_age, now)
+            and hinted_session in (None, signed_in.session_id)
+        ):
             code, part = grant_code(request, signed_in, now)
             transact({"code": part})
             count_outcome("authorize", "signed_in_already")

@@ -37,20 +37,8 @@ class ConfirmFirst:
 
 def _hinted_client(hint: str) -> str | None:
     """The client an ID token Chiave signed was issued to; None if it is not one."""
-    from joserfc import jwt
-    from joserfc.errors import JoseError
-    from joserfc.jwk import KeySet
-
-    try:
-        keys = KeySet.import_key_set(signing.jwks())  # type: ignore[arg-type]
-        token = jwt.decode(hint, keys, algorithms=[signing.ALGORITHM])
-    except (JoseError, ValueError, TypeError):
-        return None
-    claims = token.claims
-    audience = claims.get("aud")
-    if claims.get("iss") != discovery.issuer() or not isinstance(audience, str):
-        return None
-    return audience
+    claims = signing.issued_id_token(hint, discovery.issuer())
+    return None if claims is None else str(claims["aud"])
 
 
 def end_session(

@@ -95,6 +95,23 @@ def sign(claims: dict[str, Any]) -> str:
     return jwt.encode(header, claims, key, registry=_registry())
 
 
+def issued_id_token(token: str, issuer: str) -> dict[str, Any] | None:
+    """The claims of an ID token this issuer signed with a published key,
+    expired or not (an `id_token_hint`); None if it is not one."""
+    from joserfc import jwt
+    from joserfc.errors import JoseError
+    from joserfc.jwk import KeySet
+
+    try:
+        keys = KeySet.import_key_set(jwks())  # type: ignore[arg-type]
+        claims: dict[str, Any] = jwt.decode(token, keys, algorithms=[ALGORITHM]).claims
+    except (JoseError, ValueError, TypeError):
+        return None
+    if claims.get("iss") != issuer or not isinstance(claims.get("aud"), str):
+        return None
+    return claims
+
+
 def forget() -> None:
     """Tests switch KMS between sessions."""
     public_key.cache_clear()
