@@ -220,3 +220,11 @@ def signed_in_code(stack: Any, load_event: Any, login: str, password: str = PASS
     done = sign_in_answer(stack, load_event, request, login, password)
     assert done.status == 200, done.body
     return query_of(done.body["redirect"])["code"]
+
+
+def signed_in_session(stack: Any, load_event: Any, login: str, password: str = PASSWORD) -> str:
+    """Authorize, then the sign-in page's answer: the session cookie (`name=value`)."""
+    request = query_of(authorize(stack, load_event).headers["Location"])["richiesta"]
+    done = sign_in_answer(stack, load_event, request, login, password)
+    assert done.status == 200, done.body
+    return str(done.headers["Set-Cookie"].split(";")[0])

@@ -50,6 +50,7 @@ from tests.integration.helpers import (
     request_reset,
     sign_in_answer,
     signed_in_code,
+    signed_in_session,
     token_event_authorization,
     token_in,
     token_request,
@@ -354,6 +355,8 @@ def _drive_the_sign_in(stack, load_event, user_code):
     # The register asks silently for the person its ID token names (id_token_hint)
     signing.forget()  # authorize's own container reads the published keys itself
     authorize(stack, load_event, prompt="none", id_token_hint=tokens["id_token"])
+    # A browser still signed in gets its code at once, and its session kept alive
+    authorize(stack, load_event, cookie=signed_in_session(stack, load_event, user_code))
     token_request(stack, load_event, secret, code=code)  # replayed: its family revoked
     # The register signs her out of Chiave too: the question, then the form posted
     # (pages, not JSON: invoked as they are)

@@ -4,9 +4,12 @@ half-written: a request still answerable, a code still unused, no token."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from chiave.credentials import tokens
+from chiave.oidc import signing
 from chiave.store import grants
 from chiave_local.emulator.calls import FAULTS, failing
 from tests.integration.helpers import (
@@ -17,6 +20,7 @@ from tests.integration.helpers import (
     register_client,
     sign_in_answer,
     signed_in_code,
+    signed_in_session,
     token_event_authorization,
     token_request,
 )
@@ -53,6 +57,17 @@ def test_authorize_tells_the_register_to_try_again(stack, load_event, signed_up,
             assert answer.status == 503 and answer.headers["Retry-After"], (answer, made)
 
     assert _every_call(stack, "AuthorizeFunction", fault, lambda: authorize(stack, load_event), check) >= 2
+    # A browser still signed in, named by an ID token: the hint's keys, the session, the code and its use
+    cookie = signed_in_session(stack, load_event, signed_up[1])
+    code = query_of(authorize(stack, load_event, cookie=cookie).headers["Location"])["code"]
+    hint = token_request(stack, load_event, signed_up[0], code=code)
+
+    def signed_in() -> Any:
+        signing.forget()  # a new container each time: the keys are read too
+        return authorize(stack, load_event, cookie=cookie, id_token_hint=hint.body["id_token"])
+
+    assert _every_call(stack, "AuthorizeFunction", fault, signed_in, check) >= 4
+    assert "code" in query_of(signed_in().headers["Location"])  # the session unharmed
 
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))

@@ -24,10 +24,6 @@ from chiave.runtime.observability import count_outcome, logger
 from chiave.steps import login, step_up
 from chiave.store import clients, grants
 
-# A school day: long enough to move between registers and the account area,
-# short enough that a shared family device does not stay signed in for days.
-SESSION_LIFETIME_S = 8 * 3600
-
 
 @dataclass(frozen=True)
 class SignedInAnswer:
@@ -69,7 +65,12 @@ def sign_in(request_id: str, asked: step_up.Asked, now: float) -> SignedInAnswer
         session_id=secrets.token_urlsafe(16),
     )
     code, code_part = authorize.grant_code(request, signed_in, now)
-    session = grants.put_session(tokens.token_hash(cookie), signed_in, int(now) + SESSION_LIFETIME_S)
+    session = grants.put_session(
+        tokens.token_hash(cookie),
+        signed_in,
+        expires_at=int(now) + authorize.SESSION_LIFETIME_S,
+        idle_until=int(now) + authorize.SESSION_IDLE_S,
+    )
     record = login.audit_entry(authenticated, "signed_in", now, client=client.id, acr=acr)
     parts = [session, code_part, grants.request_answered(request, now), *consumed, record]
     try:
@@ -78,4 +79,4 @@ def sign_in(request_id: str, asked: step_up.Asked, now: float) -> SignedInAnswer
         raise SignInExpired() from None  # answered meanwhile (a second press, another tab)
     logger.info("signed in", extra={**login.log_facts(authenticated), "client": client.id, "acr": acr})
     count_outcome("sign_in", "second_factor" if wants_second else "password")
-    return SignedInAnswer(authorize.callback(request, code), cookie, SESSION_LIFETIME_S)
+    return SignedInAnswer(authorize.callback(request, code), cookie, authorize.SESSION_LIFETIME_S)

@@ -23,10 +23,15 @@ from chiave.runtime import faults
 from chiave.runtime.observability import count_outcome
 from chiave.runtime.settings import portal_url
 from chiave.store import clients, grants
-from chiave.store.table import Part, transact
+from chiave.store.table import Part, Refused, transact
 
 REQUEST_LIFETIME_S = 600
 CODE_LIFETIME_S = 60
+# The browser's session. Absolute: a school day, long enough to move between
+# registers, short enough that a shared family device does not stay signed in
+# for days. Idle: half an hour unused (no register asked for it) and it ends.
+SESSION_LIFETIME_S = 8 * 3600
+SESSION_IDLE_S = 30 * 60
 _CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # BASE64URL(SHA-256(verifier)), RFC 7636 §4.2
 _SCHOOL = re.compile(r"^[A-Z]{4}[A-Z0-9]{6}$")
 
@@ -165,9 +170,14 @@ def _answer(
             and hinted_session in (None, signed_in.session_id)
         ):
             code, part = grant_code(request, signed_in, now)
-            transact({"code": part})
-            count_outcome("authorize", "signed_in_already")
-            return Redirect(callback(request, code))
+            used = grants.session_used(tokens.token_hash(session_cookie), int(now) + SESSION_IDLE_S, now)
+            try:
+                transact({"code": part, "session": used})
+            except Refused:
+                pass  # the session ended meanwhile (signed out, idle): as if there were none
+            else:
+                count_outcome("authorize", "signed_in_already")
+                return Redirect(callback(request, code))
     if "none" in prompt:
         return refused("login_required", "nobody is signed in here")
     request_id = tokens.new_token()

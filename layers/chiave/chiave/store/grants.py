@@ -107,15 +107,29 @@ def request_answered(request: AuthorizationRequest, now: float) -> Part:
 # ---- the session ------------------------------------------------------------------------
 
 
-def put_session(cookie_sha256: str, signed_in: SignedIn, expires_at: int) -> Part:
+def put_session(cookie_sha256: str, signed_in: SignedIn, expires_at: int, idle_until: int) -> Part:
     item = {
         **keys.session(cookie_sha256),
         "entity": "session",
         **_signed_in_item(signed_in),
         "expires_at": expires_at,
+        "idle_until": idle_until,
         keys.TTL_ATTRIBUTE: expires_at,
     }
     return _put(item)
+
+
+def session_used(cookie_sha256: str, idle_until: int, now: float) -> Part:
+    """A transaction part: the session, still alive, stays so until `idle_until`."""
+    return {
+        "Update": {
+            "TableName": table_name(),
+            "Key": to_dynamo(keys.session(cookie_sha256)),
+            "UpdateExpression": "SET idle_until = :until",
+            "ConditionExpression": f"{_PAST_ITS_END} AND idle_until > :now",
+            "ExpressionAttributeValues": to_dynamo({":until": idle_until, ":now": int(now)}),
+        }
+    }
 
 
 def end_session(cookie_sha256: str) -> None:
@@ -123,8 +137,9 @@ def end_session(cookie_sha256: str) -> None:
 
 
 def get_session(cookie_sha256: str, now: float) -> SignedIn | None:
+    """The session, unless it ended, reached its end or was left idle too long."""
     item = _get(keys.session(cookie_sha256))
-    if item is None or int(item["expires_at"]) <= now:
+    if item is None or int(item["expires_at"]) <= now or int(item["idle_until"]) <= now:
         return None
     return _signed_in_from(item)
 
