@@ -87,8 +87,8 @@ lint: $(STAMP) $(CHECKOV_VENV)/bin/checkov
 	$(BIN)/ruff format --check layers local functions tests bench
 	$(BIN)/mypy
 	for handler in functions/*/app.py; do $(BIN)/mypy "$$handler" || exit 1; done
-	$(BIN)/cfn-lint template.yaml
-	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml --quiet --compact --skip-download --framework cloudformation --file template.yaml
+	$(BIN)/cfn-lint template.yaml edge-waf.yaml
+	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml --quiet --compact --skip-download --framework cloudformation --file template.yaml --file edge-waf.yaml
 
 openapi: $(STAMP)
 	$(BIN)/python -m chiave_local.docgen.openapi

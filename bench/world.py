@@ -26,7 +26,14 @@ from chiave.credentials import totp
 from chiave.runtime import aws
 from chiave.store import keys
 from chiave_local.demo import seed, sent
-from chiave_local.emulator.events import load_event
+from chiave_local.emulator.events import (
+    authorize_event,
+    client_authorization,
+    load_event,
+    query_of,
+    sign_in_event,
+    token_event,
+)
 from chiave_local.emulator.worker import QueuePoller
 from chiave_local.stack import RunningStack, start
 
@@ -100,6 +107,8 @@ class World:
         self.app_step = 0
         self.holder_password = HOLDER_PASSWORD
         self.user_code = ""  # ACTIVE's user code, once activated
+        self.client_secret = ""  # the sample register's, once registered (configure_client)
+        self._session_cookie = ""
 
     def call(self, function_id: str, event: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = self.functions.invoke(function_id, event)
@@ -254,6 +263,58 @@ class World:
         totp.forget()  # the enrolment ran in this process: a verifying container has not seen the secret
         return event
 
+    # ---- a register signing ACTIVE in (the sign-in's endpoints) ------------------------
+
+    def register_client(self) -> None:
+        answer = self.call("ConfigureClientFunction", load_event("configure_client"))
+        self.client_secret = str(answer["client_secret"])
+
+    def sign_in_request_event(self) -> dict[str, Any]:
+        """The sign-in page's call for a fresh request, ACTIVE's password."""
+        asked = self.call("AuthorizeFunction", authorize_event())
+        request = query_of(_header(asked, "Location"))["richiesta"]
+        return sign_in_event(request, self.user_code, "Quaderno-Blu-42")
+
+    def signed_in(self) -> tuple[str, str]:
+        """A sign-in at the page: the code the register receives, and the session cookie."""
+        answer = self.call("SignInFunction", self.sign_in_request_event())
+        code = query_of(json.loads(answer["body"])["redirect"])["code"]
+        cookie = _header(answer, "Set-Cookie").split(";")[0]
+        return code, cookie
+
+    def session(self) -> str:
+        if not self._session_cookie:
+            self._session_cookie = self.signed_in()[1]
+        return self._session_cookie
+
+    def code_exchange_event(self) -> dict[str, Any]:
+        return token_event(self.client_secret, code=self.signed_in()[0])
+
+    def tokens(self) -> dict[str, Any]:
+        issued: dict[str, Any] = json.loads(self.call("TokenFunction", self.code_exchange_event())["body"])
+        return issued
+
+    def refresh_event(self) -> dict[str, Any]:
+        refresh = self.tokens()["refresh_token"]
+        return token_event(self.client_secret, grant_type="refresh_token", refresh_token=refresh)
+
+    def userinfo_event(self) -> dict[str, Any]:
+        return load_event("userinfo", headers={"Authorization": f"Bearer {self.tokens()['access_token']}"})
+
+    def revocation_event(self) -> dict[str, Any]:
+        refresh = self.tokens()["refresh_token"]
+        basic = {"Authorization": client_authorization(self.client_secret)}
+        return load_event("revocation", raw_body=f"token={refresh}", headers=basic)
+
+    def end_session_event(self) -> dict[str, Any]:
+        """RP-initiated logout with the ID token as hint, from the browser that signed in."""
+        _code, cookie = self.signed_in()
+        event = load_event("end_session", headers={"Cookie": cookie})
+        hint = self.tokens()["id_token"]
+        event["queryStringParameters"] = {"id_token_hint": hint}
+        event["multiValueQueryStringParameters"] = {"id_token_hint": [hint]}
+        return event
+
     def committed(self, commit_id: str) -> None:
         """The receipt a flow's transaction writes for the message it queued."""
         self.stack.deployment.client("dynamodb").put_item(
@@ -281,6 +342,12 @@ def seed_files(workdir: Path) -> tuple[Path, Path]:
     return anagrafica, policy
 
 
+def _header(result: dict[str, Any], name: str) -> str:
+    """A header of a proxy integration's answer (single- or multi-valued: the last)."""
+    values = (result.get("multiValueHeaders") or {}).get(name) or [(result.get("headers") or {})[name]]
+    return str(values[-1])
+
+
 @contextmanager
 def running(workdir: Path) -> Iterator[World]:
     """The stack in this process (the bench watches the calls its AWS
@@ -290,6 +357,7 @@ def running(workdir: Path) -> Iterator[World]:
     try:
         world = World(stack, workdir)
         world.user_code = world.activate()
+        world.register_client()
         world.holder = world.activate(PIN_HOLDER)
         world.app_holder = world.activate_with_code(APP_HOLDER, OTP_SCHOOL)
         for cf in [*PARITY_ACTIVE, SOLO_PARENT, *SHARED_PARENTS]:

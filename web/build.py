@@ -2,9 +2,8 @@
 layout, with bootstrap-italia's stylesheet and fonts from node_modules (a
 pinned npm package, no CDN), our script and stylesheet.
 
-CHIAVE_API_URL (default `/v1`, the same origin, as `make run` serves it) is
-where the pages call the API; the template's deployment sets the API
-Gateway stage's URL."""
+CHIAVE_API_URL (default `/v1`) is where the pages call the API: on their
+own origin, as `make run` serves it and as CloudFront routes it on AWS."""
 
 from __future__ import annotations
 

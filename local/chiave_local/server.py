@@ -30,6 +30,7 @@ IDLE_TIMEOUT_S = 10.0
 # The names the local stack answers to: a request naming any other host was
 # sent by a page that made its own name resolve to 127.0.0.1 (DNS rebinding).
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+VIEWER_ADDRESS = "cloudfront-viewer-address"
 _INVOKE = re.compile(r"^/_local/invoke/([A-Za-z0-9]+)$")
 _SWAGGER_ASSETS = {
     "/docs/swagger-ui-bundle.min.js": ("swagger-ui-bundle.min.js", "application/javascript"),
@@ -155,11 +156,12 @@ class Handler(BaseHTTPRequestHandler):
     # ---- what each route serves (ROUTES below says which is which) ----------------------
 
     def _stage(self, request: Incoming, _found: object) -> None:
-        self._api(request.method, request.path[len(tpl.api_stage()) + 1 :], request.query, request.body)
+        path = request.path[len(tpl.api_stage()) + 1 :]
+        self._api(tpl.API, request.method, path, request.query, request.body)
 
     def _provider(self, request: Incoming, _found: object) -> None:
-        # As CloudFront does: the provider's paths go to the API's stage.
-        self._api(request.method, request.path, request.query, request.body)
+        # As CloudFront does: the provider's paths go to its own API's stage.
+        self._api(tpl.PROVIDER_API, request.method, request.path, request.query, request.body)
 
     def _outbox(self, request: Incoming, _found: object) -> None:
         # ?since=N: only what was sent after the first N (a load test's mailbox);
@@ -236,15 +238,10 @@ class Handler(BaseHTTPRequestHandler):
         asset = resources.files("aws_lambda_powertools.event_handler.openapi.swagger_ui") / name
         self._send(200, content_type, asset.read_bytes())
 
-    def _api(self, method: str, path: str, query: str, body: bytes) -> None:
-        if method == "OPTIONS" and any(apigw.match_route(route.method, path) for route in tpl.api_routes()):
-            # The CORS preflight API Gateway answers itself (the Api's Cors).
-            preflight = tpl.api_cors(self.server.functions.deployment.resolve)
-            self._send(200, "application/json", b"{}", preflight)
-            return
-        matched = apigw.match_route(method, path)
+    def _api(self, api: str, method: str, path: str, query: str, body: bytes) -> None:
+        matched = apigw.match_route(method, path, api)
         if matched is None:  # API Gateway answers this itself
-            self._gateway_response("MISSING_AUTHENTICATION_TOKEN")
+            self._gateway_response("MISSING_AUTHENTICATION_TOKEN", api)
             return
         route, parameters = matched
         if route.iam:
@@ -252,14 +249,15 @@ class Handler(BaseHTTPRequestHandler):
             url = f"http://{host}{self.path}"
             refused = sigv4.refusal(method, url, dict(self.headers.items()), body)
             if refused:
-                self._gateway_response(refused)
+                self._gateway_response(refused, api)
                 return
         event = apigw.proxy_event(
             route,
             parameters,
             path,
             query,
-            list(self.headers.items()),
+            # The internal routes are called on execute-api itself (SigV4), not through CloudFront.
+            list(self.headers.items()) if route.iam else self._as_cloudfront_forwards(),
             body,
             source_ip=self.client_address[0],
             host=self.headers.get("Host", "127.0.0.1"),
@@ -269,7 +267,7 @@ class Handler(BaseHTTPRequestHandler):
             result = self.server.functions.invoke(route.function_id, event)
         except Exception:  # the integration failed: API Gateway's 5XX response
             traceback.print_exc()
-            self._gateway_response("DEFAULT_5XX")
+            self._gateway_response("DEFAULT_5XX", api)
             return
         headers = dict(result.get("headers") or {})
         for name, values in (result.get("multiValueHeaders") or {}).items():
@@ -330,8 +328,15 @@ class Handler(BaseHTTPRequestHandler):
         content_type = headers.pop("Content-Type")
         self._send(status, content_type, document.encode(), headers)
 
-    def _gateway_response(self, kind: str) -> None:
-        response = tpl.gateway_responses(self.server.functions.deployment.resolve)[kind]
+    def _as_cloudfront_forwards(self) -> list[tuple[str, str]]:
+        """The request's headers as CloudFront sends them on: the parent's own
+        address in CloudFront-Viewer-Address, whatever a client claimed there."""
+        host, port = self.client_address[:2]
+        headers = [(name, value) for name, value in self.headers.items() if name.lower() != VIEWER_ADDRESS]
+        return [*headers, ("CloudFront-Viewer-Address", f"{host}:{port}")]
+
+    def _gateway_response(self, kind: str, api: str = tpl.API) -> None:
+        response = tpl.gateway_responses(api, self.server.functions.deployment.resolve)[kind]
         headers = dict(response.headers)
         content_type = headers.pop("Content-Type", "application/json")
         self._send(response.status, content_type, response.body.encode(), headers)

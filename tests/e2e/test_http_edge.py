@@ -72,21 +72,24 @@ def test_methods_api_gateway_refuses_get_its_problem_document(local_stack, metho
         assert json.loads(response.text)["code"] == "not_found"
 
 
-def test_a_preflight_is_answered_for_the_portal_s_origin_only(local_stack):
-    # Given the browser's preflight for a route (API Gateway's Cors, from the template)
-    preflight = local_stack.request("OPTIONS", "/v1/flows/status", headers={"Origin": local_stack.base_url})
-    # Then it names the pages' origin (locally, the stack's own), POST and the headers the pages send
-    assert preflight.status == 200
-    assert preflight.headers["Access-Control-Allow-Origin"] == local_stack.base_url
-    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
-    assert "Accept-Language" in preflight.headers["Access-Control-Allow-Headers"]
-    # And a path that is no route still gets API Gateway's 404, with the origin on its problem document
-    nowhere = local_stack.request("OPTIONS", "/v1/nowhere")
-    assert nowhere.status == 404 and nowhere.headers["Access-Control-Allow-Origin"] == local_stack.base_url
-    # And a function's answer to the portal's origin carries it too
-    origin = {"Origin": local_stack.base_url}
-    answer = local_stack.post("/v1/flows/status", {"token": "x" * 43}, headers=origin)
-    assert answer.headers.get("Access-Control-Allow-Origin") == local_stack.base_url
+def test_one_origin_needs_no_cors_and_another_site_is_granted_nothing(local_stack):
+    # Given a page of another site asking the browser to call the API
+    elsewhere = {"Origin": "https://registro-falso.example"}
+    # Then no preflight is answered (the pages share the API's origin and never send one)
+    preflight = local_stack.request("OPTIONS", "/v1/flows/status", headers=elsewhere)
+    assert preflight.status == 404 and "Access-Control-Allow-Origin" not in preflight.headers
+    # And no answer grants it the reading of a response
+    answer = local_stack.post("/v1/flows/status", {"token": "x" * 43}, headers=elsewhere)
+    assert "Access-Control-Allow-Origin" not in answer.headers
+
+
+def test_api_gateway_s_own_answers_on_the_sign_in_speak_oauth(local_stack):
+    # A path under /oidc that is no endpoint: the provider API's own answer, not a problem document
+    answer = local_stack.request("GET", "/oidc/nowhere")
+    assert answer.status == 404 and answer.headers["Content-Type"] == "application/json"
+    assert json.loads(answer.text)["error"] == "invalid_request"
+    # While the same under /v1 is the API's problem document
+    assert local_stack.request("GET", "/v1/nowhere").headers["Content-Type"] == "application/problem+json"
 
 
 def test_a_64_kb_header_gets_a_problem_document(local_stack):

@@ -6,6 +6,14 @@ import re
 import time
 from typing import Any
 
+from chiave_local.emulator.events import (
+    authorize_event,
+    client_authorization,
+    query_of,
+    sign_in_event,
+    token_event,
+)
+
 PASSWORD = "Quaderno-Blu-42"
 
 
@@ -155,9 +163,6 @@ def change_factor(stack: Any, load_event: Any, sample: str, app: Any = None, **b
 
 # ---- the sign-in for a register (OpenID Connect), through the handlers ------------------
 
-CALLBACK = "https://registro.icguicciardini.example/oidc/callback"
-VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"  # the authorize sample's challenge is its S256
-
 
 def register_client(stack: Any, **fields: Any) -> str:
     """The sample client registered from the console; its secret."""
@@ -170,46 +175,20 @@ def register_client(stack: Any, **fields: Any) -> str:
 
 
 def authorize(stack: Any, load_event: Any, cookie: str | None = None, **params: str | None) -> Any:
-    event = load_event("authorize")
-    query = {**event["queryStringParameters"], **params}
-    query = {name: value for name, value in query.items() if value is not None}
-    event["queryStringParameters"] = query
-    event["multiValueQueryStringParameters"] = {name: [value] for name, value in query.items()}
-    if cookie:
-        event["headers"]["Cookie"] = cookie
-        event["multiValueHeaders"]["Cookie"] = [cookie]
-    return stack.call("AuthorizeFunction", event)
-
-
-def query_of(location: str) -> dict[str, str]:
-    from urllib.parse import parse_qs, urlsplit
-
-    return {name: values[0] for name, values in parse_qs(urlsplit(location).query).items()}
+    return stack.call("AuthorizeFunction", authorize_event(cookie, **params))
 
 
 def sign_in_answer(stack: Any, load_event: Any, request: str, login: str, password: str = PASSWORD) -> Any:
-    body = {"request": request, "school": "RMIC817009", "login": login, "password": password}
-    return stack.call("SignInFunction", load_event("sign_in", body=body))
+    return stack.call("SignInFunction", sign_in_event(request, login, password))
 
 
 def token_event_authorization(secret: str) -> str:
     """client_secret_basic for the sample client."""
-    import base64
-
-    return "Basic " + base64.b64encode(f"registro-demo:{secret}".encode()).decode()
+    return client_authorization(secret)
 
 
 def token_request(stack: Any, load_event: Any, secret: str, **form: str) -> Any:
-    from urllib.parse import urlencode
-
-    fields = {"grant_type": "authorization_code", "redirect_uri": CALLBACK, "code_verifier": VERIFIER, **form}
-    if fields["grant_type"] == "refresh_token":
-        fields = {
-            name: value for name, value in fields.items() if name in ("grant_type", "refresh_token", "scope")
-        }
-    headers = {"Authorization": token_event_authorization(secret)}
-    event = load_event("token", raw_body=urlencode(fields), headers=headers)
-    return stack.call("TokenFunction", event)
+    return stack.call("TokenFunction", token_event(secret, **form))
 
 
 def signed_in_code(stack: Any, load_event: Any, login: str, password: str = PASSWORD) -> str:

@@ -33,6 +33,7 @@ from chiave.store import sweep as sweep_store
 from chiave_local.demo import sent
 from chiave_local.emulator import template as tpl
 from chiave_local.emulator.calls import failing
+from chiave_local.emulator.events import query_of
 from tests.integration.conftest import REGION
 from tests.integration.helpers import (
     PASSWORD,
@@ -45,7 +46,6 @@ from tests.integration.helpers import (
     issue_pin,
     last_token,
     paper_code_redemption,
-    query_of,
     register_client,
     request_reset,
     sign_in_answer,

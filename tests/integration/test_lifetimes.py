@@ -9,10 +9,10 @@ import time
 
 import pytest
 
+from chiave_local.emulator.events import query_of
 from tests.integration.helpers import (
     activate,
     authorize,
-    query_of,
     register_client,
     signed_in_code,
     signed_in_session,

@@ -124,3 +124,33 @@ def test_each_school_limits_its_own_requests_per_address(stack, load_event, two_
         "register", body={"codice_fiscale": KNOWN}, path_parameters={"school": "MIIC8AB001"}, **ip
     )
     assert stack.call("RegisterFunction", other).status == 202
+
+
+def _through_cloudfront(load_event, school: str, parent: str, edge: str):
+    """A register request as CloudFront forwards it: from an edge node, naming the parent."""
+    return load_event(
+        "register",
+        body={"codice_fiscale": KNOWN},
+        path_parameters={"school": school},
+        headers={"CloudFront-Viewer-Address": f"{parent}:{40000 + len(edge)}"},
+        source_ip=edge,
+    )
+
+
+def test_behind_cloudfront_each_parent_has_the_limit_not_each_edge_node(stack, load_event, two_schools):
+    # Given a deployment allowing 6 requests per address per hour
+    stack.deployment.refs["RequestsPerIpPerHour"] = "6"
+    edge, other_edge = "130.176.0.1", "130.176.99.2"
+    # When one parent asks 7 times, through two edge nodes
+    statuses = [
+        stack.call(
+            "RegisterFunction",
+            _through_cloudfront(load_event, two_schools[i % 2], "203.0.113.90", (edge, other_edge)[i % 2]),
+        ).status
+        for i in range(7)
+    ]
+    # Then the seventh is refused: the parent is counted, wherever the edge
+    assert statuses == [202] * 6 + [429]
+    # And another parent behind the same edge node is still answered
+    neighbour = _through_cloudfront(load_event, two_schools[0], "2001:db8::7", edge)
+    assert stack.call("RegisterFunction", neighbour).status == 202

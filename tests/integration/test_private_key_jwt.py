@@ -14,15 +14,8 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import OctKey, RSAKey
 
-from tests.integration.helpers import (
-    CALLBACK,
-    VERIFIER,
-    activate,
-    authorize,
-    query_of,
-    register_client,
-    sign_in_answer,
-)
+from chiave_local.emulator.events import CALLBACK, VERIFIER, query_of
+from tests.integration.helpers import activate, authorize, register_client, sign_in_answer
 
 MARIA = "RSSMRA82C52H501K"
 CLIENT = "registro-con-chiavi"

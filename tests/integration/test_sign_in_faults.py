@@ -12,11 +12,10 @@ from chiave.credentials import tokens
 from chiave.oidc import signing
 from chiave.store import grants
 from chiave_local.emulator.calls import FAULTS, failing
+from chiave_local.emulator.events import CALLBACK, query_of
 from tests.integration.helpers import (
-    CALLBACK,
     activate,
     authorize,
-    query_of,
     register_client,
     sign_in_answer,
     signed_in_code,

@@ -127,6 +127,21 @@ def test_api_gateway_s_own_responses_are_our_problem_documents():
         assert responses[kind].headers == headers
 
 
+def test_api_gateway_s_own_responses_on_the_sign_in_speak_oauth():
+    # RFC 6749 §5.2 and RFC 6750 §3.1: {"error", "error_description"}, never a problem document
+    oauth_errors = {"invalid_request", "access_denied", "temporarily_unavailable"}
+    responses = tpl.gateway_responses(tpl.PROVIDER_API)
+    assert {"MISSING_AUTHENTICATION_TOKEN", "THROTTLED", "DEFAULT_5XX", "ACCESS_DENIED"} <= set(responses)
+    for kind, response in responses.items():
+        document = json.loads(response.body)
+        assert set(document) == {"error", "error_description"} and document["error"] in oauth_errors, kind
+        assert response.headers["Content-Type"] == "application/json", kind
+        assert response.headers["Cache-Control"] == "no-store", kind
+    # An AWS fault or a throttle tells the register to come back (item 2: 503 with Retry-After)
+    assert (responses["DEFAULT_5XX"].status, responses["DEFAULT_5XX"].headers["Retry-After"]) == (503, "5")
+    assert json.loads(responses["THROTTLED"].body)["error"] == "temporarily_unavailable"
+
+
 SPEC = tpl.ROOT.parent / "shared" / "SPEC.md"
 
 

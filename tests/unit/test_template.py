@@ -102,26 +102,139 @@ def test_every_log_group_is_kept_for_the_chosen_retention_and_encrypted():
 
 
 def test_access_logs_carry_what_ops_need_and_no_body():
-    access = RESOURCES["ChiaveApi"]["Properties"]["AccessLogSetting"]
-    assert access["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
-    for field in (
-        "$context.requestId",
-        "$context.resourcePath",
-        "$context.status",
-        "$context.identity.sourceIp",
-    ):
-        assert field in access["Format"]
-    for secret in ("requestBody", "$input", "$context.path", "querystring", "header"):
-        assert secret not in access["Format"]
+    for api in (tpl.API, tpl.PROVIDER_API):
+        access = RESOURCES[api]["Properties"]["AccessLogSetting"]
+        assert access["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
+        for field in (
+            "$context.requestId",
+            "$context.resourcePath",
+            "$context.status",
+            "$context.identity.sourceIp",
+        ):
+            assert field in access["Format"]
+        for secret in ("requestBody", "$input", "$context.path", "querystring", "header"):
+            assert secret not in access["Format"]
+
+
+def _rules_when(waf_on: bool) -> dict[str, dict]:
+    """The regional firewall's rules as deployed with EnableWaf on or off."""
+    rules = {}
+    for rule in RESOURCES["ApiFirewall"]["Properties"]["Rules"]:
+        if "Fn::If" in rule:
+            condition, chosen, otherwise = rule["Fn::If"]
+            assert condition == "WafOn"
+            rule = chosen if waf_on else otherwise
+        if rule != {"Ref": "AWS::NoValue"}:
+            rules[rule["Name"]] = rule
+    return rules
 
 
 def test_the_account_role_and_the_firewall_follow_their_parameters():
     assert RESOURCES["ApiGatewayAccount"]["Condition"] == "AccountRoleOn"
     assert RESOURCES["ApiGatewayCloudWatchRole"]["Condition"] == "AccountRoleOn"
     assert tpl.template()["Parameters"]["CreateApiGatewayAccountRole"]["Default"] == "false"
-    rules = {rule["Name"] for rule in RESOURCES["ApiFirewall"]["Properties"]["Rules"]}
-    assert {"requests-per-address", "aws-ip-reputation"} <= rules
-    assert RESOURCES["ApiFirewallAssociation"]["Condition"] == "WafOn"
+    # The origin rule always; the rate and managed rules with EnableWaf
+    assert set(_rules_when(False)) == {"only-through-cloudfront"}
+    assert set(_rules_when(True)) == {
+        "only-through-cloudfront",
+        "requests-per-address",
+        "aws-ip-reputation",
+        "aws-known-bad-inputs",
+    }
+    # Both stages behind it, whatever EnableWaf says
+    for association in ("ApiFirewallAssociation", "ProviderFirewallAssociation"):
+        assert "Condition" not in RESOURCES[association]
+        assert RESOURCES[association]["Properties"]["WebACLArn"] == {"Fn::GetAtt": ["ApiFirewall", "Arn"]}
+
+
+def test_only_cloudfront_reaches_a_public_route_and_the_internal_ones_stay_direct():
+    # Given the secret CloudFront sends to both APIs
+    secret = {"Fn::Sub": "{{resolve:secretsmanager:${OriginVerifySecret}:SecretString:value}}"}
+    distribution = RESOURCES["PortalDistribution"]["Properties"]["DistributionConfig"]
+    origins = {origin["Id"]: origin for origin in distribution["Origins"]}
+    for api in ("api", "provider"):
+        [header] = origins[api]["OriginCustomHeaders"]
+        assert header == {"HeaderName": "X-Chiave-Origin-Verify", "HeaderValue": secret}
+        assert origins[api]["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    # Then the firewall blocks a request without it, unless it is for an internal route (SigV4)
+    rule = _rules_when(False)["only-through-cloudfront"]
+    assert rule["Action"] == {"Block": {}}
+    without_secret, not_internal = (
+        s["NotStatement"]["Statement"] for s in rule["Statement"]["AndStatement"]["Statements"]
+    )
+    assert without_secret["ByteMatchStatement"]["SearchString"] == secret
+    assert without_secret["ByteMatchStatement"]["FieldToMatch"] == {
+        "SingleHeader": {"Name": "x-chiave-origin-verify"}
+    }
+    assert not_internal["ByteMatchStatement"]["SearchString"] == "/v1/internal/"
+    # And behind CloudFront an address is an edge node's: the regional rate rule counts direct calls only
+    rate = _rules_when(True)["requests-per-address"]["Statement"]["RateBasedStatement"]
+    assert rate["ScopeDownStatement"]["ByteMatchStatement"]["SearchString"] == "/v1/internal/"
+
+
+def test_one_origin_routes_the_api_and_the_sign_in_and_forwards_the_parent_s_address():
+    distribution = RESOURCES["PortalDistribution"]["Properties"]["DistributionConfig"]
+    behaviours = {b["PathPattern"]: b for b in distribution["CacheBehaviors"]}
+    assert {path: b["TargetOriginId"] for path, b in behaviours.items()} == {
+        "/v1/*": "api",
+        "/oidc/*": "provider",
+    }
+    origins = {origin["Id"]: origin for origin in distribution["Origins"]}
+    assert origins["api"]["DomainName"]["Fn::Sub"].startswith("${ChiaveApi}.execute-api.")
+    assert origins["provider"]["DomainName"]["Fn::Sub"].startswith("${ProviderApi}.execute-api.")
+    assert origins["provider"]["OriginPath"] == "/v1"  # /oidc/token -> the stage's /oidc/token
+    forwarded = RESOURCES["ApiRequestPolicy"]["Properties"]["OriginRequestPolicyConfig"]["HeadersConfig"]
+    assert "CloudFront-Viewer-Address" in forwarded["Headers"] and "Host" not in forwarded["Headers"]
+    cached = RESOURCES["ApiCachePolicy"]["Properties"]["CachePolicyConfig"]
+    assert (cached["DefaultTTL"], cached["MaxTTL"]) == (0, 1)
+    key = cached["ParametersInCacheKeyAndForwardedToOrigin"]
+    assert key["HeadersConfig"]["Headers"] == ["Authorization"]
+    assert key["CookiesConfig"]["Cookies"] == ["__Host-chiave-session"]
+    for behaviour in behaviours.values():
+        assert behaviour["ViewerProtocolPolicy"] == "https-only"
+        assert behaviour["CachePolicyId"] == {"Ref": "ApiCachePolicy"}
+        assert "POST" in behaviour["AllowedMethods"]
+    # The custom domain's certificate and the edge's web ACL: us-east-1, by ARN
+    assert distribution["Aliases"] == [{"Ref": "DomainName"}]
+    assert distribution["ViewerCertificate"]["AcmCertificateArn"] == {"Ref": "CertificateArn"}
+    parameters = tpl.template()["Parameters"]
+    assert ":acm:us-east-1:" in parameters["CertificateArn"]["AllowedPattern"]
+    assert ":wafv2:us-east-1:" in parameters["EdgeWebAclArn"]["AllowedPattern"]
+    assert distribution["WebACLId"] == {
+        "Fn::If": ["EdgeWafOn", {"Ref": "EdgeWebAclArn"}, {"Ref": "AWS::NoValue"}]
+    }
+
+
+def _throttles(api: str) -> dict[tuple[str, str], tuple[int, int]]:
+    """(path, method) -> (rate, burst). A ResourcePath is "/" then the path with
+    each "/" as "~1": /pins is "/~1pins" (the stage's default is "/*")."""
+    settings = RESOURCES[api]["Properties"]["MethodSettings"]
+
+    def path(resource_path: str) -> str:
+        return resource_path if resource_path == "/*" else resource_path[1:].replace("~1", "/")
+
+    return {
+        (path(s["ResourcePath"]), s["HttpMethod"]): (
+            s["ThrottlingRateLimit"],
+            s["ThrottlingBurstLimit"],
+        )
+        for s in settings
+    }
+
+
+def test_each_route_group_has_a_throttle_of_its_own_on_a_route_that_exists():
+    for api in (tpl.API, tpl.PROVIDER_API):
+        throttles = _throttles(api)
+        routes = {(route.path, route.method) for route in tpl.api_routes(api)}
+        # Every throttled path is one of that API's routes (a typo would throttle nothing)
+        assert set(throttles) - {("/*", "*")} <= routes, api
+        assert ("/*", "*") in throttles
+    # The password routes and the sending routes are apart from the rest
+    spec = _throttles(tpl.API)
+    for route in ("/pins", "/sign-in", "/otp/send", "/schools/{school}/registrations"):
+        assert (route, "POST") in spec, route
+    # The token endpoint (one KMS Sign each) stays under the account's RSA signing quota (500/s)
+    assert _throttles(tpl.PROVIDER_API)[("/oidc/token", "POST")][0] < 500
 
 
 def test_snapstart_serves_every_function_through_its_alias_unless_switched_off():
@@ -194,7 +307,7 @@ def test_the_sender_domain_signs_with_dkim_and_has_its_own_mail_from():
 def test_the_pages_are_served_from_a_private_bucket_over_https_only_with_strict_headers():
     resources = tpl.template()["Resources"]
     distribution = resources["PortalDistribution"]["Properties"]["DistributionConfig"]
-    [origin] = distribution["Origins"]
+    [origin] = [origin for origin in distribution["Origins"] if origin["Id"] == "pages"]
     # Only the distribution reads the bucket (origin access control), which blocks public access
     assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["PortalOriginAccess", "Id"]}
     blocked = resources["PortalBucket"]["Properties"]["PublicAccessBlockConfiguration"]
@@ -206,26 +319,23 @@ def test_the_pages_are_served_from_a_private_bucket_over_https_only_with_strict_
     assert behaviour["ViewerProtocolPolicy"] == "https-only"
     assert behaviour["ResponseHeadersPolicyId"] == {"Ref": "PortalHeaders"}
     headers = resources["PortalHeaders"]["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
-    csp = headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
-    # No third-party origin anywhere: self, data: and this region's API only
+    csp = headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    # No other origin anywhere: the pages, the API and the sign-in are one ('self'), and data:
     sources = {word for word in csp.replace(";", " ").split() if "." in word or ":" in word}
-    assert sources == {"data:", "https://*.execute-api.${AWS::Region}.${AWS::URLSuffix}"}
+    assert sources == {"data:"} and "connect-src 'self';" in csp
     assert headers["ReferrerPolicy"]["ReferrerPolicy"] == "no-referrer"
-    # And the local stack sends the same policy, but for the API's origin (its own)
+    # And the local stack sends the same policy
     from chiave_local.demo import portal
 
-    local = portal.SECURITY_HEADERS["Content-Security-Policy"]
-    assert "connect-src 'self' https://*.execute-api" in csp  # the schools' list is on the pages' origin
-    assert local == csp.replace(" https://*.execute-api.${AWS::Region}.${AWS::URLSuffix}", "")
+    assert portal.SECURITY_HEADERS["Content-Security-Policy"] == csp
 
 
-def test_the_api_allows_the_pages_origin_only_and_its_own_refusals_say_so():
-    api = tpl.template()["Resources"]["ChiaveApi"]["Properties"]
-    origin = {"Fn::Sub": "'https://${PortalDistribution.DomainName}'"}
-    assert api["Cors"]["AllowOrigin"] == origin
+def test_the_api_needs_no_cors_on_one_origin_and_its_pages_origin_is_the_domain():
+    api = tpl.template()["Resources"][tpl.API]["Properties"]
+    assert "Cors" not in api
     for kind, response in api["GatewayResponses"].items():
-        assert response["ResponseParameters"]["Headers"]["Access-Control-Allow-Origin"] == origin, kind
-    assert tpl.global_environment()["PORTAL_URL"] == {"Fn::Sub": "https://${PortalDistribution.DomainName}"}
+        assert "Access-Control-Allow-Origin" not in response["ResponseParameters"]["Headers"], kind
+    assert tpl.global_environment()["PORTAL_URL"] == {"Fn::Sub": "https://${DomainName}"}
 
 
 def _skips(resource):

@@ -1,5 +1,7 @@
 """The OpenAPI document, derived from the functions' own resolvers: each
-API function contributes its paths; the template's stage is the base URL."""
+API function contributes its paths; the API's stage is the base URL, and the
+sign-in's endpoints are at the origin's root (CloudFront routes /oidc/* to
+their own API)."""
 
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ def build() -> dict[str, Any]:
             "title": "Chiave",
             "version": "1.0.0",
             "description": "Credentials for Italian school registers. Errors are RFC 9457 "
-            "problem documents, Italian by default, English with `Accept-Language: en`.",
+            "problem documents, Italian by default, English with `Accept-Language: en`; on the "
+            "sign-in's endpoints (/oidc/*) they are OAuth's `{error, error_description}`.",
         },
         "servers": [{"url": f"/{tpl.api_stage()}"}],
         "paths": {},
@@ -33,8 +36,11 @@ def build() -> dict[str, Any]:
             .app.get_openapi_schema()
             .model_dump(mode="json", by_alias=True, exclude_none=True)
         )
+        provider = any(route.provider for route in spec.routes)
         for path, item in schema.get("paths", {}).items():
             document["paths"].setdefault(path, {}).update(item)
+            if provider:  # /oidc/token, not /v1/oidc/token
+                document["paths"][path]["servers"] = [{"url": "/"}]
         document["components"]["schemas"].update(schema.get("components", {}).get("schemas", {}))
     document["paths"] = dict(sorted(document["paths"].items()))
     document["components"]["schemas"] = dict(sorted(_used(document).items()))

@@ -12,8 +12,9 @@ from chiave_local.emulator import template as tpl
 from chiave_local.emulator.resources import ACCOUNT_ID
 
 
-def match_route(method: str, path: str) -> tuple[tpl.ApiRoute, dict[str, str]] | None:
-    for route in tpl.api_routes():
+def match_route(method: str, path: str, api: str | None = None) -> tuple[tpl.ApiRoute, dict[str, str]] | None:
+    """The route of one API (or of any) that answers this method and path, and its parameters."""
+    for route in tpl.api_routes(api):
         found = route.pattern.match(path)
         if found and route.method == method:
             return route, {name: unquote(value) for name, value in found.groupdict().items()}
@@ -43,7 +44,7 @@ def proxy_event(
         encoded = False
     except UnicodeDecodeError:
         text, encoded = base64.b64encode(body).decode("ascii"), True
-    stage = tpl.api_stage()
+    stage = tpl.api_stage(route.api)
     now = time.time()
     return {
         "resource": route.path,

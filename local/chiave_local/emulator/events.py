@@ -46,3 +46,59 @@ def load_event(
     if source_ip:
         event["requestContext"]["identity"]["sourceIp"] = source_ip
     return event
+
+
+# ---- a register's requests to the sign-in, from the samples (tests and bench) ----------
+
+REGISTER_CLIENT = "registro-demo"  # events/configure_client.json's client
+CALLBACK = "https://registro.icguicciardini.example/oidc/callback"
+VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"  # the authorize sample's challenge is its S256
+
+
+def authorize_event(cookie: str | None = None, **params: str | None) -> dict[str, Any]:
+    """The authorize sample with `params` changed (None: removed), from a browser holding `cookie`."""
+    event = load_event("authorize")
+    query = {**event["queryStringParameters"], **params}
+    query = {name: value for name, value in query.items() if value is not None}
+    event["queryStringParameters"] = query
+    event["multiValueQueryStringParameters"] = {name: [value] for name, value in query.items()}
+    if cookie:
+        event["headers"]["Cookie"] = cookie
+        event["multiValueHeaders"]["Cookie"] = [cookie]
+    return event
+
+
+def sign_in_event(request: str, login: str, password: str, school: str = "RMIC817009") -> dict[str, Any]:
+    """The sign-in page's call for the request `authorize` kept."""
+    return load_event(
+        "sign_in", body={"request": request, "school": school, "login": login, "password": password}
+    )
+
+
+def client_authorization(secret: str, client_id: str = REGISTER_CLIENT) -> str:
+    """client_secret_basic."""
+    import base64
+
+    return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+
+
+def token_event(secret: str, **form: str) -> dict[str, Any]:
+    """The register at the token endpoint: a code (the sample's redirect URI and
+    verifier), or with grant_type=refresh_token a refresh token."""
+    from urllib.parse import urlencode
+
+    fields = {"grant_type": "authorization_code", "redirect_uri": CALLBACK, "code_verifier": VERIFIER, **form}
+    if fields["grant_type"] == "refresh_token":
+        fields = {
+            name: value for name, value in fields.items() if name in ("grant_type", "refresh_token", "scope")
+        }
+    return load_event(
+        "token", raw_body=urlencode(fields), headers={"Authorization": client_authorization(secret)}
+    )
+
+
+def query_of(location: str) -> dict[str, str]:
+    """A redirect's query parameters."""
+    from urllib.parse import parse_qs, urlsplit
+
+    return {name: values[0] for name, values in parse_qs(urlsplit(location).query).items()}

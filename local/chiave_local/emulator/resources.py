@@ -26,7 +26,8 @@ class Deployment:
         return _plain_http(tpl.resolve(value, self.refs, self.attributes))
 
     def serve_portal_at(self, port: int) -> None:
-        """The pages' distribution is, locally, the stack's own origin."""
+        """The one origin (the deployment's DomainName, CloudFront's) is, locally, the stack's own."""
+        self.refs["DomainName"] = f"127.0.0.1:{port}"
         for logical_id in tpl.resources_of_type("AWS::CloudFront::Distribution"):
             self.attributes[(logical_id, "DomainName")] = f"127.0.0.1:{port}"
 

@@ -51,6 +51,12 @@ def resources_of_type(resource_type: str) -> dict[str, dict[str, Any]]:
     }
 
 
+# The API of SPEC §3 (under /v1) and the sign-in's (under /oidc): CloudFront
+# routes each path prefix to its own.
+API = "ChiaveApi"
+PROVIDER_API = "ProviderApi"
+
+
 @dataclass(frozen=True)
 class ApiRoute:
     function_id: str
@@ -58,11 +64,12 @@ class ApiRoute:
     path: str  # as in the template: /schools/{school}/registrations
     # Auth: Authorizer: AWS_IAM (the internal routes): SigV4-signed calls only.
     iam: bool = False
+    api: str = "ChiaveApi"  # the RestApiId's logical id
 
     @property
     def provider(self) -> bool:
         """The sign-in's OpenID Connect endpoints: OAuth's errors, not problem documents."""
-        return self.path.startswith("/oidc/")
+        return self.api == PROVIDER_API
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -130,6 +137,7 @@ def functions() -> dict[str, FunctionSpec]:
                         event["Properties"]["Method"].upper(),
                         event["Properties"]["Path"],
                         iam=event["Properties"].get("Auth", {}).get("Authorizer") == "AWS_IAM",
+                        api=event["Properties"]["RestApiId"]["Ref"],
                     )
                 )
             elif event["Type"] == "S3":
@@ -180,26 +188,13 @@ def api_samples(provider: bool = False) -> list[tuple[str, str]]:
     )
 
 
-def api_routes() -> list[ApiRoute]:
-    return [route for spec in functions().values() for route in spec.routes]
+def api_routes(api: str | None = None) -> list[ApiRoute]:
+    """Every API route, or those of one API (its logical id)."""
+    return [route for spec in functions().values() for route in spec.routes if api in (None, route.api)]
 
 
-def api_cors(resolve: Callable[[Any], Any]) -> dict[str, str]:
-    """The preflight answer API Gateway gives (the Api's Cors), as headers."""
-    api = next(iter(resources_of_type("AWS::Serverless::Api").values()))
-    cors = api["Properties"].get("Cors", {})
-    names = {
-        "AllowOrigin": "Access-Control-Allow-Origin",
-        "AllowMethods": "Access-Control-Allow-Methods",
-        "AllowHeaders": "Access-Control-Allow-Headers",
-        "MaxAge": "Access-Control-Max-Age",
-    }
-    return {names[key]: str(resolve(value)).strip("'") for key, value in cors.items() if key in names}
-
-
-def api_stage() -> str:
-    api = next(iter(resources_of_type("AWS::Serverless::Api").values()))
-    return str(api["Properties"]["StageName"])
+def api_stage(api: str = API) -> str:
+    return str(template()["Resources"][api]["Properties"]["StageName"])
 
 
 @dataclass(frozen=True)
@@ -209,12 +204,13 @@ class GatewayResponse:
     body: str
 
 
-def gateway_responses(resolve: Callable[[Any], Any] = lambda value: value) -> dict[str, GatewayResponse]:
-    """The API's GatewayResponses: what API Gateway itself answers (header
-    values given by an intrinsic, the CORS origin, only once `resolve`d)."""
-    api = next(iter(resources_of_type("AWS::Serverless::Api").values()))
+def gateway_responses(
+    api: str = API, resolve: Callable[[Any], Any] = lambda value: value
+) -> dict[str, GatewayResponse]:
+    """An API's GatewayResponses: what API Gateway itself answers (header
+    values given by an intrinsic only once `resolve`d)."""
     responses = {}
-    for kind, spec in api["Properties"].get("GatewayResponses", {}).items():
+    for kind, spec in template()["Resources"][api]["Properties"].get("GatewayResponses", {}).items():
         headers = {
             name: resolve(value)
             for name, value in spec.get("ResponseParameters", {}).get("Headers", {}).items()

@@ -10,9 +10,8 @@ import binascii
 import json
 from collections.abc import Callable
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
@@ -28,7 +27,6 @@ from chiave.errors import DomainError
 from chiave.runtime import budget, coldstart, faults
 from chiave.runtime.faults import ServiceUnavailable
 from chiave.runtime.observability import count_outcome, logger, metrics
-from chiave.runtime.settings import portal_url
 
 # What a function module needs of Powertools, through this module: its
 # first import is then chiave's (chiave/__init__.py).
@@ -65,7 +63,15 @@ def request_language(source: HasEvent) -> str:
 
 
 def client_ip(source: HasEvent) -> str:
-    return str(source.current_event.request_context.identity.source_ip or "unknown")
+    """The parent's own address. Behind CloudFront the caller API Gateway sees
+    is an edge node, shared by thousands: CloudFront names the viewer in
+    CloudFront-Viewer-Address ("198.51.100.7:46532", "2001:db8::1:46532"),
+    and only CloudFront reaches the public routes (the firewall's origin rule)."""
+    event = source.current_event
+    viewer = event.headers.get("cloudfront-viewer-address")
+    if viewer and ":" in viewer:
+        return str(viewer.rsplit(":", 1)[0])
+    return str(event.request_context.identity.source_ip or "unknown")
 
 
 def caller_arn(source: HasEvent) -> str | None:
@@ -124,19 +130,9 @@ def _validation_problem(app: APIGatewayRestResolver, error: RequestValidationErr
     return _problem_response("validation_error", language, {"errors": field_errors(issues, language)})
 
 
-def _cors() -> CORSConfig | None:
-    """Browsers may call the API from the parents' pages only."""
-    portal = urlsplit(portal_url())
-    if not portal.scheme or not portal.netloc:
-        return None
-    return CORSConfig(
-        allow_origin=f"{portal.scheme}://{portal.netloc}", allow_headers=["Accept-Language"], max_age=600
-    )
-
-
 def build_resolver(*routers: Router) -> APIGatewayRestResolver:
     # Validation is chiave.api.validation's, route by route: no OpenAPI machinery at import.
-    app = APIGatewayRestResolver(cors=_cors())
+    app = APIGatewayRestResolver()
     for router in routers:
         app.include_router(router)
 

@@ -50,7 +50,7 @@ def settings() -> Settings:
 
 
 def portal_url() -> str:
-    """The parents' pages (CloudFront): a school's default portal, the API's
-    one CORS origin. Read apart from Settings: the resolver reads it when a
-    handler is imported, where nothing else of the environment is needed."""
+    """The one origin (CloudFront): the pages, the API and the sign-in's
+    issuer; a school's default portal. Read apart from Settings: a handler
+    may need it where nothing else of the environment is."""
     return os.environ.get("PORTAL_URL", "")
