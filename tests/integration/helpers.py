@@ -207,3 +207,18 @@ def signed_in_session(stack: Any, load_event: Any, login: str, password: str = P
     done = sign_in_answer(stack, load_event, request, login, password)
     assert done.status == 200, done.body
     return str(done.headers["Set-Cookie"].split(";")[0])
+
+
+def every_call(stack: Any, function_id: str, fault: str, attempt: Any, check: Any) -> int:
+    """`attempt` with the call at each position failing in turn, `check`ed
+    each time; the number of positions tried before it ran unfaulted."""
+    from chiave_local.emulator.calls import failing
+
+    position = 0
+    while True:
+        with stack.env(function_id), failing(fault, position) as made:
+            answer = attempt()
+        if len(made) <= position:
+            return position
+        check(answer, made)
+        position += 1

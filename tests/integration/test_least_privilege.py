@@ -129,6 +129,9 @@ BY_AWS: dict[str, dict[tuple[str, str], str]] = {
     "UserinfoFunction": {
         ("kms:Decrypt", "StorageKey"): "its environment and the table it reads are encrypted with StorageKey",
     },
+    "FederationFunction": {
+        ("kms:Decrypt", "StorageKey"): "its environment and the table it reads are encrypted with StorageKey",
+    },
 }
 
 _ITEM_ACTIONS = {
@@ -307,6 +310,15 @@ def _drive_every_path(stack, load_event):
         stack.call("VerifyOtpFunction", load_event("verify_otp", body={"token": token, "code": guess}))
     _drive_the_credential_paths(stack, load_event, user_code=activated)
     _drive_the_sweep(stack, load_event)
+    _drive_the_federation(stack, load_event)
+
+
+def _drive_the_federation(stack, load_event):
+    """The intermediate's and a school's Entity Configurations, a subordinate statement, the list
+    (invoked as they are: statements are JWTs, not JSON)."""
+    signing.forget()  # the federation function's own container reads its keys itself
+    for sample in ("federation_federation", "federation_rp", "federation_fetch", "federation_list"):
+        stack.functions.invoke("FederationFunction", load_event(sample))
 
 
 def _drive_the_sweep(stack, load_event):

@@ -11,11 +11,12 @@ import pytest
 from chiave.credentials import tokens
 from chiave.oidc import signing
 from chiave.store import grants
-from chiave_local.emulator.calls import FAULTS, failing
+from chiave_local.emulator.calls import FAULTS
 from chiave_local.emulator.events import CALLBACK, query_of
 from tests.integration.helpers import (
     activate,
     authorize,
+    every_call,
     register_client,
     sign_in_answer,
     signed_in_code,
@@ -33,19 +34,6 @@ def signed_up(stack, load_event) -> tuple[str, str]:
     return register_client(stack), activate(stack, load_event, MARIA)
 
 
-def _every_call(stack, function_id: str, fault: str, attempt, check) -> int:
-    """`attempt` with the call at each position failing in turn, `check`ed
-    each time; the number of positions tried before it ran unfaulted."""
-    position = 0
-    while True:
-        with stack.env(function_id), failing(fault, position) as made:
-            answer = attempt()
-        if len(made) <= position:
-            return position
-        check(answer, made)
-        position += 1
-
-
 @pytest.mark.parametrize("fault", sorted(FAULTS))
 def test_authorize_tells_the_register_to_try_again(stack, load_event, signed_up, fault):
     def check(answer, made):
@@ -55,7 +43,7 @@ def test_authorize_tells_the_register_to_try_again(stack, load_event, signed_up,
         else:
             assert answer.status == 503 and answer.headers["Retry-After"], (answer, made)
 
-    assert _every_call(stack, "AuthorizeFunction", fault, lambda: authorize(stack, load_event), check) >= 2
+    assert every_call(stack, "AuthorizeFunction", fault, lambda: authorize(stack, load_event), check) >= 2
     # A browser still signed in, named by an ID token: the hint's keys, the session, the code and its use
     cookie = signed_in_session(stack, load_event, signed_up[1])
     code = query_of(authorize(stack, load_event, cookie=cookie).headers["Location"])["code"]
@@ -65,7 +53,7 @@ def test_authorize_tells_the_register_to_try_again(stack, load_event, signed_up,
         signing.forget()  # a new container each time: the keys are read too
         return authorize(stack, load_event, cookie=cookie, id_token_hint=hint.body["id_token"])
 
-    assert _every_call(stack, "AuthorizeFunction", fault, signed_in, check) >= 4
+    assert every_call(stack, "AuthorizeFunction", fault, signed_in, check) >= 4
     assert "code" in query_of(signed_in().headers["Location"])  # the session unharmed
 
 
@@ -79,7 +67,7 @@ def test_a_failed_sign_in_leaves_the_request_answerable_and_no_session(stack, lo
         with stack.env("SignInFunction"):
             assert grants.get_request(tokens.token_hash(request), 0) is not None
 
-    tried = _every_call(
+    tried = every_call(
         stack, "SignInFunction", fault, lambda: sign_in_answer(stack, load_event, request, user_code), check
     )
     assert tried >= 3
@@ -96,7 +84,7 @@ def test_a_failed_exchange_leaves_the_code_unused_and_issues_nothing(stack, load
         with stack.env("TokenFunction"):
             assert grants.get_code(tokens.token_hash(code)).used_at is None
 
-    tried = _every_call(
+    tried = every_call(
         stack, "TokenFunction", fault, lambda: token_request(stack, load_event, secret, code=code), check
     )
     assert tried >= 4  # the client, the code, the signature (its key, Sign), the commit
@@ -113,9 +101,7 @@ def test_userinfo_answers_503_when_aws_fails(stack, load_event, signed_up, fault
         assert answer.status == 503 and answer.body["error"] == "temporarily_unavailable", (answer.body, made)
 
     # Two calls: the token, then its family, the person and the school in one read
-    tried = _every_call(
-        stack, "UserinfoFunction", fault, lambda: stack.call("UserinfoFunction", event), check
-    )
+    tried = every_call(stack, "UserinfoFunction", fault, lambda: stack.call("UserinfoFunction", event), check)
     assert tried == 2
 
 
@@ -133,7 +119,7 @@ def test_a_failed_refresh_leaves_the_refresh_token_usable(stack, load_event, sig
         with stack.env("TokenFunction"):
             assert "used_at" not in grants.get_refresh_token(tokens.token_hash(refresh))
 
-    assert _every_call(stack, "TokenFunction", fault, attempt, check) >= 4
+    assert every_call(stack, "TokenFunction", fault, attempt, check) >= 4
     # And after the faults the refresh token still works, once
     assert attempt().status == 400  # the unfaulted attempt above used it: a second use is refused
 
@@ -150,9 +136,7 @@ def test_a_failed_revocation_answers_503_and_may_be_sent_again(stack, load_event
         assert answer.status == 503 and answer.body["error"] == "temporarily_unavailable", (answer.body, made)
 
     assert (
-        _every_call(
-            stack, "RevocationFunction", fault, lambda: stack.call("RevocationFunction", event), check
-        )
+        every_call(stack, "RevocationFunction", fault, lambda: stack.call("RevocationFunction", event), check)
         >= 3
     )
     refused = token_request(stack, load_event, secret, grant_type="refresh_token", refresh_token=refresh)
@@ -178,4 +162,4 @@ def test_a_failed_sign_out_answers_503_and_the_session_is_whole(stack, load_even
             assert grants.get_session(tokens.token_hash(cookie.split("=", 1)[1]), 0) is not None
 
     attempt = lambda: stack.functions.invoke("EndSessionFunction", event)  # noqa: E731 - a page, not JSON
-    assert _every_call(stack, "EndSessionFunction", fault, attempt, check) == 2  # the client, the session
+    assert every_call(stack, "EndSessionFunction", fault, attempt, check) == 2  # the client, the session

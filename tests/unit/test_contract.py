@@ -67,6 +67,11 @@ def test_the_template_declares_the_spec_s_routes():
         ("POST", "/v1/oidc/revoke"),
         ("GET", "/v1/oidc/end-session"),
         ("POST", "/v1/oidc/end-session"),
+        # Chiave in the SPID/CIE federation: the intermediate and each school's leaf (docs/SPID_CIE.md).
+        ("GET", "/v1/oidc/federation/.well-known/openid-federation"),
+        ("GET", "/v1/oidc/federation/fetch"),
+        ("GET", "/v1/oidc/federation/list"),
+        ("GET", "/v1/oidc/rp/{school}/.well-known/openid-federation"),
     }
 
 

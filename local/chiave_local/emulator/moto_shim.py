@@ -18,12 +18,22 @@ The parsed models are the same for all and only read, so one process keeps
 one copy. And moto makes a 2048-bit RSA key for every KMS key, symmetric
 ones included, where nothing signs: one serves them all. An asymmetric key
 (the sign-in's) gets a key of its own: a rotation needs two different ones.
+
+Two things KMS does that moto does not (the SPID/CIE federation needs
+both): `Sign` with `MessageType=DIGEST` (an Entity Configuration can
+outgrow the 4,096 bytes KMS signs raw, so its SHA-256 is signed instead;
+moto would hash the digest again), and `Decrypt` with RSAES_OAEP of what
+someone else encrypted with the key's public half (a provider's encrypted
+userinfo; moto decrypts only its own envelope format). Both are done here
+with the key's own private half, as KMS would (tests/integration/test_moto_shim.py).
 """
 
 from __future__ import annotations
 
+import base64
 import copy
 import functools
+import json
 import threading
 import types
 from collections.abc import Iterable
@@ -33,7 +43,9 @@ from botocore import loaders
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
+from moto.kms import exceptions as kms_exceptions
 from moto.kms import models as kms_models
+from moto.kms import responses as kms_responses
 
 _original_transact = dynamodb_models.DynamoDBBackend.transact_write_items
 # One lock for every write: a transaction and a conditional write never interleave.
@@ -121,6 +133,61 @@ def _one_at_a_time_write(write: Any) -> Any:
     return isolated
 
 
+_original_sign = kms_responses.KmsResponse.sign
+_original_decrypt = kms_responses.KmsResponse.decrypt
+
+
+def _sign(self: Any) -> str:
+    """Sign, where MessageType=DIGEST signs the given digest as already hashed."""
+    if self._get_param("MessageType") != "DIGEST":
+        return str(_original_sign(self))
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
+
+    key = self.kms_backend.describe_key(self._get_param("KeyId"))
+    algorithm = self._get_param("SigningAlgorithm")
+    digest_hash = {"256": hashes.SHA256(), "384": hashes.SHA384(), "512": hashes.SHA512()}[algorithm[-3:]]
+    prehashed = utils.Prehashed(digest_hash)
+    private = key.private_key.private_key  # moto's wrapper, then cryptography's key
+    digest = self._get_param("Message")
+    if algorithm.startswith("ECDSA"):
+        signature = private.sign(digest, ec.ECDSA(prehashed))
+    elif algorithm.startswith("RSASSA_PSS"):
+        pss = padding.PSS(mgf=padding.MGF1(digest_hash), salt_length=digest_hash.digest_size)
+        signature = private.sign(digest, pss, prehashed)
+    else:
+        signature = private.sign(digest, padding.PKCS1v15(), prehashed)
+    return json.dumps(
+        {"KeyId": key.arn, "Signature": base64.b64encode(signature).decode(), "SigningAlgorithm": algorithm}
+    )
+
+
+def _decrypt(self: Any) -> str:
+    """Decrypt, where an RSAES_OAEP algorithm opens what the key's public half sealed."""
+    algorithm = self._get_param("EncryptionAlgorithm") or "SYMMETRIC_DEFAULT"
+    if not algorithm.startswith("RSAES_OAEP"):
+        return str(_original_decrypt(self))
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    key = self.kms_backend.describe_key(self._get_param("KeyId"))
+    oaep_hash = hashes.SHA256() if algorithm.endswith("SHA_256") else hashes.SHA1()  # noqa: S303 - KMS offers it
+    try:
+        plaintext = key.private_key.private_key.decrypt(
+            self._get_param("CiphertextBlob"),
+            padding.OAEP(mgf=padding.MGF1(oaep_hash), algorithm=oaep_hash, label=None),
+        )
+    except ValueError:
+        raise kms_exceptions.InvalidCiphertextException() from None
+    return json.dumps(
+        {
+            "Plaintext": base64.b64encode(plaintext).decode(),
+            "KeyId": key.arn,
+            "EncryptionAlgorithm": algorithm,
+        }
+    )
+
+
 def install() -> None:
     """Idempotent: the local stack and the integration tests both call it."""
     backend = dynamodb_models.DynamoDBBackend
@@ -131,6 +198,8 @@ def install() -> None:
     # The module's `copy` is what its transaction snapshots tables with.
     setattr(dynamodb_models, "copy", types.SimpleNamespace(deepcopy=_copy_all_but_tables))  # noqa: B010
     dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    kms_responses.KmsResponse.sign = _sign  # type: ignore[method-assign]
+    kms_responses.KmsResponse.decrypt = _decrypt  # type: ignore[method-assign]
 
 
 def load_items(table_name: str, region: str, account_id: str, items: Iterable[dict[str, Any]]) -> int:

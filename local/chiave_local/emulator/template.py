@@ -97,13 +97,20 @@ class FunctionSpec:
 
     def sample_event(self, route: ApiRoute) -> str:
         """The name of a route's sample in events/: the function's folder, and
-        the route's last path segment when the function serves several."""
+        the route's last path segment when the function serves several (or,
+        where two end alike, the first segment where they differ)."""
         if len(self.routes) == 1:
             return self.code_dir.name
         if len({route.path for route in self.routes}) == 1:  # one path: the first method's, then by method
             first = self.routes[0]
             return self.code_dir.name if route == first else f"{self.code_dir.name}_{route.method.lower()}"
-        return f"{self.code_dir.name}_{route.path.rsplit('/', 1)[-1]}"
+        last = route.path.rsplit("/", 1)[-1]
+        alike = [other.path.split("/") for other in self.routes if other.path.rsplit("/", 1)[-1] == last]
+        if len(alike) > 1:  # the same last segment (a .well-known name): the first that differs
+            mine = route.path.split("/")
+            differs = (i for i, part in enumerate(mine) if any(i >= len(o) or o[i] != part for o in alike))
+            last = mine[next(differs)]
+        return f"{self.code_dir.name}_{last}"
 
 
 def global_environment() -> dict[str, Any]:

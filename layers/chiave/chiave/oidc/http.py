@@ -46,7 +46,7 @@ class OAuthError(Exception):
         self.headers = headers
 
 
-def json_answer(status: int, document: Mapping[str, Any], **headers: str) -> Response[str]:
+def json_answer(status: int, document: Mapping[str, Any] | list[Any], **headers: str) -> Response[str]:
     return Response(
         status_code=status,
         content_type="application/json",

@@ -3,7 +3,10 @@ never leaves it), the public keys published as a JWK Set.
 
 joserfc writes and reads the JOSE grammar (headers, base64url, compact
 serialisation); KMS computes the signature, through a JWS algorithm of our
-own registered with joserfc under its RS256 name. The key that signs is
+own registered with joserfc under its RS256 name. KMS signs the SHA-256 of
+the signing input (`MessageType=DIGEST`): a federation's Entity
+Configuration can outgrow the 4,096 bytes KMS signs raw, and one way serves
+every key (the sign-in's, the federation's: `sign(claims, key_id=...)`). The key that signs is
 `SIGNING_KEY_ID`; `NEXT_SIGNING_KEY_ID`, when set, is published and signs
 nothing: the next key before a rotation, or the last one after it
 (docs/SIGN_IN.md). A key's `kid` is its RFC 7638 thumbprint.
@@ -13,6 +16,7 @@ pay for them."""
 
 from __future__ import annotations
 
+import hashlib
 from functools import cache
 from typing import TYPE_CHECKING, Any, Final
 
@@ -27,6 +31,10 @@ ALGORITHM = "RS256"
 KMS_ALGORITHM: Final = "RSASSA_PKCS1_V1_5_SHA_256"
 
 
+# The KMS key behind each public key this container has read, by its kid.
+_kms_key_of: dict[str, str] = {}
+
+
 @cache
 def public_key(key_id: str) -> RSAKey:
     """A KMS key's public half as a JWK (one GetPublicKey per container)."""
@@ -35,6 +43,19 @@ def public_key(key_id: str) -> RSAKey:
     der = kms().get_public_key(KeyId=key_id)["PublicKey"]
     key = RSAKey.import_key(der, parameters={"use": "sig", "alg": ALGORITHM})
     key.ensure_kid()  # the RFC 7638 thumbprint
+    _kms_key_of[str(key.kid)] = key_id
+    return key
+
+
+@cache
+def encryption_key(key_id: str) -> RSAKey:
+    """An encryption KMS key's public half as a JWK (RSA-OAEP-256): what a
+    provider encrypts to; only KMS opens it (one GetPublicKey per container)."""
+    from joserfc.jwk import RSAKey
+
+    der = kms().get_public_key(KeyId=key_id)["PublicKey"]
+    key = RSAKey.import_key(der, parameters={"use": "enc", "alg": "RSA-OAEP-256"})
+    key.ensure_kid()
     return key
 
 
@@ -62,9 +83,9 @@ def _registry() -> Any:
 
         def sign(self, msg: bytes, key: RSAKey) -> bytes:
             signed = kms().sign(
-                KeyId=settings().signing_key_id,
-                Message=msg,
-                MessageType="RAW",
+                KeyId=_kms_key_of[str(key.kid)],
+                Message=hashlib.sha256(msg).digest(),
+                MessageType="DIGEST",
                 SigningAlgorithm=KMS_ALGORITHM,
             )
             return bytes(signed["Signature"])
@@ -86,12 +107,13 @@ coldstart.on_warm_up(_registry)
 coldstart.on_warm_up(kms)
 
 
-def sign(claims: dict[str, Any]) -> str:
-    """A signed JWT of `claims`, by the signing key (one KMS Sign)."""
+def sign(claims: dict[str, Any], key_id: str | None = None, typ: str = "JWT") -> str:
+    """A signed JWT of `claims`, by a KMS key (one Sign): the sign-in's
+    signing key unless another is named."""
     from joserfc import jwt
 
-    key = public_key(settings().signing_key_id)
-    header = {"alg": ALGORITHM, "kid": key.kid, "typ": "JWT"}
+    key = public_key(key_id or settings().signing_key_id)
+    header = {"alg": ALGORITHM, "kid": key.kid, "typ": typ}
     return jwt.encode(header, claims, key, registry=_registry())
 
 
@@ -115,3 +137,4 @@ def issued_id_token(token: str, issuer: str) -> dict[str, Any] | None:
 def forget() -> None:
     """Tests switch KMS between sessions."""
     public_key.cache_clear()
+    encryption_key.cache_clear()

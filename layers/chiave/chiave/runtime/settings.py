@@ -39,6 +39,15 @@ class Settings(BaseModel):
     # beside it during a rotation (chiave.oidc.signing).
     signing_key_id: str = Field("", alias="SIGNING_KEY_ID")
     next_signing_key_id: str = Field("", alias="NEXT_SIGNING_KEY_ID")
+    # The SPID/CIE federation (chiave.federation): the superior of the
+    # deployment's intermediate, the keys its statements are signed with (and
+    # the next, published first), and the keys the schools' leaves use as
+    # relying parties: signing (request objects, private_key_jwt), encryption (userinfo).
+    trust_anchor: str = Field("", alias="TRUST_ANCHOR")
+    federation_key_id: str = Field("", alias="FEDERATION_KEY_ID")
+    next_federation_key_id: str = Field("", alias="NEXT_FEDERATION_KEY_ID")
+    relying_party_key_id: str = Field("", alias="RELYING_PARTY_KEY_ID")
+    relying_party_encryption_key_id: str = Field("", alias="RELYING_PARTY_ENCRYPTION_KEY_ID")
     # The secret the pairwise `sub` is derived under (chiave.credentials.subjects).
     subject_secret_id: str = Field("", alias="SUBJECT_SECRET_ID")
 

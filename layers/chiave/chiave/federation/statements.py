@@ -1,0 +1,122 @@
+"""What the federation's entities say, as claims (plain data, no AWS).
+
+The intermediate (`{origin}/oidc/federation`) and each school's leaf
+(`{origin}/oidc/rp/{school}`) publish an Entity Configuration at
+`{entity}/.well-known/openid-federation`: `iss == sub`, its federation keys,
+`authority_hints` (its superior), `trust_marks`, its metadata. The
+intermediate's fetch endpoint issues each leaf's subordinate statement and
+its list endpoint names the leaves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chiave.domain import School
+
+# How long a statement stands: a day, so that a superior's cache never holds
+# a stale key for long, and a day's outage of Chiave does not break a chain.
+STATEMENT_LIFETIME_S = 24 * 3600
+WELL_KNOWN = "/.well-known/openid-federation"
+STATEMENT_TYPE = "entity-statement+jwt"
+# The SPID/CIE profile: RS256 everywhere; userinfo encrypted to the RP's key.
+SIGNING_ALGORITHMS = ["RS256"]
+ENCRYPTION_ALGORITHMS = ["RSA-OAEP-256"]
+ENCRYPTION_ENCODINGS = ["A256GCM", "A128CBC-HS256"]
+
+
+def intermediate_id(origin: str) -> str:
+    return f"{origin.rstrip('/')}/oidc/federation"
+
+
+def leaf_id(origin: str, school_id: str) -> str:
+    return f"{origin.rstrip('/')}/oidc/rp/{school_id}"
+
+
+def school_of(origin: str, entity_id: str) -> str | None:
+    """The school a leaf's entity id names; None for any other entity."""
+    prefix = leaf_id(origin, "")
+    named = entity_id[len(prefix) :] if entity_id.startswith(prefix) else ""
+    return named if named and "/" not in named else None
+
+
+def serves(school: School) -> bool:
+    """A school is a leaf once it is enabled and has its IPA code (SPID knows it by that)."""
+    return school.enabled and bool(school.ipa_code)
+
+
+def _timed(issuer: str, subject: str, now: float) -> dict[str, Any]:
+    return {"iss": issuer, "sub": subject, "iat": int(now), "exp": int(now) + STATEMENT_LIFETIME_S}
+
+
+def intermediate_configuration(
+    origin: str,
+    organization: str,
+    trust_anchor: str,
+    federation_jwks: dict[str, Any],
+    trust_marks: list[dict[str, str]],
+    now: float,
+) -> dict[str, Any]:
+    entity = intermediate_id(origin)
+    return {
+        **_timed(entity, entity, now),
+        "jwks": federation_jwks,
+        "authority_hints": [trust_anchor],
+        "trust_marks": trust_marks,
+        "metadata": {
+            "federation_entity": {
+                "organization_name": organization,
+                "homepage_uri": origin,
+                "federation_fetch_endpoint": f"{entity}/fetch",
+                "federation_list_endpoint": f"{entity}/list",
+            }
+        },
+    }
+
+
+def leaf_configuration(
+    origin: str,
+    school: School,
+    federation_jwks: dict[str, Any],
+    relying_party_jwks: dict[str, Any],
+    trust_marks: list[dict[str, str]],
+    now: float,
+) -> dict[str, Any]:
+    entity = leaf_id(origin, school.id)
+    contacts = [school.reply_to] if school.reply_to else []
+    return {
+        **_timed(entity, entity, now),
+        "jwks": federation_jwks,
+        "authority_hints": [intermediate_id(origin)],
+        "trust_marks": trust_marks,
+        "metadata": {
+            "federation_entity": {
+                "organization_name": school.name,
+                "homepage_uri": school.portal_url or origin,
+                "contacts": contacts,
+                "ipa_code": school.ipa_code,
+            },
+            "openid_relying_party": {
+                "client_id": entity,
+                "client_name": school.name,
+                "client_registration_types": ["automatic"],
+                "application_type": "web",
+                "response_types": ["code"],
+                "grant_types": ["authorization_code", "refresh_token"],
+                "token_endpoint_auth_method": "private_key_jwt",
+                "redirect_uris": [f"{entity}/callback"],
+                "contacts": contacts,
+                "jwks": relying_party_jwks,
+                "id_token_signed_response_alg": SIGNING_ALGORITHMS[0],
+                "userinfo_signed_response_alg": SIGNING_ALGORITHMS[0],
+                "userinfo_encrypted_response_alg": ENCRYPTION_ALGORITHMS[0],
+                "userinfo_encrypted_response_enc": ENCRYPTION_ENCODINGS[0],
+            },
+        },
+    }
+
+
+def subordinate_statement(
+    origin: str, school_id: str, leaf_federation_jwks: dict[str, Any], now: float
+) -> dict[str, Any]:
+    """The intermediate's word on a leaf: who it is and the keys its own statements verify with."""
+    return {**_timed(intermediate_id(origin), leaf_id(origin, school_id), now), "jwks": leaf_federation_jwks}
