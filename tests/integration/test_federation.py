@@ -171,3 +171,39 @@ def test_at_50_schools_the_statements_keep_their_size_and_the_list_grows_by_one_
     assert sizes["federation_fetch"] < 2_500, sizes
     # And the list is one entity id a school
     assert len(_answer(stack, "federation_list")["body"].encode()) < 50 * 60, listed[:2]
+
+
+# ---- the providers' trust chains, kept until their earliest expiry ------------------------
+
+
+def test_a_provider_s_chain_is_kept_until_its_earliest_expiry_and_a_refused_one_never(stack):
+    from chiave.federation import providers
+    from chiave.federation.trust_chain import Anchor, ChainRefused
+    from tests import federation as fed
+
+    now = 1_796_000_000
+    federation = fed.spid_and_cie(now)
+    federation.vouch(fed.ANCHOR, fed.SPID_PROVIDER, lifetime=3600)  # the chain's earliest end
+    asked: list[str] = []
+
+    def fetch(url: str) -> bytes:
+        asked.append(url)
+        return federation.fetch(url)
+
+    anchor = Anchor(fed.ANCHOR, fed.jwks(fed.ANCHOR))
+    marks = (fed.SPID_MARK,)
+    with stack.env("FederationFunction"):
+        # Resolved once, then kept
+        first = providers.trusted(fetch, fed.SPID_PROVIDER, anchor, now, required_marks=marks)
+        resolved_with = len(asked)
+        assert resolved_with >= 3 and first.expires_at == now + 3600
+        assert providers.trusted(fetch, fed.SPID_PROVIDER, anchor, now + 3599, required_marks=marks) == first
+        assert len(asked) == resolved_with
+        # Past its earliest expiry it is resolved again; refused, nothing is kept
+        federation.vouch(fed.ANCHOR, fed.SPID_PROVIDER, lifetime=-1)
+        with pytest.raises(ChainRefused):
+            providers.trusted(fetch, fed.SPID_PROVIDER, anchor, now + 3600, required_marks=marks)
+        federation.now = now + 3600
+        federation.vouch(fed.ANCHOR, fed.SPID_PROVIDER)
+        again = providers.trusted(fetch, fed.SPID_PROVIDER, anchor, now + 3600, required_marks=marks)
+        assert again.expires_at > now + 3600

@@ -26,6 +26,8 @@ Item types (see template.yaml):
   token family  PK=FAMILY#{id}              SK=FAMILY                   a code's tokens and their heirs:
                                                                         revoked together (TTL)
   assertion     PK=JTI#{client}#{sha256}    SK=JTI                      a client assertion, used once (TTL)
+  trust chain   PK=CHAIN#{sha256(entity)}   SK=CHAIN                    a federation provider's resolved
+                                                                        chain, until its earliest expiry (TTL)
   idempotency   PK=IDEMPOTENCY#{consumer}   SK={record key}             Powertools idempotency
   sweep cursor  PK=CONFIG#sweep             SK=CONFIG                   how far the expiry sweep went
   erased        PK=ERASED#{school}          SK={hash of cf}             a person erased on request
@@ -93,6 +95,10 @@ def refresh_token(token_sha256: str) -> Key:
 
 def client_assertion(client_id: str, jti_sha256: str) -> Key:
     return {PARTITION: f"JTI#{client_id}#{jti_sha256}", SORT: "JTI"}
+
+
+def trust_chain(entity_id: str) -> Key:
+    return {PARTITION: f"CHAIN#{hashlib.sha256(entity_id.encode()).hexdigest()}", SORT: "CHAIN"}
 
 
 def token_family(family_id: str) -> Key:
