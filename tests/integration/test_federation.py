@@ -7,6 +7,7 @@ at 50 schools."""
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -207,3 +208,129 @@ def test_a_provider_s_chain_is_kept_until_its_earliest_expiry_and_a_refused_one_
         federation.vouch(fed.ANCHOR, fed.SPID_PROVIDER)
         again = providers.trusted(fetch, fed.SPID_PROVIDER, anchor, now + 3600, required_marks=marks)
         assert again.expires_at > now + 3600
+
+
+# ---- the trust marks a school's leaf got at onboarding ------------------------------------
+
+
+def _configure_marks(stack, marks: list[dict[str, str]]) -> dict[str, Any]:
+    event = {
+        "action": "configure",
+        "operator": "ops.bianchi@chiave.example",
+        "school": SCHOOL,
+        "reason": "Trust mark rilasciato da AgID",
+        "trust_marks": marks,
+    }
+    answer: dict[str, Any] = stack.functions.invoke("ConfigureSchoolFunction", event)
+    return answer
+
+
+def test_the_trust_marks_of_a_school_s_onboarding_are_published_in_its_leaf(stack):
+    from tests import federation as fed
+
+    issued = fed.Federation(int(time.time())).trust_mark(LEAF, mark_type=fed.SPID_MARK)
+    # When ops record the trust mark the federation issued the school
+    assert _configure_marks(stack, [issued])["ok"]
+    # Then the leaf publishes it, by both names of its type
+    _h, claims, _t = _statement(stack, "federation_rp")
+    [published] = claims["trust_marks"]
+    assert published["trust_mark"] == issued["trust_mark"]
+    assert published["trust_mark_type"] == published["id"] == fed.SPID_MARK
+
+
+@pytest.mark.parametrize(
+    ("subject", "lifetime", "message"),
+    [
+        (f"{ORIGIN}/oidc/rp/MIIC8AB001", 3600, "non per"),  # another school's
+        (LEAF, -1, "scaduto"),
+    ],
+    ids=["another-school-s", "expired"],
+)
+def test_a_trust_mark_that_is_not_this_school_s_or_has_expired_is_refused(stack, subject, lifetime, message):
+    from tests import federation as fed
+
+    mark = fed.Federation(int(time.time())).trust_mark(subject, lifetime=lifetime)
+    answer = _configure_marks(stack, [mark])
+    assert not answer["ok"] and answer["error"]["code"] == "invalid_school_configuration", answer
+    [problem] = answer["error"]["problems"]
+    assert problem["field"] == "trust_marks" and message in problem["message"]
+    _h, claims, _t = _statement(stack, "federation_rp")
+    assert claims["trust_marks"] == []  # nothing recorded
+
+
+# ---- the hourly check: before Chiave drops out of the federation -------------------------
+
+
+def _anchor_vouching(now: int, lifetime: int):
+    """A trust anchor that vouches for this deployment's intermediate for `lifetime` seconds."""
+    from chiave.federation.trust_chain import ChainRefused
+    from tests import federation as fed
+
+    federation = fed.Federation(now)
+    federation.entity(fed.ANCHOR, [], fed.federation_entity(fed.ANCHOR))
+    if lifetime:
+        federation.vouch(fed.ANCHOR, INTERMEDIATE, lifetime=lifetime)
+
+    def fetch(url: str) -> bytes:
+        try:
+            return federation.fetch(url)
+        except LookupError:
+            raise ChainRefused(f"{url}: 404") from None
+
+    return fetch
+
+
+def _check(stack, fetch, now: int) -> dict[str, Any]:
+    from chiave.jobs import federation_check
+
+    spec = stack.functions.specs["FederationCheckFunction"]
+    spec.environment["TRUST_ANCHOR"] = "https://trust-anchor.example"
+    with stack.env("FederationCheckFunction"):
+        return federation_check.run(now, fetch)
+
+
+def test_the_check_measures_the_anchor_s_statement_and_the_first_trust_mark_to_end(stack):
+    from tests import federation as fed
+
+    now = int(time.time())
+    mark = fed.Federation(now).trust_mark(LEAF, lifetime=10 * fed.DAY)
+    assert _configure_marks(stack, [mark])["ok"]
+    report = _check(stack, _anchor_vouching(now, lifetime=3600), now)
+    assert report == {
+        "reachable": True,
+        "superior_seconds_left": 3600,
+        "trust_mark_seconds_left": 10 * fed.DAY,
+    }
+
+
+def test_the_check_tells_an_anchor_that_no_longer_vouches_from_one_that_does_not_answer(stack):
+    from chiave.federation.trust_chain import FederationUnreachable
+
+    now = int(time.time())
+    # Not vouched for (de-registered, or not yet onboarded): no time left
+    assert _check(stack, _anchor_vouching(now, lifetime=0), now) == {
+        "reachable": True,
+        "superior_seconds_left": 0,
+    }
+
+    # Not answering: unreachable, and nothing said of the statement
+    def down(url: str) -> bytes:
+        raise FederationUnreachable(f"{url}: timed out")
+
+    assert _check(stack, down, now) == {"reachable": False}
+
+
+def test_the_alarms_watch_the_metrics_the_check_publishes():
+    from chiave.jobs import federation_check
+    from chiave_local.emulator import template as tpl
+
+    resources = tpl.template()["Resources"]
+    watched = {
+        resources[alarm]["Properties"]["MetricName"]
+        for alarm in ("FederationTrustMarkAlarm", "FederationSuperiorAlarm", "FederationUnreachableAlarm")
+    }
+    assert watched == {
+        federation_check.TRUST_MARK_LEFT,
+        federation_check.SUPERIOR_LEFT,
+        federation_check.REACHABLE,
+    }

@@ -132,6 +132,9 @@ BY_AWS: dict[str, dict[tuple[str, str], str]] = {
     "FederationFunction": {
         ("kms:Decrypt", "StorageKey"): "its environment and the table it reads are encrypted with StorageKey",
     },
+    "FederationCheckFunction": {
+        ("kms:Decrypt", "StorageKey"): "its environment and the table it reads are encrypted with StorageKey",
+    },
 }
 
 _ITEM_ACTIONS = {
@@ -319,6 +322,9 @@ def _drive_the_federation(stack, load_event):
     signing.forget()  # the federation function's own container reads its keys itself
     for sample in ("federation_federation", "federation_rp", "federation_fetch", "federation_list"):
         stack.functions.invoke("FederationFunction", load_event(sample))
+    # The hourly check: every school's trust marks; the anchor (here a closed port: refused at once)
+    stack.functions.specs["FederationCheckFunction"].environment["TRUST_ANCHOR"] = "http://127.0.0.1:9"
+    stack.functions.invoke("FederationCheckFunction", load_event("federation_check"))
 
 
 def _drive_the_sweep(stack, load_event):

@@ -79,6 +79,15 @@ class Contact:
 
 
 @dataclass(frozen=True)
+class TrustMark:
+    """A trust mark the federation issued (a signed JWT), and its type: what
+    SPID/CIE providers check that the school's relying party may do."""
+
+    trust_mark_type: str
+    trust_mark: str
+
+
+@dataclass(frozen=True)
 class School:
     """A school the deployment serves, as its operator configured it
     (chiave.jobs.configure_school): what the pages, e-mails and privacy
@@ -94,6 +103,8 @@ class School:
     town: str = ""
     # The school's code in the IPA (indicepa.gov.it): SPID knows it by this.
     ipa_code: str | None = None
+    # What the federation issued the school's leaf at onboarding (docs/SPID_CIE.md).
+    trust_marks: tuple[TrustMark, ...] = ()
     # Only parents and guardians enter the register (italian.meccanografico).
     primo_ciclo: bool = False
     register_url: str | None = None

@@ -229,6 +229,7 @@ SCHOOL_FIELDS = (
     "town",
     "fiscal_code",
     "ipa_code",
+    "trust_marks",
     "primo_ciclo",
     "portal_url",
     "reply_to",
@@ -242,6 +243,15 @@ SCHOOL_FIELDS = (
 class ContactFields(Request):
     name: SchoolNameText
     email: EmailStr
+
+
+class TrustMarkFields(Request):
+    """A trust mark as the federation issued it: its type, and the signed JWT."""
+
+    trust_mark_type: UrlText
+    trust_mark: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=8000, pattern=r"^[\w-]+\.[\w-]+\.[\w-]+$")
+    ]
 
 
 class SchoolEvent(SchoolConsoleEvent):
@@ -264,6 +274,9 @@ class SchoolEvent(SchoolConsoleEvent):
     )
     ipa_code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]{2,32}$")] | None = Field(
         None, description="The school's code in the IPA (indicepa.gov.it)"
+    )
+    trust_marks: list[TrustMarkFields] | None = Field(
+        None, description="The trust marks the federation issued the school's leaf (replaces the list)"
     )
     primo_ciclo: bool | None = Field(None, description="Default: what the codice meccanografico says")
     portal_url: UrlText | None = None
@@ -288,10 +301,7 @@ class SchoolEvent(SchoolConsoleEvent):
 
     def to_request(self, request_id: str) -> SchoolRequest:
         fields = {
-            name: value.model_dump() if isinstance(value, ContactFields) else value
-            for name in SCHOOL_FIELDS
-            if name in self.model_fields_set
-            for value in [getattr(self, name)]
+            name: _plain(getattr(self, name)) for name in SCHOOL_FIELDS if name in self.model_fields_set
         }
         return SchoolRequest(
             action=self.action,
@@ -301,6 +311,15 @@ class SchoolEvent(SchoolConsoleEvent):
             request_id=request_id,
             fields=fields,
         )
+
+
+def _plain(value: Any) -> Any:
+    """A field as the job takes it: nested models (contacts, trust marks) as dicts."""
+    if isinstance(value, Request):
+        return value.model_dump()
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
 
 
 ClientIdText = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{2,62}$")]

@@ -50,9 +50,7 @@ def leaf_configuration(school_id: str, now: float) -> str | None:
     school = schools.get_school(school_id)
     if school is None or not statements.serves(school):
         return None
-    claims = statements.leaf_configuration(
-        portal_url(), school, federation_jwks(), relying_party_jwks(), [], now
-    )
+    claims = statements.leaf_configuration(portal_url(), school, federation_jwks(), relying_party_jwks(), now)
     return _signed(claims)
 
 

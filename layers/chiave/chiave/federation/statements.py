@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chiave.domain import School
+from chiave.domain import School, TrustMark
 
 # How long a statement stands: a day, so that a superior's cache never holds
 # a stale key for long, and a day's outage of Chiave does not break a chain.
@@ -48,6 +48,34 @@ def _timed(issuer: str, subject: str, now: float) -> dict[str, Any]:
     return {"iss": issuer, "sub": subject, "iat": int(now), "exp": int(now) + STATEMENT_LIFETIME_S}
 
 
+def trust_mark_claims(token: str) -> dict[str, Any] | None:
+    """A trust mark's claims as written (its signature is the providers' to check); None if it is no JWT."""
+    import json
+
+    from joserfc import jws
+    from joserfc.errors import JoseError
+
+    try:
+        claims = json.loads(jws.extract_compact(token.encode()).payload)
+    except (JoseError, ValueError, UnicodeDecodeError):
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
+def trust_mark_problem(origin: str, school_id: str, mark: TrustMark, now: float) -> str | None:
+    """Why a trust mark cannot be the school leaf's (Italian, for the console); None if it can."""
+    claims = trust_mark_claims(mark.trust_mark)
+    if claims is None:
+        return "il trust mark non è un JWT leggibile"
+    if claims.get("sub") != leaf_id(origin, school_id):
+        return f"il trust mark è per {claims.get('sub')!r}, non per {leaf_id(origin, school_id)}"
+    if (claims.get("trust_mark_type") or claims.get("id")) != mark.trust_mark_type:
+        return "il tipo del trust mark non è quello indicato"
+    if isinstance(claims.get("exp"), int) and claims["exp"] <= now:
+        return "il trust mark è scaduto"
+    return None
+
+
 def intermediate_configuration(
     origin: str,
     organization: str,
@@ -78,10 +106,15 @@ def leaf_configuration(
     school: School,
     federation_jwks: dict[str, Any],
     relying_party_jwks: dict[str, Any],
-    trust_marks: list[dict[str, str]],
     now: float,
 ) -> dict[str, Any]:
     entity = leaf_id(origin, school.id)
+    # Both names of a mark's type: OpenID Federation 1.0's, and the `id` of the
+    # earlier drafts SPID's providers read.
+    trust_marks = [
+        {"trust_mark_type": m.trust_mark_type, "id": m.trust_mark_type, "trust_mark": m.trust_mark}
+        for m in school.trust_marks
+    ]
     contacts = [school.reply_to] if school.reply_to else []
     return {
         **_timed(entity, entity, now),

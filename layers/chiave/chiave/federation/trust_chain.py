@@ -114,6 +114,24 @@ def configuration(fetch: Fetch, entity_id: str, now: float) -> _Statement:
     return statement
 
 
+def subordinate_statement(
+    fetch: Fetch, superior: _Statement, keys: Any, subject: str, now: float
+) -> _Statement:
+    """What `superior` (its configuration, trusted with `keys`) says of `subject`,
+    from its fetch endpoint: signed by it, about that subject, alive."""
+    issuer = superior.claims["sub"]
+    entity = superior.claims.get("metadata", {}).get("federation_entity", {})
+    endpoint = entity.get("federation_fetch_endpoint")
+    if not endpoint:
+        raise ChainRefused(f"{issuer} has no fetch endpoint")
+    about = _get(fetch, f"{endpoint}?sub={quote(subject, safe='')}")
+    _verify(about, keys, issuer)
+    if about.claims.get("iss") != issuer or about.claims.get("sub") != subject:
+        raise ChainRefused(f"{issuer}: a statement about another entity")
+    _alive(about.claims, now, f"{issuer}'s statement about {subject}")
+    return about
+
+
 def _up(
     fetch: Fetch, entity: _Statement, anchor: Anchor, now: float, depth: int
 ) -> tuple[list[_Statement], _Statement]:
@@ -129,18 +147,7 @@ def _up(
             if hint == anchor.entity_id:
                 _verify(superior, anchor.jwks, "the trust anchor")
                 keys = anchor.jwks
-            endpoint = (
-                superior.claims.get("metadata", {})
-                .get("federation_entity", {})
-                .get("federation_fetch_endpoint")
-            )
-            if not endpoint:
-                raise ChainRefused(f"{hint} has no fetch endpoint")
-            about = _get(fetch, f"{endpoint}?sub={quote(entity.claims['sub'], safe='')}")
-            _verify(about, keys, hint)
-            if about.claims.get("iss") != hint or about.claims.get("sub") != entity.claims["sub"]:
-                raise ChainRefused(f"{hint}: a statement about another entity")
-            _alive(about.claims, now, f"{hint}'s statement about {entity.claims['sub']}")
+            about = subordinate_statement(fetch, superior, keys, entity.claims["sub"], now)
             # The superior vouches for the keys the entity signs its configuration with.
             _verify(entity, about.claims.get("jwks"), entity.claims["sub"])
             if hint == anchor.entity_id:

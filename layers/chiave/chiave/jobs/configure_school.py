@@ -24,12 +24,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from chiave.domain import Contact, School
+from chiave.domain import Contact, School, TrustMark
 from chiave.errors import InvalidSchoolConfiguration, SchoolNotFound
+from chiave.federation.statements import trust_mark_problem
 from chiave.italian.meccanografico import is_primo_ciclo
 from chiave.policy import PolicyError, overrides_of, policy_from_overrides
 from chiave.runtime import faults
 from chiave.runtime.observability import count_outcome, logger
+from chiave.runtime.settings import portal_url
 from chiave.store import audit, directory, schools
 
 SchoolAction = Literal["configure", "list", "disable", "enable"]
@@ -54,7 +56,7 @@ def run(request: SchoolRequest, now: float) -> dict[str, Any]:
         return {"schools": [_view(school) for school in sorted(schools.all_schools(), key=lambda s: s.id)]}
     current = schools.get_school(request.school_id)
     if request.action == "configure":
-        configured = _configured(request.school_id, current, request.fields)
+        configured = _configured(request.school_id, current, request.fields, now)
     elif current is None:
         raise SchoolNotFound()
     else:
@@ -70,7 +72,7 @@ def run(request: SchoolRequest, now: float) -> dict[str, Any]:
     return {"changed": sorted(changes), "configuration": _view(configured)}
 
 
-def _configured(school_id: str, current: School | None, fields: dict[str, Any]) -> School:
+def _configured(school_id: str, current: School | None, fields: dict[str, Any], now: float) -> School:
     """The school with the event's fields applied; InvalidSchoolConfiguration names what is wrong."""
     problems = []
     if current is None:
@@ -91,6 +93,15 @@ def _configured(school_id: str, current: School | None, fields: dict[str, Any]) 
     for role in ("controller", "dpo"):
         if given.get(role) is not None:
             given[role] = Contact(**given[role])
+    if "trust_marks" in given:
+        marks = tuple(TrustMark(**mark) for mark in given["trust_marks"] or [])
+        origin = portal_url()
+        problems += [
+            {"field": "trust_marks", "message": problem}
+            for mark in marks
+            if (problem := trust_mark_problem(origin, school_id, mark, now))
+        ]
+        given["trust_marks"] = marks
     if given.get("primo_ciclo", False) is None:
         given["primo_ciclo"] = is_primo_ciclo(school_id)  # back to what the code says
     policy = base.policy

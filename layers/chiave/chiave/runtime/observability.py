@@ -25,3 +25,8 @@ def count_by(name: str, value: int, **dimensions: str) -> None:
     with single_metric(name=name, unit=MetricUnit.Count, value=value) as metric:
         for dimension, dimension_value in dimensions.items():
             metric.add_dimension(name=dimension, value=dimension_value)
+
+
+def gauge_seconds(name: str, value: float) -> None:
+    """A duration the alarms watch (seconds left before something expires)."""
+    metrics.add_metric(name=name, unit=MetricUnit.Seconds, value=value)

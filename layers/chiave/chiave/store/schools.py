@@ -3,7 +3,7 @@ configuration trail, and the deployment's settings item ops switch SMS with."""
 
 from __future__ import annotations
 
-from chiave.domain import Contact, School
+from chiave.domain import Contact, School, TrustMark
 from chiave.policy import overrides_of, policy_from_overrides
 from chiave.runtime.aws import dynamodb
 from chiave.runtime.settings import portal_url
@@ -45,6 +45,11 @@ def _school_item(school: School) -> Item:
     }
     optional = {
         "ipa_code": school.ipa_code,
+        "trust_marks": [
+            {"trust_mark_type": mark.trust_mark_type, "trust_mark": mark.trust_mark}
+            for mark in school.trust_marks
+        ]
+        or None,
         "register_url": school.register_url,
         "controller": _contact_item(school.controller),
         "dpo": _contact_item(school.dpo),
@@ -63,6 +68,7 @@ def school_from(item: Item) -> School:
         policy=policy_from_overrides(item.get("policy", {})),
         town=item.get("town", ""),
         ipa_code=item.get("ipa_code"),
+        trust_marks=tuple(TrustMark(**mark) for mark in item.get("trust_marks", [])),
         primo_ciclo=bool(item.get("primo_ciclo", False)),
         register_url=item.get("register_url"),
         controller=_contact_from(item.get("controller")),
