@@ -8,12 +8,13 @@ PORT ?= 3000
 CONTAINERS ?= 4
 SEED ?=
 POLICY ?=
+TRUST_ANCHOR ?=
 PYTEST_WORKERS ?= 2
 
 .PHONY: help install run test unit integration e2e lint openapi bench load build web browser clean
 
 help:
-	@echo "make run    - the whole API on http://127.0.0.1:$(PORT) over moto (PORT, SEED, POLICY, CONTAINERS)"
+	@echo "make run    - the whole API on http://127.0.0.1:$(PORT) over moto (PORT, SEED, POLICY, CONTAINERS, TRUST_ANCHOR)"
 	@echo "make test   - every test (unit, integration, end to end)"
 	@echo "make lint   - ruff, mypy, cfn-lint, checkov"
 	@echo "make bench  - AWS calls per flow, timing parity, cold starts on demand and SnapStart (docs/PERFORMANCE.md)"
@@ -59,7 +60,7 @@ browser:
 	  else echo "The browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; fi; }
 
 run: $(STAMP) $(WEB_STAMP) $(REGISTRO_STAMP)
-	$(BIN)/python -m chiave_local --port $(PORT) --containers $(CONTAINERS) $(if $(SEED),--seed $(SEED)) $(if $(POLICY),--policy $(POLICY))
+	$(BIN)/python -m chiave_local --port $(PORT) --containers $(CONTAINERS) $(if $(SEED),--seed $(SEED)) $(if $(POLICY),--policy $(POLICY)) $(if $(TRUST_ANCHOR),--trust-anchor $(TRUST_ANCHOR))
 
 test: $(STAMP) $(WEB_STAMP) $(REGISTRO_STAMP) browser
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests

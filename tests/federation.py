@@ -103,13 +103,22 @@ class Federation:
         }
         self.configure(entity_id, claims, signer=keys_of)
 
-    def vouch(self, superior: str, subject: str, lifetime: int = DAY, **extra: Any) -> None:
+    def vouch(
+        self,
+        superior: str,
+        subject: str,
+        lifetime: int = DAY,
+        keys: dict[str, Any] | None = None,
+        **extra: Any,
+    ) -> None:
+        """The superior's statement about `subject`: its keys (this federation's, or those given:
+        an entity outside it, onboarded with the keys it publishes)."""
         self.subordinates[(superior, subject)] = {
             "iss": superior,
             "sub": subject,
             "iat": self.now,
             "exp": self.now + lifetime,
-            "jwks": jwks(subject),
+            "jwks": keys or jwks(subject),
             **extra,
         }
 

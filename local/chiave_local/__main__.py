@@ -32,10 +32,21 @@ def main(argv: list[str] | None = None) -> int:
         default=int(os.environ.get("CONTAINERS") or POOL_SIZE),
         help=f"containers each function may run at once, as Lambda scales out (default {POOL_SIZE})",
     )
+    parser.add_argument(
+        "--trust-anchor",
+        default=os.environ.get("TRUST_ANCHOR") or None,
+        help="the SPID/CIE federation's trust anchor (entity id) the intermediate names as its superior",
+    )
     parser.add_argument("--quiet", action="store_true", help="no walk-through at start-up")
     arguments = parser.parse_args(argv)
     try:
-        stack = start(arguments.port, arguments.seed, arguments.policy, containers=arguments.containers)
+        stack = start(
+            arguments.port,
+            arguments.seed,
+            arguments.policy,
+            containers=arguments.containers,
+            trust_anchor=arguments.trust_anchor,
+        )
     except (ValueError, OSError) as error:
         print(f"chiave local stack: {error}", file=sys.stderr)
         return 2

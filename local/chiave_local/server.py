@@ -181,6 +181,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _info(self, _request: Incoming, _found: object) -> None:
         deployment = self.server.functions.deployment
+        origin = f"http://127.0.0.1:{self.server.server_address[1]}"
         self._send_json(
             200,
             {
@@ -188,8 +189,14 @@ class Handler(BaseHTTPRequestHandler):
                 "region": deployment.region,
                 "resources": deployment.physical,
                 # The sign-in: its issuer, and the demo register's client (made by the seed).
-                "issuer": f"http://127.0.0.1:{self.server.server_address[1]}/oidc",
+                "issuer": f"{origin}/oidc",
                 "demo_client": self.server.demo_client,
+                # The SPID/CIE federation: the trust anchor, Chiave's intermediate, each school's leaf.
+                "federation": {
+                    "trust_anchor": deployment.refs["TrustAnchor"],
+                    "intermediate": f"{origin}/oidc/federation",
+                    "leaves": f"{origin}/oidc/federation/list",
+                },
             },
         )
 

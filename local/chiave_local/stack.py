@@ -87,6 +87,8 @@ class RunningStack:
             f"{self.base_url}/oidc; demo client {self.server.demo_client['client_id']}, secret "
             f"{self.server.demo_client['client_secret']}, also in /_local/info)",
             f"  demo register  {self.base_url}{registro.PREFIX}/   (the sign-in as a register meets it)",
+            f"  federation     {self.base_url}/oidc/federation   (Chiave's intermediate, under "
+            f"{self.deployment.refs['TrustAnchor']}; each school's leaf: /oidc/rp/<school>)",
             f"  outbox         {self.base_url}/_local/outbox",
             f"  moto           {self.deployment.endpoint_url} ({self.deployment.region})",
             f"  imports        s3://{self.deployment.refs.get('ImportBucket', '-')}"
@@ -130,6 +132,7 @@ def start(
     run_pollers: bool = True,
     isolated: bool = True,
     containers: int = POOL_SIZE,
+    trust_anchor: str | None = None,
 ) -> RunningStack:
     """The whole stack on 127.0.0.1. `isolated`: each function in containers
     of its own (chiave_local.emulator.containers); otherwise in this process, where
@@ -151,6 +154,8 @@ def start(
     os.environ["AWS_ENDPOINT_URL"] = endpoint
     try:
         deployment = deploy(endpoint, REGION)
+        if trust_anchor:  # an existing federation's (make run TRUST_ANCHOR=...): docs/SPID_CIE.md
+            deployment.refs["TrustAnchor"] = trust_anchor
         functions: Invoker = ContainerFunctions(deployment, containers) if isolated else Functions(deployment)
         server = LocalStack(("127.0.0.1", port), functions)
         bound_port = server.server_address[1]
