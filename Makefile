@@ -59,10 +59,18 @@ browser:
 	     (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null)); \
 	  else echo "The browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; fi; }
 
-run: $(STAMP) $(WEB_STAMP) $(REGISTRO_STAMP)
-	$(BIN)/python -m chiave_local --port $(PORT) --containers $(CONTAINERS) $(if $(SEED),--seed $(SEED)) $(if $(POLICY),--policy $(POLICY)) $(if $(TRUST_ANCHOR),--trust-anchor $(TRUST_ANCHOR))
+# The local SPID/CIE federation (spid-cie-oidc pins pydantic 1 and Django < 5): a virtual environment of its own.
+FEDERATION_VENV := .venv-federation
+FEDERATION_STAMP := $(FEDERATION_VENV)/.installed
+$(FEDERATION_STAMP): local/federation/requirements.txt
+	test -x $(FEDERATION_VENV)/bin/python || $(PYTHON) -m venv $(FEDERATION_VENV)
+	$(FEDERATION_VENV)/bin/python -m pip install --quiet -r local/federation/requirements.txt
+	touch $(FEDERATION_STAMP)
 
-test: $(STAMP) $(WEB_STAMP) $(REGISTRO_STAMP) browser
+run: $(STAMP) $(WEB_STAMP) $(REGISTRO_STAMP) $(FEDERATION_STAMP)
+	$(BIN)/python -m chiave_local --federation --port $(PORT) --containers $(CONTAINERS) $(if $(SEED),--seed $(SEED)) $(if $(POLICY),--policy $(POLICY)) $(if $(TRUST_ANCHOR),--trust-anchor $(TRUST_ANCHOR))
+
+test: $(STAMP) $(WEB_STAMP) $(REGISTRO_STAMP) $(FEDERATION_STAMP) browser
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests
 
 unit: $(STAMP)
@@ -121,4 +129,4 @@ build: $(WEB_STAMP)
 	PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" sam build
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(LAMBDA_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(LAMBDA_VENV) $(FEDERATION_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache

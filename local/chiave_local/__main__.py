@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from chiave_local.demo import federation
 from chiave_local.emulator.containers import POOL_SIZE
 from chiave_local.stack import start
 
@@ -37,6 +38,11 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("TRUST_ANCHOR") or None,
         help="the SPID/CIE federation's trust anchor (entity id) the intermediate names as its superior",
     )
+    parser.add_argument(
+        "--federation",
+        action="store_true",
+        help="start the local SPID/CIE federation beside the stack (make run does; not with --trust-anchor)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no walk-through at start-up")
     arguments = parser.parse_args(argv)
     try:
@@ -46,8 +52,9 @@ def main(argv: list[str] | None = None) -> int:
             arguments.policy,
             containers=arguments.containers,
             trust_anchor=arguments.trust_anchor,
+            local_federation=arguments.federation,
         )
-    except (ValueError, OSError) as error:
+    except (ValueError, OSError, federation.Unavailable) as error:
         print(f"chiave local stack: {error}", file=sys.stderr)
         return 2
     if not arguments.quiet:

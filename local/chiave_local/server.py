@@ -50,6 +50,8 @@ class LocalStack(ThreadingHTTPServer):
         # The demo register's client of the sign-in, once the seed made it.
         self.demo_client: dict[str, str] = {}
         self.demo_register: registro.DemoRegister | None = None
+        # The local SPID/CIE federation's anchor, providers and trust mark types, when make run started it.
+        self.local_federation: dict[str, Any] = {}
 
 
 class FramingError(Exception):
@@ -196,6 +198,7 @@ class Handler(BaseHTTPRequestHandler):
                     "trust_anchor": deployment.refs["TrustAnchor"],
                     "intermediate": f"{origin}/oidc/federation",
                     "leaves": f"{origin}/oidc/federation/list",
+                    **({"local": self.server.local_federation} if self.server.local_federation else {}),
                 },
             },
         )

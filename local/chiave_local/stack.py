@@ -7,6 +7,7 @@ import gc
 import json
 import logging
 import os
+import threading
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 from moto.server import ThreadedMotoServer
 
 from chiave.policy import overrides_of
-from chiave_local.demo import registro, seed
+from chiave_local.demo import federation, registro, seed
 from chiave_local.emulator import template as tpl
 from chiave_local.emulator import worker
 from chiave_local.emulator.containers import POOL_SIZE, ContainerFunctions
@@ -36,6 +37,7 @@ class RunningStack:
     schools: list[str]
     policies: dict[str, dict[str, object]]  # school -> overrides of the defaults
     people: list[tuple[str, str, str, str]]  # school, cf, name, e-mail
+    federation: federation.LocalFederation | None = None  # the local SPID/CIE federation, if started
     serving: bool = False
 
     @property
@@ -44,6 +46,10 @@ class RunningStack:
 
     def serve_forever(self) -> None:
         self.serving = True
+        if self.federation is not None:
+            # The anchor reads the intermediate's configuration from this server: once it serves.
+            intermediate = f"{self.base_url}/oidc/federation"
+            threading.Thread(target=self.federation.onboard, args=(intermediate,), daemon=True).start()
         self.server.serve_forever(poll_interval=0.2)
 
     def stop(self) -> None:
@@ -54,6 +60,8 @@ class RunningStack:
         self.server.server_close()
         if self.server.demo_register is not None:
             self.server.demo_register.stop()
+        if self.federation is not None:
+            self.federation.stop()
         if isinstance(self.functions, ContainerFunctions):
             self.functions.stop()
         self.moto.stop()
@@ -133,6 +141,7 @@ def start(
     isolated: bool = True,
     containers: int = POOL_SIZE,
     trust_anchor: str | None = None,
+    local_federation: bool = False,
 ) -> RunningStack:
     """The whole stack on 127.0.0.1. `isolated`: each function in containers
     of its own (chiave_local.emulator.containers); otherwise in this process, where
@@ -154,8 +163,10 @@ def start(
     os.environ["AWS_ENDPOINT_URL"] = endpoint
     try:
         deployment = deploy(endpoint, REGION)
-        if trust_anchor:  # an existing federation's (make run TRUST_ANCHOR=...): docs/SPID_CIE.md
-            deployment.refs["TrustAnchor"] = trust_anchor
+        beside = federation.LocalFederation.start() if local_federation and not trust_anchor else None
+        stack_federation = beside
+        if trust_anchor or beside:  # an existing federation's (make run TRUST_ANCHOR=...), or the local one
+            deployment.refs["TrustAnchor"] = trust_anchor or beside.trust_anchor  # type: ignore[union-attr]
         functions: Invoker = ContainerFunctions(deployment, containers) if isolated else Functions(deployment)
         server = LocalStack(("127.0.0.1", port), functions)
         bound_port = server.server_address[1]
@@ -170,8 +181,11 @@ def start(
         server.demo_client = {"client_id": seed.DEMO_CLIENT, "client_secret": demo_secret}
         base_url = f"http://127.0.0.1:{bound_port}"
         server.demo_register = registro.DemoRegister(f"{base_url}/oidc", base_url, server.demo_client)
+        server.local_federation = beside.pinned if beside else {}
     except BaseException:
         moto.stop()
+        if "stack_federation" in locals() and stack_federation is not None:
+            stack_federation.stop()
         raise
     # The anagrafica just loaded lives as long as the stack: keep the garbage
     # collector from walking 20,000 people's objects on every full pass.
@@ -191,4 +205,5 @@ def start(
         people=[
             (p.school_id, p.codice_fiscale, f"{p.name} {p.surname}", p.email or "") for p in parsed.people
         ],
+        federation=beside,
     )

@@ -78,3 +78,35 @@ def test_make_run_names_the_federation_and_takes_an_existing_trust_anchor():
         assert claims["authority_hints"] == ["https://federation-test.example"]
     finally:
         stop_stack(process)
+
+
+def test_make_run_s_local_federation_vouches_for_its_providers_and_onboards_chiave():
+    from chiave.federation.trust_chain import ChainRefused
+    from tests.e2e.conftest import start_stack, stop_stack
+
+    # Given `make run`: the stack and, beside it, the local federation (spid-cie-oidc)
+    process, stack, printed = start_stack("--federation")
+    assert stack is not None, printed
+    try:
+        local = stack.request("GET", "/_local/info").json["federation"]["local"]
+        anchor = Anchor(local["trust_anchor"], local["trust_anchor_jwks"])
+        now = time.time()
+        # Then Chiave resolves the SPID and the CIE provider's chains, each with its trust mark
+        for name, provider in local["providers"].items():
+            marks = (local["trust_mark_types"][name],)
+            chain = resolve(fetching.fetch, provider, anchor, now, required_marks=marks)
+            assert chain.trust_marks == marks and chain.metadata["issuer"] == provider
+        # And the anchor onboarded Chiave's intermediate: a school's leaf resolves up to it
+        leaf = f"{stack.base_url}/oidc/rp/{SCHOOL}"
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                chain = resolve(fetching.fetch, leaf, anchor, time.time(), "openid_relying_party")
+                break
+            except ChainRefused:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        assert len(chain.statements) == 3 and chain.metadata["client_id"] == leaf
+    finally:
+        stop_stack(process)
