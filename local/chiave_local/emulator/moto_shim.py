@@ -16,8 +16,10 @@ Every simulated container makes its own boto3 session, and botocore parses
 each service's JSON model again for every session: a fifth of a test's time.
 The parsed models are the same for all and only read, so one process keeps
 one copy. And moto makes a 2048-bit RSA key for every KMS key, symmetric
-ones included, where nothing signs: one serves them all. An asymmetric key
-(the sign-in's) gets a key of its own: a rotation needs two different ones.
+ones included, where nothing signs: one serves them all. Asymmetric keys
+(the sign-in's, the federation's) come from a pool of eight per spec, in
+turn: keys made one after another differ (a rotation needs two), and no
+test's deployment waits for four new RSA keys.
 
 Two things KMS does that moto does not (the SPID/CIE federation needs
 both): `Sign` with `MessageType=DIGEST` (an Entity Configuration can
@@ -106,10 +108,25 @@ _rsa_key_of_spec = getattr(kms_models, "generate_private_key")  # noqa: B009 - n
 _shared_rsa_key = functools.cache(_rsa_key_of_spec)
 
 
+# Asymmetric keys, made once per process and handed out in turn: a deployment's
+# keys (signing, federation, relying party, their next ones) differ from one
+# another, and every test's deployment no longer waits for fresh 2048-bit keys.
+_ASYMMETRIC_POOL = 8
+_asymmetric: dict[str, list[Any]] = {}
+_handed_out: dict[str, int] = {}
+_pool_lock = threading.Lock()
+
+
 def _private_key_of(key_spec: str) -> Any:
-    if key_spec.startswith(("RSA_", "ECC_")):
-        return _rsa_key_of_spec(key_spec)
-    return _shared_rsa_key(key_spec)
+    if not key_spec.startswith(("RSA_", "ECC_")):
+        return _shared_rsa_key(key_spec)
+    with _pool_lock:
+        pool = _asymmetric.setdefault(key_spec, [])
+        turn = _handed_out.get(key_spec, 0)
+        _handed_out[key_spec] = turn + 1
+        if len(pool) < _ASYMMETRIC_POOL:
+            pool.append(_rsa_key_of_spec(key_spec))
+        return pool[turn % _ASYMMETRIC_POOL]
 
 
 def _load_data_with_path(self: loaders.Loader, name: str) -> Any:
