@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
 from chiave_local.demo import federation
 from chiave_local.emulator.containers import POOL_SIZE
 from chiave_local.stack import start
+
+
+def _interrupted(_signal: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OSError, federation.Unavailable) as error:
         print(f"chiave local stack: {error}", file=sys.stderr)
         return 2
+    # A terminated stack (a test's teardown, `timeout`) stops as Ctrl-C does:
+    # the demo register and the local federation with it.
+    signal.signal(signal.SIGTERM, _interrupted)
     if not arguments.quiet:
         print(stack.walkthrough(), flush=True)
     print(f"ready on {stack.base_url}", flush=True)

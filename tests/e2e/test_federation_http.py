@@ -81,7 +81,7 @@ def test_make_run_names_the_federation_and_takes_an_existing_trust_anchor():
 
 
 def test_make_run_s_local_federation_vouches_for_its_providers_and_onboards_chiave():
-    from chiave.federation.trust_chain import ChainRefused
+    from chiave.federation.trust_chain import ChainRefused, FederationUnreachable
     from tests.e2e.conftest import start_stack, stop_stack
 
     # Given `make run`: the stack and, beside it, the local federation (spid-cie-oidc)
@@ -110,3 +110,12 @@ def test_make_run_s_local_federation_vouches_for_its_providers_and_onboards_chia
         assert len(chain.statements) == 3 and chain.metadata["client_id"] == leaf
     finally:
         stop_stack(process)
+    # And a terminated stack takes its federation with it (no process left behind)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            fetching.fetch(f"{anchor.entity_id.rstrip('/')}/.well-known/openid-federation")
+        except FederationUnreachable:
+            break
+        assert time.monotonic() < deadline, "the local federation outlived its stack"
+        time.sleep(0.2)
