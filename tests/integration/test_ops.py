@@ -100,7 +100,7 @@ def test_revoke_kills_open_links_and_the_pin_but_not_the_password(stack, load_ev
     pin = issue_pin(stack, load_event, maria).body["pin"]
     request_reset(stack, load_event, MARIA)
     link = last_token(stack)
-    assert ops(stack, "ops_revoke")["revoked"] == ["links", "pin"]
+    assert ops(stack, "ops_revoke")["revoked"] == ["links", "pin", "sessions"]
     assert confirm(stack, load_event, link, "Un-Altra-Password-9").body["code"] == "token_used"
     assert verify_pin(stack, load_event, maria, pin).body["code"] == "pin_invalid"
     assert verify_credentials(stack, load_event, maria, PASSWORD).status == 200

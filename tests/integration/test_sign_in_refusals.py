@@ -1,8 +1,12 @@
 """What the sign-in refuses, with only what each party has: a register
 whose client the operator disabled, an account the school disabled, a login
-locked by wrong passwords (the same lockout as every login: no second copy)."""
+locked by wrong passwords (the same lockout as every login: no second copy);
+and an account the office disables, revokes or erases: its sessions and
+token families end with it, in the same transaction."""
 
 from __future__ import annotations
+
+import pytest
 
 from chiave_local.emulator.events import authorize_event, query_of
 from tests.integration.helpers import (
@@ -13,6 +17,7 @@ from tests.integration.helpers import (
     register_client,
     sign_in_answer,
     signed_in_code,
+    signed_in_session,
     token_request,
 )
 
@@ -63,3 +68,60 @@ def test_a_locked_login_is_refused_with_retry_after_even_with_the_right_password
     right = sign_in_answer(stack, load_event, _request(stack, load_event), user_code, PASSWORD)
     assert right.status == 423 and int(right.headers["Retry-After"]) > 0
     assert right.body["code"] == "account_locked" and "Set-Cookie" not in right.headers
+
+
+@pytest.mark.parametrize("room", [80, 1], ids=["in-the-transaction", "more-than-it-holds"])
+@pytest.mark.parametrize("action", ["ops_disable", "ops_revoke", "ops_erase"])
+def test_the_console_s_disable_revoke_and_erase_end_the_account_s_sessions_and_token_families(
+    stack, load_event, monkeypatch, action, room
+):
+    # (room: how many sessions and families one transaction takes; the others end right after it)
+    from chiave.store import grants
+
+    monkeypatch.setattr(grants, "ENDED_IN_TRANSACTION", room)
+    # Given Maria signed in at a register: a browser session and a refresh token family
+    secret, user_code = register_client(stack), activate(stack, load_event, MARIA)
+    cookie = signed_in_session(stack, load_event, user_code)
+    code = query_of(authorize(stack, load_event, cookie=cookie).headers["Location"])["code"]
+    issued = token_request(stack, load_event, secret, code=code).body
+    # When the school's office disables, revokes or erases her account
+    answer = ops(stack, action)
+    assert answer["ok"], answer
+    # Then the browser's session no longer signs her in: the register gets the sign-in page
+    again = authorize(stack, load_event, cookie=cookie)
+    assert "richiesta" in query_of(again.headers["Location"])
+    # And neither the refresh token nor the access token works any more
+    refreshed = token_request(
+        stack, load_event, secret, grant_type="refresh_token", refresh_token=issued["refresh_token"]
+    )
+    assert (refreshed.status, refreshed.body["error"]) == (400, "invalid_grant")
+    bearer = {"Authorization": f"Bearer {issued['access_token']}"}
+    assert stack.call("UserinfoFunction", load_event("userinfo", headers=bearer)).status == 401
+
+
+def test_disabling_again_ends_what_a_first_run_could_not(stack, load_event, monkeypatch):
+    from chiave.store import grants
+
+    # Given Maria's session and token family, and a disable whose batch after the transaction fails
+    secret, user_code = register_client(stack), activate(stack, load_event, MARIA)
+    cookie = signed_in_session(stack, load_event, user_code)
+    code = query_of(authorize(stack, load_event, cookie=cookie).headers["Location"])["code"]
+    issued = token_request(stack, load_event, secret, code=code).body
+    monkeypatch.setattr(grants, "ENDED_IN_TRANSACTION", 1)
+    real_end_now = grants.end_now
+
+    def fails(rest):
+        from botocore.exceptions import ClientError
+
+        throttled = {"Error": {"Code": "ThrottlingException", "Message": "slow down"}}
+        raise ClientError(throttled, "BatchWriteItem")
+
+    monkeypatch.setattr(grants, "end_now", fails)
+    # (the account disabled in the transaction; one of its grants left by the failed batch)
+    assert not ops(stack, "ops_disable")["ok"]
+    monkeypatch.setattr(grants, "end_now", real_end_now)
+    # When the office disables her again: nothing changes in her status, and what was left ends
+    assert ops(stack, "ops_disable")["changed"] is False
+    refresh = {"grant_type": "refresh_token", "refresh_token": issued["refresh_token"]}
+    assert token_request(stack, load_event, secret, **refresh).body["error"] == "invalid_grant"
+    assert "richiesta" in query_of(authorize(stack, load_event, cookie=cookie).headers["Location"])

@@ -47,7 +47,8 @@ from chiave.notify import outbox
 from chiave.runtime import masking
 from chiave.runtime.observability import count_outcome, logger
 from chiave.runtime.settings import settings
-from chiave.store import accounts, audit, flows, logins, people
+from chiave.store import accounts, audit, flows, grants, logins, people
+from chiave.store.keys import is_sign_in_grant
 from chiave.store.table import commit, delete, numbered, transact
 
 Action = Literal[
@@ -163,10 +164,17 @@ def _unlock(request: OpsRequest, account: Account, now: float) -> dict[str, Any]
 def _disable(request: OpsRequest, account: Account, now: float) -> dict[str, Any]:
     person = account.person
     if person.status is AccountStatus.DISABLED:
+        # Again: whatever a first run had no room to end (end_now failed midway) ends now.
+        left, more = grants.ended_with_account(person.school_id, person.codice_fiscale)
+        if left:
+            transact(numbered("signed in", left))
+            grants.end_now(more)
         return {"status": person.status.value, "changed": False}
     record = _audited(request, account, now, status_before=person.status.value)
-    transact({"account": accounts.disable(person), "audit": record})
-    return {"status": AccountStatus.DISABLED.value, "changed": True}
+    signed_in, more = grants.ended_with_account(person.school_id, person.codice_fiscale)
+    transact({"account": accounts.disable(person), "audit": record, **numbered("signed in", signed_in)})
+    grants.end_now(more)
+    return {"status": AccountStatus.DISABLED.value, "changed": True, "signed_out": len(signed_in) + len(more)}
 
 
 def _enable(request: OpsRequest, account: Account, now: float) -> dict[str, Any]:
@@ -183,8 +191,12 @@ def _enable(request: OpsRequest, account: Account, now: float) -> dict[str, Any]
 
 
 def _revoke(request: OpsRequest, account: Account, now: float) -> dict[str, Any]:
-    transact({"account": accounts.revoke(account.person), "audit": _audited(request, account, now)})
-    return {"revoked": ["links", "pin"]}
+    person = account.person
+    signed_in, more = grants.ended_with_account(person.school_id, person.codice_fiscale)
+    parts = {"account": accounts.revoke(person), "audit": _audited(request, account, now)}
+    transact({**parts, **numbered("signed in", signed_in)})
+    grants.end_now(more)
+    return {"revoked": ["links", "pin", "sessions"], "signed_out": len(signed_in) + len(more)}
 
 
 def _audit(request: OpsRequest, account: Account, now: float) -> dict[str, Any]:
@@ -276,11 +288,18 @@ def _issue_temporary_code(request: OpsRequest, account: Account, now: float) -> 
 def _erase(request: OpsRequest, account: Account, now: float) -> dict[str, Any]:
     person = account.person
     reserved = [accounts.keep_user_code_reserved(person.user_code, int(now))] if person.user_code else []
+    links = [
+        key
+        for key in flows.keys_of_account(person.school_id, person.codice_fiscale)
+        if not is_sign_in_grant(key)
+    ]
+    signed_in, more = grants.ended_with_account(person.school_id, person.codice_fiscale)
     parts = {
         "person": accounts.erase(person),
         "audit": _audited(request, account, now),
         "tombstone": accounts.erased_tombstone(person, int(now)),
-        **numbered("link", map(delete, flows.keys_of_account(person.school_id, person.codice_fiscale))),
+        **numbered("link", map(delete, links)),
+        **numbered("signed in", signed_in),
         **numbered(
             "login",
             (logins.clear(person.school_id, login) for login in (person.user_code, person.email) if login),
@@ -289,6 +308,7 @@ def _erase(request: OpsRequest, account: Account, now: float) -> dict[str, Any]:
         **numbered("user code", reserved),
     }
     transact(parts)
+    grants.end_now(more)
     return {"erased": True, "user_code_reserved": person.user_code}
 
 

@@ -8,9 +8,20 @@ import hashlib
 
 from chiave.domain import AuthorizationCode, AuthorizationRequest, Person, School, SignedIn
 from chiave.runtime.aws import dynamodb
-from chiave.store import keys, people, schools
+from chiave.store import flows, keys, people, schools
 from chiave.store.conditions import ITEM_IS_NEW
-from chiave.store.table import Item, Part, Refused, batch_get, from_dynamo, table_name, to_dynamo, transact
+from chiave.store.table import (
+    Item,
+    Part,
+    Refused,
+    batch_get,
+    delete,
+    from_dynamo,
+    table_name,
+    to_dynamo,
+    transact,
+    write_batch,
+)
 from chiave.store.table import found as found_item
 
 # TTL deletes within a few days; reads check the time themselves.
@@ -111,6 +122,8 @@ def put_session(cookie_sha256: str, signed_in: SignedIn, expires_at: int, idle_u
     item = {
         **keys.session(cookie_sha256),
         "entity": "session",
+        # Found by the account's index: disabling, revoking or erasing it ends the session.
+        "account_ref": keys.account_ref(signed_in.school_id, signed_in.codice_fiscale),
         **_signed_in_item(signed_in),
         "expires_at": expires_at,
         "idle_until": idle_until,
@@ -235,6 +248,8 @@ def exchange(
     family = {
         **keys.token_family(grant["family"]),
         "entity": "token_family",
+        # Found by the account's index: disabling, revoking or erasing it ends the family.
+        "account_ref": keys.account_ref(grant["school_id"], grant["codice_fiscale"]),
         "client_id": grant["client_id"],
         "revoked": False,
         "expires_at": family_until,
@@ -350,3 +365,28 @@ def holder_of(grant: Item, now: float) -> tuple[Person, School] | None:
     if person is None or school is None:
         return None
     return people.person_from(person), schools.school_from(school)
+
+
+# A transaction holds 100 items: the action's own parts, and up to this many
+# of the account's sessions and token families; any more (a very busy month)
+# end right after it, in batches.
+ENDED_IN_TRANSACTION = 80
+
+
+def ended_with_account(school_id: str, codice_fiscale: str) -> tuple[list[Part], list[keys.Key]]:
+    """What ends every session and token family of an account (see `ending`)."""
+    return ending(flows.keys_of_account(school_id, codice_fiscale))
+
+
+def ending(account_items: list[keys.Key]) -> tuple[list[Part], list[keys.Key]]:
+    """Of an account's items, the sessions and token families: transaction parts
+    for the first ENDED_IN_TRANSACTION, and the keys of any others, for end_now.
+    A family gone is revoked: its tokens find no holder, its refresh tokens fail."""
+    found = [key for key in account_items if keys.is_sign_in_grant(key)]
+    return [delete(key) for key in found[:ENDED_IN_TRANSACTION]], found[ENDED_IN_TRANSACTION:]
+
+
+def end_now(rest: list[keys.Key]) -> None:
+    """The sessions and families a transaction had no room for, deleted in batches of 25."""
+    for start in range(0, len(rest), 25):
+        write_batch([{"DeleteRequest": {"Key": to_dynamo(key)}} for key in rest[start : start + 25]])

@@ -35,7 +35,8 @@ Indexes:
   ByUserCode      user_code                         person by user code
   ByEmail         email_key = {school}#{e-mail}     people by e-mail within a school
   ByExpiryBucket  expiry_bucket (hour), expires_at  short-lived items for the sweep
-  ByAccount       account_ref = hash(school, cf)    an account's flows (erase finds them; keys only)
+  ByAccount       account_ref = hash(school, cf)    an account's flows, sessions and token families
+                                                    (erase, disable and revoke find them; keys only)
   BySchoolList    school_list = "schools", school_id  every school (the school items only)
 """
 
@@ -99,6 +100,11 @@ def client_assertion(client_id: str, jti_sha256: str) -> Key:
 
 def trust_chain(entity_id: str) -> Key:
     return {PARTITION: f"CHAIN#{hashlib.sha256(entity_id.encode()).hexdigest()}", SORT: "CHAIN"}
+
+
+def is_sign_in_grant(key: Key) -> bool:
+    """A browser's session or a token family: what ends when the account does."""
+    return key[PARTITION].startswith(("SESSION#", "FAMILY#"))
 
 
 def token_family(family_id: str) -> Key:
@@ -172,7 +178,7 @@ def account_login(school_id: str, codice_fiscale: str) -> Key:
 
 
 def account_ref(school_id: str, codice_fiscale: str) -> str:
-    """What an account's flows are found by (hashed: no PII in an index key)."""
+    """What an account's flows, sessions and token families are found by (hashed: no PII in an index key)."""
     return hashlib.sha256(f"{school_id}#{codice_fiscale}".encode()).hexdigest()[:32]
 
 
