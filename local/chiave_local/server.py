@@ -215,6 +215,9 @@ class Handler(BaseHTTPRequestHandler):
         except registro.Unavailable as missing:
             self._send_json(503, {"message": str(missing)})
             return
+        except OSError as failed:  # the register's process died or hung: say so, never a reset connection
+            self._send_json(502, {"message": f"the demo register did not answer: {failed}"})
+            return
         status, content_type, data, headers = answer
         self._send(status, content_type, data, headers)
 
