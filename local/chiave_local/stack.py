@@ -161,10 +161,10 @@ def start(
     host, moto_port = moto.get_host_and_port()
     endpoint = f"http://{host}:{moto_port}"
     os.environ["AWS_ENDPOINT_URL"] = endpoint
+    beside: federation.LocalFederation | None = None
     try:
         deployment = deploy(endpoint, REGION)
         beside = federation.LocalFederation.start() if local_federation and not trust_anchor else None
-        stack_federation = beside
         if trust_anchor or beside:  # an existing federation's (make run TRUST_ANCHOR=...), or the local one
             deployment.refs["TrustAnchor"] = trust_anchor or beside.trust_anchor  # type: ignore[union-attr]
         functions: Invoker = ContainerFunctions(deployment, containers) if isolated else Functions(deployment)
@@ -184,8 +184,8 @@ def start(
         server.local_federation = beside.pinned if beside else {}
     except BaseException:
         moto.stop()
-        if "stack_federation" in locals() and stack_federation is not None:
-            stack_federation.stop()
+        if beside is not None:
+            beside.stop()
         raise
     # The anagrafica just loaded lives as long as the stack: keep the garbage
     # collector from walking 20,000 people's objects on every full pass.

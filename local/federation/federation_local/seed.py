@@ -17,8 +17,8 @@ from spid_cie_oidc.authority.models import (
 from spid_cie_oidc.entity.jwtse import unpad_jwt_payload, verify_jws
 from spid_cie_oidc.entity.models import FederationEntityConfiguration
 
-SPID_LEVELS = [f"https://www.spid.gov.it/SpidL{level}" for level in (1, 2, 3)]
-CIE_LEVELS = [f"https://www.spid.gov.it/SpidL{level}" for level in (1, 2, 3)]
+# CIE id's OpenID Connect profile names its levels with SPID's URIs.
+LEVELS = [f"https://www.spid.gov.it/SpidL{level}" for level in (1, 2, 3)]
 FISCAL_NUMBER = "https://attributes.eid.gov.it/fiscal_number"
 
 
@@ -77,12 +77,12 @@ def seed(base: str) -> dict[str, Any]:
         },
     )
     providers = {}
-    for name, levels in (("spid", SPID_LEVELS), ("cie", CIE_LEVELS)):
+    for name in ("spid", "cie"):
         entity_id = f"{base}/{name}"
         provider = FederationEntityConfiguration(
             sub=entity_id, entity_type="openid_provider", is_active=True, authority_hints=[anchor.sub]
         )
-        provider.metadata = {"openid_provider": _provider_metadata(entity_id, levels, provider.public_jwks)}
+        provider.metadata = {"openid_provider": _provider_metadata(entity_id, LEVELS, provider.public_jwks)}
         provider.save()
         profile = FederationEntityProfile.objects.create(
             name=f"{name}-op",

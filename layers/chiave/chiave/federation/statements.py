@@ -48,18 +48,25 @@ def _timed(issuer: str, subject: str, now: float) -> dict[str, Any]:
     return {"iss": issuer, "sub": subject, "iat": int(now), "exp": int(now) + STATEMENT_LIFETIME_S}
 
 
-def trust_mark_claims(token: str) -> dict[str, Any] | None:
-    """A trust mark's claims as written (its signature is the providers' to check); None if it is no JWT."""
+def as_written(token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """A compact JWS's header and claims as written, not yet trusted; None if it is no such JWS."""
     import json
 
     from joserfc import jws
     from joserfc.errors import JoseError
 
     try:
-        claims = json.loads(jws.extract_compact(token.encode()).payload)
+        compact = jws.extract_compact(token.strip().encode())
+        claims = json.loads(compact.payload)
     except (JoseError, ValueError, UnicodeDecodeError):
         return None
-    return claims if isinstance(claims, dict) else None
+    return (compact.protected, claims) if isinstance(claims, dict) else None
+
+
+def trust_mark_claims(token: str) -> dict[str, Any] | None:
+    """A trust mark's claims as written (its signature is the providers' to check); None if it is no JWT."""
+    written = as_written(token)
+    return None if written is None else written[1]
 
 
 def trust_mark_problem(origin: str, school_id: str, mark: TrustMark, now: float) -> str | None:

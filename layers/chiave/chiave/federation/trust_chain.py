@@ -13,13 +13,12 @@ checks signatures: RS256, PS256 and ES256 only, never `none` or a MAC."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from chiave.federation import policy
+from chiave.federation import policy, statements
 from chiave.federation.statements import WELL_KNOWN
 
 ALGORITHMS = ["RS256", "PS256", "ES256"]
@@ -62,20 +61,13 @@ class _Statement:
 
 
 def _read(token: str) -> _Statement:
-    """A statement's claims, not yet trusted: its grammar and type checked."""
-    from joserfc import jws
-    from joserfc.errors import JoseError
-
-    try:
-        compact = jws.extract_compact(token.strip().encode())
-        claims = json.loads(compact.payload)
-    except (JoseError, ValueError, UnicodeDecodeError):
-        raise ChainRefused("an answer that is not a signed statement") from None
-    header = compact.protected
+    """A statement's claims, not yet trusted: its grammar, algorithm and type checked."""
+    written = statements.as_written(token)
+    if written is None:
+        raise ChainRefused("an answer that is not a signed statement")
+    header, claims = written
     if header.get("alg") not in ALGORITHMS:
         raise ChainRefused(f"a statement signed with {header.get('alg')!r}")
-    if not isinstance(claims, dict):
-        raise ChainRefused("a statement that is not a JSON object")
     return _Statement(token.strip(), claims)
 
 

@@ -36,27 +36,26 @@ _kms_key_of: dict[str, str] = {}
 
 
 @cache
-def public_key(key_id: str) -> RSAKey:
-    """A KMS key's public half as a JWK (one GetPublicKey per container)."""
+def _public_half(key_id: str, use: str, alg: str) -> RSAKey:
+    """A KMS key's public half as a JWK, its kid the RFC 7638 thumbprint (one GetPublicKey per container)."""
     from joserfc.jwk import RSAKey
 
     der = kms().get_public_key(KeyId=key_id)["PublicKey"]
-    key = RSAKey.import_key(der, parameters={"use": "sig", "alg": ALGORITHM})
-    key.ensure_kid()  # the RFC 7638 thumbprint
+    key = RSAKey.import_key(der, parameters={"use": use, "alg": alg})
+    key.ensure_kid()
+    return key
+
+
+def public_key(key_id: str) -> RSAKey:
+    """A signing key's public half; what signs with it is this KMS key."""
+    key = _public_half(key_id, "sig", ALGORITHM)
     _kms_key_of[str(key.kid)] = key_id
     return key
 
 
-@cache
 def encryption_key(key_id: str) -> RSAKey:
-    """An encryption KMS key's public half as a JWK (RSA-OAEP-256): what a
-    provider encrypts to; only KMS opens it (one GetPublicKey per container)."""
-    from joserfc.jwk import RSAKey
-
-    der = kms().get_public_key(KeyId=key_id)["PublicKey"]
-    key = RSAKey.import_key(der, parameters={"use": "enc", "alg": "RSA-OAEP-256"})
-    key.ensure_kid()
-    return key
+    """An encryption key's public half (RSA-OAEP-256): what a provider encrypts to; only KMS opens it."""
+    return _public_half(key_id, "enc", "RSA-OAEP-256")
 
 
 def _published_ids() -> list[str]:
@@ -136,5 +135,4 @@ def issued_id_token(token: str, issuer: str) -> dict[str, Any] | None:
 
 def forget() -> None:
     """Tests switch KMS between sessions."""
-    public_key.cache_clear()
-    encryption_key.cache_clear()
+    _public_half.cache_clear()
