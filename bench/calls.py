@@ -35,6 +35,8 @@ CALL_TARGETS = {
     "userinfo": 3,
     "revocation": 3,
     "end-session": 3,
+    # A statement: the school (or none), and its one KMS Sign (uncounted, as the token's).
+    "federation": 3,
     # The sign-in page's call is a login, by the same rule as issue-pin's
     # (5 calls without a message), plus the kept request and the client it names.
     "sign-in": 7,
@@ -128,6 +130,8 @@ CASES: list[tuple[str, str, str, Callable[[World], Event]]] = [
     ("userinfo", "bearer token", "UserinfoFunction", World.userinfo_event),
     ("revocation", "refresh token (its family)", "RevocationFunction", World.revocation_event),
     ("end-session", "with the ID token as hint", "EndSessionFunction", World.end_session_event),
+    ("federation", "a school's Entity Configuration", "FederationFunction", _sample("federation_rp")),
+    ("federation", "the intermediate's", "FederationFunction", _sample("federation_federation")),
 ]
 
 
