@@ -71,7 +71,7 @@ run: $(STAMP) $(WEB_STAMP) $(REGISTRO_STAMP) $(FEDERATION_STAMP)
 	$(BIN)/python -m chiave_local --federation --port $(PORT) --containers $(CONTAINERS) $(if $(SEED),--seed $(SEED)) $(if $(POLICY),--policy $(POLICY)) $(if $(TRUST_ANCHOR),--trust-anchor $(TRUST_ANCHOR))
 
 test: $(STAMP) $(WEB_STAMP) $(REGISTRO_STAMP) $(FEDERATION_STAMP) browser
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup tests
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit

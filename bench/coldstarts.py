@@ -223,6 +223,11 @@ def event_for(world: World, spec: FunctionSpec, sample: str | None = None) -> di
         return world.new_email_event()
     if spec.logical_id == "TotpFunction":
         return world.app_event("totp_enrol")
+    if spec.logical_id == "SpidCieFunction":
+        # To the provider, its chain kept in the table (as after the first sign-in of the hour):
+        # the request object's public key read and its Sign, the sign-in kept.
+        world.call("SpidCieFunction", world.spid_start_event())
+        return world.spid_start_event()
     if spec.logical_id == "FactorChangesFunction":
         # A link that stands for nothing: the handler, its imports and one read.
         return load_event("factor_changes_cancel", body={"token": "A" * 43})

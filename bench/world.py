@@ -32,6 +32,7 @@ from chiave_local.emulator.events import (
     load_event,
     query_of,
     sign_in_event,
+    spid_cie_event,
     token_event,
 )
 from chiave_local.emulator.worker import QueuePoller
@@ -49,6 +50,8 @@ POLICY = {
         "requests_per_identifier_per_hour": 100,
         "requests_per_ip_per_hour": 10_000,
         "link_emails_per_recipient_per_hour": 20,
+        # The password sign-in is measured beside SPID's, as the demo school offers both.
+        "sign_in_methods": ["spid", "cie", "password"],
     }
 }
 PARITY_PAIRS = 40
@@ -64,6 +67,8 @@ SOLO_EMAIL, SHARED_EMAIL = "solo.genitore@example.it", "famiglia.condivisa@examp
 MAILBOX_ROWS = f"RMIC817009;{SOLO_PARENT};Soli;Genitore;{SOLO_EMAIL};;genitore\n" + "".join(
     f"RMIC817009;{cf};Condivisi;Genitore{i};{SHARED_EMAIL};;genitore\n" for i, cf in enumerate(SHARED_PARENTS)
 )
+# A parent who enters with SPID (a provider of the tests' federation, no network).
+SPID_PARENT = seed.generated_codes(1, "SPD")[0]
 # A parent activated once for the credential flows: PINs, checks, password changes.
 PIN_HOLDER = seed.generated_codes(1, "PIN")[0]
 HOLDER_PASSWORD = "Quaderno-Blu-42"  # noqa: S105 - a demo parent of the local stack
@@ -109,6 +114,8 @@ class World:
         self.user_code = ""  # ACTIVE's user code, once activated
         self.client_secret = ""  # the sample register's, once registered (configure_client)
         self._session_cookie = ""
+        self._spid: Any = None  # the SPID provider, once the federation is set up
+        self.federation_http: list[str] = []  # what the federation's servers were asked, in order
 
     def call(self, function_id: str, event: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = self.functions.invoke(function_id, event)
@@ -294,6 +301,58 @@ class World:
         issued: dict[str, Any] = json.loads(self.call("TokenFunction", self.code_exchange_event())["body"])
         return issued
 
+    # ---- Entra con SPID, with the provider's chain cached -----------------------------------
+
+    def spid_provider(self) -> Any:
+        """A SPID provider in a federation (tests/federation.py, tests/provider.py: no network),
+        pinned as a deployment pins its anchor; every federation HTTP call counted."""
+        if self._spid is not None:
+            return self._spid
+        from joserfc import jws
+
+        from chiave.federation import fetching
+        from tests import federation as fed
+        from tests.provider import Provider
+
+        now = int(time.time())
+        federation = fed.spid_and_cie(now)
+        self.stack.deployment.refs.update(
+            {
+                "TrustAnchor": fed.ANCHOR,
+                "TrustAnchorJwks": json.dumps(fed.jwks(fed.ANCHOR)),
+                "ProviderTrustMarks": json.dumps({"spid": [fed.SPID_MARK], "cie": []}),
+            }
+        )
+        statement = self.call("FederationFunction", load_event("federation_rp"))["body"]
+        leaf = json.loads(jws.extract_compact(statement.encode()).payload)
+        leaf_keys = leaf["metadata"]["openid_relying_party"]["jwks"]
+        provider = Provider(fed.SPID_PROVIDER, leaf_keys, fiscal_number=f"TINIT-{SPID_PARENT}", now=now)
+
+        def fetch(url: str) -> bytes:
+            self.federation_http.append("statement")
+            return federation.fetch(url)
+
+        def call(url: str, **asked: Any) -> tuple[int, bytes]:
+            self.federation_http.append(url.rsplit("/", 1)[-1])
+            return provider.call(url, **asked)
+
+        mock.patch.object(fetching, "fetch", fetch).start()
+        mock.patch.object(fetching, "call", call).start()
+        self._spid = provider
+        return provider
+
+    def spid_start_event(self) -> dict[str, Any]:
+        """The sign-in page's "Entra con SPID" for a fresh request."""
+        provider = self.spid_provider()
+        asked = self.call("AuthorizeFunction", authorize_event())
+        request = query_of(_header(asked, "Location"))["richiesta"]
+        return spid_cie_event("start", richiesta=request, provider=provider.entity_id)
+
+    def spid_callback_event(self) -> dict[str, Any]:
+        """Back from the provider, SPID_PARENT signed in there."""
+        started = self.call("SpidCieFunction", self.spid_start_event())
+        return spid_cie_event("callback", **self.spid_provider().authorize(_header(started, "Location")))
+
     def refresh_event(self) -> dict[str, Any]:
         refresh = self.tokens()["refresh_token"]
         return token_event(self.client_secret, grant_type="refresh_token", refresh_token=refresh)
@@ -333,7 +392,7 @@ def seed_files(workdir: Path) -> tuple[Path, Path]:
         for i, code in enumerate(OTP_PARENTS)
     )
     anagrafica.write_text(
-        seed.generated_csv("RMIC817009", [PIN_HOLDER, *PARITY_PENDING, *PARITY_ACTIVE])
+        seed.generated_csv("RMIC817009", [PIN_HOLDER, SPID_PARENT, *PARITY_PENDING, *PARITY_ACTIVE])
         + otp_rows
         + APP_HOLDER_ROW
         + MAILBOX_ROWS,

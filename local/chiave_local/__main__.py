@@ -67,9 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupted)
     if not arguments.quiet:
         print(stack.walkthrough(), flush=True)
-    print(f"ready on {stack.base_url}", flush=True)
     try:
-        stack.serve_forever()
+        stack.serve_forever(ready=lambda: print(f"ready on {stack.base_url}", flush=True))
     except KeyboardInterrupt:
         pass
     finally:

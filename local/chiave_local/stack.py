@@ -9,6 +9,7 @@ import logging
 import os
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,13 +45,21 @@ class RunningStack:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
-    def serve_forever(self) -> None:
+    def serve_forever(self, ready: Callable[[], None] = lambda: None) -> None:
+        """Serve until interrupted; `ready` once requests may come: with a local
+        federation, after its anchor onboarded Chiave's intermediate (reading its
+        configuration from this server), so that a first SPID sign-in finds the chain."""
         self.serving = True
-        if self.federation is not None:
-            # The anchor reads the intermediate's configuration from this server: once it serves.
-            intermediate = f"{self.base_url}/oidc/federation"
-            threading.Thread(target=self.federation.onboard, args=(intermediate,), daemon=True).start()
-        self.server.serve_forever(poll_interval=0.2)
+        if self.federation is None:
+            ready()
+            self.server.serve_forever(poll_interval=0.2)
+            return
+        loop = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+        loop.start()
+        self.federation.onboard(f"{self.base_url}/oidc/federation")
+        ready()
+        while loop.is_alive():
+            loop.join(timeout=0.5)  # wakes for a signal (Ctrl-C, SIGTERM)
 
     def stop(self) -> None:
         for poller in self.pollers:
@@ -165,8 +174,20 @@ def start(
     try:
         deployment = deploy(endpoint, REGION)
         beside = federation.LocalFederation.start() if local_federation and not trust_anchor else None
-        if trust_anchor or beside:  # an existing federation's (make run TRUST_ANCHOR=...), or the local one
-            deployment.refs["TrustAnchor"] = trust_anchor or beside.trust_anchor  # type: ignore[union-attr]
+        if beside is not None:  # the local federation: its anchor, pinned keys and providers' mark types
+            deployment.refs["TrustAnchor"] = beside.trust_anchor
+            deployment.refs["TrustAnchorJwks"] = json.dumps(beside.pinned["trust_anchor_jwks"])
+            deployment.refs["ProviderTrustMarks"] = json.dumps(
+                {profile: [mark] for profile, mark in beside.pinned["trust_mark_types"].items()}
+            )
+        elif trust_anchor:  # an existing federation's (make run TRUST_ANCHOR=...): README says what to pin
+            deployment.refs["TrustAnchor"] = trust_anchor
+            for parameter, variable in (
+                ("TrustAnchorJwks", "TRUST_ANCHOR_JWKS"),
+                ("ProviderTrustMarks", "PROVIDER_TRUST_MARKS"),
+            ):
+                if os.environ.get(variable):
+                    deployment.refs[parameter] = os.environ[variable]
         functions: Invoker = ContainerFunctions(deployment, containers) if isolated else Functions(deployment)
         server = LocalStack(("127.0.0.1", port), functions)
         bound_port = server.server_address[1]

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from chiave_local.demo import seed
-from tests.e2e.conftest import LocalStack, start_stack, stop_stack
+from tests.e2e.conftest import LocalStack, running_stack, start_stack, stop_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -78,6 +78,12 @@ def browser() -> Iterator[Browser]:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         yield launched
         launched.close()
+
+
+@pytest.fixture(scope="session")
+def federated_portal() -> Iterator[LocalStack]:
+    """`make run`'s stack: the demo school and, beside it, the local SPID/CIE federation."""
+    yield from running_stack("--federation")
 
 
 @pytest.fixture

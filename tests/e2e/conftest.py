@@ -20,7 +20,7 @@ import pytest
 
 from chiave_local.emulator import template
 
-START_TIMEOUT_S = 60
+START_TIMEOUT_S = 120  # with a local federation: after its anchor onboarded Chiave
 
 
 @dataclass
@@ -127,9 +127,9 @@ def stop_stack(process: subprocess.Popen[str]) -> None:
     process.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def local_stack() -> Iterator[LocalStack]:
-    process, stack, printed = start_stack()
+def running_stack(*arguments: str) -> Iterator[LocalStack]:
+    """A local stack started with `arguments`, for a fixture to yield; stopped after."""
+    process, stack, printed = start_stack(*arguments)
     if stack is None:
         process.kill()
         pytest.fail(f"the local stack did not start:\n{printed}")
@@ -137,13 +137,13 @@ def local_stack() -> Iterator[LocalStack]:
     stop_stack(process)
 
 
+@pytest.fixture(scope="session")
+def local_stack() -> Iterator[LocalStack]:
+    yield from running_stack()
+
+
 def stack_with_policy(tmp_path_factory: Any, overrides: dict[str, dict[str, Any]]) -> Iterator[LocalStack]:
     """A local stack whose schools have these policy overrides (`--policy`), stopped after."""
     policy = tmp_path_factory.mktemp("policy") / "policy.json"
     policy.write_text(json.dumps(overrides), encoding="utf-8")
-    process, started, printed = start_stack("--policy", str(policy))
-    if started is None:
-        process.kill()
-        pytest.fail(f"the local stack did not start:\n{printed}")
-    yield started
-    stop_stack(process)
+    yield from running_stack("--policy", str(policy))

@@ -10,6 +10,7 @@ import json
 import time
 
 from chiave.federation import fetching
+from chiave.federation.statements import WELL_KNOWN
 from chiave.federation.trust_chain import Anchor, resolve
 from tests import federation as fed
 
@@ -33,6 +34,9 @@ def test_a_school_s_leaf_resolves_up_to_the_trust_anchor_that_onboarded_the_inte
     now = int(time.time())
     intermediate = f"{local_stack.base_url}/oidc/federation"
     leaf = f"{local_stack.base_url}/oidc/rp/{SCHOOL}"
+    # (Warmed first: a cold container on a busy test machine can outlast the federation's 3 s.)
+    for warmed in (intermediate, leaf):
+        assert local_stack.request("GET", f"{warmed[len(local_stack.base_url) :]}{WELL_KNOWN}").status == 200
     # Given a trust anchor that onboarded the intermediate with the keys its configuration publishes
     published = fetching.fetch(f"{intermediate}/.well-known/openid-federation").decode()
     from joserfc import jws

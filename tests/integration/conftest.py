@@ -60,7 +60,9 @@ class Stack:
         with self.env():
             school = schools.get_school(school_id)
             assert school is not None
-            schools.put_school(replace(school, policy=policy_from_overrides(overrides)))
+            # On top of what the seed gave the school (the demo's password sign-in).
+            given = {**seed.DEMO_POLICY.get(school_id, {}), **overrides}
+            schools.put_school(replace(school, policy=policy_from_overrides(given)))
 
     def deliver(self) -> list[dict[str, Any]]:
         """Drain the outbox through notify; every e-mail sent so far."""

@@ -33,6 +33,7 @@ from chiave.store import sweep as sweep_store
 from chiave_local.demo import sent
 from chiave_local.emulator import template as tpl
 from chiave_local.emulator.calls import failing
+from chiave_local.emulator.events import load_event as load_event_of
 from chiave_local.emulator.events import query_of
 from tests.integration.conftest import REGION
 from tests.integration.helpers import (
@@ -135,6 +136,7 @@ BY_AWS: dict[str, dict[tuple[str, str], str]] = {
     "FederationCheckFunction": {
         ("kms:Decrypt", "StorageKey"): "its environment and the table it reads are encrypted with StorageKey",
     },
+    "SpidCieFunction": _WRITES_STORAGE,
 }
 
 _ITEM_ACTIONS = {
@@ -314,6 +316,7 @@ def _drive_every_path(stack, load_event):
     _drive_the_credential_paths(stack, load_event, user_code=activated)
     _drive_the_sweep(stack, load_event)
     _drive_the_federation(stack, load_event)
+    _drive_spid_and_cie(stack)
 
 
 def _drive_the_federation(stack, load_event):
@@ -325,6 +328,22 @@ def _drive_the_federation(stack, load_event):
     # The hourly check: every school's trust marks; the anchor (here a closed port: refused at once)
     stack.functions.specs["FederationCheckFunction"].environment["TRUST_ANCHOR"] = "http://127.0.0.1:9"
     stack.functions.invoke("FederationCheckFunction", load_event("federation_check"))
+
+
+def _drive_spid_and_cie(stack):
+    """The providers listed; a SPID sign-in, the first (the account linked) and a second one;
+    one refused (nobody of the school)."""
+    from tests.integration.spid_cie_world import spid_cie_world
+
+    with pytest.MonkeyPatch.context() as patch:
+        world = spid_cie_world(stack, patch)
+        signing.forget()  # its own container reads the leaf's keys itself
+        stack.call("SpidCieFunction", load_event_of("spid_cie_providers"))
+        world.spid.fiscal_number = "TINIT-VRDGLI85L61H501C"
+        world.sign_in(world.spid)
+        world.sign_in(world.spid)
+        world.spid.fiscal_number = "TINIT-NREPLA80A01H501B"
+        world.sign_in(world.spid)
 
 
 def _drive_the_sweep(stack, load_event):

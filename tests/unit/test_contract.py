@@ -72,6 +72,10 @@ def test_the_template_declares_the_spec_s_routes():
         ("GET", "/v1/oidc/federation/fetch"),
         ("GET", "/v1/oidc/federation/list"),
         ("GET", "/v1/oidc/rp/{school}/.well-known/openid-federation"),
+        # Entra con SPID / CIE: to a provider and back, and the providers to choose from.
+        ("GET", "/v1/oidc/rp/{school}/start"),
+        ("GET", "/v1/oidc/rp/{school}/callback"),
+        ("GET", "/v1/oidc/providers"),
     }
 
 

@@ -109,6 +109,31 @@ const TEXTS = {
     "signin.submit": "Entra",
     "signin.done": "Fatto: torni al registro elettronico.",
     "signin.no-request": "Per entrare, apri il registro elettronico della tua scuola e premi Entra: ti porta qui.",
+    "signin.password-title": "Entra con la password",
+    "signin.passwords-until": "Fino al {date} puoi entrare anche con la password. Dopo, solo con SPID o CIE.",
+    "identity.title": "Entra con SPID o CIE",
+    "identity.intro": "Usa la tua identità digitale: non ti servono password né codici della scuola.",
+    "identity.spid": "Entra con SPID",
+    "identity.cie": "Entra con CIE",
+    "identity.spid-more": "Maggiori informazioni su SPID",
+    "identity.spid-get": "Non hai SPID?",
+    "identity.spid-help": "Serve aiuto?",
+    "identity.cie-more": "Maggiori informazioni su CIE id",
+    "identity.unavailable": "SPID e CIE non rispondono in questo momento. Riprova tra qualche minuto.",
+    "identity.going": "Ti portiamo da {name}.",
+    "outcome.cancelled": "Hai annullato l'accesso con SPID o CIE. Puoi riprovare, o scegliere un altro modo di entrare.",
+    "outcome.level_too_low": "Questa scuola chiede un livello di sicurezza più alto di quello con cui sei entrato. Riprova, e dal gestore scegli un accesso più sicuro (per esempio con la conferma sul telefono).",
+    "outcome.not_in_anagrafica": "Il tuo codice fiscale non risulta nell'anagrafica di questa scuola. Chiedi alla segreteria di aggiungerti, poi riprova.",
+    "outcome.student_primo_ciclo": "In questa scuola (primo ciclo) nel registro entrano solo i genitori e i tutori. Chiedi a un genitore di entrare con la sua identità digitale.",
+    "outcome.account_disabled": "Il tuo account di questa scuola è disattivato. Rivolgiti alla segreteria della scuola.",
+    "outcome.federation_unreachable": "SPID o CIE non hanno risposto in tempo. Riprova tra qualche minuto.",
+    "outcome.busy": "Il servizio è molto occupato in questo momento. Riprova tra qualche secondo.",
+    "outcome.provider_error": "Il gestore dell'identità ha risposto in un modo che non possiamo accettare. Riprova; se succede ancora, scegli un altro gestore o avvisa la scuola.",
+    "outcome.provider_unknown": "Questo gestore non fa parte della federazione SPID e CIE. Scegline un altro dall'elenco.",
+    "outcome.method_not_offered": "Questa scuola non accetta questo modo di entrare. Scegline un altro tra quelli sopra.",
+    "outcome.not_served": "Da qui non puoi entrare nel registro di questa scuola con SPID o CIE. Rivolgiti alla segreteria.",
+    "outcome.expired": "La richiesta di accesso è scaduta o è già stata usata. Torna al registro elettronico e premi di nuovo Entra.",
+    "outcome.back": "Torna al registro",
     "title.accedi": "Entra nel registro",
     "pin.shown": "Il tuo PIN (mostrato una sola volta)",
     "pin.emailed": "Ti abbiamo inviato il PIN per e-mail.",
@@ -216,6 +241,31 @@ const TEXTS = {
     "signin.submit": "Sign in",
     "signin.done": "Done: back to the school register.",
     "signin.no-request": "To sign in, open your school's register and press Sign in: it brings you here.",
+    "signin.password-title": "Sign in with your password",
+    "signin.passwords-until": "Until {date} you can also sign in with your password. After that, only with SPID or CIE.",
+    "identity.title": "Sign in with SPID or CIE",
+    "identity.intro": "Use your digital identity: you need no password and no code from the school.",
+    "identity.spid": "Sign in with SPID",
+    "identity.cie": "Sign in with CIE",
+    "identity.spid-more": "More about SPID",
+    "identity.spid-get": "No SPID yet?",
+    "identity.spid-help": "Need help?",
+    "identity.cie-more": "More about CIE id",
+    "identity.unavailable": "SPID and CIE are not answering right now. Try again in a few minutes.",
+    "identity.going": "Taking you to {name}.",
+    "outcome.cancelled": "You cancelled the sign-in with SPID or CIE. You can try again, or choose another way to sign in.",
+    "outcome.level_too_low": "This school asks for a higher security level than the one you signed in with. Try again, and at the provider choose a stronger sign-in (for example with confirmation on your phone).",
+    "outcome.not_in_anagrafica": "Your codice fiscale is not in this school's records. Ask the school office to add you, then try again.",
+    "outcome.student_primo_ciclo": "At this school (primo ciclo) only parents and guardians use the register. Ask a parent to sign in with their digital identity.",
+    "outcome.account_disabled": "Your account at this school is disabled. Contact the school office.",
+    "outcome.federation_unreachable": "SPID or CIE did not answer in time. Try again in a few minutes.",
+    "outcome.busy": "The service is very busy right now. Try again in a few seconds.",
+    "outcome.provider_error": "The identity provider answered in a way we cannot accept. Try again; if it happens again, choose another provider or tell the school.",
+    "outcome.provider_unknown": "This provider is not part of the SPID and CIE federation. Choose another from the list.",
+    "outcome.method_not_offered": "This school does not accept this way of signing in. Choose another one above.",
+    "outcome.not_served": "You cannot sign in to this school's register with SPID or CIE from here. Contact the school office.",
+    "outcome.expired": "The sign-in request expired or was already used. Go back to the school register and press Sign in again.",
+    "outcome.back": "Back to the register",
     "title.accedi": "Sign in to the register",
     "pin.shown": "Your PIN (shown only once)",
     "pin.emailed": "We e-mailed you the PIN.",
@@ -898,18 +948,70 @@ function pinPage() {
 }
 
 // The sign-in for a register: the request it sent (?richiesta=), answered
-// with the login and password (and the account's second factor, when asked);
-// then back to the register with the code.
-function signInPage() {
+// with SPID or CIE (to the provider and back), or with the login and
+// password where the school still allows them (and the account's second
+// factor, when asked); then back to the register with the code. A failed
+// SPID/CIE sign-in comes back here with ?esito=, saying what to do next; the
+// request is kept in this tab meanwhile (sessionStorage), never in a URL it
+// was not in.
+const OUTCOME_KINDS = { cancelled: "info", busy: "warning", federation_unreachable: "warning" };
+
+async function schoolProfile(code) {
+  const wanted = (code || "").toUpperCase();
+  if (!SCHOOL_CODE.test(wanted)) return null;
+  try {
+    const response = await fetch(`/scuole/${wanted}.json`, { credentials: "omit" });
+    return response.ok ? await response.json() : null;
+  } catch {
+    return null;
+  }
+}
+
+function identityButtons(request, providers) {
+  const go = (provider) => {
+    const target = school();
+    if (!target) return;
+    sessionStorage.setItem("chiave-request", request);
+    say("identity.going", { name: provider.name }, "info");
+    const query = new URLSearchParams({ richiesta: request, provider: provider.id });
+    location.assign(`/oidc/rp/${target}/start?${query}`);
+  };
+  const spid = providers.filter((provider) => provider.profile === "spid");
+  const cie = providers.find((provider) => provider.profile === "cie");
+  $("#spid-providers").replaceChildren(
+    ...spid.map((provider) => {
+      const item = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      if (provider.logo) {
+        const logo = document.createElement("img");
+        logo.src = provider.logo;
+        logo.alt = "";
+        button.append(logo);
+      }
+      button.append(provider.name);
+      button.addEventListener("click", () => go(provider));
+      item.append(button);
+      return item;
+    }),
+  );
+  $("#spid-button").addEventListener("click", () => {
+    const open = $("#spid-providers").hidden;
+    $("#spid-providers").hidden = !open;
+    $("#spid-button").setAttribute("aria-expanded", String(open));
+    if (open) $("#spid-providers button")?.focus();
+  });
+  if (cie) $("#cie-button").addEventListener("click", () => go(cie));
+  return { spid: spid.length > 0, cie: Boolean(cie) };
+}
+
+async function signInPage() {
   schoolField();
   $("#sign-in-forgot").href = `/password-dimenticata${schoolQuery()}`;
-  const request = new URLSearchParams(location.search).get("richiesta");
-  if (!request) {
-    $("#sign-in-form").hidden = true;
-    $("#sign-in-intro").hidden = true;
-    say("signin.no-request", {}, "info");
-    return;
-  }
+  const given = new URLSearchParams(location.search);
+  const outcome = given.get("esito");
+  const request = given.get("richiesta") || (outcome ? sessionStorage.getItem("chiave-request") : null);
+  // The password form answers at once; what the school offers is shown when its profile comes.
   let token = null;
   const ask = async () => {
     const target = school();
@@ -931,8 +1033,51 @@ function signInPage() {
   };
   $("#sign-in-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    ask();
+    if (request) ask();
   });
+  if (given.get("scuola")) $("#school-choice").hidden = true;
+  if (!request || outcome === "expired") {
+    for (const part of ["#sign-in-form", "#sign-in-intro", "#school-choice"]) $(part).hidden = true;
+    if (!outcome) say("signin.no-request", {}, "info");
+  }
+  const profile = await schoolProfile(given.get("scuola"));
+  if (outcome) {
+    const back = profile?.register_url ? { href: profile.register_url, label: text("outcome.back") } : null;
+    say(`outcome.${outcome}`, {}, OUTCOME_KINDS[outcome] ?? "danger", outcome === "expired" ? back : null);
+  }
+  if (!request || outcome === "expired") return;
+  // What the school offers (SPEC §5); without its profile, everything, and the server decides.
+  const methods = profile?.sign_in_methods ?? ["spid", "cie", "password"];
+  const until = profile?.passwords_until;
+  const today = new Date().toLocaleDateString("sv-SE", { timeZone: "Europe/Rome" });
+  const passwords = methods.includes("password") || (until && today <= until);
+  const identities = methods.filter((method) => method !== "password");
+  if (!passwords) {
+    for (const part of ["#sign-in-form", "#sign-in-intro"]) $(part).hidden = true;
+  } else if (identities.length) {
+    $("#password-title").hidden = false;
+  }
+  if (passwords && until && !methods.includes("password")) {
+    const date = new Date(`${until}T12:00:00`).toLocaleDateString(language === "en" ? "en-GB" : "it-IT", {
+      day: "numeric",
+      month: "long",
+      year: "numeric",
+    });
+    $("#passwords-until").textContent = text("signin.passwords-until", { date });
+    $("#passwords-until").hidden = false;
+  }
+  if (!identities.length) return;
+  $("#identity-sign-in").hidden = false;
+  let offered = { spid: false, cie: false };
+  try {
+    const response = await fetch("/oidc/providers", { credentials: "omit" });
+    if (response.ok) offered = identityButtons(request, (await response.json()).providers || []);
+  } catch {
+    // offered stays empty: the page says SPID and CIE are not answering
+  }
+  $("#spid-access").hidden = !(offered.spid && identities.includes("spid"));
+  $("#cie-access").hidden = !(offered.cie && identities.includes("cie"));
+  $("#identity-unavailable").hidden = !$("#spid-access").hidden || !$("#cie-access").hidden;
 }
 
 const PAGES = {

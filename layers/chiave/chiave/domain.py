@@ -115,6 +115,11 @@ class School:
     # Bumped by every change: a change made from an older reading is refused.
     version: int = 0
 
+    def admits_to_registers(self, role: Role) -> bool:
+        """Whom the school's registers let in, whatever the method: in the primo ciclo
+        only parents and guardians (and staff), never students (SPEC §5)."""
+        return not (self.primo_ciclo and role is Role.STUDENTE)
+
 
 # How a register's backend proves it is the client (RFC 7523; RFC 6749 §2.3.1).
 ClientAuthMethod = Literal["private_key_jwt", "client_secret_basic"]
@@ -174,6 +179,22 @@ class SignedIn:
     acr: str
     amr: tuple[str, ...]
     session_id: str  # `sid`: the session's public id, never its cookie
+
+
+@dataclass(frozen=True)
+class ProviderSignIn:
+    """A sign-in sent to a SPID or CIE provider, kept under its `state` until the
+    parent comes back (once, within the request object's lifetime)."""
+
+    state_sha256: str
+    request_sha256: str  # the register's authorization request it answers
+    school_id: str
+    provider: str  # the provider's entity id
+    profile: str  # spid, cie
+    nonce: str
+    code_verifier: str  # PKCE: useless without the code, which only the parent's browser carries
+    min_level: int
+    expires_at: int
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,18 @@ class SchoolNotServed(DomainError):
     code = "school_not_served"
 
 
+class PasswordsNotOffered(DomainError):
+    """The school signs people in to its registers with SPID or CIE only (SPEC §5)."""
+
+    code = "passwords_not_offered"
+
+
+class StudentNotAdmitted(DomainError):
+    """A student of a primo-ciclo school: only parents and guardians enter its registers (SPEC §5)."""
+
+    code = "student_primo_ciclo"
+
+
 class FormReferenceMismatch(DomainError):
     """The adhesion form's reference the office read is not this account's."""
 

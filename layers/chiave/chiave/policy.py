@@ -13,6 +13,8 @@ E164Prefix = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{0,3}$")]
 PasswordProfile = Literal["registro", "nist"]
 Disclosure = Literal["private", "explicit"]
 Language = Literal["it", "en"]
+SignInMethod = Literal["spid", "cie", "password"]
+IsoDate = Annotated[str, StringConstraints(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
 
 
 DEFAULT_AUDIT_RETENTION_DAYS = 400
@@ -101,6 +103,20 @@ class Policy(BaseModel):
     sign_in_second_factor: bool = Field(
         False, description="Signing in to a register needs a second factor (an SMS code or the app)"
     )
+    # L. 182/2025 art. 51: registers are entered with SPID or CIE (docs/COMPLIANCE.md).
+    sign_in_methods: list[SignInMethod] = Field(
+        default_factory=lambda: list[SignInMethod](["spid", "cie"]),
+        min_length=1,
+        description="How people sign in to the registers: spid, cie, password",
+    )
+    passwords_until: IsoDate | None = Field(
+        None,
+        description="A school in transition: password sign-in is also offered until this day (included), "
+        "ISO date",
+    )
+    spid_min_level: int = Field(
+        2, ge=1, le=3, description="The lowest SPID level (CIE levels alike) a sign-in is accepted at"
+    )
     # Each mobile change texts a new number: an account cannot spend the school's SMS budget on them.
     mobile_changes_per_account_per_day: int = Field(
         3, ge=1, le=10, description="Changes of mobile one account may start a day (each sends an SMS)"
@@ -122,6 +138,14 @@ class Policy(BaseModel):
     # The age of digital consent in Italy: younger students' credentials are their parents' matter.
     student_min_age: int = Field(
         14, ge=0, le=18, description="The age below which a student gets no credentials of their own"
+    )
+
+
+def offers_passwords(policy: Policy, today: str) -> bool:
+    """Password sign-in is offered: the school allows it, or is in transition until `today` or later
+    (`today` an ISO date in Rome)."""
+    return "password" in policy.sign_in_methods or (
+        policy.passwords_until is not None and today <= policy.passwords_until
     )
 
 

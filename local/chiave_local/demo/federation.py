@@ -11,6 +11,8 @@ import json
 import subprocess
 import tempfile
 import threading
+import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[3]
 APP = ROOT / "local" / "federation" / "serve.py"
 PYTHON = ROOT / ".venv-federation" / "bin" / "python"
 START_TIMEOUT_S = 60.0
+ONBOARD_PATIENCE_S = 60.0
 
 
 class Unavailable(Exception):
@@ -59,12 +62,21 @@ class LocalFederation:
         return cls(process, workdir, f"http://127.0.0.1:{int(first.split()[-1])}")
 
     def onboard(self, subject: str) -> dict[str, Any]:
-        """As the anchor's operator would: the intermediate's keys recorded below the anchor."""
+        """As the anchor's operator would: the intermediate's keys recorded below the anchor.
+        Tried again for a minute: the stack's first statement may come from a cold container
+        on a busy machine."""
         url = f"{self.base}/_local/onboard?sub={subject}"
-        request = urllib.request.Request(url, method="POST")  # noqa: S310 - loopback
-        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - loopback
-            onboarded: dict[str, Any] = json.loads(answer.read())
-        return onboarded
+        deadline = time.monotonic() + ONBOARD_PATIENCE_S
+        while True:
+            request = urllib.request.Request(url, method="POST")  # noqa: S310 - loopback
+            try:
+                with urllib.request.urlopen(request, timeout=ONBOARD_PATIENCE_S) as answer:  # noqa: S310
+                    onboarded: dict[str, Any] = json.loads(answer.read())
+                return onboarded
+            except urllib.error.HTTPError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
 
     def stop(self) -> None:
         if self.process.poll() is None:

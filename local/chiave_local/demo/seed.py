@@ -37,10 +37,9 @@ DEMO_SCHOOL = School(
     ),
     dpo=Contact("Responsabile della protezione dei dati", "dpo@icguicciardini.example"),
 )
-# SMS one-time codes arrive with the next issue; until then the demo school
-# lets a newcomer activate without one. Every other school keeps the default.
-# The demo school runs on the default policy: activation needs the SMS code.
-DEMO_POLICY: dict[str, dict[str, object]] = {DEMO_SCHOOL.id: {}}
+# The demo school runs on the default policy (activation needs the SMS code),
+# but also offers password sign-in, so the walk-throughs keep working (SPEC §5).
+DEMO_POLICY: dict[str, dict[str, object]] = {DEMO_SCHOOL.id: {"sign_in_methods": ["spid", "cie", "password"]}}
 
 
 class SeedError(ValueError):
@@ -59,10 +58,7 @@ def load(
     if parsed.errors:
         lines = "\n".join(f"  riga {e.line}: {e.message}" for e in parsed.errors)
         raise SeedError(f"anagrafica non caricata:\n{lines}")
-    if policy_path:
-        overrides = json.loads(policy_path.read_text("utf-8"))
-    else:
-        overrides = DEMO_POLICY if seed_path is None else {}
+    overrides = json.loads(policy_path.read_text("utf-8")) if policy_path else {}
     if not isinstance(overrides, dict):
         raise SeedError("POLICY must be a JSON object: school id -> policy overrides")
     schools = []
@@ -80,7 +76,8 @@ def load(
             )
         )
         try:
-            policy = policy_from_overrides(overrides.get(school_id, {}))
+            # The demo school's own (password sign-in too), under whatever POLICY says.
+            policy = policy_from_overrides({**DEMO_POLICY.get(school_id, {}), **overrides.get(school_id, {})})
         except PolicyError as error:
             raise SeedError(f"{school_id}: {error}") from None
         schools.append(replace(base, portal_url=portal_url, policy=policy))

@@ -68,6 +68,15 @@ def authorize_event(cookie: str | None = None, **params: str | None) -> dict[str
     return event
 
 
+def spid_cie_event(step: str, school: str = "RMIC817009", **params: str) -> dict[str, Any]:
+    """Entra con SPID / CIE: the browser at `start` (richiesta, provider) or back at `callback`
+    (code, state, iss; or error) for `school`."""
+    event = load_event(f"spid_cie_{step}", path_parameters={"school": school})
+    event["queryStringParameters"] = params or None
+    event["multiValueQueryStringParameters"] = {name: [value] for name, value in params.items()} or None
+    return event
+
+
 def sign_in_event(request: str, login: str, password: str, school: str = "RMIC817009") -> dict[str, Any]:
     """The sign-in page's call for the request `authorize` kept."""
     return load_event(

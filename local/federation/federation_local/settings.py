@@ -1,5 +1,6 @@
 """Settings of the local federation: SQLite in a directory of its own, no
-admin, no templates; the entity and authority apps of spid-cie-oidc."""
+admin; the entity, authority and provider apps of spid-cie-oidc, with pages
+of our own (templates/) for the providers' login and consent."""
 
 import os
 
@@ -13,9 +14,27 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "spid_cie_oidc.entity",
     "spid_cie_oidc.authority",
+    "spid_cie_oidc.provider",
 ]
 AUTH_USER_MODEL = "spid_cie_oidc_accounts.User"
-MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "federation_local.providers.ProviderUrls",
+    "django.middleware.common.CommonMiddleware",
+]
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [os.path.join(os.path.dirname(__file__), "templates")],
+        "APP_DIRS": False,
+        "OPTIONS": {"context_processors": ["federation_local.providers.on_every_page"]},
+    }
+]
+# Not "sessionid": Chiave's stack is on the same host (cookies ignore the port).
+SESSION_COOKIE_NAME = "federation_local_session"
+SESSION_COOKIE_SAMESITE = "Lax"
+OIDCFED_PROVIDER_SALT = "local-federation-only"
 ROOT_URLCONF = "federation_local.urls"
 DATABASES = {
     "default": {
@@ -26,6 +45,21 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 TIME_ZONE = "Europe/Rome"
-OIDCFED_TRUST_ANCHOR = os.environ.get("FEDERATION_BASE", "") + "/"
+FEDERATION_BASE = os.environ.get("FEDERATION_BASE", "")
+OIDCFED_TRUST_ANCHOR = FEDERATION_BASE + "/"
 OIDCFED_TRUST_ANCHORS = [OIDCFED_TRUST_ANCHOR]
-LOGGING = {"version": 1, "disable_existing_loggers": True}
+# The package's warnings (why a provider refused a request) in DIR/federation.log.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": True,
+    "handlers": {
+        "file": {
+            "class": "logging.FileHandler",
+            "filename": os.path.join(os.environ["FEDERATION_DIR"], "federation.log"),
+        }
+    },
+    "loggers": {
+        "spid_cie_oidc": {"handlers": ["file"], "level": "WARNING"},
+        "django.request": {"handlers": ["file"], "level": "ERROR"},
+    },
+}

@@ -82,6 +82,22 @@ CATALOGUE: dict[str, Message] = {
         "The sign-in request expired or was already used: go back to the school register and press Sign "
         "in again.",
     ),
+    "passwords_not_offered": Message(
+        403,
+        "Entra con SPID o CIE",
+        "Questa scuola non usa più le password per il registro elettronico: entra con SPID o con la CIE.",
+        "Sign in with SPID or CIE",
+        "This school no longer uses passwords for the school register: sign in with SPID or your CIE.",
+    ),
+    "student_primo_ciclo": Message(
+        403,
+        "Nel primo ciclo entrano i genitori",
+        "In questa scuola (primo ciclo) nel registro entrano solo i genitori e i tutori. Chiedi a un "
+        "genitore di entrare con le sue credenziali.",
+        "Parents only at this school",
+        "At this school (primo ciclo) only parents and guardians use the register. Ask a parent to sign "
+        "in with their own credentials.",
+    ),
     "school_not_served": Message(
         403,
         "Scuola non servita da questo registro",

@@ -18,8 +18,10 @@ from typing import Any
 
 from chiave.credentials import tokens
 from chiave.domain import Purpose, SignedIn
-from chiave.errors import SchoolNotServed, SignInExpired, TokenUsed
+from chiave.errors import PasswordsNotOffered, SchoolNotServed, SignInExpired, StudentNotAdmitted, TokenUsed
+from chiave.italian import clock
 from chiave.oidc import authorize, discovery
+from chiave.policy import offers_passwords
 from chiave.runtime.observability import count_outcome, logger
 from chiave.steps import login, step_up
 from chiave.store import clients, grants
@@ -46,6 +48,10 @@ def sign_in(request_id: str, asked: step_up.Asked, now: float) -> SignedInAnswer
         raise SchoolNotServed()
     authenticated = step_up.authenticate("sign_in", replace(asked, school_id=school_id), now)
     person = authenticated.person
+    if not offers_passwords(authenticated.school.policy, clock.rome(now).date().isoformat()):
+        raise PasswordsNotOffered()
+    if not authenticated.school.admits_to_registers(person.role):
+        raise StudentNotAdmitted()
     wants_second = authenticated.school.policy.sign_in_second_factor or (
         set(request.acr_values) == {discovery.ACR_SECOND_FACTOR}
     )
@@ -55,7 +61,6 @@ def sign_in(request_id: str, asked: step_up.Asked, now: float) -> SignedInAnswer
     if wants_second:
         consumed = step_up.proved(authenticated, Purpose.SIGN_IN, asked.token, "sign_in", now)
         acr, amr = discovery.ACR_SECOND_FACTOR, ("pwd", "otp" if person.totp_sealed else "sms")
-    cookie = tokens.new_token()
     signed_in = SignedIn(
         school_id=authenticated.school.id,
         codice_fiscale=person.codice_fiscale,
@@ -64,19 +69,12 @@ def sign_in(request_id: str, asked: step_up.Asked, now: float) -> SignedInAnswer
         amr=amr,
         session_id=secrets.token_urlsafe(16),
     )
-    code, code_part = authorize.grant_code(request, signed_in, now)
-    session = grants.put_session(
-        tokens.token_hash(cookie),
-        signed_in,
-        expires_at=int(now) + authorize.SESSION_LIFETIME_S,
-        idle_until=int(now) + authorize.SESSION_IDLE_S,
-    )
+    done = authorize.answered(request, signed_in, now)
     record = login.audit_entry(authenticated, "signed_in", now, client=client.id, acr=acr)
-    parts = [session, code_part, grants.request_answered(request, now), *consumed, record]
     try:
-        login.commit_unchanged(authenticated, parts, None, now)
+        login.commit_unchanged(authenticated, [*done.parts, *consumed, record], None, now)
     except TokenUsed:
         raise SignInExpired() from None  # answered meanwhile (a second press, another tab)
     logger.info("signed in", extra={**login.log_facts(authenticated), "client": client.id, "acr": acr})
     count_outcome("sign_in", "second_factor" if wants_second else "password")
-    return SignedInAnswer(authorize.callback(request, code), cookie, authorize.SESSION_LIFETIME_S)
+    return SignedInAnswer(done.redirect, done.session_cookie, authorize.SESSION_LIFETIME_S)

@@ -217,6 +217,31 @@ def grant_code(request: AuthorizationRequest, signed_in: SignedIn, now: float) -
     return code, grants.put_code(granted)
 
 
+@dataclass(frozen=True)
+class Answered:
+    """A request answered for someone just signed in: where the browser goes
+    (the register, with the code), its session cookie, and what to write (the
+    session, the code, the request answered) in the sign-in's own transaction."""
+
+    redirect: str
+    session_cookie: str
+    parts: list[Part]
+
+
+def answered(request: AuthorizationRequest, signed_in: SignedIn, now: float) -> Answered:
+    code, code_part = grant_code(request, signed_in, now)
+    cookie = tokens.new_token()
+    session = grants.put_session(
+        tokens.token_hash(cookie),
+        signed_in,
+        expires_at=int(now) + SESSION_LIFETIME_S,
+        idle_until=int(now) + SESSION_IDLE_S,
+    )
+    return Answered(
+        callback(request, code), cookie, [session, code_part, grants.request_answered(request, now)]
+    )
+
+
 def callback(request: AuthorizationRequest, code: str) -> str:
     """Where the browser takes the code: the register's own redirect URI, as registered."""
     return with_query(request.redirect_uri, code=code, state=request.state, iss=discovery.issuer())

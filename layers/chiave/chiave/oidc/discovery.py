@@ -12,7 +12,9 @@ from chiave.runtime.settings import portal_url
 # What a sign-in proved (acr), and how (amr, RFC 8176).
 ACR_PASSWORD = "urn:chiave:acr:password"  # noqa: S105 - a name, not a secret
 ACR_SECOND_FACTOR = "urn:chiave:acr:password-otp"
-ACR_VALUES = (ACR_PASSWORD, ACR_SECOND_FACTOR)
+# SPID's levels, CIE id's named alike (chiave.federation.relying_party): what "Entra con SPID / CIE" proved.
+ACR_IDENTITY = tuple(f"https://www.spid.gov.it/SpidL{level}" for level in (1, 2, 3))
+ACR_VALUES = (ACR_PASSWORD, ACR_SECOND_FACTOR, *ACR_IDENTITY)
 # What a client's assertion (private_key_jwt) may be signed with: never none, never a MAC.
 ASSERTION_ALGORITHMS = ("RS256", "PS256", "ES256")
 # The claims beside the standard ones: the school, its name, the role, the user code, the codice fiscale.

@@ -48,6 +48,11 @@ class Settings(BaseModel):
     next_federation_key_id: str = Field("", alias="NEXT_FEDERATION_KEY_ID")
     relying_party_key_id: str = Field("", alias="RELYING_PARTY_KEY_ID")
     relying_party_encryption_key_id: str = Field("", alias="RELYING_PARTY_ENCRYPTION_KEY_ID")
+    # The trust anchor's public keys, pinned (a JWK Set, as its operator publishes
+    # them), and the trust mark types that make a provider a SPID or a CIE one
+    # (a JSON object: {"spid": [types], "cie": [types]}). Public values, not secrets.
+    trust_anchor_jwks: str = Field("", alias="TRUST_ANCHOR_JWKS")
+    provider_trust_marks: str = Field("", alias="PROVIDER_TRUST_MARKS")
     # The secret the pairwise `sub` is derived under (chiave.credentials.subjects).
     subject_secret_id: str = Field("", alias="SUBJECT_SECRET_ID")
 

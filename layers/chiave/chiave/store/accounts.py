@@ -361,6 +361,26 @@ def identified(person: Person) -> dict[str, Any]:
     )
 
 
+def signed_in_by_identity(person: Person, user_code: str, profile: str, now: int) -> dict[str, Any]:
+    """A transaction part: SPID or CIE signs the account's holder in. The first
+    time it activates the account (no password, a user code) and counts as
+    identification (an account awaiting it becomes active); an active account
+    stays as it is. Refused when the account changed meanwhile (disabled, or
+    its status otherwise moved since it was read)."""
+    values: Item = {":status": person.status.value, ":active": AccountStatus.ACTIVE.value}
+    names = {"#status": "status"}
+    if person.status is AccountStatus.ACTIVE:
+        return person_update(
+            person, "SET last_identity = :profile", "#status = :status", values | {":profile": profile}, names
+        )
+    update = (
+        "SET #status = :active, user_code = :user_code, activated_at = if_not_exists(activated_at, :now), "
+        "identified_at = :now, last_identity = :profile"
+    )
+    values |= {":user_code": user_code, ":now": now, ":profile": profile}
+    return person_update(person, update, "#status = :status", values, names)
+
+
 def reserve_user_code(school_id: str, codice_fiscale: str, user_code: str, now: int) -> dict[str, Any]:
     """A transaction part: the user code taken, for good (never deleted)."""
     return {

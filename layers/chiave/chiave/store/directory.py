@@ -49,6 +49,9 @@ def profile(school: School) -> bytes:
         "town": school.town,
         "register_url": school.register_url,
         "closed": not school.enabled,
+        # What the sign-in page offers (SPEC §5): the methods, and a transition's last day.
+        "sign_in_methods": list(school.policy.sign_in_methods),
+        "passwords_until": school.policy.passwords_until,
         **contacts,
     }
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

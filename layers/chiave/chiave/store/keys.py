@@ -28,6 +28,11 @@ Item types (see template.yaml):
   assertion     PK=JTI#{client}#{sha256}    SK=JTI                      a client assertion, used once (TTL)
   trust chain   PK=CHAIN#{sha256(entity)}   SK=CHAIN                    a federation provider's resolved
                                                                         chain, until its earliest expiry (TTL)
+  provider sign-in PK=IDSTATE#{sha256(state)} SK=IDSTATE                 a sign-in sent to a SPID or
+                                                                        CIE provider, until it comes back
+                                                                        (once; TTL)
+  provider list PK=CONFIG#providers         SK=CONFIG                   the federation's SPID and CIE
+                                                                        providers, for the sign-in page (TTL)
   idempotency   PK=IDEMPOTENCY#{consumer}   SK={record key}             Powertools idempotency
   sweep cursor  PK=CONFIG#sweep             SK=CONFIG                   how far the expiry sweep went
   erased        PK=ERASED#{school}          SK={hash of cf}             a person erased on request
@@ -100,6 +105,14 @@ def client_assertion(client_id: str, jti_sha256: str) -> Key:
 
 def trust_chain(entity_id: str) -> Key:
     return {PARTITION: f"CHAIN#{hashlib.sha256(entity_id.encode()).hexdigest()}", SORT: "CHAIN"}
+
+
+def provider_sign_in(state_sha256: str) -> Key:
+    return {PARTITION: f"IDSTATE#{state_sha256}", SORT: "IDSTATE"}
+
+
+def provider_list() -> Key:
+    return {PARTITION: "CONFIG#providers", SORT: "CONFIG"}
 
 
 def is_sign_in_grant(key: Key) -> bool:

@@ -1,0 +1,5 @@
+"""The local spid provider's routes (see providers.ProviderUrls)."""
+
+from federation_local.providers import urlpatterns as _routes
+
+urlpatterns = _routes("spid")
