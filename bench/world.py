@@ -326,7 +326,7 @@ class World:
         statement = self.call("FederationFunction", load_event("federation_rp"))["body"]
         leaf = json.loads(jws.extract_compact(statement.encode()).payload)
         leaf_keys = leaf["metadata"]["openid_relying_party"]["jwks"]
-        provider = Provider(fed.SPID_PROVIDER, leaf_keys, fiscal_number=f"TINIT-{SPID_PARENT}", now=now)
+        provider = Provider(fed.SPID_PROVIDER, leaf_keys, fiscal_number=f"TINIT-{SPID_PARENT}")
 
         def fetch(url: str) -> bytes:
             self.federation_http.append("statement")

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import json
 import secrets
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -45,7 +46,7 @@ class Provider:
     userinfo_plain: bool = False
     userinfo_changes: dict[str, Any] = field(default_factory=dict)
     token_status: int = 200
-    now: int = 0
+    now: int | None = None  # the clock tokens are issued by; None: the time of issue
     _sessions: dict[str, dict[str, Any]] = field(default_factory=dict)  # code -> the request object's claims
     _tokens: dict[str, str] = field(default_factory=dict)  # access token -> sub
     seen_assertions: list[dict[str, Any]] = field(default_factory=list)
@@ -94,6 +95,7 @@ class Provider:
         assert form["redirect_uri"] == claims["redirect_uri"]
         if self.token_status != 200:
             return self.token_status, json.dumps({"error": "server_error"}).encode()
+        now = self.now if self.now is not None else int(time.time())
         subject = f"pairwise-{secrets.token_hex(8)}"
         access = secrets.token_urlsafe(24)
         self._tokens[access] = subject
@@ -101,8 +103,8 @@ class Provider:
             "iss": self.entity_id,
             "sub": subject,
             "aud": [claims["client_id"]],
-            "iat": self.now,
-            "exp": self.now + 300,
+            "iat": now,
+            "exp": now + 300,
             "nonce": claims["nonce"],
             "acr": LEVEL.format(self.level),
             "jti": secrets.token_hex(8),

@@ -17,6 +17,8 @@ from tests.e2e.conftest import LocalStack
 
 pytestmark = pytest.mark.xdist_group("spid_cie_pages")
 LEVEL_2 = "https://www.spid.gov.it/SpidL2"
+SCHOOL = "RMIC817009"
+CODICI = {"maria.rossi": "RSSMRA82C52H501K", "luca.bianchi": "BNCLCU79S05F205Y"}
 
 
 @pytest.fixture
@@ -65,7 +67,9 @@ def _at_the_provider(page: Page, username: str) -> None:
     [("spid", "maria.rossi", "37-accedi-spid"), ("cie", "luca.bianchi", "38-accedi-cie")],
     ids=["spid", "cie"],
 )
-def test_a_parent_enters_the_register_with_spid_or_cie(page: Page, profile, username, shots):
+def test_a_parent_enters_the_register_with_spid_or_cie(
+    page: Page, federated_portal: LocalStack, profile, username, shots
+):
     # Given the register's sign-in, with SPID's providers from the federation
     _to_the_provider(page, profile, shots)
     # When the parent signs in at the provider and agrees
@@ -75,6 +79,15 @@ def test_a_parent_enters_the_register_with_spid_or_cie(page: Page, profile, user
     look(page, f"{shots}-registro")
     claims = _claims(page)
     assert claims["acr"] == LEVEL_2 and profile in claims["amr"]
+    # And her account is linked, with no password ever set, and the link is in the audit trail
+    person = federated_portal.person(SCHOOL, CODICI[username])
+    assert person is not None and person["status"] == "active" and "password_hash" not in person
+    linked = [
+        item
+        for item in federated_portal.audit(SCHOOL, CODICI[username])
+        if item["action"] == "identity_linked"
+    ]
+    assert [item["details"]["via"] for item in linked] == [profile]
 
 
 @pytest.mark.parametrize(

@@ -68,6 +68,27 @@ class LocalStack:
             aws_secret_access_key="testing",
         )
 
+    def person(self, school_id: str, codice_fiscale: str) -> dict[str, Any] | None:
+        """A person's item (anagrafica row and account), as the table holds it."""
+        from chiave.store import keys
+        from chiave.store.table import from_dynamo, to_dynamo
+
+        key = to_dynamo(keys.person(school_id, codice_fiscale))
+        answer = self.aws("dynamodb").get_item(TableName=self.resource("Table"), Key=key)
+        return from_dynamo(answer["Item"]) if "Item" in answer else None
+
+    def audit(self, school_id: str, codice_fiscale: str) -> list[dict[str, Any]]:
+        """An account's audit items."""
+        from chiave.store import keys
+        from chiave.store.table import from_dynamo
+
+        answer = self.aws("dynamodb").query(
+            TableName=self.resource("Table"),
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": keys.audit_partition(school_id, codice_fiscale)}},
+        )
+        return [from_dynamo(item) for item in answer["Items"]]
+
     def resource(self, logical_id: str) -> str:
         """The physical name of a template resource (its bucket, its table)."""
         name: str = self.request("GET", "/_local/info").json["resources"][logical_id]

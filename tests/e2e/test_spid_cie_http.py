@@ -18,8 +18,6 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import pytest
 import requests
 
-from chiave.store import keys
-from chiave.store.table import from_dynamo, to_dynamo
 from tests.e2e.conftest import LocalStack, running_stack
 
 # One stack and federation for the module, on one worker: each costs seconds to start.
@@ -116,24 +114,6 @@ def sign_in(
     return browser, landed, register
 
 
-def _person(stack: LocalStack, codice_fiscale: str) -> dict[str, Any] | None:
-    table = stack.resource("Table")
-    answer = stack.aws("dynamodb").get_item(
-        TableName=table, Key=to_dynamo(keys.person(SCHOOL, codice_fiscale))
-    )
-    return from_dynamo(answer["Item"]) if "Item" in answer else None
-
-
-def _audit(stack: LocalStack, codice_fiscale: str) -> list[dict[str, Any]]:
-    partition = keys.audit_partition(SCHOOL, codice_fiscale)
-    answer = stack.aws("dynamodb").query(
-        TableName=stack.resource("Table"),
-        KeyConditionExpression="PK = :pk",
-        ExpressionAttributeValues={":pk": {"S": partition}},
-    )
-    return [from_dynamo(item) for item in answer["Items"]]
-
-
 @pytest.mark.parametrize(("profile", "username"), [("spid", "maria.rossi"), ("cie", "luca.bianchi")])
 def test_a_parent_signs_in_with_spid_or_cie_and_the_register_gets_the_level(stack, profile, username):
     codice_fiscale = CODICI[username]
@@ -143,10 +123,10 @@ def test_a_parent_signs_in_with_spid_or_cie_and_the_register_gets_the_level(stac
     assert landed.startswith(f"{stack.base_url}/_local/registro/callback?code=")
     assert register["id_token"]["acr"] == LEVEL_2 and register["id_token"]["amr"] == [profile]
     # And the account is linked: active, a user code, no password set
-    person = _person(stack, codice_fiscale)
+    person = stack.person(SCHOOL, codice_fiscale)
     assert person["status"] == "active" and person["user_code"] and person["last_identity"] == profile
     assert "password_hash" not in person
-    actions = {(item["action"], item["details"].get("via")) for item in _audit(stack, codice_fiscale)}
+    actions = {(item["action"], item["details"].get("via")) for item in stack.audit(SCHOOL, codice_fiscale)}
     assert ("identity_linked", profile) in actions
 
 
@@ -166,9 +146,9 @@ def test_each_broken_response_is_refused_with_a_page_and_nothing_linked(stack, p
     _browser, landed, register = sign_in(stack, profile, "giulia.verdi", broken)
     assert landed == f"{stack.base_url}/accedi?scuola={SCHOOL}&esito={outcome}"
     assert "id_token" not in register
-    person = _person(stack, codice_fiscale)
+    person = stack.person(SCHOOL, codice_fiscale)
     assert person["status"] == "pending" and "user_code" not in person
-    assert _audit(stack, codice_fiscale) == []
+    assert stack.audit(SCHOOL, codice_fiscale) == []
 
 
 @pytest.mark.parametrize(
@@ -183,7 +163,7 @@ def test_who_is_not_the_school_s_to_sign_in_is_told_so(stack, username, outcome)
     _browser, landed, _register = sign_in(stack, "spid", username)
     assert landed == f"{stack.base_url}/accedi?scuola={SCHOOL}&esito={outcome}"
     if username in CODICI:
-        assert _person(stack, CODICI[username]) is None
+        assert stack.person(SCHOOL, CODICI[username]) is None
 
 
 def test_a_replayed_callback_signs_nobody_in(stack):

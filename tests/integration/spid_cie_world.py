@@ -101,8 +101,8 @@ def spid_cie_world(stack: Any, monkeypatch: Any) -> World:
     # The school's leaf as a provider reads it: its relying party's keys
     leaf = stack.functions.invoke("FederationFunction", load_event("federation_rp"))["body"]
     leaf_keys = claims_of(leaf)["metadata"]["openid_relying_party"]["jwks"]
-    spid = Provider(fed.SPID_PROVIDER, leaf_keys, now=NOW)
-    cie = Provider(fed.CIE_PROVIDER, leaf_keys, now=NOW, fiscal_number="TINIT-BNCLCU79S05F205Y")
+    spid = Provider(fed.SPID_PROVIDER, leaf_keys)
+    cie = Provider(fed.CIE_PROVIDER, leaf_keys, fiscal_number="TINIT-BNCLCU79S05F205Y")
     by_entity = {fed.SPID_PROVIDER: spid, fed.CIE_PROVIDER: cie}
 
     def call(url: str, **asked: Any) -> tuple[int, bytes]:

@@ -258,6 +258,31 @@ def test_a_trust_mark_that_is_not_this_school_s_or_has_expired_is_refused(stack,
     assert claims["trust_marks"] == []  # nothing recorded
 
 
+def test_the_intermediate_publishes_its_own_trust_marks_and_leaves_out_one_not_its_own(stack):
+    from tests import federation as fed
+
+    # Given the marks the anchor issued the intermediate at onboarding, and one for somebody else
+    now = int(time.time())
+    own = fed.Federation(now).trust_mark(INTERMEDIATE, mark_type=fed.SPID_MARK)
+    stray = fed.Federation(now).trust_mark(LEAF, mark_type=fed.SPID_MARK)
+    stack.deployment.refs["IntermediateTrustMarks"] = json.dumps([own, stray, "not an object"])
+    # Then its Entity Configuration publishes its own, by both names of its type, and only that
+    _h, claims, _t = _statement(stack, "federation_federation")
+    assert [(m["trust_mark"], m["trust_mark_type"], m["id"]) for m in claims["trust_marks"]] == [
+        (own["trust_mark"], fed.SPID_MARK, fed.SPID_MARK)
+    ]
+
+
+def test_the_check_counts_the_intermediate_s_trust_mark_too(stack):
+    from tests import federation as fed
+
+    now = int(time.time())
+    own = fed.Federation(now).trust_mark(INTERMEDIATE, lifetime=5 * fed.DAY)
+    stack.deployment.refs["IntermediateTrustMarks"] = json.dumps([own])
+    report = _check(stack, _anchor_vouching(now, lifetime=3600), now)
+    assert report["trust_mark_seconds_left"] == 5 * fed.DAY
+
+
 # ---- the hourly check: before Chiave drops out of the federation -------------------------
 
 

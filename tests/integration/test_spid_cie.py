@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from chiave.federation import fetching
+from chiave.federation.trust_chain import FederationUnreachable
 from chiave_local.emulator.events import (
     authorize_event,
     load_event,
@@ -267,8 +268,6 @@ def test_the_providers_listed_are_the_anchor_s_with_chains_that_hold(world):
 
 
 def test_an_unreachable_anchor_lists_nothing_and_says_try_again(world, monkeypatch):
-    from chiave.federation.trust_chain import FederationUnreachable
-
     def unreachable(url: str) -> bytes:
         raise FederationUnreachable(url)
 
@@ -334,3 +333,58 @@ def test_a_fault_at_every_aws_call_says_try_again_and_writes_nothing(world, faul
 
     # Then each call, failing, gave the page's "riprova"; the last attempt ran unfaulted
     assert every_call(world.stack, "SpidCieFunction", fault, attempt, check) > 3
+
+
+FEDERATION_FAULTS = ["timeout", "5xx", "bad JSON", "4xx"]
+
+
+def _failing(fault: str, url: str) -> tuple[int, bytes]:
+    """What fetching.call does for a server that fails so: raises for what did not answer."""
+    if fault in ("timeout", "5xx"):
+        raise FederationUnreachable(f"{url}: {fault}")
+    return (200, b"{not json") if fault == "bad JSON" else (400, b'{"error": "invalid_request"}')
+
+
+@pytest.mark.parametrize("fault", FEDERATION_FAULTS)
+@pytest.mark.parametrize("endpoint", ["token", "userinfo"])
+def test_a_fault_at_every_federation_call_gives_a_page_and_writes_nothing(
+    world, monkeypatch, fault, endpoint
+):
+    # Given a provider whose token or userinfo endpoint times out, fails or answers nonsense
+    answer = world.spid.call
+
+    def broken(url: str, **asked: Any) -> tuple[int, bytes]:
+        if url.endswith(f"/{endpoint}"):
+            return _failing(fault, url)
+        return answer(url, **asked)
+
+    monkeypatch.setattr(fetching, "call", broken)
+    back = world.sign_in(world.spid)
+    # Then the page says to try again later (it did not answer) or that its answer was refused
+    unreachable = fault in ("timeout", "5xx")
+    assert back.headers["Location"].endswith(
+        _page("federation_unreachable" if unreachable else "provider_error")
+    )
+    assert "Set-Cookie" not in back.headers
+    assert world.person(MARIA)["status"] == "pending" and world.audit(MARIA) == []
+
+
+@pytest.mark.parametrize("fault", ["timeout", "5xx", "bad JSON"])
+def test_a_fault_while_resolving_the_provider_s_chain_gives_a_page_and_keeps_nothing(
+    world, monkeypatch, fault
+):
+    # Given the provider's chain not yet kept, and the anchor failing
+    def broken(url: str) -> bytes:
+        if fault == "bad JSON":
+            return b"{not json"
+        raise FederationUnreachable(f"{url}: {fault}")
+
+    monkeypatch.setattr(fetching, "fetch", broken)
+    started = world.start(world.spid, world.request())
+    # Then the page says so, and no sign-in was sent or kept
+    outcome = "provider_unknown" if fault == "bad JSON" else "federation_unreachable"
+    assert started.headers["Location"].endswith(_page(outcome))
+    from chiave.store import federation as kept
+
+    with world.stack.env("SpidCieFunction"):
+        assert kept.get_chain(fed.SPID_PROVIDER, NOW) is None

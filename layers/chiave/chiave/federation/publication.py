@@ -4,10 +4,13 @@ federation key (one Sign each; KMS signs the digest, chiave.oidc.signing)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from chiave.domain import TrustMark
 from chiave.federation import statements
 from chiave.oidc import signing
+from chiave.runtime.observability import logger
 from chiave.runtime.settings import portal_url, settings
 from chiave.store import schools
 
@@ -38,9 +41,39 @@ def _signed(claims: dict[str, Any]) -> str:
     return signing.sign(claims, key_id=settings().federation_key_id, typ=statements.STATEMENT_TYPE)
 
 
+def intermediate_trust_marks(now: float | None = None) -> list[TrustMark]:
+    """The intermediate's own trust marks (INTERMEDIATE_TRUST_MARKS) that are about it and of
+    the type they say, and alive at `now` (None: expired ones too, for the check that alarms on
+    them); any other is left out and logged (an operator's mistake)."""
+    try:
+        configured = json.loads(settings().intermediate_trust_marks or "[]")
+    except ValueError:
+        configured = None
+    if not isinstance(configured, list):
+        logger.error("INTERMEDIATE_TRUST_MARKS is not a JSON list: no trust mark published")
+        return []
+    subject = statements.intermediate_id(portal_url())
+    marks = []
+    for entry in configured:
+        if not isinstance(entry, dict):
+            logger.error("an intermediate trust mark left out", extra={"reason": "not a JSON object"})
+            continue
+        mark = TrustMark(str(entry.get("trust_mark_type", "")), str(entry.get("trust_mark", "")))
+        problem = statements.trust_mark_problem_for(subject, mark, 0 if now is None else now)
+        if problem is None:
+            marks.append(mark)
+        else:
+            logger.error("an intermediate trust mark left out", extra={"reason": problem})
+    return marks
+
+
 def intermediate_configuration(now: float) -> str:
+    marks = [
+        {"trust_mark_type": m.trust_mark_type, "id": m.trust_mark_type, "trust_mark": m.trust_mark}
+        for m in intermediate_trust_marks(now)
+    ]
     claims = statements.intermediate_configuration(
-        portal_url(), ORGANIZATION, settings().trust_anchor, federation_jwks(), [], now
+        portal_url(), ORGANIZATION, settings().trust_anchor, federation_jwks(), marks, now
     )
     return _signed(claims)
 

@@ -71,11 +71,16 @@ def trust_mark_claims(token: str) -> dict[str, Any] | None:
 
 def trust_mark_problem(origin: str, school_id: str, mark: TrustMark, now: float) -> str | None:
     """Why a trust mark cannot be the school leaf's (Italian, for the console); None if it can."""
+    return trust_mark_problem_for(leaf_id(origin, school_id), mark, now)
+
+
+def trust_mark_problem_for(entity_id: str, mark: TrustMark, now: float) -> str | None:
+    """Why a trust mark cannot be `entity_id`'s (Italian, for the console); None if it can."""
     claims = trust_mark_claims(mark.trust_mark)
     if claims is None:
         return "il trust mark non è un JWT leggibile"
-    if claims.get("sub") != leaf_id(origin, school_id):
-        return f"il trust mark è per {claims.get('sub')!r}, non per {leaf_id(origin, school_id)}"
+    if claims.get("sub") != entity_id:
+        return f"il trust mark è per {claims.get('sub')!r}, non per {entity_id}"
     if (claims.get("trust_mark_type") or claims.get("id")) != mark.trust_mark_type:
         return "il tipo del trust mark non è quello indicato"
     if isinstance(claims.get("exp"), int) and claims["exp"] <= now:

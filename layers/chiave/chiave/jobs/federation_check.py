@@ -4,7 +4,7 @@ federation still holds, as metrics the alarms watch (docs/RUNBOOK.md):
 - `federation.superior_seconds_left`: until the trust anchor's statement
   about the intermediate expires (0: the anchor does not vouch for it);
 - `federation.trust_mark_seconds_left`: until the first of the schools'
-  trust marks expires;
+  trust marks, or of the intermediate's own, expires;
 - `federation.reachable`: 1, or 0 when the trust anchor did not answer.
 
 It reads and fetches; it writes nothing."""
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chiave.federation import fetching, statements, trust_chain
+from chiave.federation import fetching, publication, statements, trust_chain
 from chiave.runtime.observability import gauge_seconds, logger, metrics
 from chiave.runtime.settings import portal_url, settings
 from chiave.store import schools
@@ -24,12 +24,20 @@ REACHABLE = "federation.reachable"
 
 
 def _trust_marks_left(now: float) -> float | None:
-    """Seconds until the first trust mark of any leaf expires; None if none expires."""
+    """Seconds until the first trust mark of any leaf, or of the intermediate, expires; None if
+    none expires."""
+    marks = [
+        *(
+            mark
+            for school in schools.all_schools()
+            if statements.serves(school)
+            for mark in school.trust_marks
+        ),
+        *publication.intermediate_trust_marks(),  # expired ones too: the alarm says so
+    ]
     ends = [
         claims["exp"]
-        for school in schools.all_schools()
-        if statements.serves(school)
-        for mark in school.trust_marks
+        for mark in marks
         if (claims := statements.trust_mark_claims(mark.trust_mark)) and isinstance(claims.get("exp"), int)
     ]
     return min(ends) - now if ends else None

@@ -52,6 +52,9 @@ class Settings(BaseModel):
     # them), and the trust mark types that make a provider a SPID or a CIE one
     # (a JSON object: {"spid": [types], "cie": [types]}). Public values, not secrets.
     trust_anchor_jwks: str = Field("", alias="TRUST_ANCHOR_JWKS")
+    # The intermediate's own trust marks, as the anchor issued them (a JSON list of
+    # {"trust_mark_type", "trust_mark"}); public, published in its Entity Configuration.
+    intermediate_trust_marks: str = Field("", alias="INTERMEDIATE_TRUST_MARKS")
     provider_trust_marks: str = Field("", alias="PROVIDER_TRUST_MARKS")
     # The secret the pairwise `sub` is derived under (chiave.credentials.subjects).
     subject_secret_id: str = Field("", alias="SUBJECT_SECRET_ID")
