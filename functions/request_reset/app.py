@@ -27,7 +27,7 @@ router = APIGatewayRouter()
 )
 @validated(router)
 def post_password_reset(school: SchoolCode, body: PasswordResetRequest) -> Response[str]:
-    accepted = request_reset(school, body.identifier, client_ip(router), time.time())
+    accepted = request_reset(school, body.identifier, client_ip(router), time.time(), body.request)
     return accepted_response(router, "request_reset", accepted.email_hint)
 
 

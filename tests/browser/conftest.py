@@ -22,6 +22,9 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = ROOT / "test-output" / "screenshots"
 SCHOOL = "RMIC817009"
+# The demo register's callback: openid-client exchanges the code and reads userinfo before
+# its page answers; on a busy test machine that outlasts Playwright's 5 s default.
+REGISTER_EXCHANGE_MS = 20_000
 # Phone first: most parents open the link on a phone.
 PHONE = {
     "viewport": {"width": 390, "height": 844},

@@ -14,7 +14,16 @@ from playwright.sync_api import Page, expect
 
 from chiave.credentials import tokens
 from chiave.store import keys
-from tests.browser.conftest import PARENTS, PHONE, SCHOOL, SHOTS, look, parent_email, parent_mobile
+from tests.browser.conftest import (
+    PARENTS,
+    PHONE,
+    REGISTER_EXCHANGE_MS,
+    SCHOOL,
+    SHOTS,
+    look,
+    parent_email,
+    parent_mobile,
+)
 from tests.pdf import pdf_text
 
 PASSWORD = "Quaderno-Blu-42"
@@ -118,7 +127,7 @@ def test_a_parent_activates_from_the_mailbox_with_the_sms_code(page: Page, porta
     expect(page.get_by_role("button", name="Copia il codice")).to_be_visible()
     expect(page.locator("#username")).to_have_value(user_code)
     # And a next step: the school's register, as the school configured it, and the PIN page
-    to_register = page.get_by_role("link", name="Vai al registro elettronico")
+    to_register = page.get_by_role("link", name="Entra nel registro")
     expect(to_register).to_have_attribute("href", "https://registro.icguicciardini.example")
     expect(page.locator("#to-pin")).to_have_attribute("href", re.compile(r"^/pin"))
     look(page, "04-attiva-fatto")
@@ -399,17 +408,23 @@ def test_a_change_she_did_not_ask_for_is_cancelled_from_the_link(page: Page, por
     look(page, "23-modifica-annullata")
 
 
-def test_a_temporary_code_from_the_office_leads_to_the_password_and_the_user_code(page: Page, portal):
-    # Given the school office issued parent 9 a temporary code by e-mail
+def _temporary_code_issued(portal, index: int) -> dict:
+    """The school office issues parent `index` a temporary code (e-mailed to her): the ops answer."""
     event = {
         "action": "issue_temporary_code",
         "operator": "segreteria@example.it",
         "school": SCHOOL,
-        "codice_fiscale": PARENTS[9],
+        "codice_fiscale": PARENTS[index],
         "reason": "Primo accesso chiesto allo sportello",
     }
     issued = portal.post("/_local/invoke/OpsFunction", event).json
     assert issued["ok"], issued
+    return issued
+
+
+def test_a_temporary_code_from_the_office_leads_to_the_password_and_the_user_code(page: Page, portal):
+    # Given the school office issued parent 9 a temporary code by e-mail
+    issued = _temporary_code_issued(portal, 9)
     [mail] = portal.emails_to(parent_email(9), at_least=1)
     # Then the e-mail writes it as the operator's screen does, and links the page it names
     code = re.search(r"[A-Z2-9]{5}-[A-Z2-9]{5}", mail["text"]).group(0)
@@ -443,7 +458,7 @@ def test_at_a_school_that_identifies_in_person_the_last_screen_prints_the_adhesi
         expect(
             page.get_by_role("heading", name="Ultimo passo: fatti identificare in segreteria")
         ).to_be_visible()
-        expect(page.get_by_role("link", name="Vai al registro elettronico")).to_be_hidden()
+        expect(page.get_by_role("link", name="Entra nel registro")).to_be_hidden()
         expect(page.locator("#to-pin")).to_be_hidden()
         # And the form holds her school, her name and codice fiscale, the user code, the date
         form = page.locator("#adhesion-form")
@@ -690,7 +705,7 @@ def test_the_demo_register_signs_a_parent_in_refreshes_and_signs_out(
             page.get_by_role("button", name="Verifica").click()
         # Then the register exchanged the code and openid-client validated the ID token
         # (signature from the JWKS, iss, aud, nonce, exp) and read userinfo for the same subject
-        expect(page.locator("#signed-in")).to_be_visible()
+        expect(page.locator("#signed-in")).to_be_visible(timeout=REGISTER_EXCHANGE_MS)
         look(page, "36-registro-dentro")
         claims, userinfo = _claims(page, "ID token"), _claims(page, "Userinfo")
         assert claims["iss"] == f"{portal.base_url}/oidc"
@@ -714,3 +729,49 @@ def test_the_demo_register_signs_a_parent_in_refreshes_and_signs_out(
     finally:
         reset = {**configure, "policy": {"sign_in_second_factor": None}}
         assert portal.post("/_local/invoke/ConfigureSchoolFunction", reset).json["ok"]
+
+
+def test_a_temporary_code_from_the_register_s_sign_in_leads_back_to_the_register(page: Page, portal):
+    # Given parent 12 with a temporary code from the office (she never activated)
+    issued = _temporary_code_issued(portal, 12)
+    [mail] = portal.emails_to(parent_email(12), at_least=1)
+    code = re.search(r"[A-Z2-9]{5}-[A-Z2-9]{5}", mail["text"]).group(0)
+    # When the register sends her to sign in, and she follows "Hai un codice temporaneo?"
+    page.goto("/_local/registro/")
+    page.get_by_role("button", name="Entra").click()
+    expect(page).to_have_url(re.compile(r"/accedi\?richiesta="))
+    page.get_by_role("link", name="Hai un codice temporaneo della segreteria?").click()
+    expect(page).to_have_url(re.compile(r"/codice-temporaneo\?richiesta="))
+    look(page, "42-codice-temporaneo-dal-registro")
+    page.get_by_label("Codice utente, e-mail o codice fiscale").fill(issued["user_code"])
+    page.get_by_label("Codice temporaneo (per esempio ABCDE-FGHJK)").fill(code)
+    page.get_by_label("Nuova password", exact=True).fill(PASSWORD)
+    page.get_by_label("Ripeti password").fill(PASSWORD)
+    page.get_by_role("button", name="Salva la password").click()
+    # Then, her password changed as the office's code demands, she is back at the register, signed in
+    expect(page.locator("#signed-in")).to_be_visible(timeout=REGISTER_EXCHANGE_MS)
+    claims = _claims(page, "ID token")
+    assert claims["acr"] == "urn:chiave:acr:password" and claims["aud"] == "registro-locale"
+
+
+def test_a_reset_asked_at_the_register_s_sign_in_leads_back_to_the_register(page: Page, portal):
+    # Given parent 11 with her credentials, who forgot her password
+    activate(page, portal, 11)
+    sent_before = len(portal.emails_to(parent_email(11), at_least=1))
+    # When the register sends her to sign in and she follows "Password dimenticata?"
+    page.goto("/_local/registro/")
+    page.get_by_role("button", name="Entra").click()
+    expect(page).to_have_url(re.compile(r"/accedi\?richiesta="))
+    page.locator("#sign-in-forgot").click()
+    expect(page).to_have_url(re.compile(r"/password-dimenticata\?richiesta="))
+    page.get_by_label("Codice fiscale, codice utente o e-mail").fill(parent_email(11))
+    page.get_by_role("button", name="Invia il link").click()
+    expect(page.locator("#message")).to_contain_text("Controlla la posta")
+    # And sets a new password from the e-mailed link
+    open_newest_link(page, portal, 11, at_least=sent_before + 1)
+    page.get_by_label("Nuova password", exact=True).fill("Lavagna-Verde-77")
+    page.get_by_label("Ripeti password").fill("Lavagna-Verde-77")
+    page.get_by_role("button", name="Salva la password").click()
+    # Then she is back at the register, signed in with her new password
+    expect(page.locator("#signed-in")).to_be_visible(timeout=REGISTER_EXCHANGE_MS)
+    assert _claims(page, "ID token")["acr"] == "urn:chiave:acr:password"

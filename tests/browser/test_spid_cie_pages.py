@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import PHONE, look
+from tests.browser.conftest import PHONE, REGISTER_EXCHANGE_MS, look
 from tests.e2e.conftest import LocalStack
 
 pytestmark = pytest.mark.xdist_group("spid_cie_pages")
@@ -75,7 +75,7 @@ def test_a_parent_enters_the_register_with_spid_or_cie(
     # When the parent signs in at the provider and agrees
     _at_the_provider(page, username)
     # Then the register has her, at SPID's level 2, by SPID or CIE
-    expect(page.locator("#signed-in")).to_be_visible()
+    expect(page.locator("#signed-in")).to_be_visible(timeout=REGISTER_EXCHANGE_MS)
     look(page, f"{shots}-registro")
     claims = _claims(page)
     assert claims["acr"] == LEVEL_2 and profile in claims["amr"]

@@ -317,6 +317,7 @@ def _drive_every_path(stack, load_event):
     _drive_the_sweep(stack, load_event)
     _drive_the_federation(stack, load_event)
     _drive_spid_and_cie(stack)
+    _drive_the_sign_in_page_s_other_ways(stack, load_event)
 
 
 def _drive_the_federation(stack, load_event):
@@ -328,6 +329,24 @@ def _drive_the_federation(stack, load_event):
     # The hourly check: every school's trust marks; the anchor (here a closed port: refused at once)
     stack.functions.specs["FederationCheckFunction"].environment["TRUST_ANCHOR"] = "http://127.0.0.1:9"
     stack.functions.invoke("FederationCheckFunction", load_event("federation_check"))
+
+
+def _drive_the_sign_in_page_s_other_ways(stack, load_event):
+    """From the sign-in page: a reset that goes back to the register (Antonio, activated here),
+    and the office's temporary code."""
+    stack.set_policy(link_emails_per_recipient_per_hour=20, requests_per_identifier_per_hour=100)
+    antonio = "SPSNTN75A30F839Y"
+    stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": antonio}))
+    if "#token=" in stack.deliver()[-1]["text"]:  # not yet active: his activation link
+        confirm(stack, load_event, last_token(stack))
+    fresh = query_of(authorize(stack, load_event).headers["Location"])["richiesta"]
+    reset = {"identifier": antonio, "request": fresh}
+    stack.call("RequestResetFunction", load_event("request_reset", body=reset))
+    confirm(stack, load_event, last_token(stack), "Lavagna-Verde-77")
+    paper = paper_code_redemption(stack, load_event)
+    fresh = query_of(authorize(stack, load_event).headers["Location"])["richiesta"]
+    paper["body"] = json.dumps({**json.loads(paper["body"]), "request": fresh})
+    stack.call("RedeemTemporaryCodeFunction", paper)
 
 
 def _drive_spid_and_cie(stack):
@@ -555,7 +574,9 @@ def _drive_the_credential_paths(stack, load_event, user_code):
     # ops: an identification in person activates an account waiting for it, and mails its holder
     stack.set_policy(otp_required_for_activation=False, in_person_identification=True)
     antonio = "SPSNTN75A30F839Y"
-    activate(stack, load_event, antonio)
+    stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": antonio}))
+    if "#token=" in stack.deliver()[-1]["text"]:  # not yet active: his activation link
+        confirm(stack, load_event, last_token(stack))
     stack.functions.invoke(
         "OpsFunction", {**load_event("ops_record_identification"), "codice_fiscale": antonio}
     )

@@ -65,7 +65,7 @@ const TEXTS = {
     "password.server": "(controllato al salvataggio)",
     "done.title": "Fatto: ecco il tuo codice utente",
     "done.copy": "Copia il codice",
-    "done.register": "Vai al registro elettronico",
+    "done.register": "Entra nel registro",
     "done.copied": "Codice copiato.",
     "done.keep":
       "Conserva con cura le credenziali: con il codice utente e la password entri nel registro elettronico.",
@@ -110,6 +110,7 @@ const TEXTS = {
     "signin.done": "Fatto: torni al registro elettronico.",
     "signin.no-request": "Per entrare, apri il registro elettronico della tua scuola e premi Entra: ti porta qui.",
     "signin.password-title": "Entra con la password",
+    "signin.temporary": "Hai un codice temporaneo della segreteria?",
     "signin.passwords-until": "Fino al {date} puoi entrare anche con la password. Dopo, solo con SPID o CIE.",
     "identity.title": "Entra con SPID o CIE",
     "identity.intro": "Usa la tua identità digitale: non ti servono password né codici della scuola.",
@@ -198,7 +199,7 @@ const TEXTS = {
     "password.server": "(checked when you save)",
     "done.title": "Done: here is your user code",
     "done.copy": "Copy the code",
-    "done.register": "Go to the school register",
+    "done.register": "Sign in to the register",
     "done.copied": "Code copied.",
     "done.keep": "Keep your credentials safe: your user code and password open the school register.",
     "adhesion.title": "Last step: be identified at the school office",
@@ -242,6 +243,7 @@ const TEXTS = {
     "signin.done": "Done: back to the school register.",
     "signin.no-request": "To sign in, open your school's register and press Sign in: it brings you here.",
     "signin.password-title": "Sign in with your password",
+    "signin.temporary": "Got a temporary code from the school office?",
     "signin.passwords-until": "Until {date} you can also sign in with your password. After that, only with SPID or CIE.",
     "identity.title": "Sign in with SPID or CIE",
     "identity.intro": "Use your digital identity: you need no password and no code from the school.",
@@ -542,12 +544,15 @@ function saySent(answer, generic) {
 
 function forgotPage() {
   schoolField();
+  // From the sign-in page: the register's request, answered when the new password is set.
+  const request = new URLSearchParams(location.search).get("richiesta");
   $("#forgot").addEventListener("submit", async (event) => {
     event.preventDefault();
     const target = school();
     if (!target) return;
     const identifier = $("#identifier").value.trim();
-    const answer = await call(`/schools/${target}/password-resets`, { identifier });
+    const body = request ? { identifier, request } : { identifier };
+    const answer = await call(`/schools/${target}/password-resets`, body);
     if (answer.status === 202) saySent(answer, "forgot.sent");
     else problem(answer, "reset");
   });
@@ -716,6 +721,12 @@ function passwordStep(token, state) {
       new_password: field.value,
       confirmation_key: key,
     });
+    if (answer.status === 200 && answer.body.redirect) {
+      // A reset asked from the register's sign-in: back to the register, signed in.
+      say("signin.done", {}, "success");
+      location.assign(answer.body.redirect);
+      return;
+    }
     if (answer.status === 200) {
       $("#password-step").hidden = true;
       $("#rules-box").hidden = true;
@@ -878,6 +889,8 @@ function appStep(app) {
 // A temporary code from the school office: once, with the login, to the new password.
 function temporaryCodePage() {
   schoolField();
+  // From the sign-in page: the register's request, answered once the new password is set.
+  const request = new URLSearchParams(location.search).get("richiesta");
   $("#temporary").addEventListener("submit", async (event) => {
     event.preventDefault();
     const target = school();
@@ -893,7 +906,13 @@ function temporaryCodePage() {
       // As printed (ABCDE-FGHJK) or not: the API ignores case, spaces and dashes.
       temporary_code: $("#temporary-code").value.trim(),
       new_password: password,
+      ...(request ? { request } : {}),
     });
+    if (answer.status === 200 && answer.body.redirect) {
+      say("signin.done", {}, "success");
+      location.assign(answer.body.redirect);
+      return;
+    }
     if (answer.status === 200) {
       $("#temporary").hidden = true;
       show("");
@@ -1009,6 +1028,13 @@ async function signInPage() {
   schoolField();
   $("#sign-in-forgot").href = `/password-dimenticata${schoolQuery()}`;
   const given = new URLSearchParams(location.search);
+  if (given.get("richiesta")) {
+    // The register's request goes with a forgotten password and with the office's code.
+    const carried = new URLSearchParams({ richiesta: given.get("richiesta") });
+    if (given.get("scuola")) carried.set("scuola", given.get("scuola"));
+    $("#sign-in-forgot").href = `/password-dimenticata?${carried}`;
+    $("#sign-in-temporary").href = `/codice-temporaneo?${carried}`;
+  }
   const outcome = given.get("esito");
   const request = given.get("richiesta") || (outcome ? sessionStorage.getItem("chiave-request") : null);
   // The password form answers at once; what the school offers is shown when its profile comes.

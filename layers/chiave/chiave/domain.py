@@ -295,6 +295,10 @@ class PasswordSet:
     user_code: str
     status: AccountStatus
     adhesion_form: AdhesionForm | None = None
+    # Set from the sign-in page (a register's request): the register, with its code, and the
+    # browser's session there.
+    redirect: str | None = None
+    session_cookie: str | None = None
 
 
 def form_reference(school_id: str, user_code: str) -> str:
@@ -474,6 +478,9 @@ class Flow:
     # The digest of the key the confirming page sent with it: only a request
     # with that key is the same confirmation sent again.
     completed_key: str | None = None
+    # A reset asked from the sign-in page: the SHA-256 of the register's request,
+    # answered when the new password is set (the parent goes back to the register).
+    answers_request: str | None = None
     # A change made without a second factor (CHANGE_BY_EMAIL): what it
     # changes, the school's cool-off when it was asked, and once confirmed,
     # from when it may be completed.

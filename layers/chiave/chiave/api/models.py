@@ -55,6 +55,11 @@ class RegistrationRequest(Request):
 
 class PasswordResetRequest(Request):
     identifier: IdentifierText = Field(description="Codice fiscale, user code or e-mail")
+    request: TokenText | None = Field(
+        None,
+        description="From the sign-in page: the register's authorization request, answered once the new "
+        "password is set",
+    )
 
 
 class TokenRequest(Request):
@@ -122,6 +127,9 @@ class RedeemRequest(LoginRequest):
         description="The code the school issued (any case; spaces and dashes ignored)"
     )
     new_password: PasswordText
+    request: TokenText | None = Field(
+        None, description="From the sign-in page: the register's authorization request, answered at once"
+    )
 
 
 def _email_address(value: str) -> str:
@@ -269,6 +277,9 @@ class CompletedResponse(Body):
     adhesion_form: AdhesionFormResponse | None = Field(
         None, description="Only while the account waits for in-person identification"
     )
+    redirect: str | None = Field(
+        None, description="With a register's request: where the browser goes next, the register with its code"
+    )
 
     @classmethod
     def of(cls, done: PasswordSet) -> CompletedResponse:
@@ -285,7 +296,9 @@ class CompletedResponse(Body):
                 user_code=form.user_code,
                 date=clock.iso(form.issued_at),
             )
-        return cls(user_code=done.user_code, status=done.status.value, adhesion_form=printed)
+        return cls(
+            user_code=done.user_code, status=done.status.value, adhesion_form=printed, redirect=done.redirect
+        )
 
 
 class PasswordRuleResponse(Body):

@@ -4,17 +4,20 @@ activation and reset (SPEC §2.5)."""
 from __future__ import annotations
 
 import hmac
+from dataclasses import replace
 
 from chiave.credentials import passwords, tokens
 from chiave.credentials.user_code import new_user_code
 from chiave.domain import SETS_PASSWORD, AccountStatus, AdhesionForm, Flow, PasswordSet, Purpose
-from chiave.errors import AccountUnavailable, OtpRequired, TokenInvalid, TokenUsed, WeakPassword
+from chiave.errors import AccountUnavailable, DomainError, OtpRequired, TokenInvalid, TokenUsed, WeakPassword
 from chiave.notify import adhesion_form, outbox
 from chiave.notify.outbox import Notice
+from chiave.oidc import authorize, discovery
 from chiave.runtime import coldstart
 from chiave.runtime.observability import count_outcome, logger
+from chiave.steps import entry
 from chiave.steps.reading import check_open, load_flow
-from chiave.store import accounts, audit, flows
+from chiave.store import accounts, audit, flows, grants, people
 
 coldstart.on_warm_up(passwords.warm_hashing)
 coldstart.on_warm_up(passwords.warm_rules)
@@ -53,6 +56,7 @@ def confirm(token: str, new_password: str, now: float, confirmation_key: str | N
         new_status = (
             AccountStatus.AWAITING_IDENTIFICATION if flow.in_person_identification else AccountStatus.ACTIVE
         )
+    back = _back_to_the_register(flow, now)
     for _draw in range(USER_CODE_DRAWS):
         # The confirmation e-mail is queued before the commit it announces;
         # a new draw is a new commit with a message of its own.
@@ -69,17 +73,66 @@ def confirm(token: str, new_password: str, now: float, confirmation_key: str | N
                 via="e-mail link",
             )
             flows.complete_flow(
-                flow, password_hash, code, new_status, record, message.commit_id, moment, key_digest
+                flow,
+                password_hash,
+                code,
+                new_status,
+                record,
+                message.commit_id,
+                moment,
+                key_digest,
+                signed_in=back.parts if back else None,
             )
             break
         except accounts.UserCodeTaken:
             code = new_user_code()
+        except flows.SignInAnswered:
+            back = None  # answered meanwhile (another tab): the password is set all the same
     else:
         raise RuntimeError("no free user code after several draws")
     status = new_status or flow.account_status
     logger.info("confirm-reset completed", extra={"purpose": flow.purpose.value, "school": flow.school_id})
-    count_outcome("confirm_reset", f"{flow.purpose.value}_completed")
-    return _completed(flow, code, status, moment)
+    count_outcome("confirm_reset", f"{flow.purpose.value}_completed" + ("_signed_in" if back else ""))
+    completed = _completed(flow, code, status, moment)
+    if back is None:
+        return completed
+    return replace(completed, redirect=back.redirect, session_cookie=back.session_cookie)
+
+
+def _back_to_the_register(flow: Flow, now: float) -> authorize.Answered | None:
+    """A reset asked from the sign-in page: the register's request answered with the new
+    password, while it is still open, its register serves the school and the person may enter
+    with a password (chiave.steps.entry); otherwise the reset is only a reset."""
+    if flow.answers_request is None or flow.purpose is not Purpose.RESET:
+        return None
+    try:
+        request, client, school_id = entry.answerable(
+            grants.get_request(flow.answers_request, now), flow.school_id
+        )
+    except DomainError:
+        return None
+    school, person = people.get_school_and_person(flow.school_id, flow.codice_fiscale)
+    if school_id != flow.school_id or school is None or person is None:
+        return None
+    try:
+        entry.may_enter_with_password(school, person, now)
+    except DomainError:
+        return None
+    signed_in = entry.signed_in(school.id, person.codice_fiscale, discovery.ACR_PASSWORD, ("pwd",), now)
+    done = authorize.answered(request, signed_in, now)
+    record = audit.entry(
+        school.id,
+        person.codice_fiscale,
+        "signed_in",
+        "self",
+        "done",
+        flow.audit_retention_days,
+        now,
+        via="reset link",
+        client=client.id,
+        acr=signed_in.acr,
+    )
+    return replace(done, parts=[*done.parts, record])
 
 
 def _completed(flow: Flow, user_code: str, status: AccountStatus, at: int) -> PasswordSet:

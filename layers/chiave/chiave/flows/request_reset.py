@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from chiave.credentials import user_code
+from chiave.credentials import tokens, user_code
 from chiave.domain import Person, Purpose, School
 from chiave.errors import AccountNotFound, EmailMissing, InvalidUserCode
 from chiave.runtime import masking
@@ -45,7 +45,9 @@ def _lookup(school_id: str, kind: str, value: str) -> tuple[School | None, list[
     return school, [person for person in people if person.school_id == school_id]
 
 
-def request_reset(school_id: str, identifier: str, client_ip: str, now: float) -> Accepted:
+def request_reset(
+    school_id: str, identifier: str, client_ip: str, now: float, request_id: str | None = None
+) -> Accepted:
     kind, value = classify(identifier)
     found, people = _lookup(school_id, kind, value)
     school = school_served(found)
@@ -69,6 +71,8 @@ def request_reset(school_id: str, identifier: str, client_ip: str, now: float) -
         now,
         identifier_kind=kind,
         link_count=len(links),
+        # Only its hash, and for a cover too: the same write whoever is asked for.
+        answering=tokens.token_hash(request_id) if request_id and tokens.is_well_formed(request_id) else None,
     )
     if school.policy.disclosure == "private":
         return Accepted()

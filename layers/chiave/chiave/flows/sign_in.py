@@ -12,19 +12,14 @@ own redirect URI, with the code."""
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, replace
 from typing import Any
 
-from chiave.credentials import tokens
-from chiave.domain import Purpose, SignedIn
-from chiave.errors import PasswordsNotOffered, SchoolNotServed, SignInExpired, StudentNotAdmitted, TokenUsed
-from chiave.italian import clock
+from chiave.domain import Purpose
+from chiave.errors import SignInExpired, TokenUsed
 from chiave.oidc import authorize, discovery
-from chiave.policy import offers_passwords
 from chiave.runtime.observability import count_outcome, logger
-from chiave.steps import login, step_up
-from chiave.store import clients, grants
+from chiave.steps import entry, login, step_up
 
 
 @dataclass(frozen=True)
@@ -35,23 +30,10 @@ class SignedInAnswer:
 
 
 def sign_in(request_id: str, asked: step_up.Asked, now: float) -> SignedInAnswer:
-    request = (
-        grants.get_request(tokens.token_hash(request_id), now) if tokens.is_well_formed(request_id) else None
-    )
-    if request is None:
-        raise SignInExpired()
-    client = clients.get_client(request.client_id)
-    if client is None or not client.enabled:
-        raise SignInExpired()
-    school_id = request.school_id or asked.school_id
-    if school_id not in client.schools:
-        raise SchoolNotServed()
+    request, client, school_id = entry.request_answered_for(request_id, asked.school_id, now)
     authenticated = step_up.authenticate("sign_in", replace(asked, school_id=school_id), now)
     person = authenticated.person
-    if not offers_passwords(authenticated.school.policy, clock.rome(now).date().isoformat()):
-        raise PasswordsNotOffered()
-    if not authenticated.school.admits_to_registers(person.role):
-        raise StudentNotAdmitted()
+    entry.may_enter_with_password(authenticated.school, person, now)
     wants_second = authenticated.school.policy.sign_in_second_factor or (
         set(request.acr_values) == {discovery.ACR_SECOND_FACTOR}
     )
@@ -61,14 +43,7 @@ def sign_in(request_id: str, asked: step_up.Asked, now: float) -> SignedInAnswer
     if wants_second:
         consumed = step_up.proved(authenticated, Purpose.SIGN_IN, asked.token, "sign_in", now)
         acr, amr = discovery.ACR_SECOND_FACTOR, ("pwd", "otp" if person.totp_sealed else "sms")
-    signed_in = SignedIn(
-        school_id=authenticated.school.id,
-        codice_fiscale=person.codice_fiscale,
-        auth_time=int(now),
-        acr=acr,
-        amr=amr,
-        session_id=secrets.token_urlsafe(16),
-    )
+    signed_in = entry.signed_in(authenticated.school.id, person.codice_fiscale, acr, amr, now)
     done = authorize.answered(request, signed_in, now)
     record = login.audit_entry(authenticated, "signed_in", now, client=client.id, acr=acr)
     try:

@@ -24,13 +24,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from chiave.credentials import tokens
 from chiave.credentials.user_code import new_user_code
-from chiave.domain import AccountStatus, AuthorizationRequest, Person, ProviderSignIn, School, SignedIn
+from chiave.domain import AccountStatus, AuthorizationRequest, Person, ProviderSignIn, School
+from chiave.errors import SchoolNotServed, SignInExpired
 from chiave.federation import fetching, providers, relying_party, statements
 from chiave.federation.relying_party import IdentityRefused
 from chiave.federation.trust_chain import ChainRefused, FederationUnreachable
@@ -39,7 +39,8 @@ from chiave.oidc import authorize, encryption, signing
 from chiave.runtime import faults
 from chiave.runtime.observability import count_outcome, logger
 from chiave.runtime.settings import portal_url, settings
-from chiave.store import accounts, audit, clients, federation, grants, people, schools
+from chiave.steps import entry
+from chiave.store import accounts, audit, federation, grants, people, schools
 from chiave.store.table import Part, Refused, numbered, transact
 
 USER_CODE_DRAWS = 3
@@ -65,21 +66,19 @@ def _challenge(verifier: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
 
 
-def _request_of(request_id: str, now: float) -> AuthorizationRequest | None:
-    if not tokens.is_well_formed(request_id):
-        return None
-    return grants.get_request(tokens.token_hash(request_id), now)
-
-
-def _school_for(request: AuthorizationRequest, school_id: str) -> School | None:
-    """The school, when the register serves it and it is in the federation."""
-    client = clients.get_client(request.client_id)
-    if client is None or not client.enabled or school_id not in client.schools:
-        return None
-    if request.school_id is not None and request.school_id != school_id:
-        return None
-    school = schools.get_school(school_id)
-    return school if school is not None and statements.serves(school) else None
+def _school_for(request_id: str, school_id: str, now: float) -> tuple[AuthorizationRequest, School] | str:
+    """The register's request and the school, when the register serves it and it is in the
+    federation; otherwise the page's outcome."""
+    try:
+        request, _client, chosen = entry.request_answered_for(request_id, school_id, now)
+    except SignInExpired:
+        return "expired"
+    except SchoolNotServed:
+        return "not_served"
+    school = schools.get_school(chosen) if chosen == school_id else None
+    if school is None or not statements.serves(school):
+        return "not_served"
+    return request, school
 
 
 def _or_try_again(school_id: str, step: Callable[[], Outcome]) -> Outcome:
@@ -115,12 +114,10 @@ def come_back(school_id: str, params: dict[str, str], now: float) -> Outcome:
 
 
 def _start(school_id: str, request_id: str, provider_id: str, now: float) -> Outcome:
-    request = _request_of(request_id, now)
-    if request is None:
-        return _page(school_id, "expired")
-    school = _school_for(request, school_id)
-    if school is None:
-        return _page(school_id, "not_served")
+    found = _school_for(request_id, school_id, now)
+    if isinstance(found, str):
+        return _page(school_id, found)
+    request, school = found
     try:
         provider = providers.provider(fetching.fetch, provider_id, now)
     except ChainRefused as refused:
@@ -263,14 +260,7 @@ def _signed_in(
     level: str,
     now: float,
 ) -> Outcome:
-    signed_in = SignedIn(
-        school_id=school.id,
-        codice_fiscale=person.codice_fiscale,
-        auth_time=int(now),
-        acr=level,  # as the provider signed the person in (at least the school's minimum)
-        amr=(sent.profile,),
-        session_id=secrets.token_urlsafe(16),
-    )
+    signed_in = entry.signed_in(school.id, person.codice_fiscale, level, (sent.profile,), now)
     first_time = person.status is not AccountStatus.ACTIVE
     user_code = person.user_code or new_user_code()
     for _draw in range(USER_CODE_DRAWS):

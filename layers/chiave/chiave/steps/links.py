@@ -117,6 +117,7 @@ def settle(
     outcome: str,
     asked_by: str,
     now: float,
+    answering: str | None = None,
     **log_facts: object,
 ) -> str:
     """How register and request-reset end, whatever they found.
@@ -128,6 +129,9 @@ def settle(
     calls and writes and queues the same amount. Returns the outcome."""
     purpose = Purpose.ACTIVATION if flow_name == "register" else Purpose.RESET
     covers = [] if links else [cover_link(school, purpose, now)]
+    if answering is not None:  # a reset from the sign-in page: the register's request goes with it
+        links = [replace(link, flow=replace(link.flow, answers_request=answering)) for link in links]
+        covers = [replace(link, flow=replace(link.flow, answers_request=answering)) for link in covers]
     notices = [link.notice for link in links] + extra_notices or [link.notice for link in covers]
     recipients = recipient_counters(school, notices, asked_by, now)
     message = outbox.queue(notices)

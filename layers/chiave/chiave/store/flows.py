@@ -218,9 +218,11 @@ def complete_flow(
     commit_id: str,
     now: int,
     confirmation_key: str | None = None,
+    signed_in: list[Part] | None = None,
 ) -> None:
     """Set the password and consume the link in one transaction, with its
-    audit item (chiave.store.audit). Every other
+    audit item (chiave.store.audit), and, for a reset asked from the sign-in
+    page, `signed_in`: the register's request answered (session, code, audit). Every other
     open link of the account dies with it: the credential epoch moves on.
     The link keeps the answer it gave (user code, status), so a client that
     lost it can be given it again (chiave.flows.confirm_reset), when it
@@ -243,6 +245,7 @@ def complete_flow(
     logins = [keys.login(flow.school_id, login) for login in (user_code, flow.email) if login]
     logins.append(keys.account_login(flow.school_id, flow.codice_fiscale))
     parts |= numbered("login", map(delete, logins))
+    parts |= numbered("sign-in", signed_in or [])
     try:
         commit(parts, commit_id, now)
     except Refused as refused:
@@ -255,7 +258,14 @@ def complete_flow(
             raise TokenUsed() from None  # superseded: a credential was set since this link
         if "user code" in refused:
             raise accounts.UserCodeTaken() from None
+        if refused.any_of(name for name in parts if name.startswith("sign-in")):
+            raise SignInAnswered() from None
         raise
+
+
+class SignInAnswered(Exception):
+    """The register's request a reset carried was answered meanwhile (another tab): set the
+    password without it."""
 
 
 def open_invitation(
