@@ -42,7 +42,7 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PARENTS = seed.generated_codes(15, "BRW")
+PARENTS = seed.generated_codes(17, "BRW")
 
 
 def parent_email(index: int) -> str:

@@ -732,9 +732,9 @@ def test_the_demo_register_signs_a_parent_in_refreshes_and_signs_out(
 
 
 def test_a_temporary_code_from_the_register_s_sign_in_leads_back_to_the_register(page: Page, portal):
-    # Given parent 12 with a temporary code from the office (she never activated)
-    issued = _temporary_code_issued(portal, 12)
-    [mail] = portal.emails_to(parent_email(12), at_least=1)
+    # Given parent 15 with a temporary code from the office (she never activated)
+    issued = _temporary_code_issued(portal, 15)
+    [mail] = portal.emails_to(parent_email(15), at_least=1)
     code = re.search(r"[A-Z2-9]{5}-[A-Z2-9]{5}", mail["text"]).group(0)
     # When the register sends her to sign in, and she follows "Hai un codice temporaneo?"
     page.goto("/_local/registro/")
@@ -755,20 +755,20 @@ def test_a_temporary_code_from_the_register_s_sign_in_leads_back_to_the_register
 
 
 def test_a_reset_asked_at_the_register_s_sign_in_leads_back_to_the_register(page: Page, portal):
-    # Given parent 11 with her credentials, who forgot her password
-    activate(page, portal, 11)
-    sent_before = len(portal.emails_to(parent_email(11), at_least=1))
+    # Given parent 16 with her credentials, who forgot her password
+    activate(page, portal, 16)
+    sent_before = len(portal.emails_to(parent_email(16), at_least=1))
     # When the register sends her to sign in and she follows "Password dimenticata?"
     page.goto("/_local/registro/")
     page.get_by_role("button", name="Entra").click()
     expect(page).to_have_url(re.compile(r"/accedi\?richiesta="))
     page.locator("#sign-in-forgot").click()
     expect(page).to_have_url(re.compile(r"/password-dimenticata\?richiesta="))
-    page.get_by_label("Codice fiscale, codice utente o e-mail").fill(parent_email(11))
+    page.get_by_label("Codice fiscale, codice utente o e-mail").fill(parent_email(16))
     page.get_by_role("button", name="Invia il link").click()
     expect(page.locator("#message")).to_contain_text("Controlla la posta")
     # And sets a new password from the e-mailed link
-    open_newest_link(page, portal, 11, at_least=sent_before + 1)
+    open_newest_link(page, portal, 16, at_least=sent_before + 1)
     page.get_by_label("Nuova password", exact=True).fill("Lavagna-Verde-77")
     page.get_by_label("Ripeti password").fill("Lavagna-Verde-77")
     page.get_by_role("button", name="Salva la password").click()

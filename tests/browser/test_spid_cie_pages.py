@@ -117,3 +117,38 @@ def test_cancelling_at_the_provider_comes_back_to_the_choice(page: Page):
     expect(page.locator("#message")).to_contain_text("Hai annullato")
     expect(page.get_by_role("button", name="Entra con CIE")).to_be_visible()
     look(page, "41-accedi-annullato")
+
+
+@pytest.mark.parametrize(
+    ("until", "passwords"), [("2099-08-31", True), ("2020-08-31", False)], ids=["in-transition", "after"]
+)
+def test_a_school_in_transition_says_until_when_passwords_work(
+    page: Page, federated_portal: LocalStack, until, passwords
+):
+    configure = {
+        "operator": "ops@example.it",
+        "school": SCHOOL,
+        "reason": "Transizione",
+        "action": "configure",
+    }
+    invoke = "/_local/invoke/ConfigureSchoolFunction"
+    policy = {"sign_in_methods": ["spid", "cie"], "passwords_until": until}
+    assert federated_portal.post(invoke, {**configure, "policy": policy}).json["ok"]
+    try:
+        page.goto("/_local/registro/")
+        page.get_by_role("button", name="Entra").click()
+        expect(page.get_by_role("button", name="Entra con SPID")).to_be_visible()
+        if passwords:
+            # Until its last day, the password too, and the page says until when
+            expect(page.locator("#passwords-until")).to_contain_text("Fino al 31 agosto 2099")
+            expect(page.get_by_label("Password", exact=True)).to_be_visible()
+            look(page, "43-accedi-transizione")
+        else:
+            expect(page.get_by_label("Password", exact=True)).to_be_hidden()
+            look(page, "44-accedi-solo-spid-cie")
+    finally:
+        reset = {
+            **configure,
+            "policy": {"sign_in_methods": ["spid", "cie", "password"], "passwords_until": None},
+        }
+        assert federated_portal.post(invoke, reset).json["ok"]

@@ -146,9 +146,10 @@ def test_a_school_s_higher_minimum_refuses_a_level_the_default_accepts(world):
         ({"state": None}, "expired"),  # no state: nothing to answer
         ({"code": None}, "provider_error"),  # no code
         ({"code": None, "error": "access_denied"}, "cancelled"),  # the parent said no at the provider
+        ({"code": None, "error": "invalid_request"}, "provider_error"),  # the provider refused the request
         ({"state": "a" * 43}, "expired"),  # a state Chiave never sent
     ],
-    ids=["no state", "no code", "cancelled", "unknown state"],
+    ids=["no state", "no code", "cancelled", "refused by the provider", "unknown state"],
 )
 def test_a_callback_without_what_it_needs_is_refused(world, callback, outcome):
     started = world.start(world.spid, world.request())
@@ -388,3 +389,37 @@ def test_a_fault_while_resolving_the_provider_s_chain_gives_a_page_and_keeps_not
 
     with world.stack.env("SpidCieFunction"):
         assert kept.get_chain(fed.SPID_PROVIDER, NOW) is None
+
+
+# ---- what a SPID/CIE sign-in counts as -------------------------------------------------------
+
+
+def test_a_spid_sign_in_is_identification_an_account_awaiting_it_becomes_active(world):
+    from tests.integration.helpers import activate
+
+    # Given a school that identifies in person, and Maria activated there by e-mail link
+    world.stack.set_policy(SCHOOL, in_person_identification=True, otp_required_for_activation=False)
+    activate(world.stack, load_event, MARIA)
+    assert world.person(MARIA)["status"] == "awaiting_identification"
+    # When she signs in with SPID (the provider identified her, at level 2)
+    back = world.sign_in(world.spid)
+    # Then she is signed in, and identified: her account is active, her password kept
+    assert "code=" in back.headers["Location"]
+    person = world.person(MARIA)
+    assert person["status"] == "active" and person["identified_at"] and person["password_hash"]
+
+
+def test_a_password_lockout_does_not_block_spid(world):
+    from tests.integration.helpers import activate
+
+    # Given Maria's password locked by someone guessing it
+    user_code = activate(world.stack, load_event, MARIA)
+    world.stack.set_policy(SCHOOL, login_max_failures=3)
+    for _guess in range(4):
+        wrong = sign_in_event(world.request(), user_code, "Sbagliata-1!")
+        answer = world.stack.call("SignInFunction", wrong)
+    assert answer.status == 423, answer.body
+    # When she signs in with SPID
+    back = world.sign_in(world.spid)
+    # Then she is in: the lock guards the password, which SPID does not use
+    assert "code=" in back.headers["Location"], back.headers

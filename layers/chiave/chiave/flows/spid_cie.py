@@ -165,7 +165,7 @@ def _come_back(school_id: str, params: dict[str, str], now: float) -> Outcome:
         return _page(school_id, "expired")  # no state, a replay, or too late
     if "error" in params:
         logger.info("provider said no", extra={"provider": sent.provider, "error": params.get("error")})
-        return _page(school_id, "cancelled")
+        return _page(school_id, "cancelled" if _cancelled(params) else "provider_error")
     if not params.get("code"):
         logger.warning("no code from the provider", extra={"provider": sent.provider})
         return _page(school_id, "provider_error")
@@ -182,6 +182,13 @@ def _come_back(school_id: str, params: dict[str, str], now: float) -> Outcome:
     if request is None:
         return _page(school_id, "expired")
     return _link(sent, request, fiscal_number, level, now)
+
+
+def _cancelled(params: dict[str, str]) -> bool:
+    """The parent said no at the provider (rather than the provider refusing the request):
+    `access_denied`, or spid-cie-oidc's "rejected by user"."""
+    said = params.get("error_description", "").lower()
+    return params.get("error") == "access_denied" or "rejected by user" in said
 
 
 def _identity(sent: ProviderSignIn, provider: dict[str, object], code: str, now: float) -> tuple[str, str]:
