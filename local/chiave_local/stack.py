@@ -106,6 +106,14 @@ class RunningStack:
             f"  demo register  {self.base_url}{registro.PREFIX}/   (the sign-in as a register meets it)",
             f"  federation     {self.base_url}/oidc/federation   (Chiave's intermediate, under "
             f"{self.deployment.refs['TrustAnchor']}; each school's leaf: /oidc/rp/<school>)",
+            *(
+                [
+                    "  SPID and CIE   at the demo register, Entra -> Entra con SPID (or CIE): the local "
+                    "provider's test users, e.g. maria.rossi / password (all in /_local/info)"
+                ]
+                if self.federation is not None
+                else []
+            ),
             f"  outbox         {self.base_url}/_local/outbox",
             f"  moto           {self.deployment.endpoint_url} ({self.deployment.region})",
             f"  imports        s3://{self.deployment.refs.get('ImportBucket', '-')}"

@@ -775,3 +775,14 @@ def test_a_reset_asked_at_the_register_s_sign_in_leads_back_to_the_register(page
     # Then she is back at the register, signed in with her new password
     expect(page.locator("#signed-in")).to_be_visible(timeout=REGISTER_EXCHANGE_MS)
     assert _claims(page, "ID token")["acr"] == "urn:chiave:acr:password"
+
+
+def test_a_register_that_names_no_school_lets_the_parent_choose_never_a_guess(page: Page, portal):
+    # Given a device that remembers a school (the parent used the pages for it before)
+    page.goto(f"/?scuola={SCHOOL}")
+    page.evaluate(f"localStorage.setItem('chiave-school', '{SCHOOL}')")
+    # When a register serving several schools names none
+    page.goto("/accedi?richiesta=" + "A" * 43)
+    # Then the sign-in asks which school, and names none on its own
+    expect(page.get_by_label("Scuola: nome, comune o codice meccanografico")).to_have_value("")
+    expect(page.locator("#school-bar")).to_be_hidden()

@@ -436,11 +436,12 @@ let schoolList = [];
 
 // The school field: prefilled when the school is known, otherwise found by
 // name, town or code in the public list of schools (/scuole.json).
-function schoolField() {
+function schoolField({ remembered = true } = {}) {
   const field = $("#school");
   if (!field) return null;
   const given = new URLSearchParams(location.search).get("scuola");
-  field.value = (given || localStorage.getItem("chiave-school") || "").toUpperCase();
+  const last = remembered ? localStorage.getItem("chiave-school") : null;
+  field.value = (given || last || "").toUpperCase();
   fetch("/scuole.json", { credentials: "omit" })
     .then((response) => (response.ok ? response.json() : { schools: [] }))
     .then((listed) => {
@@ -1025,7 +1026,9 @@ function identityButtons(request, providers) {
 }
 
 async function signInPage() {
-  schoolField();
+  // A register that serves several schools and named none: the parent chooses, never this
+  // device's last school (she may be a parent at two schools).
+  schoolField({ remembered: false });
   $("#sign-in-forgot").href = `/password-dimenticata${schoolQuery()}`;
   const given = new URLSearchParams(location.search);
   if (given.get("richiesta")) {
@@ -1128,7 +1131,9 @@ document.addEventListener("DOMContentLoaded", () => {
     translate();
   });
   PAGES[document.body.dataset.page]?.();
-  nameTheSchool(new URLSearchParams(location.search).get("scuola") || localStorage.getItem("chiave-school"));
+  // The sign-in names only the school the register named: never a guess from this device.
+  const remembered = document.body.dataset.page === "accedi" ? null : localStorage.getItem("chiave-school");
+  nameTheSchool(new URLSearchParams(location.search).get("scuola") || remembered);
   // Another link opened in this tab: start again from that link's state.
   window.addEventListener("hashchange", () => {
     if (/token=/.test(location.hash)) location.reload();
