@@ -119,3 +119,23 @@ def test_a_login_by_a_shared_mailbox_does_the_work_of_one_account(stack, load_ev
     # Then both make the same calls and check one password hash: the time tells nothing
     assert one == two
     assert one[1] == 1
+
+
+def test_a_reset_asked_at_the_sign_in_works_the_same_for_a_known_and_an_unknown_person(
+    stack, load_event, accounts
+):
+    # The register's request goes with the link, and with the cover a request for nobody writes
+    request = "R" * 43
+    known = _work(
+        stack,
+        "RequestResetFunction",
+        load_event("request_reset", body={"identifier": KNOWN, "request": request}),
+    )
+    nobody = _work(
+        stack,
+        "RequestResetFunction",
+        load_event("request_reset", body={"identifier": "BNCGNN80A01H501T", "request": request}),
+    )
+    assert known[0] == nobody[0]
+    # 1 %: the request's hash is 2 % of the write, so a cover without it would show
+    assert _close(known[1], nobody[1], tolerance=0.01), (known, nobody)
