@@ -35,6 +35,11 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+def pkce_challenge(verifier: str) -> str:
+    """A PKCE verifier's S256 challenge (RFC 7636 §4.2): BASE64URL(SHA-256(verifier))."""
+    return b64url(hashlib.sha256(verifier.encode("ascii")).digest())
+
+
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 

@@ -68,10 +68,7 @@ def intermediate_trust_marks(now: float | None = None) -> list[TrustMark]:
 
 
 def intermediate_configuration(now: float) -> str:
-    marks = [
-        {"trust_mark_type": m.trust_mark_type, "id": m.trust_mark_type, "trust_mark": m.trust_mark}
-        for m in intermediate_trust_marks(now)
-    ]
+    marks = statements.published_marks(intermediate_trust_marks(now))
     claims = statements.intermediate_configuration(
         portal_url(), ORGANIZATION, settings().trust_anchor, federation_jwks(), marks, now
     )

@@ -88,6 +88,15 @@ def trust_mark_problem_for(entity_id: str, mark: TrustMark, now: float) -> str |
     return None
 
 
+def published_marks(marks: list[TrustMark] | tuple[TrustMark, ...]) -> list[dict[str, str]]:
+    """Trust marks as an Entity Configuration lists them: by both names of a mark's type,
+    OpenID Federation 1.0's and the `id` of the earlier drafts SPID's providers read."""
+    return [
+        {"trust_mark_type": m.trust_mark_type, "id": m.trust_mark_type, "trust_mark": m.trust_mark}
+        for m in marks
+    ]
+
+
 def intermediate_configuration(
     origin: str,
     organization: str,
@@ -121,12 +130,7 @@ def leaf_configuration(
     now: float,
 ) -> dict[str, Any]:
     entity = leaf_id(origin, school.id)
-    # Both names of a mark's type: OpenID Federation 1.0's, and the `id` of the
-    # earlier drafts SPID's providers read.
-    trust_marks = [
-        {"trust_mark_type": m.trust_mark_type, "id": m.trust_mark_type, "trust_mark": m.trust_mark}
-        for m in school.trust_marks
-    ]
+    trust_marks = published_marks(school.trust_marks)
     contacts = [school.reply_to] if school.reply_to else []
     return {
         **_timed(entity, entity, now),

@@ -21,8 +21,6 @@ A password lockout does not block it: SPID and CIE are not the password."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -60,10 +58,6 @@ def _page(school_id: str | None, outcome: str) -> Outcome:
     count_outcome("spid_cie", outcome)
     page = f"{portal_url().rstrip('/')}/accedi"
     return Outcome(authorize.with_query(page, scuola=school_id, esito=outcome))
-
-
-def _challenge(verifier: str) -> str:
-    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
 
 
 def _school_for(request_id: str, school_id: str, now: float) -> tuple[AuthorizationRequest, School] | str:
@@ -129,7 +123,7 @@ def _start(school_id: str, request_id: str, provider_id: str, now: float) -> Out
     state, nonce, verifier = tokens.new_token(), tokens.new_token(), tokens.new_token()
     level = school.policy.spid_min_level
     claims = relying_party.request_object(
-        leaf, provider.metadata, state, nonce, _challenge(verifier), level, now
+        leaf, provider.metadata, state, nonce, tokens.pkce_challenge(verifier), level, now
     )
     signed = signing.sign(claims, key_id=settings().relying_party_key_id)
     federation.put_provider_sign_in(

@@ -10,7 +10,6 @@ only as its hash; the ID token is signed in KMS (one Sign per response)."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import re
@@ -132,10 +131,6 @@ def _by_assertion(params: dict[str, str], now: float) -> Client:
     return client
 
 
-def _challenge_of(verifier: str) -> str:
-    return tokens.b64url(hashlib.sha256(verifier.encode("ascii")).digest())
-
-
 def exchange(client: Client, params: dict[str, str], now: float) -> dict[str, Any]:
     grant_type = params.get("grant_type")
     if not grant_type:
@@ -165,7 +160,9 @@ def _code(client: Client, params: dict[str, str], now: float) -> dict[str, Any]:
         raise OAuthError("invalid_grant", _INVALID_CODE)
     if code.expires_at <= now or params.get("redirect_uri") != code.redirect_uri:
         raise OAuthError("invalid_grant", _INVALID_CODE)
-    if not _VERIFIER.match(verifier) or not hmac.compare_digest(_challenge_of(verifier), code.code_challenge):
+    if not _VERIFIER.match(verifier) or not hmac.compare_digest(
+        tokens.pkce_challenge(verifier), code.code_challenge
+    ):
         count_outcome("token", "wrong_code_verifier")
         raise OAuthError("invalid_grant", "the PKCE code_verifier does not match the code_challenge")
     moment = int(now)
