@@ -3,6 +3,8 @@ out of Chiave too (RP-Initiated Logout 1.0)."""
 
 from __future__ import annotations
 
+import time
+
 from chiave.oidc.authorize import ErrorPage
 from chiave.oidc.end_session import ConfirmFirst, SignedOut, end_session
 from chiave.oidc.http import (
@@ -51,12 +53,12 @@ def _answer(outcome: SignedOut | ConfirmFirst | ErrorPage) -> Response[str]:
 
 @router.get("/oidc/end-session")
 def get_end_session() -> Response[str]:
-    return _answer(end_session(query(router), session_cookie(router), confirmed=False))
+    return _answer(end_session(query(router), session_cookie(router), confirmed=False, now=time.time()))
 
 
 @router.post("/oidc/end-session")
 def post_end_session() -> Response[str]:
-    return _answer(end_session(form(router), session_cookie(router), confirmed=True))
+    return _answer(end_session(form(router), session_cookie(router), confirmed=True, now=time.time()))
 
 
 app = build_provider_resolver(router)

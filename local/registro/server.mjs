@@ -9,6 +9,7 @@
 import { createServer } from "node:http";
 import { randomBytes } from "node:crypto";
 import * as client from "openid-client";
+import { createRemoteJWKSet, jwtVerify } from "jose";
 
 const ISSUER = new URL(process.env.CHIAVE_ISSUER);
 const BASE = process.env.REGISTRO_BASE.replace(/\/$/, "");
@@ -75,7 +76,10 @@ const claimList = (claims) =>
 function home(request, response) {
   const session = sessionOf(request);
   if (!session?.claims) {
-    page(response, 200, "Entra nel registro", `
+    const told = session?.endedByChiave
+      ? `<p id="logged-out" role="status">Sei uscito: Chiave ha avvisato il registro che la tua sessione è finita.</p>`
+      : "";
+    page(response, 200, "Entra nel registro", `${told}
 <p>Per entrare usa le credenziali della tua scuola: ti portiamo alla pagina di accesso di Chiave e poi ti riportiamo qui.</p>
 <form method="get" action="${BASE}/entra">
 <label for="scuola">Codice meccanografico della scuola (facoltativo)</label>
@@ -148,6 +152,46 @@ async function refresh(request, response) {
   response.writeHead(303, { Location: HOME }).end();
 }
 
+// Back-Channel Logout 1.0: Chiave posts a logout token when a session that signed in here ends.
+// jose checks the signature by Chiave's published keys, iss, aud, typ and age; the rest is §2.6.
+const BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout";
+let chiaveKeys;
+async function backchannelLogout(request, response) {
+  const chunks = [];
+  for await (const chunk of request) chunks.push(chunk);
+  const token = new URLSearchParams(Buffer.concat(chunks).toString("utf8")).get("logout_token") || "";
+  const config = await provider();
+  chiaveKeys ??= createRemoteJWKSet(new URL(config.serverMetadata().jwks_uri));
+  let claims;
+  try {
+    ({ payload: claims } = await jwtVerify(token, chiaveKeys, {
+      issuer: config.serverMetadata().issuer,
+      audience: process.env.REGISTRO_CLIENT_ID,
+      typ: "logout+jwt",
+      algorithms: ["RS256"],
+      maxTokenAge: "5m",
+    }));
+  } catch (error) {
+    console.error("logout token refused:", error.code || error.message);
+    response.writeHead(400, { "Content-Type": "application/json", "Cache-Control": "no-store" });
+    return response.end(JSON.stringify({ error: "invalid_request" }));
+  }
+  if (!claims.events || typeof claims.events[BACKCHANNEL_EVENT] !== "object" || "nonce" in claims || !claims.sid) {
+    response.writeHead(400, { "Content-Type": "application/json", "Cache-Control": "no-store" });
+    return response.end(JSON.stringify({ error: "invalid_request" }));
+  }
+  let ended = 0;
+  for (const session of sessions.values()) {
+    if (session.claims?.sid === claims.sid) {
+      for (const name of ["claims", "userinfo", "idToken", "accessToken", "refreshToken"]) delete session[name];
+      session.endedByChiave = true;
+      ended += 1;
+    }
+  }
+  console.log(`back-channel logout: ${ended} session(s) ended`);
+  response.writeHead(200, { "Cache-Control": "no-store" }).end();
+}
+
 async function signOut(request, response) {
   const session = sessionOf(request);
   const config = await provider();
@@ -163,6 +207,7 @@ const routes = {
   "GET /callback": callback,
   "POST /aggiorna": refresh,
   "POST /esci": signOut,
+  "POST /backchannel-logout": backchannelLogout,
 };
 
 const server = createServer(async (request, response) => {

@@ -46,6 +46,7 @@ from tests.integration.helpers import (
     confirm,
     issue_pin,
     last_token,
+    ops,
     paper_code_redemption,
     register_client,
     request_reset,
@@ -127,6 +128,9 @@ BY_AWS: dict[str, dict[tuple[str, str], str]] = {
     "TokenFunction": _WRITES_STORAGE,
     "RevocationFunction": _WRITES_STORAGE,
     "EndSessionFunction": _WRITES_STORAGE,
+    "BackchannelLogoutFunction": {
+        ("kms:Decrypt", "StorageKey"): "its environment, the table and queue it reads: StorageKey",
+    },
     "UserinfoFunction": {
         ("kms:Decrypt", "StorageKey"): "its environment and the table it reads are encrypted with StorageKey",
     },
@@ -280,6 +284,7 @@ def _drive_every_path(stack, load_event):
     confirm(stack, load_event, token, PASSWORD)
     confirm(stack, load_event, token, PASSWORD)
     _drive_the_sign_in(stack, load_event, code)
+    _drive_the_logouts(stack, load_event, code)
     # a commit whose answer is lost, resolved by its receipt
     stack.call("RegisterFunction", load_event("register", body={"codice_fiscale": "BNCLCU79S05F205Y"}))
     with stack.env("ConfirmResetFunction"), failing("timeout", operation="TransactWriteItems", applied=True):
@@ -457,6 +462,25 @@ def _drive_the_sign_in(stack, load_event, user_code):
     # A login nobody has, tried until it locks (its notice a cover, as for anyone)
     for _attempt in range(12):
         sign_in_answer(stack, load_event, request, "nessuno@example.it", "Sbagliata-1!")
+
+
+def _drive_the_logouts(stack, load_event, user_code):
+    """Sessions end and the registers they signed into are told: the person
+    signs out on Chiave's own page, the office disables her (its commit lost
+    the first time: that logout waits for it, then is dropped), and the
+    logouts posted to a register that does not answer."""
+    register_client(stack, backchannel_logout_uri="http://127.0.0.1:9/backchannel-logout")
+    cookie = signed_in_session(stack, load_event, user_code)
+    signed_out = load_event("end_session_post", raw_body="state=s", headers={"Cookie": cookie})
+    stack.functions.invoke("EndSessionFunction", signed_out)
+    signed_in_session(stack, load_event, user_code)
+    with stack.env("OpsFunction"), failing("throttling", operation="TransactWriteItems"):
+        ops(stack, "ops_disable")
+    stack.drain("BackchannelLogoutFunction", "LogoutQueue")
+    ops(stack, "ops_disable")
+    ops(stack, "ops_enable")
+    signing.forget()  # the logout function's own container reads the public key itself
+    stack.drain("BackchannelLogoutFunction", "LogoutQueue")
 
 
 def _drive_the_clients(stack, load_event):

@@ -162,4 +162,5 @@ def test_a_failed_sign_out_answers_503_and_the_session_is_whole(stack, load_even
             assert grants.get_session(tokens.token_hash(cookie.split("=", 1)[1]), 0) is not None
 
     attempt = lambda: stack.functions.invoke("EndSessionFunction", event)  # noqa: E731 - a page, not JSON
-    assert every_call(stack, "EndSessionFunction", fault, attempt, check) == 2  # the client, the session
+    # the client, the session read, the session ended
+    assert every_call(stack, "EndSessionFunction", fault, attempt, check) == 3

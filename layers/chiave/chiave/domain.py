@@ -147,6 +147,9 @@ class Client:
     previous_secret_until: int = 0
     # private_key_jwt: the client's public keys (a JWK Set, JSON).
     jwks: str | None = None
+    # Where Chiave posts a logout token when a session that signed into it ends
+    # (OpenID Connect Back-Channel Logout 1.0); None: the register is not told.
+    backchannel_logout_uri: str | None = None
     enabled: bool = True
     version: int = 0
 

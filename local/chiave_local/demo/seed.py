@@ -166,6 +166,7 @@ def register_demo_client(school_ids: list[str], portal_url: str) -> str:
             "schools": school_ids,
             "redirect_uris": [f"{portal_url}/_local/registro/callback"],
             "post_logout_redirect_uris": [f"{portal_url}/_local/registro/"],
+            "backchannel_logout_uri": f"{portal_url}/_local/registro/backchannel-logout",
             "scopes": ["openid", "profile", "email"],
             "auth_method": "client_secret_basic",
         },

@@ -340,6 +340,7 @@ CLIENT_FIELDS = (
     "schools",
     "redirect_uris",
     "post_logout_redirect_uris",
+    "backchannel_logout_uri",
     "scopes",
     "auth_method",
     "jwks",
@@ -364,6 +365,9 @@ class ClientEvent(ConsoleEvent):
     schools: list[SchoolCode] | None = Field(None, min_length=1, max_length=500)
     redirect_uris: list[RedirectUriText] | None = Field(None, min_length=1, max_length=10)
     post_logout_redirect_uris: list[RedirectUriText] | None = Field(None, max_length=10)
+    backchannel_logout_uri: RedirectUriText | None = Field(
+        None, description="Where logout tokens go when a session that signed into the register ends"
+    )
     scopes: list[Literal["openid", "profile", "email", "phone", "codice_fiscale"]] | None = None
     auth_method: ClientAuthMethod | None = None
     jwks: dict[str, Any] | None = Field(

@@ -44,12 +44,13 @@ from chiave.errors import (
 )
 from chiave.italian import clock, codice_fiscale
 from chiave.notify import outbox
+from chiave.oidc import backchannel_logout
 from chiave.runtime import masking
 from chiave.runtime.observability import count_outcome, logger
 from chiave.runtime.settings import settings
 from chiave.store import accounts, audit, flows, grants, logins, people
 from chiave.store.keys import is_sign_in_grant
-from chiave.store.table import commit, delete, numbered, transact
+from chiave.store.table import Part, commit, commit_or_transact, delete, numbered, transact
 
 Action = Literal[
     "unlock", "disable", "enable", "revoke", "audit", "record_identification", "issue_temporary_code", "erase"
@@ -165,16 +166,24 @@ def _disable(request: OpsRequest, account: Account, now: float) -> dict[str, Any
     person = account.person
     if person.status is AccountStatus.DISABLED:
         # Again: whatever a first run had no room to end (end_now failed midway) ends now.
-        left, more = grants.ended_with_account(person.school_id, person.codice_fiscale)
-        if left:
-            transact(numbered("signed in", left))
-            grants.end_now(more)
+        left = grants.ended_with_account(person.school_id, person.codice_fiscale, now)
+        if left.parts:
+            _signed_out({}, left, now)
         return {"status": person.status.value, "changed": False}
     record = _audited(request, account, now, status_before=person.status.value)
-    signed_in, more = grants.ended_with_account(person.school_id, person.codice_fiscale)
-    transact({"account": accounts.disable(person), "audit": record, **numbered("signed in", signed_in)})
-    grants.end_now(more)
-    return {"status": AccountStatus.DISABLED.value, "changed": True, "signed_out": len(signed_in) + len(more)}
+    ending = grants.ended_with_account(person.school_id, person.codice_fiscale, now)
+    _signed_out({"account": accounts.disable(person), "audit": record}, ending, now)
+    return {"status": AccountStatus.DISABLED.value, "changed": True, "signed_out": ending.count}
+
+
+def _signed_out(parts: dict[str, Part], ending: grants.Ending, now: float) -> None:
+    """The action's parts, with every session and token family of the account
+    ended in the same transaction (as many as it holds; the rest right after),
+    and the registers the sessions signed into told (back-channel logout)."""
+    commit_or_transact(
+        {**parts, **numbered("signed in", ending.parts)}, backchannel_logout.announce(ending.logouts), now
+    )
+    grants.end_now(ending.rest)
 
 
 def _enable(request: OpsRequest, account: Account, now: float) -> dict[str, Any]:
@@ -192,11 +201,9 @@ def _enable(request: OpsRequest, account: Account, now: float) -> dict[str, Any]
 
 def _revoke(request: OpsRequest, account: Account, now: float) -> dict[str, Any]:
     person = account.person
-    signed_in, more = grants.ended_with_account(person.school_id, person.codice_fiscale)
-    parts = {"account": accounts.revoke(person), "audit": _audited(request, account, now)}
-    transact({**parts, **numbered("signed in", signed_in)})
-    grants.end_now(more)
-    return {"revoked": ["links", "pin", "sessions"], "signed_out": len(signed_in) + len(more)}
+    ending = grants.ended_with_account(person.school_id, person.codice_fiscale, now)
+    _signed_out({"account": accounts.revoke(person), "audit": _audited(request, account, now)}, ending, now)
+    return {"revoked": ["links", "pin", "sessions"], "signed_out": ending.count}
 
 
 def _audit(request: OpsRequest, account: Account, now: float) -> dict[str, Any]:
@@ -293,13 +300,12 @@ def _erase(request: OpsRequest, account: Account, now: float) -> dict[str, Any]:
         for key in flows.keys_of_account(person.school_id, person.codice_fiscale)
         if not is_sign_in_grant(key)
     ]
-    signed_in, more = grants.ended_with_account(person.school_id, person.codice_fiscale)
+    ending = grants.ended_with_account(person.school_id, person.codice_fiscale, now)
     parts = {
         "person": accounts.erase(person),
         "audit": _audited(request, account, now),
         "tombstone": accounts.erased_tombstone(person, int(now)),
         **numbered("link", map(delete, links)),
-        **numbered("signed in", signed_in),
         **numbered(
             "login",
             (logins.clear(person.school_id, login) for login in (person.user_code, person.email) if login),
@@ -307,8 +313,7 @@ def _erase(request: OpsRequest, account: Account, now: float) -> dict[str, Any]:
         "account login": logins.clear_account(person.school_id, person.codice_fiscale),
         **numbered("user code", reserved),
     }
-    transact(parts)
-    grants.end_now(more)
+    _signed_out(parts, ending, now)
     return {"erased": True, "user_code_reserved": person.user_code}
 
 

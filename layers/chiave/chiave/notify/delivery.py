@@ -14,7 +14,6 @@ processor puts their text in the function's error log.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -36,16 +35,13 @@ from chiave.runtime.aws import dynamodb, sesv2, sns
 from chiave.runtime.consumers import queue_handler
 from chiave.runtime.observability import count_outcome, logger
 from chiave.runtime.settings import settings
-from chiave.store import keys, table
+from chiave.store import keys
 
 if TYPE_CHECKING:
     from mypy_boto3_sesv2.type_defs import MessageTagTypeDef
 
 # Longer than the queue's retention: a redelivered notice is always recognised.
 IDEMPOTENCY_WINDOW_S = 5 * 24 * 3600
-# A message met before its commit: look again this soon (a commit usually
-# lands milliseconds after its message is queued).
-FIRST_LOOK_AGAIN_S = 2
 
 persistence = DynamoDBPersistenceLayer(
     table_name=settings().table_name,
@@ -85,10 +81,6 @@ class MalformedMessage(Exception):
     """A body that is not an outbox message (it ends in the dead-letter queue)."""
 
 
-class NotCommittedYet(Exception):
-    """The message's commit has not landed yet; it was handed back to the queue."""
-
-
 class DeliveryFailed(Exception):
     """SES refused or failed; retried by the queue, then the dead-letter queue."""
 
@@ -107,26 +99,8 @@ def handle(message: Message, receipt_handle: str, receive_count: int) -> str:
     if not message.deliverable:  # cover only: nothing to send
         count_outcome("notify", "cover_dropped")
         return "dropped"
-    if not table.commit_landed(message.commit_id):
-        now = time.time()
-        if message.abandoned(now):
-            # Its flow failed before committing: nothing happened to announce.
-            logger.info(
-                "notice abandoned: its commit never landed",
-                extra={
-                    "commit_id": message.commit_id,
-                    "templates": [notice.template for notice in message.deliverable],
-                    "late_s": round(now - message.commit_by),
-                },
-            )
-            count_outcome("notify", "abandoned")
-            return "abandoned"
-        wait = (
-            FIRST_LOOK_AGAIN_S if receive_count <= 1 else message.commit_by + outbox.COMMIT_GRACE_S - now + 1
-        )
-        outbox.defer(receipt_handle, max(1, min(int(wait), 900)))
-        count_outcome("notify", "deferred")
-        raise NotCommittedYet(message.commit_id)
+    if not outbox.committed(message, receipt_handle, receive_count, settings().outbox_queue_url, "notify"):
+        return "abandoned"  # its flow failed before committing: nothing happened to announce
     for notice in message.deliverable:
         count_outcome("notify", "notice_received")  # a replayed notice is received, not sent
         deliver(notice=notice)

@@ -23,8 +23,9 @@ from chiave.domain import Flow, Person, School
 from chiave.policy import Language
 from chiave.runtime import budget, coldstart
 from chiave.runtime.aws import send_all, sqs
-from chiave.runtime.observability import logger
+from chiave.runtime.observability import count_outcome, logger
 from chiave.runtime.settings import settings
+from chiave.store import table
 
 coldstart.on_warm_up(sqs)
 
@@ -88,25 +89,67 @@ class Notice(BaseModel):
     school_id: str = ""
 
 
-class Message(BaseModel):
-    """One queue message: every notice of one request, bound to its commit."""
+class Announcement(BaseModel):
+    """A queue message bound to the commit it announces (notices, a register's logout)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     commit_id: str = Field(default_factory=new_id)
     # Epoch seconds: the flow commits before then or not at all.
     commit_by: int
-    notices: list[Notice]
-    # The API request that caused it, so notify's logs join the request's.
+    # The API request that caused it, so the consumer's logs join the request's.
     correlation_id: str | None = None
+
+    def abandoned(self, now: float) -> bool:
+        """Past the moment its commit could still land."""
+        return now > self.commit_by + COMMIT_GRACE_S
+
+
+class Message(Announcement):
+    """One queue message: every notice of one request, bound to its commit."""
+
+    notices: list[Notice]
 
     @property
     def deliverable(self) -> list[Notice]:
         return [notice for notice in self.notices if notice.channel != "none"]
 
-    def abandoned(self, now: float) -> bool:
-        """Past the moment its commit could still land."""
-        return now > self.commit_by + COMMIT_GRACE_S
+
+class NotCommittedYet(Exception):
+    """The message's commit has not landed yet; it was handed back to the queue."""
+
+
+# A message met before its commit: look again this soon (a commit usually
+# lands milliseconds after its message is queued).
+FIRST_LOOK_AGAIN_S = 2
+
+
+def committed(
+    message: Announcement, receipt_handle: str, receive_count: int, queue_url: str, consumer: str
+) -> bool:
+    """Whether the commit a message announces landed (deliver it); False when
+    it never will (drop it: nothing happened); raises NotCommittedYet after
+    handing the message back to `queue_url` for a while."""
+    if table.commit_landed(message.commit_id):
+        return True
+    now = time.time()
+    if message.abandoned(now):
+        logger.info(
+            "message abandoned: its commit never landed",
+            extra={
+                "commit_id": message.commit_id,
+                "consumer": consumer,
+                "late_s": round(now - message.commit_by),
+            },
+        )
+        count_outcome(consumer, "abandoned")
+        return False
+    wait = FIRST_LOOK_AGAIN_S if receive_count <= 1 else message.commit_by + COMMIT_GRACE_S - now + 1
+    sqs().change_message_visibility(
+        QueueUrl=queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=max(1, min(int(wait), 900))
+    )
+    count_outcome(consumer, "deferred")
+    raise NotCommittedYet(message.commit_id)
 
 
 # Where a notice for nobody is "sent": an address of ordinary length that
@@ -155,7 +198,7 @@ def to_flow_holder(flow: Flow, template: Template, **params: str) -> Notice | No
     )
 
 
-def _commit_by() -> int:
+def commit_deadline() -> int:
     # Past the budget the flow has refused; a commit never lands later.
     return int(time.time() + min(budget.remaining(), MAX_COMMIT_WAIT_S)) + 1
 
@@ -165,7 +208,9 @@ def queue(notices: list[Notice]) -> Message:
     names (`commit_id`), to be made by the end of the invocation's budget.
     One SendMessage whatever the number of notices: the same AWS calls
     whoever the request was for."""
-    outgoing = Message(commit_by=_commit_by(), notices=notices, correlation_id=logger.get_correlation_id())
+    outgoing = Message(
+        commit_by=commit_deadline(), notices=notices, correlation_id=logger.get_correlation_id()
+    )
     sqs().send_message(QueueUrl=settings().outbox_queue_url, MessageBody=outgoing.model_dump_json())
     return outgoing
 
@@ -174,16 +219,9 @@ def queue_each(notices: list[Notice]) -> list[Message]:
     """One message per notice, each naming a commit of its own, ten to a
     SendMessageBatch (a bulk invitation: one transaction per person, so one
     person's refusal never holds back another's mail)."""
-    commit_by, correlation_id = _commit_by(), logger.get_correlation_id()
+    commit_by, correlation_id = commit_deadline(), logger.get_correlation_id()
     messages = [
         Message(commit_by=commit_by, notices=[notice], correlation_id=correlation_id) for notice in notices
     ]
     send_all(settings().outbox_queue_url, [message.model_dump_json() for message in messages])
     return messages
-
-
-def defer(receipt_handle: str, seconds: int) -> None:
-    """Hand a message back to the queue for `seconds` (its commit may still land)."""
-    sqs().change_message_visibility(
-        QueueUrl=settings().outbox_queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
-    )

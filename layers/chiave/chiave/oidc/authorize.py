@@ -170,7 +170,9 @@ def _answer(
             and hinted_session in (None, signed_in.session_id)
         ):
             code, part = grant_code(request, signed_in, now)
-            used = grants.session_used(tokens.token_hash(session_cookie), int(now) + SESSION_IDLE_S, now)
+            used = grants.session_used(
+                tokens.token_hash(session_cookie), int(now) + SESSION_IDLE_S, client.id, now
+            )
             try:
                 transact({"code": part, "session": used})
             except Refused:
@@ -236,6 +238,7 @@ def answered(request: AuthorizationRequest, signed_in: SignedIn, now: float) -> 
         signed_in,
         expires_at=int(now) + SESSION_LIFETIME_S,
         idle_until=int(now) + SESSION_IDLE_S,
+        client_id=request.client_id,
     )
     return Answered(
         callback(request, code), cookie, [session, code_part, grants.request_answered(request, now)]

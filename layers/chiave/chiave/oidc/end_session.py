@@ -7,7 +7,8 @@ once; without one, a page asks first, and the form it posts carries the
 session cookie only from Chiave's own page (SameSite=Lax), so another site
 cannot sign anyone out. The person is sent back only to a
 `post_logout_redirect_uri` the client registered, with its `state`; any
-other gets an error page, never a redirect."""
+other gets an error page, never a redirect. Every other register the
+session signed into is told (back-channel logout, chiave.oidc.backchannel_logout)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ from dataclasses import dataclass
 
 from chiave.credentials import tokens
 from chiave.domain import Client
-from chiave.oidc import discovery, signing
+from chiave.oidc import backchannel_logout, discovery, signing
 from chiave.oidc.authorize import ErrorPage, with_query
 from chiave.runtime.observability import count_outcome
 from chiave.store import clients, grants
+from chiave.store.table import commit_or_transact
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,16 @@ class ConfirmFirst:
     params: dict[str, str]
 
 
+def sign_out(cookie_sha256: str, asking_client: str | None, now: float) -> None:
+    """The session ends; every register it signed into but the one asking is told."""
+    session = grants.get_live_session(cookie_sha256, now)
+    if session is None:
+        return
+    logouts = [(client, sid) for client, sid in session.logouts if client != asking_client]
+    commit_id = backchannel_logout.announce(logouts)
+    commit_or_transact({"session": grants.session_ended(session.key)}, commit_id, now)
+
+
 def _hinted_client(hint: str) -> str | None:
     """The client an ID token Chiave signed was issued to; None if it is not one."""
     claims = signing.issued_id_token(hint, discovery.issuer())
@@ -42,7 +54,7 @@ def _hinted_client(hint: str) -> str | None:
 
 
 def end_session(
-    params: dict[str, str], session_cookie: str | None, confirmed: bool
+    params: dict[str, str], session_cookie: str | None, confirmed: bool, now: float
 ) -> SignedOut | ConfirmFirst | ErrorPage:
     hint = params.get("id_token_hint")
     hinted = _hinted_client(hint) if hint else None
@@ -69,7 +81,7 @@ def end_session(
     if hinted is None and not confirmed:
         return ConfirmFirst({name: value for name, value in params.items() if name != "id_token_hint"})
     if session_cookie and tokens.is_well_formed(session_cookie):
-        grants.end_session(tokens.token_hash(session_cookie))
+        sign_out(tokens.token_hash(session_cookie), client_id, now)
     count_outcome("end_session", "signed_out")
     if back is None:
         return SignedOut(None)

@@ -12,6 +12,8 @@ class Settings(BaseModel):
 
     table_name: str = Field(alias="TABLE_NAME")
     outbox_queue_url: str = Field("", alias="OUTBOX_QUEUE_URL")
+    # Back-channel logouts, queued before the commit that ends a session.
+    logout_queue_url: str = Field("", alias="LOGOUT_QUEUE_URL")
     ses_configuration_set: str = Field("", alias="SES_CONFIGURATION_SET")
     sender_address: str = Field("", alias="SENDER_ADDRESS")
     # The KMS key that seals link tokens in the outbox (chiave.credentials.tokens).

@@ -36,6 +36,7 @@ def _client_item(client: Client) -> Item:
         "secret_hash": client.secret_hash,
         "previous_secret_hash": client.previous_secret_hash,
         "jwks": client.jwks,
+        "backchannel_logout_uri": client.backchannel_logout_uri,
     }
     return item | {name: value for name, value in optional.items() if value is not None}
 
@@ -51,6 +52,7 @@ def client_from(item: Item) -> Client:
         previous_secret_hash=item.get("previous_secret_hash"),
         previous_secret_until=int(item.get("previous_secret_until", 0)),
         jwks=item.get("jwks"),
+        backchannel_logout_uri=item.get("backchannel_logout_uri"),
         **{name: tuple(item.get(name, ())) for name in _LISTS},
     )
 

@@ -5,6 +5,7 @@ in, the browser's session, the authorization code, the access token."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 from chiave.domain import AuthorizationCode, AuthorizationRequest, Person, School, SignedIn
 from chiave.runtime.aws import dynamodb
@@ -118,13 +119,17 @@ def request_answered(request: AuthorizationRequest, now: float) -> Part:
 # ---- the session ------------------------------------------------------------------------
 
 
-def put_session(cookie_sha256: str, signed_in: SignedIn, expires_at: int, idle_until: int) -> Part:
+def put_session(
+    cookie_sha256: str, signed_in: SignedIn, expires_at: int, idle_until: int, client_id: str
+) -> Part:
     item = {
         **keys.session(cookie_sha256),
         "entity": "session",
         # Found by the account's index: disabling, revoking or erasing it ends the session.
         "account_ref": keys.account_ref(signed_in.school_id, signed_in.codice_fiscale),
         **_signed_in_item(signed_in),
+        # The registers it signed into: each is told when it ends (back-channel logout).
+        "clients": {client_id},
         "expires_at": expires_at,
         "idle_until": idle_until,
         keys.TTL_ATTRIBUTE: expires_at,
@@ -132,29 +137,89 @@ def put_session(cookie_sha256: str, signed_in: SignedIn, expires_at: int, idle_u
     return _put(item)
 
 
-def session_used(cookie_sha256: str, idle_until: int, now: float) -> Part:
-    """A transaction part: the session, still alive, stays so until `idle_until`."""
+def session_used(cookie_sha256: str, idle_until: int, client_id: str, now: float) -> Part:
+    """A transaction part: the session, still alive, stays so until `idle_until`,
+    and remembers it signed into `client_id`."""
     return {
         "Update": {
             "TableName": table_name(),
             "Key": to_dynamo(keys.session(cookie_sha256)),
-            "UpdateExpression": "SET idle_until = :until",
+            "UpdateExpression": "SET idle_until = :until ADD clients :client",
             "ConditionExpression": f"{_PAST_ITS_END} AND idle_until > :now",
-            "ExpressionAttributeValues": to_dynamo({":until": idle_until, ":now": int(now)}),
+            "ExpressionAttributeValues": to_dynamo(
+                {":until": idle_until, ":now": int(now), ":client": {client_id}}
+            ),
         }
     }
 
 
-def end_session(cookie_sha256: str) -> None:
-    dynamodb().delete_item(TableName=table_name(), Key=to_dynamo(keys.session(cookie_sha256)))
+def session_holds(cookie_sha256: str, since: int, now: float) -> Part:
+    """A transaction part: the session is alive, signed in at `since` or later."""
+    return {
+        "ConditionCheck": {
+            "TableName": table_name(),
+            "Key": to_dynamo(keys.session(cookie_sha256)),
+            "ConditionExpression": f"{_PAST_ITS_END} AND idle_until > :now AND auth_time >= :since",
+            "ExpressionAttributeValues": to_dynamo({":now": int(now), ":since": since}),
+        }
+    }
+
+
+@dataclass(frozen=True)
+class Session:
+    """A live session as the account area lists it, and what its end tells."""
+
+    key: keys.Key
+    signed_in: SignedIn
+    clients: tuple[str, ...]
+    idle_until: int
+
+    @property
+    def logouts(self) -> list[tuple[str, str]]:
+        """(client, sid) for each register it signed into."""
+        return [(client, self.signed_in.session_id) for client in self.clients]
+
+
+def _session_from(key: keys.Key, item: Item) -> Session:
+    return Session(
+        key, _signed_in_from(item), tuple(sorted(item.get("clients", ()))), int(item["idle_until"])
+    )
+
+
+def _alive(item: Item | None, now: float) -> bool:
+    return item is not None and int(item["expires_at"]) > now and int(item["idle_until"]) > now
 
 
 def get_session(cookie_sha256: str, now: float) -> SignedIn | None:
     """The session, unless it ended, reached its end or was left idle too long."""
-    item = _get(keys.session(cookie_sha256))
-    if item is None or int(item["expires_at"]) <= now or int(item["idle_until"]) <= now:
-        return None
-    return _signed_in_from(item)
+    found = get_live_session(cookie_sha256, now)
+    return None if found is None else found.signed_in
+
+
+def get_live_session(cookie_sha256: str, now: float) -> Session | None:
+    """The session with the registers it signed into, unless it ended (as get_session)."""
+    key = keys.session(cookie_sha256)
+    item = _get(key)
+    return _session_from(key, item) if item is not None and _alive(item, now) else None
+
+
+def sessions_among(account_items: list[keys.Key], now: float) -> list[Session]:
+    """Of an account's items, its sessions still alive, read (one BatchGetItem per hundred)."""
+    wanted = [key for key in account_items if key[keys.PARTITION].startswith("SESSION#")]
+    found = batch_get(wanted) if wanted else {}
+    return [
+        _session_from(key, item)
+        for key in wanted
+        if (item := found_item(found, key)) is not None and _alive(item, now)
+    ]
+
+
+def sessions_of_account(school_id: str, codice_fiscale: str, now: float) -> list[Session]:
+    return sessions_among(flows.keys_of_account(school_id, codice_fiscale), now)
+
+
+def session_ended(key: keys.Key) -> Part:
+    return delete(key)
 
 
 # ---- the authorization code and the access token ---------------------------------------
@@ -373,17 +438,34 @@ def holder_of(grant: Item, now: float) -> tuple[Person, School] | None:
 ENDED_IN_TRANSACTION = 80
 
 
-def ended_with_account(school_id: str, codice_fiscale: str) -> tuple[list[Part], list[keys.Key]]:
-    """What ends every session and token family of an account (see `ending`)."""
-    return ending(flows.keys_of_account(school_id, codice_fiscale))
+@dataclass(frozen=True)
+class Ending:
+    """What ends every session and token family of an account: transaction parts
+    for the first ENDED_IN_TRANSACTION, the keys of any others (for end_now),
+    and the registers to tell, (client, sid) for each session's each register."""
+
+    parts: list[Part]
+    rest: list[keys.Key]
+    logouts: list[tuple[str, str]]
+
+    @property
+    def count(self) -> int:
+        return len(self.parts) + len(self.rest)
 
 
-def ending(account_items: list[keys.Key]) -> tuple[list[Part], list[keys.Key]]:
-    """Of an account's items, the sessions and token families: transaction parts
-    for the first ENDED_IN_TRANSACTION, and the keys of any others, for end_now.
+def ended_with_account(school_id: str, codice_fiscale: str, now: float) -> Ending:
+    """Every session and token family of an account, ending (see `ending`)."""
+    return ending(flows.keys_of_account(school_id, codice_fiscale), now)
+
+
+def ending(account_items: list[keys.Key], now: float) -> Ending:
+    """Of an account's items, the sessions and token families, ending.
     A family gone is revoked: its tokens find no holder, its refresh tokens fail."""
     found = [key for key in account_items if keys.is_sign_in_grant(key)]
-    return [delete(key) for key in found[:ENDED_IN_TRANSACTION]], found[ENDED_IN_TRANSACTION:]
+    logouts = [logout for session in sessions_among(found, now) for logout in session.logouts]
+    return Ending(
+        [delete(key) for key in found[:ENDED_IN_TRANSACTION]], found[ENDED_IN_TRANSACTION:], logouts
+    )
 
 
 def end_now(rest: list[keys.Key]) -> None:
