@@ -25,7 +25,6 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import ValidationError
 
 from chiave.credentials import tokens
 from chiave.notify import outbox, pacing, rendering
@@ -77,21 +76,15 @@ def _attachments(notice: Notice) -> tuple[rendering.Attachment, ...]:
     return (maker(notice),)
 
 
-class MalformedMessage(Exception):
-    """A body that is not an outbox message (it ends in the dead-letter queue)."""
-
-
 class DeliveryFailed(Exception):
     """SES refused or failed; retried by the queue, then the dead-letter queue."""
 
 
+MalformedMessage = outbox.MalformedMessage
+
+
 def parse(body: str) -> Message:
-    try:
-        return Message.model_validate_json(body)
-    except ValidationError as error:
-        # Name the fields, never their values (a token's tail, an address).
-        fields = sorted({".".join(str(part) for part in issue["loc"]) or "body" for issue in error.errors()})
-        raise MalformedMessage(f"not an outbox message: {', '.join(fields)}") from None
+    return outbox.read(Message, body, "an outbox message")
 
 
 def handle(message: Message, receipt_handle: str, receive_count: int) -> str:

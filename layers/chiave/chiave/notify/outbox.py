@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Literal
+from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chiave.credentials.tokens import SealedToken
 from chiave.domain import Flow, Person, School
@@ -113,6 +113,23 @@ class Message(Announcement):
     @property
     def deliverable(self) -> list[Notice]:
         return [notice for notice in self.notices if notice.channel != "none"]
+
+
+Kind = TypeVar("Kind", bound=Announcement)
+
+
+class MalformedMessage(Exception):
+    """A body that is not the message its queue carries (it ends in the dead-letter queue)."""
+
+
+def read(kind: type[Kind], body: str, what: str) -> Kind:
+    """A queue message's body as `kind`; MalformedMessage names the fields, never their values
+    (a token's tail, an address)."""
+    try:
+        return kind.model_validate_json(body)
+    except ValidationError as error:
+        fields = sorted({".".join(str(part) for part in issue["loc"]) or "body" for issue in error.errors()})
+        raise MalformedMessage(f"not {what}: {', '.join(fields)}") from None
 
 
 class NotCommittedYet(Exception):

@@ -15,8 +15,6 @@ from __future__ import annotations
 import secrets
 import time
 
-from pydantic import ValidationError
-
 from chiave.notify import outbox
 from chiave.oidc import discovery, signing
 from chiave.runtime.aws import send_all
@@ -40,10 +38,6 @@ class LogoutNotDelivered(Exception):
     """The register did not take the logout token (retried by the queue)."""
 
 
-class MalformedLogout(Exception):
-    """A body that is not a logout (it ends in the dead-letter queue)."""
-
-
 def announce(logouts: list[tuple[str, str]], commit_id: str | None = None) -> str | None:
     """Queue one message per (client, sid), all naming one commit (`commit_id`,
     a notice's, or a new one); the id, for the commit that ends the sessions
@@ -61,11 +55,7 @@ def announce(logouts: list[tuple[str, str]], commit_id: str | None = None) -> st
 
 
 def parse(body: str) -> Logout:
-    try:
-        return Logout.model_validate_json(body)
-    except ValidationError as error:
-        fields = sorted({".".join(str(part) for part in issue["loc"]) or "body" for issue in error.errors()})
-        raise MalformedLogout(f"not a logout: {', '.join(fields)}") from None
+    return outbox.read(Logout, body, "a logout")
 
 
 def logout_token(client_id: str, sid: str, now: float) -> str:
