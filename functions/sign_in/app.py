@@ -16,7 +16,7 @@ from chiave.api.resolver import (
 )
 from chiave.api.validation import validated
 from chiave.flows.sign_in import sign_in
-from chiave.oidc.http import set_session_cookie
+from chiave.oidc.http import session_cookie, set_session_cookie
 from chiave.steps import step_up
 
 router = APIGatewayRouter()
@@ -30,7 +30,7 @@ router = APIGatewayRouter()
 @validated(router)
 def post_sign_in(body: SignInRequest) -> Response[str]:
     asked = step_up.Asked(body.school, body.login, body.password, body.token, client_ip(router))
-    done = sign_in(body.request, asked, time.time())
+    done = sign_in(body.request, asked, time.time(), session_cookie(router))
     answer = json_response(router, 200, SignedInResponse(redirect=done.redirect))
     answer.headers["Set-Cookie"] = set_session_cookie(done.session_cookie, done.session_lifetime_s)
     return answer

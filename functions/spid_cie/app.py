@@ -19,6 +19,7 @@ from chiave.oidc.http import (
     provider_handler,
     query,
     redirect,
+    session_cookie,
     set_session_cookie,
 )
 
@@ -44,7 +45,7 @@ def get_start(school: str) -> Response[str]:
 
 @router.get("/oidc/rp/<school>/callback")
 def get_callback(school: str) -> Response[str]:
-    return _go(spid_cie.come_back(school.upper(), query(router), time.time()))
+    return _go(spid_cie.come_back(school.upper(), query(router), time.time(), session_cookie(router)))
 
 
 @router.get("/oidc/providers")

@@ -130,20 +130,31 @@ STEPPED_UP = {
     "contacts_email": "ContactsFunction",
     "contacts_mobile": "ContactsFunction",
     "totp_enrol": "TotpFunction",
+    # The account area's, with the session's cookie (`headers`) instead of a password.
+    "account_email": "AccountFunction",
+    "account_mobile": "AccountFunction",
+    "account_app": "AccountFunction",
+    "account_remove": "AccountFunction",
+    "account_pin": "AccountFunction",
 }
 
 
 def stepped_up_event(
-    stack: Any, load_event: Any, sample: str, app: Any = None, **body: Any
+    stack: Any,
+    load_event: Any,
+    sample: str,
+    app: Any = None,
+    headers: dict[str, str] | None = None,
+    **body: Any,
 ) -> dict[str, Any]:
     """The event of a change the holder makes: asked once, her factor's code
     (the app's, given by `app`, a pyotp.TOTP; or the SMS to her mobile)
     verified on the step-up's token, the same body with that token. An
     account the step does not apply to gets the plain event."""
     function_id = STEPPED_UP[sample]
-    asked = stack.call(function_id, load_event(sample, body=body))
+    asked = stack.call(function_id, load_event(sample, body=body, headers=headers))
     if not (asked.status == 403 and asked.body.get("code") == "otp_required" and "token" in asked.body):
-        return dict(load_event(sample, body=body))
+        return dict(load_event(sample, body=body, headers=headers))
     token = asked.body["token"]
     if asked.body["otp_method"] == "app":
         code = app.at(time.time() + 30)  # the step after the one its enrolment used
@@ -153,12 +164,19 @@ def stepped_up_event(
         code = last_sms_code(stack)
     verified = stack.call("VerifyOtpFunction", load_event("verify_otp", body={"token": token, "code": code}))
     assert verified.status == 200, verified.body
-    return dict(load_event(sample, body={**body, "token": token}))
+    return dict(load_event(sample, body={**body, "token": token}, headers=headers))
 
 
-def change_factor(stack: Any, load_event: Any, sample: str, app: Any = None, **body: Any) -> Any:
+def change_factor(
+    stack: Any,
+    load_event: Any,
+    sample: str,
+    app: Any = None,
+    headers: dict[str, str] | None = None,
+    **body: Any,
+) -> Any:
     """A change of a factor or a contact as its holder makes it (`stepped_up_event`)."""
-    return stack.call(STEPPED_UP[sample], stepped_up_event(stack, load_event, sample, app, **body))
+    return stack.call(STEPPED_UP[sample], stepped_up_event(stack, load_event, sample, app, headers, **body))
 
 
 # ---- the sign-in for a register (OpenID Connect), through the handlers ------------------

@@ -282,10 +282,10 @@ def _beside_attempts(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _past_every_deadline(monkeypatch) -> None:
-    """notify's clock, an hour on: a message without a receipt is abandoned."""
+    """The outbox consumers' clock, an hour on: a message without a receipt is abandoned."""
     later = types.SimpleNamespace(time=lambda: time.time() + 3600)
     # Imported by notify's handler, under notify's environment, like Lambda would.
-    monkeypatch.setattr(sys.modules["chiave.notify.delivery"], "time", later)
+    monkeypatch.setattr(sys.modules["chiave.notify.outbox"], "time", later)
 
 
 def _assert_unavailable(response) -> None:

@@ -34,7 +34,7 @@ from chiave_local.demo import sent
 from chiave_local.emulator import template as tpl
 from chiave_local.emulator.calls import failing
 from chiave_local.emulator.events import load_event as load_event_of
-from chiave_local.emulator.events import query_of
+from chiave_local.emulator.events import query_of, sign_in_event
 from tests.integration.conftest import REGION
 from tests.integration.helpers import (
     PASSWORD,
@@ -128,6 +128,7 @@ BY_AWS: dict[str, dict[tuple[str, str], str]] = {
     "TokenFunction": _WRITES_STORAGE,
     "RevocationFunction": _WRITES_STORAGE,
     "EndSessionFunction": _WRITES_STORAGE,
+    "AccountFunction": _WRITES_STORAGE,
     "BackchannelLogoutFunction": {
         ("kms:Decrypt", "StorageKey"): "its environment, the table and queue it reads: StorageKey",
     },
@@ -323,6 +324,42 @@ def _drive_every_path(stack, load_event):
     _drive_the_federation(stack, load_event)
     _drive_spid_and_cie(stack)
     _drive_the_sign_in_page_s_other_ways(stack, load_event)
+    _drive_the_account_area_by_e_mail(stack, load_event)
+
+
+def _account(stack, load_event, sample: str, cookie: str, **body: Any) -> Any:
+    return stack.call("AccountFunction", load_event(sample, body=body or None, headers={"Cookie": cookie}))
+
+
+def _drive_the_account_area(stack, load_event, user_code):
+    """Maria's account area (a mobile, no app yet): the overview, signing in again (to
+    /accedi and back), an app's enrolment and a PIN after her SMS code, one device signed out."""
+    cookie = signed_in_session(stack, load_event, user_code, LATEST_PASSWORD)
+    _account(stack, load_event, "account_account", cookie)
+    started = stack.call("AccountFunction", load_event("account_sign-in", headers={"Cookie": cookie}))
+    verifier = started.headers["Set-Cookie"].split(";")[0]
+    event = sign_in_event(query_of(started.headers["Location"])["richiesta"], user_code, LATEST_PASSWORD)
+    event["headers"]["Cookie"] = cookie
+    back = query_of(stack.call("SignInFunction", event).body["redirect"])
+    returned = load_event("account_return", headers={"Cookie": f"{cookie}; {verifier}"})
+    returned["queryStringParameters"] = back
+    stack.call("AccountFunction", returned)
+    stack.call("AccountFunction", load_event("account_sign-in", headers={"Cookie": ""}))
+    change_factor(stack, load_event, "account_app", headers={"Cookie": cookie})
+    change_factor(stack, load_event, "account_pin", headers={"Cookie": cookie})
+    device = _account(stack, load_event, "account_account", cookie).body["devices"][0]["id"]
+    _account(stack, load_event, "account_sign-out", cookie, device=device)
+
+
+def _drive_the_account_area_by_e_mail(stack, load_event):
+    """Luca's account area (an e-mail, no mobile): a new password, a new address and a
+    removal refused (he has no app), every device signed out."""
+    cookie = signed_in_session(stack, load_event, "luca.b@example.it")  # as the school's import left it
+    _account(stack, load_event, "account_password", cookie, new_password="Lavagna-Gialla-19")
+    _account(stack, load_event, "account_email", cookie, email="luca.nuovo@example.it")
+    _account(stack, load_event, "account_mobile", cookie, mobile="+393471112233")
+    _account(stack, load_event, "account_remove", cookie)
+    _account(stack, load_event, "account_sign-out", cookie, device="all")
 
 
 def _drive_the_federation(stack, load_event):
@@ -647,6 +684,7 @@ def _drive_the_changes_by_email(stack, load_event):
 def _drive_the_contacts_and_the_app(stack, load_event, user_code):
     """A new address (its link confirmed), a new number (its code verified,
     then confirmed), an authenticator app enrolled and its code verified."""
+    _drive_the_account_area(stack, load_event, user_code)
     login = {"school": SCHOOL, "login": user_code, "password": LATEST_PASSWORD}
     new_address = {**login, "email": "maria.nuova@example.it"}
     change_factor(stack, load_event, "contacts_email", **new_address)

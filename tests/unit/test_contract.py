@@ -76,6 +76,17 @@ def test_the_template_declares_the_spec_s_routes():
         ("GET", "/v1/oidc/rp/{school}/start"),
         ("GET", "/v1/oidc/rp/{school}/callback"),
         ("GET", "/v1/oidc/providers"),
+        # The account area (/profilo): the session, never a password.
+        ("GET", "/v1/account"),
+        ("GET", "/v1/account/sign-in"),
+        ("GET", "/v1/account/return"),
+        ("POST", "/v1/account/password"),
+        ("POST", "/v1/account/email"),
+        ("POST", "/v1/account/mobile"),
+        ("POST", "/v1/account/app"),
+        ("POST", "/v1/account/app/remove"),
+        ("POST", "/v1/account/pin"),
+        ("POST", "/v1/account/sign-out"),
     }
 
 

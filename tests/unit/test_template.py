@@ -44,6 +44,7 @@ def test_only_notify_may_read_the_sealed_link_tokens():
             "FactorChangesFunction",
             "ExpirySweepFunction",
             "InvitationsFunction",
+            "AccountFunction",
         ):
             assert actions == {"kms:GenerateDataKey"}
         else:
@@ -58,6 +59,8 @@ def test_only_verify_otp_and_the_enrolment_may_read_authenticator_secrets():
             "VerifyOtpFunction": {"kms:Decrypt"},
             # A first app on an account without a second factor, after its cool-off.
             "FactorChangesFunction": {"kms:Encrypt"},
+            # The account area's enrolment: the new app's secret sealed.
+            "AccountFunction": {"kms:Encrypt"},
         }.get(function_id, set())
         assert actions == expected, function_id
 

@@ -62,6 +62,25 @@ class SignInExpired(DomainError):
     code = "sign_in_expired"
 
 
+class AppMissing(DomainError):
+    """Removing an authenticator app from an account that has none."""
+
+    code = "app_missing"
+
+
+class NotSignedIn(DomainError):
+    """The account area without a live session (never signed in here, signed out, ended)."""
+
+    code = "not_signed_in"
+
+
+class FreshSignInRequired(DomainError):
+    """A sensitive change in the account area, longer after the sign-in than it allows.
+    facts: max_age, the seconds it allows."""
+
+    code = "fresh_sign_in_required"
+
+
 class SchoolNotServed(DomainError):
     """The register signing the person in does not serve this school."""
 

@@ -98,6 +98,29 @@ CATALOGUE: dict[str, Message] = {
         "At this school (primo ciclo) only parents and guardians use the register. Ask a parent to sign "
         "in with their own credentials.",
     ),
+    "app_missing": Message(
+        409,
+        "Nessuna app di autenticazione",
+        "Il tuo account non ha un'app di autenticazione da togliere: i codici ti arrivano per SMS.",
+        "No authenticator app",
+        "Your account has no authenticator app to remove: codes come to you by SMS.",
+    ),
+    "not_signed_in": Message(
+        401,
+        "Non sei entrato",
+        "Per vedere il tuo profilo entra con le tue credenziali (o con SPID o CIE): premi Entra.",
+        "Not signed in",
+        "To see your profile, sign in with your credentials (or with SPID or CIE): press Sign in.",
+    ),
+    "fresh_sign_in_required": Message(
+        401,
+        "Conferma che sei tu",
+        "Per questa modifica devi essere entrato da pochi minuti: premi Conferma che sei tu ed entra "
+        "di nuovo. Poi ripeti la modifica.",
+        "Confirm it is you",
+        "For this change you must have signed in a few minutes ago: press Confirm it is you and sign "
+        "in again. Then make the change again.",
+    ),
     "school_not_served": Message(
         403,
         "Scuola non servita da questo registro",

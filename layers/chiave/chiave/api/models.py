@@ -87,15 +87,20 @@ class LoginRequest(Request):
     login: IdentifierText = Field(description="User code (9 digits) or e-mail")
 
 
+StepUpToken = Annotated[
+    TokenText | None,
+    Field(
+        description="The token a 403 otp_required answer gave, once its code (the app's, or by SMS "
+        "to the mobile on file) is verified"
+    ),
+]
+
+
 class SteppedUpRequest(LoginRequest):
     """A login and password, and what proves the account's factor besides."""
 
     password: PasswordText
-    token: TokenText | None = Field(
-        None,
-        description="The token a 403 otp_required answer gave, once its code (the app's, or by SMS "
-        "to the mobile on file) is verified",
-    )
+    token: StepUpToken = None
 
 
 class PinRequest(SteppedUpRequest):
@@ -153,16 +158,20 @@ def _mobile_number(value: str) -> str:
     return normalised
 
 
+EmailText = Annotated[
+    str, StringConstraints(min_length=3, max_length=254), Printable, AfterValidator(_email_address)
+]
+MobileText = Annotated[
+    str, StringConstraints(min_length=3, max_length=32), Printable, AfterValidator(_mobile_number)
+]
+
+
 class EmailChangeRequest(SteppedUpRequest):
-    email: Annotated[
-        str, StringConstraints(min_length=3, max_length=254), Printable, AfterValidator(_email_address)
-    ] = Field(description="The new personal e-mail address")
+    email: EmailText = Field(description="The new personal e-mail address")
 
 
 class MobileChangeRequest(SteppedUpRequest):
-    mobile: Annotated[
-        str, StringConstraints(min_length=3, max_length=32), Printable, AfterValidator(_mobile_number)
-    ] = Field(description="The new mobile number (Italian unless it starts with + or 00)")
+    mobile: MobileText = Field(description="The new mobile number (Italian unless it starts with + or 00)")
 
 
 class MobileChallengeResponse(Body):
@@ -221,6 +230,71 @@ class TotpEnrolledResponse(Body):
 
 class PasswordChangedResponse(Body):
     changed: bool = True
+
+
+# ---- the account area (/profilo): the session, never a password -----------------------------
+
+
+class AccountStepUpRequest(Request):
+    """A sensitive change in the account area, with the browser's session (its cookie)."""
+
+    token: StepUpToken = None
+
+
+class AccountPasswordRequest(Request):
+    new_password: PasswordText
+
+
+class AccountEmailRequest(AccountStepUpRequest):
+    email: EmailText = Field(description="The new personal e-mail address")
+
+
+class AccountMobileRequest(AccountStepUpRequest):
+    mobile: MobileText = Field(description="The new mobile number (Italian unless it starts with + or 00)")
+
+
+class AccountSignOutRequest(Request):
+    device: Annotated[str, StringConstraints(pattern=r"^(all|[A-Za-z0-9_-]{16,64})$")] = Field(
+        description="`all` (every device and register), or one device's id"
+    )
+
+
+class DeviceResponse(Body):
+    id: str = Field(description="The device's session id (what sign-out names)")
+    signed_in_at: int = Field(description="Unix time, seconds")
+    methods: list[str] = Field(description="How it signed in (amr: pwd, otp, sms, spid, cie)")
+    registers: list[str] = Field(description="The registers it signed into, by name")
+    this_device: bool
+
+
+class AccountEventResponse(Body):
+    at: int = Field(description="Unix time, seconds")
+    action: str
+    actor: str = Field(description="`self`, or who acted for the school")
+    outcome: str
+
+
+class AccountOverviewResponse(Body):
+    school: str
+    school_name: str
+    register_url: str | None = None
+    name: str
+    surname: str
+    user_code: str | None = None
+    email_hint: str | None = None
+    phone_hint: str | None = None
+    has_password: bool
+    has_app: bool
+    has_pin: bool
+    signed_in_at: int = Field(description="When this device last signed in: Unix time, seconds")
+    fresh_until: int = Field(description="Until when sensitive changes need no new sign-in")
+    devices: list[DeviceResponse]
+    events: list[AccountEventResponse]
+
+
+class SignedOutResponse(Body):
+    devices: int = Field(description="How many devices (sessions) ended")
+    here: bool = Field(description="This device's own session ended")
 
 
 # The register's end user, for the logs of an internal call.

@@ -108,6 +108,7 @@ def _domain_problem(app: APIGatewayRestResolver, error: DomainError) -> Response
         "email_hint",
         "cool_off_s",
         "usable_from",
+        "max_age",
     ):
         if fact in error.facts:
             extra[fact] = error.facts[fact]

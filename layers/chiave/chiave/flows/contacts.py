@@ -36,10 +36,17 @@ from chiave.store.table import Part
 
 def request_email_change(asked: step_up.Asked, new_email: str, now: float) -> None:
     authenticated = step_up.authenticate("contacts", asked, now)
+    email_change_for(authenticated, new_email, asked.token, now)
+
+
+def email_change_for(
+    authenticated: login.Authenticated, new_email: str, token: str | None, now: float
+) -> None:
+    """For the account just authenticated (a login, or the account area's session)."""
     school, person = authenticated.school, authenticated.person
     if person.email and person.email.casefold() == new_email.casefold():
         raise ContactUnchanged()
-    proof = step_up.for_factor_change(authenticated, Change("email", new_email), asked.token, "contacts", now)
+    proof = step_up.for_factor_change(authenticated, Change("email", new_email), token, "contacts", now)
     started = start_email_change(school, person, new_email, now)
     record = login.audit_entry(authenticated, "email_change_requested", now, to=masking.mask_email(new_email))
     login.commit_unchanged(authenticated, [*started.parts, record, *proof], started.commit_id, now)
@@ -79,13 +86,18 @@ class MobileChallenge:
 
 def request_mobile_change(asked: step_up.Asked, new_mobile: str, now: float) -> MobileChallenge:
     authenticated = step_up.authenticate("contacts", asked, now)
+    return mobile_change_for(authenticated, new_mobile, asked.token, now)
+
+
+def mobile_change_for(
+    authenticated: login.Authenticated, new_mobile: str, token: str | None, now: float
+) -> MobileChallenge:
+    """For the account just authenticated (a login, or the account area's session)."""
     school, person = authenticated.school, authenticated.person
     if new_mobile == person.mobile:
         raise ContactUnchanged()
     check_mobile(school, new_mobile)
-    proof = step_up.for_factor_change(
-        authenticated, Change("mobile", new_mobile), asked.token, "contacts", now
-    )
+    proof = step_up.for_factor_change(authenticated, Change("mobile", new_mobile), token, "contacts", now)
     challenge, started = start_mobile_change(school, person, new_mobile, now)
     record = login.audit_entry(
         authenticated, "mobile_change_requested", now, to=masking.mask_phone(new_mobile)

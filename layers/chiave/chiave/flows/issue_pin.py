@@ -31,10 +31,15 @@ class IssuedPin:
 
 def issue_pin(asked: step_up.Asked, now: float) -> IssuedPin:
     authenticated = step_up.authenticate("issue_pin", asked, now)
+    return pin_for(authenticated, asked.token, "issue_pin", now)
+
+
+def pin_for(authenticated: login.Authenticated, token: str | None, flow_name: str, now: float) -> IssuedPin:
+    """A new PIN for the account just authenticated (a login, or the account area's session)."""
     school, person = authenticated.school, authenticated.person
     policy = school.policy
     consumed = (
-        step_up.proved(authenticated, Purpose.PIN, asked.token, "issue_pin", now)
+        step_up.proved(authenticated, Purpose.PIN, token, flow_name, now)
         if policy.otp_required_for_pin
         else []
     )
@@ -60,5 +65,5 @@ def issue_pin(asked: step_up.Asked, now: float) -> IssuedPin:
     record = login.audit_entry(authenticated, "pin_issued", now, delivery=policy.pin_delivery)
     login.commit_change(authenticated, change, [*consumed, record], message.commit_id, now)
     logger.info("pin issued", extra={**login.log_facts(authenticated), "delivery": policy.pin_delivery})
-    count_outcome("issue_pin", f"issued_{policy.pin_delivery}")
+    count_outcome(flow_name, f"issued_{policy.pin_delivery}")
     return IssuedPin(pin=None if sealed else pin)

@@ -64,6 +64,7 @@ def redeem(
     template, params = adhesion_form.done_mail(person.user_code, form)
     notice = outbox.to_holder(school, person, template, None, **params)
     message = outbox.queue([notice])
+    assert authenticated.password_hash is not None  # the temporary code's hash, just matched
     change = accounts.redeem_temporary_code(
         person, authenticated.password_hash, passwords.hash_secret(new_password), status, int(now)
     )

@@ -29,7 +29,7 @@ class SignedInAnswer:
     session_lifetime_s: int
 
 
-def sign_in(request_id: str, asked: step_up.Asked, now: float) -> SignedInAnswer:
+def sign_in(request_id: str, asked: step_up.Asked, now: float, held: str | None = None) -> SignedInAnswer:
     request, client, school_id = entry.request_answered_for(request_id, asked.school_id, now)
     authenticated = step_up.authenticate("sign_in", replace(asked, school_id=school_id), now)
     person = authenticated.person
@@ -44,7 +44,7 @@ def sign_in(request_id: str, asked: step_up.Asked, now: float) -> SignedInAnswer
         consumed = step_up.proved(authenticated, Purpose.SIGN_IN, asked.token, "sign_in", now)
         acr, amr = discovery.ACR_SECOND_FACTOR, ("pwd", "otp" if person.totp_sealed else "sms")
     signed_in = entry.signed_in(authenticated.school.id, person.codice_fiscale, acr, amr, now)
-    done = authorize.answered(request, signed_in, now)
+    done = authorize.answered(request, signed_in, now, held)
     record = login.audit_entry(authenticated, "signed_in", now, client=client.id, acr=acr)
     try:
         login.commit_unchanged(authenticated, [*done.parts, *consumed, record], None, now)

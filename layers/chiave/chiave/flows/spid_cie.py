@@ -103,8 +103,8 @@ def start(school_id: str, request_id: str, provider_id: str, now: float) -> Outc
     return _or_try_again(school_id, lambda: _start(school_id, request_id, provider_id, now))
 
 
-def come_back(school_id: str, params: dict[str, str], now: float) -> Outcome:
-    return _or_try_again(school_id, lambda: _come_back(school_id, params, now))
+def come_back(school_id: str, params: dict[str, str], now: float, held: str | None = None) -> Outcome:
+    return _or_try_again(school_id, lambda: _come_back(school_id, params, now, held))
 
 
 def _start(school_id: str, request_id: str, provider_id: str, now: float) -> Outcome:
@@ -152,7 +152,7 @@ def _start(school_id: str, request_id: str, provider_id: str, now: float) -> Out
     return Outcome(location)
 
 
-def _come_back(school_id: str, params: dict[str, str], now: float) -> Outcome:
+def _come_back(school_id: str, params: dict[str, str], now: float, held: str | None) -> Outcome:
     state = params.get("state", "")
     sent = federation.take_provider_sign_in(tokens.token_hash(state), now) if state else None
     if sent is None or sent.school_id != school_id:
@@ -175,7 +175,7 @@ def _come_back(school_id: str, params: dict[str, str], now: float) -> Outcome:
     request = grants.get_request(sent.request_sha256, now)
     if request is None:
         return _page(school_id, "expired")
-    return _link(sent, request, fiscal_number, level, now)
+    return _link(sent, request, fiscal_number, level, now, held)
 
 
 def _cancelled(params: dict[str, str]) -> bool:
@@ -234,7 +234,12 @@ def _identity(sent: ProviderSignIn, provider: dict[str, object], code: str, now:
 
 
 def _link(
-    sent: ProviderSignIn, request: AuthorizationRequest, fiscal_number: str, level: str, now: float
+    sent: ProviderSignIn,
+    request: AuthorizationRequest,
+    fiscal_number: str,
+    level: str,
+    now: float,
+    held: str | None,
 ) -> Outcome:
     school_id = sent.school_id
     try:
@@ -250,7 +255,7 @@ def _link(
         return _page(school_id, "student_primo_ciclo")
     if person.status is AccountStatus.DISABLED:
         return _page(school_id, "account_disabled")
-    return _signed_in(sent, request, school, person, level, now)
+    return _signed_in(sent, request, school, person, level, now, held)
 
 
 def _signed_in(
@@ -260,12 +265,14 @@ def _signed_in(
     person: Person,
     level: str,
     now: float,
+    held: str | None,
 ) -> Outcome:
+    """`held`: the browser's session cookie (the same person's session is signed in again)."""
     signed_in = entry.signed_in(school.id, person.codice_fiscale, level, (sent.profile,), now)
     first_time = person.status is not AccountStatus.ACTIVE
     user_code = person.user_code or new_user_code()
     for _draw in range(USER_CODE_DRAWS):
-        done = authorize.answered(request, signed_in, now)
+        done = authorize.answered(request, signed_in, now, held)
         parts: dict[str, Part] = {
             "account": accounts.signed_in_by_identity(person, user_code, sent.profile, int(now)),
             **numbered("grant", done.parts),

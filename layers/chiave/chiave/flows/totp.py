@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from chiave.credentials import tokens, totp
 from chiave.domain import Change, Flow, Person, Purpose, School
-from chiave.errors import TokenInvalid
+from chiave.errors import AppMissing, TokenInvalid
 from chiave.notify import outbox
 from chiave.runtime import masking
 from chiave.runtime.observability import count_outcome, logger
@@ -39,12 +39,33 @@ class Enrolment:
 
 def enrol(asked: step_up.Asked, now: float) -> Enrolment:
     authenticated = step_up.authenticate("totp_enrol", asked, now)
+    return enrol_for(authenticated, asked.token, "totp_enrol", now)
+
+
+def enrol_for(authenticated: login.Authenticated, token: str | None, flow_name: str, now: float) -> Enrolment:
+    """An enrolment for the account just authenticated (a login, or the account area's session)."""
     # A new app replaces the one there is: the password alone never does it.
-    proof = step_up.for_factor_change(authenticated, Change("app"), asked.token, "totp_enrol", now)
+    proof = step_up.for_factor_change(authenticated, Change("app"), token, flow_name, now)
     enrolment, flow = start_enrolment(authenticated.school, authenticated.person, now)
     login.commit_unchanged(authenticated, [flows.put(flow), *proof], None, now)
-    count_outcome("totp_enrol", "started")
+    count_outcome(flow_name, "started")
     return enrolment
+
+
+def remove(authenticated: login.Authenticated, token: str | None, flow_name: str, now: float) -> None:
+    """The account's app removed, proved by a code from that same app (the factor
+    rules: what the account has proves the change); its codes go by SMS again."""
+    person = authenticated.person
+    if person.totp_sealed is None:
+        raise AppMissing()
+    proof = step_up.for_factor_change(authenticated, Change("app"), token, flow_name, now)
+    notice = outbox.to_holder(authenticated.school, person, "totp_removed")
+    message = outbox.queue([notice])
+    change = accounts.remove_totp(person, authenticated.password_hash)
+    record = login.audit_entry(authenticated, "totp_removed", now)
+    login.commit_change(authenticated, change, [*proof, record], message.commit_id, now)
+    logger.info("authenticator app removed", extra=login.log_facts(authenticated))
+    count_outcome(flow_name, "app_removed")
 
 
 def start_enrolment(school: School, person: Person, now: float) -> tuple[Enrolment, Flow]:

@@ -35,7 +35,7 @@ def verify_credentials(
 
 def _verified(authenticated: login.Authenticated) -> VerifiedAccount:
     person = authenticated.person
-    if authenticated.rehashed:
+    if authenticated.rehashed and authenticated.password_hash:
         accounts.replace_hash(person, "password_hash", authenticated.password_hash, authenticated.rehashed)
         count_outcome("verify_credentials", "rehashed")
     logger.info("credentials verified", extra=login.log_facts(authenticated))

@@ -47,6 +47,7 @@ Template = Literal[
     "email_changed",
     "mobile_changed",
     "totp_enrolled",
+    "totp_removed",
     "activation_reminder",
     "invitation",
     "change_confirmation",

@@ -381,6 +381,26 @@ _TEXTS: dict[str, dict[str, tuple[str, list[str]]]] = {
             ],
         ),
     },
+    "totp_removed": {
+        "it": (
+            "App di autenticazione tolta",
+            [
+                "Gentile {name},",
+                "hai tolto l'app di autenticazione dal tuo account del registro di {school}: da ora i "
+                "codici di verifica arrivano per SMS al cellulare che la scuola conosce.",
+                "Se non l'hai fatto tu, avvisa subito la segreteria.",
+            ],
+        ),
+        "en": (
+            "Authenticator app removed",
+            [
+                "Dear {name},",
+                "you removed the authenticator app from your account for the register of {school}: "
+                "from now on verification codes come by SMS to the mobile the school has.",
+                "If this was not you, tell the school office at once.",
+            ],
+        ),
+    },
     "invitation": {
         "it": (
             "Invito ad attivare le credenziali del registro elettronico",

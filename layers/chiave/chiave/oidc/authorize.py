@@ -182,11 +182,16 @@ def _answer(
                 return Redirect(callback(request, code))
     if "none" in prompt:
         return refused("login_required", "nobody is signed in here")
+    count_outcome("authorize", "sign_in_asked")
+    return Redirect(sign_in_page(request))
+
+
+def sign_in_page(request: AuthorizationRequest) -> str:
+    """The request kept while the person signs in (ten minutes), and where they do: /accedi."""
     request_id = tokens.new_token()
     grants.put_request(replace(request, id_sha256=tokens.token_hash(request_id)))
-    count_outcome("authorize", "sign_in_asked")
     accedi = f"{portal_url().rstrip('/')}/accedi"
-    return Redirect(with_query(accedi, richiesta=request_id, scuola=request.school_id))
+    return with_query(accedi, richiesta=request_id, scuola=request.school_id)
 
 
 def _fits(
@@ -230,16 +235,31 @@ class Answered:
     parts: list[Part]
 
 
-def answered(request: AuthorizationRequest, signed_in: SignedIn, now: float) -> Answered:
-    code, code_part = grant_code(request, signed_in, now)
-    cookie = tokens.new_token()
-    session = grants.put_session(
-        tokens.token_hash(cookie),
-        signed_in,
-        expires_at=int(now) + SESSION_LIFETIME_S,
-        idle_until=int(now) + SESSION_IDLE_S,
-        client_id=request.client_id,
+def answered(
+    request: AuthorizationRequest, signed_in: SignedIn, now: float, held: str | None = None
+) -> Answered:
+    """`held`: the session cookie the browser sent. When it is a live session of
+    the same person, that session is signed in again (a fresh authentication:
+    `auth_time`, `acr`, `amr`; its sid and cookie kept, so the registers it
+    signed into still know it); otherwise the browser gets a new session."""
+    current = (
+        grants.get_live_session(tokens.token_hash(held), now)
+        if held and tokens.is_well_formed(held)
+        else None
     )
+    expires_at, idle_until = int(now) + SESSION_LIFETIME_S, int(now) + SESSION_IDLE_S
+    person = (signed_in.school_id, signed_in.codice_fiscale)
+    if held and current and (current.signed_in.school_id, current.signed_in.codice_fiscale) == person:
+        cookie, signed_in = held, replace(signed_in, session_id=current.signed_in.session_id)
+        session = grants.session_signed_in_again(
+            current.key, signed_in, expires_at, idle_until, request.client_id, now
+        )
+    else:
+        cookie = tokens.new_token()
+        session = grants.put_session(
+            tokens.token_hash(cookie), signed_in, expires_at, idle_until, client_id=request.client_id
+        )
+    code, code_part = grant_code(request, signed_in, now)
     return Answered(
         callback(request, code), cookie, [session, code_part, grants.request_answered(request, now)]
     )

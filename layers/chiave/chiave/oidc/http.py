@@ -105,24 +105,35 @@ def bearer_token(app: APIGatewayRestResolver | Router) -> str | None:
 
 
 SESSION_COOKIE = "__Host-chiave-session"
+# The account area's PKCE verifier, while its sign-in is under way (chiave.oidc.account_client).
+VERIFIER_COOKIE = "__Host-chiave-profilo"
 
 
-def session_cookie(app: APIGatewayRestResolver | Router) -> str | None:
-    """The browser's session cookie, if it sent one."""
+def cookie(app: APIGatewayRestResolver | Router, name: str) -> str | None:
+    """A cookie the browser sent, if any."""
     header = app.current_event.headers.get("cookie") or ""
     jar: SimpleCookie = SimpleCookie()
     try:
         jar.load(header)
     except CookieError:
         return None
-    morsel = jar.get(SESSION_COOKIE)
+    morsel = jar.get(name)
     return morsel.value if morsel else None
 
 
+def session_cookie(app: APIGatewayRestResolver | Router) -> str | None:
+    """The browser's session cookie, if it sent one."""
+    return cookie(app, SESSION_COOKIE)
+
+
+def set_cookie(name: str, value: str, max_age_s: int) -> str:
+    """`__Host-` (Secure, Path=/, no Domain), HttpOnly, SameSite=Lax so a
+    redirect back from the sign-in (or a register) still carries it."""
+    return f"{name}={value}; Max-Age={max_age_s}; Path=/; Secure; HttpOnly; SameSite=Lax"
+
+
 def set_session_cookie(value: str, max_age_s: int) -> str:
-    """The session cookie: `__Host-` (Secure, Path=/, no Domain), HttpOnly,
-    SameSite=Lax so the register's redirect back still carries it."""
-    return f"{SESSION_COOKIE}={value}; Max-Age={max_age_s}; Path=/; Secure; HttpOnly; SameSite=Lax"
+    return set_cookie(SESSION_COOKIE, value, max_age_s)
 
 
 def redirect(location: str) -> Response[str]:
@@ -130,7 +141,7 @@ def redirect(location: str) -> Response[str]:
 
 
 def clear_session_cookie() -> str:
-    return f"{SESSION_COOKIE}=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=Lax"
+    return set_cookie(SESSION_COOKIE, "", 0)
 
 
 def page(

@@ -11,6 +11,7 @@ from chiave.credentials import tokens
 from chiave.domain import AuthorizationRequest, Client, Person, School, SignedIn
 from chiave.errors import PasswordsNotOffered, SchoolNotServed, SignInExpired, StudentNotAdmitted
 from chiave.italian import clock
+from chiave.oidc import account_client
 from chiave.policy import offers_passwords
 from chiave.store import clients, grants
 
@@ -32,10 +33,15 @@ def answerable(
     """The request (read: None if gone), its client and the school, as request_answered_for."""
     if request is None:
         raise SignInExpired()
-    client = clients.get_client(request.client_id)
+    chosen = request.school_id or school_id
+    # The account area is Chiave's own client: it serves the school the person signs in to.
+    client = (
+        account_client.client(chosen)
+        if request.client_id == account_client.CLIENT_ID
+        else clients.get_client(request.client_id)
+    )
     if client is None or not client.enabled:
         raise SignInExpired()
-    chosen = request.school_id or school_id
     if chosen not in client.schools:
         raise SchoolNotServed()
     return request, client, chosen

@@ -49,7 +49,7 @@ MAX_ACCOUNTS_PER_EMAIL = 5
 
 @dataclass(frozen=True)
 class Login:
-    kind: Literal["user_code", "email", "codice_fiscale"]
+    kind: Literal["user_code", "email", "codice_fiscale", "session"]
     value: str
 
 
@@ -73,7 +73,8 @@ def parse_login(raw: str, checks: Checked = "password") -> Login:
 
 @dataclass(frozen=True)
 class Authenticated:
-    """A login whose password matched an active account."""
+    """A login whose password matched an active account (or, in the account
+    area, the browser's session: chiave.steps.session)."""
 
     school: School
     person: Person
@@ -81,12 +82,15 @@ class Authenticated:
     login: Login
     # The hash the password matched, and the same password hashed with
     # today's parameters when that hash's were older (None: up to date).
-    password_hash: str
+    # A session's: the account's hash as read (None: it has no password).
+    password_hash: str | None
     rehashed: str | None
     # This request's counters, to be committed with what the flow does.
     counters: list[ratelimit.Counter]
     # The flow of a token sent with the login, if any (a PIN's SMS step).
     flow: Flow | None
+    # What must still hold when the flow commits (the session, signed in recently enough).
+    holds: tuple[dict[str, Any], ...] = ()
 
 
 def authenticate(
@@ -283,7 +287,9 @@ def commit_change(
 ) -> None:
     """The flow's change to the account with the login's success: see
     chiave.store.logins.commit_success."""
-    logins.commit_success(account_change, others, authenticated.counters, commit_id, int(now))
+    logins.commit_success(
+        account_change, others, authenticated.counters, commit_id, int(now), authenticated.holds
+    )
 
 
 def commit_unchanged(

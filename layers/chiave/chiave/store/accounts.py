@@ -10,7 +10,12 @@ from chiave.domain import AccountStatus, Credentials, Flow, Person, School, Stor
 from chiave.errors import AccountUnavailable
 from chiave.runtime.aws import dynamodb
 from chiave.store import keys
-from chiave.store.conditions import ACTIVE_WITH_VERIFIED_PASSWORD, ITEM_EXISTS, ITEM_IS_NEW
+from chiave.store.conditions import (
+    ACTIVE_WITH_VERIFIED_PASSWORD,
+    ACTIVE_WITHOUT_PASSWORD,
+    ITEM_EXISTS,
+    ITEM_IS_NEW,
+)
 from chiave.store.people import person_from, person_update
 from chiave.store.schools import school_from
 from chiave.store.table import (
@@ -128,8 +133,18 @@ def accounts_by_email(school_id: str, email: str, limit: int) -> list[Account]:
     return [(person_from(item), credentials_from(item)) for item in items]
 
 
+def _verified(verified_hash: str | None) -> str:
+    """Active, with the password just verified; an account signed in without one
+    (SPID/CIE, in the account area) while it still has none."""
+    return ACTIVE_WITH_VERIFIED_PASSWORD if verified_hash else ACTIVE_WITHOUT_PASSWORD
+
+
+def _verified_values(verified_hash: str | None) -> Item:
+    return {":active": "active", **({":verified": verified_hash} if verified_hash else {})}
+
+
 def _account_update(
-    person: Person, verified_hash: str, update: str, values: Item, names: dict[str, str] | None = None
+    person: Person, verified_hash: str | None, update: str, values: Item, names: dict[str, str] | None = None
 ) -> dict[str, Any]:
     """A transaction part that changes an active account only while its
     password is still the one just verified (a concurrent change wins)."""
@@ -138,31 +153,29 @@ def _account_update(
             "TableName": table_name(),
             "Key": to_dynamo(keys.person(person.school_id, person.codice_fiscale)),
             "UpdateExpression": update,
-            "ConditionExpression": ACTIVE_WITH_VERIFIED_PASSWORD,
+            "ConditionExpression": _verified(verified_hash),
             "ExpressionAttributeNames": {"#status": "status", **(names or {})},
-            "ExpressionAttributeValues": to_dynamo(
-                {**values, ":verified": verified_hash, ":active": "active"}
-            ),
+            "ExpressionAttributeValues": to_dynamo({**values, **_verified_values(verified_hash)}),
         }
     }
 
 
-def password_unchanged(person: Person, verified_hash: str) -> dict[str, Any]:
+def password_unchanged(person: Person, verified_hash: str | None) -> dict[str, Any]:
     """A transaction part that changes nothing, but holds only while the
     account is active with the password just verified."""
     return {
         "ConditionCheck": {
             "TableName": table_name(),
             "Key": to_dynamo(keys.person(person.school_id, person.codice_fiscale)),
-            "ConditionExpression": ACTIVE_WITH_VERIFIED_PASSWORD,
+            "ConditionExpression": _verified(verified_hash),
             "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": to_dynamo({":verified": verified_hash, ":active": "active"}),
+            "ExpressionAttributeValues": to_dynamo(_verified_values(verified_hash)),
         }
     }
 
 
 def set_pin(
-    person: Person, verified_hash: str, pin: StoredPin, rehashed: str | None, now: int
+    person: Person, verified_hash: str | None, pin: StoredPin, rehashed: str | None, now: int
 ) -> dict[str, Any]:
     """The new PIN replaces the old one at once, its failures reset; the
     password is rehashed in the same write when its parameters were old."""
@@ -175,7 +188,7 @@ def set_pin(
 
 
 def change_password(
-    person: Person, verified_hash: str, new_hash: str, history: tuple[str, ...], now: int
+    person: Person, verified_hash: str | None, new_hash: str, history: tuple[str, ...], now: int
 ) -> dict[str, Any]:
     """The new password, the old one into the history, and the credential
     epoch moved on: every open link of the account dies."""
@@ -289,6 +302,11 @@ def enrol_totp(flow: Flow, step: int, now: int) -> dict[str, Any]:
         "SET totp_sealed = :sealed, totp_last_step = :step, totp_enrolled_at = :now",
         {":sealed": flow.totp_sealed, ":step": step, ":now": now},
     )
+
+
+def remove_totp(person: Person, verified_hash: str | None) -> dict[str, Any]:
+    """The account's authenticator app removed: its codes go by SMS again (or the e-mail proves)."""
+    return _account_update(person, verified_hash, "REMOVE totp_sealed, totp_last_step, totp_enrolled_at", {})
 
 
 def use_totp_step(flow: Flow, step: int) -> dict[str, Any]:

@@ -10,12 +10,14 @@ from chiave.store import keys
 from chiave.store.table import (
     Item,
     Part,
+    batch_get,
     from_dynamo,
     query_all,
     save_configured,
     table_name,
     to_dynamo,
 )
+from chiave.store.table import found as found_item
 
 _LISTS = ("schools", "redirect_uris", "post_logout_redirect_uris", "scopes")
 
@@ -72,6 +74,13 @@ def get_client(client_id: str) -> Client | None:
         TableName=table_name(), Key=to_dynamo(keys.client(client_id)), ConsistentRead=True
     )
     return client_from(from_dynamo(answer["Item"])) if "Item" in answer else None
+
+
+def names(client_ids: list[str]) -> dict[str, str]:
+    """The registered clients' names, by client id, in one read."""
+    wanted = [keys.client(client_id) for client_id in client_ids]
+    found = batch_get(wanted) if wanted else {}
+    return {item["client_id"]: item["name"] for key in wanted if (item := found_item(found, key))}
 
 
 def all_clients() -> list[Client]:

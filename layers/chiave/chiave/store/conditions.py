@@ -16,3 +16,4 @@ CODE_ATTEMPTS_LEFT = "(attribute_not_exists(otp_failures) OR otp_failures < :max
 
 # An active account whose password is still the one just verified (`:verified`).
 ACTIVE_WITH_VERIFIED_PASSWORD = "password_hash = :verified AND #status = :active"  # noqa: S105
+ACTIVE_WITHOUT_PASSWORD = "attribute_not_exists(password_hash) AND #status = :active"  # noqa: S105

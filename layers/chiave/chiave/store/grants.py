@@ -153,6 +153,35 @@ def session_used(cookie_sha256: str, idle_until: int, client_id: str, now: float
     }
 
 
+def session_signed_in_again(
+    key: keys.Key, signed_in: SignedIn, expires_at: int, idle_until: int, client_id: str, now: float
+) -> Part:
+    """A transaction part: the live session signed in again by its person (a
+    fresh authentication): how and when, its lifetime from now; its sid kept."""
+    return {
+        "Update": {
+            "TableName": table_name(),
+            "Key": to_dynamo(key),
+            "UpdateExpression": "SET auth_time = :auth_time, acr = :acr, amr = :amr, expires_at = :until, "
+            "idle_until = :idle, #ttl = :until ADD clients :client",
+            "ConditionExpression": f"{_PAST_ITS_END} AND idle_until > :now AND sid = :sid",
+            "ExpressionAttributeNames": {"#ttl": keys.TTL_ATTRIBUTE},
+            "ExpressionAttributeValues": to_dynamo(
+                {
+                    ":auth_time": signed_in.auth_time,
+                    ":acr": signed_in.acr,
+                    ":amr": list(signed_in.amr),
+                    ":until": expires_at,
+                    ":idle": idle_until,
+                    ":client": {client_id},
+                    ":now": int(now),
+                    ":sid": signed_in.session_id,
+                }
+            ),
+        }
+    }
+
+
 def session_holds(cookie_sha256: str, since: int, now: float) -> Part:
     """A transaction part: the session is alive, signed in at `since` or later."""
     return {
@@ -257,6 +286,19 @@ def get_code(code_sha256: str) -> AuthorizationCode | None:
         expires_at=int(item["expires_at"]),
         used_at=int(item["used_at"]) if "used_at" in item else None,
     )
+
+
+def code_taken(code_sha256: str, now: float) -> Part:
+    """A transaction part: a code used up, once, while it is valid (the account area's own)."""
+    return {
+        "Update": {
+            "TableName": table_name(),
+            "Key": to_dynamo(keys.authorization_code(code_sha256)),
+            "UpdateExpression": "SET used_at = :now",
+            "ConditionExpression": "attribute_not_exists(used_at) AND expires_at > :now",
+            "ExpressionAttributeValues": to_dynamo({":now": int(now)}),
+        }
+    }
 
 
 class CodeUsed(Exception):

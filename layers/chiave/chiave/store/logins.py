@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chiave.domain import MAX_LOCK_S, Flow, LoginState, School
-from chiave.errors import AccountLocked, InvalidCredentials, TokenUsed
+from chiave.errors import AccountLocked, InvalidCredentials, NotSignedIn, TokenUsed
 from chiave.policy import Policy
 from chiave.ratelimit import Counter
 from chiave.runtime.aws import dynamodb
@@ -234,17 +234,27 @@ def commit_success(
     counters: Sequence[Counter],
     commit_id: str | None,
     now: int,
+    holds: Sequence[dict[str, Any]] = (),
 ) -> None:
     """After a login: the flow's change to the account (made only while its
     password is the one just verified), its other parts (a flow consumed),
     the request counted, and the queued notice's receipt, in one
-    transaction. Raises InvalidCredentials when the password changed
-    meanwhile, TokenUsed for a flow used meanwhile, RateLimited for a counter."""
-    parts = {"account": account_change, **numbered("other", others), **counted(counters)}
+    transaction, while what `holds` says still holds (a session). Raises
+    InvalidCredentials when the password changed meanwhile, TokenUsed for a
+    flow used meanwhile, RateLimited for a counter, NotSignedIn for a
+    session ended meanwhile."""
+    parts = {
+        "account": account_change,
+        **numbered("other", others),
+        **counted(counters),
+        **numbered("holds", holds),
+    }
     try:
         commit_or_transact(parts, commit_id, now)
     except Refused as refused:
         refuse_if_over(counters, refused, now)
+        if refused.any_of(numbered("holds", holds)):
+            raise NotSignedIn() from None
         if "account" in refused:
             raise InvalidCredentials() from None
         if refused.any_of(numbered("other", others)):
