@@ -31,6 +31,7 @@ PAGES = {
     "codice-temporaneo": ("codice-temporaneo", "Hai un codice temporaneo?"),
     "pin": ("pin", "PIN per il registro"),
     "accedi": ("accedi", "Entra nel registro"),
+    "profilo": ("profilo", "Il tuo profilo"),
     "privacy": ("privacy", "Informativa privacy"),
     "accessibilita": ("accessibilita", "Dichiarazione di accessibilità"),
 }

@@ -222,3 +222,31 @@ def test_no_account_area_route_takes_a_password():
         model = getattr(models, name)
         if isinstance(model, type) and name.startswith("Account") and issubclass(model, models.Request):
             assert not {"password", "current_password", "login"} & set(model.model_fields), name
+
+
+# ---- what the registers read of her e-mail ----------------------------------------------
+
+
+def _userinfo(stack, load_event, secret: str, cookie: str) -> dict:
+    code = query_of(authorize(stack, load_event, cookie=cookie).headers["Location"])["code"]
+    access = token_request(stack, load_event, secret, code=code).body["access_token"]
+    return stack.call(
+        "UserinfoFunction", load_event("userinfo", headers={"Authorization": f"Bearer {access}"})
+    ).body
+
+
+def test_the_e_mail_is_verified_for_the_registers_only_while_a_link_proved_it(stack, load_event, maria):
+    from dataclasses import replace
+
+    from chiave.store import people
+
+    _user_code, cookie, secret = maria
+    # Given Maria activated by the link e-mailed to her address: it is verified
+    assert _userinfo(stack, load_event, secret, cookie)["email_verified"] is True
+    # When the school's file gives her another address (no link proved it): it is not
+    with stack.env("OpsFunction"):
+        person = people.get_school_and_person("RMIC817009", MARIA)[1]
+        assert person is not None
+        people.put_people([replace(person, email="maria.scuola@example.it")])
+    seen = _userinfo(stack, load_event, secret, cookie)
+    assert (seen["email"], seen["email_verified"]) == ("maria.scuola@example.it", False)

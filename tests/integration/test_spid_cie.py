@@ -80,6 +80,20 @@ def test_the_request_object_and_the_client_assertion_are_what_the_profile_asks(w
     assert world.spid.seen_assertions[-1]["sub"] == claims["client_id"]
 
 
+def test_an_account_linked_by_spid_has_no_e_mail_proved_for_the_registers(world):
+    # Given Maria signed in (and her account activated) by SPID, never by an e-mailed link
+    back = world.back(
+        SCHOOL, **world.spid.authorize(world.start(world.spid, world.request()).headers["Location"])
+    )
+    assert "code=" in back.headers["Location"]
+    # Then the address the school gave is not one a link of ours proved
+    item = world.person(MARIA)
+    assert item["status"] == "active" and item.get("email_proved") is None
+    from chiave.store.people import person_from
+
+    assert person_from(item).email_verified is False
+
+
 def test_a_second_sign_in_keeps_the_account_and_adds_no_second_link(world):
     world.sign_in(world.spid)
     user_code = world.person(MARIA)["user_code"]

@@ -21,6 +21,7 @@ const TEXTS = {
     "footer.accessibility": "Dichiarazione di accessibilità",
     "footer.forgot": "Password dimenticata?",
     "footer.pin": "PIN per il registro",
+    "footer.profile": "Il tuo profilo",
     "field.school": "Scuola: nome, comune o codice meccanografico",
     "school.closed": "Il servizio di credenziali di questa scuola è chiuso. Per il registro rivolgiti alla segreteria della scuola.",
     "title.suffix": "Registro elettronico",
@@ -138,6 +139,68 @@ const TEXTS = {
     "title.accedi": "Entra nel registro",
     "pin.shown": "Il tuo PIN (mostrato una sola volta)",
     "pin.emailed": "Ti abbiamo inviato il PIN per e-mail.",
+    "title.profilo": "Il tuo profilo",
+    "profile.intro": "Qui vedi e cambi ciò che è tuo: la password, i contatti, l'app di autenticazione, il PIN e i dispositivi con cui sei entrato.",
+    "profile.signed-out-title": "Entra per vedere il tuo profilo",
+    "profile.signed-out": "Entra con le credenziali della scuola, con SPID o con CIE: poi torni qui.",
+    "profile.sign-in": "Entra",
+    "profile.expired": "L'accesso non è andato a buon fine o è scaduto. Premi Entra per riprovare.",
+    "profile.who": "I tuoi dati",
+    "profile.name": "Nome",
+    "profile.school": "Scuola",
+    "profile.user-code": "Codice utente",
+    "profile.email": "E-mail",
+    "profile.mobile": "Cellulare",
+    "profile.app": "App di autenticazione",
+    "profile.none": "Nessuno. Puoi aggiungerlo qui sotto.",
+    "profile.has-app": "Collegata: i codici di verifica li leggi nell'app.",
+    "profile.no-app": "Nessuna: i codici di verifica arrivano per SMS.",
+    "profile.register": "Entra nel registro",
+    "profile.changes": "Modifiche",
+    "profile.fresh": "Sei entrato da poco: fino alle {until} puoi fare le modifiche senza entrare di nuovo.",
+    "profile.not-fresh": "Per cambiare password, contatti, app o PIN conferma prima che sei tu: ti chiediamo di entrare di nuovo.",
+    "profile.confirm": "Conferma che sei tu",
+    "profile.confirm-first": "Per questa modifica conferma prima che sei tu: entra di nuovo, poi ripeti la modifica.",
+    "profile.password-title": "Cambia la password",
+    "profile.password-submit": "Cambia la password",
+    "profile.password-done": "Password cambiata. Usa la nuova password da ora.",
+    "profile.email-title": "Cambia l'e-mail",
+    "profile.new-email": "Nuovo indirizzo e-mail",
+    "profile.email-submit": "Cambia l'e-mail",
+    "profile.email-sent": "Ti abbiamo mandato un'e-mail: apri il suo link per confermare la modifica.",
+    "profile.mobile-title": "Cambia il cellulare",
+    "profile.new-mobile": "Nuovo numero di cellulare",
+    "profile.mobile-submit": "Cambia il cellulare",
+    "profile.app-title": "App di autenticazione",
+    "profile.app-enrol": "Collega un'app di autenticazione",
+    "profile.app-remove": "Togli l'app di autenticazione",
+    "profile.app-removed": "App tolta. Da ora i codici di verifica arrivano per SMS.",
+    "profile.pin-title": "PIN per il registro",
+    "profile.pin-new": "Chiedi un nuovo PIN",
+    "profile.devices": "Dispositivi e registri",
+    "profile.this-device": "Questo dispositivo: entrato il {when} con {methods}.",
+    "profile.device": "Un altro dispositivo: entrato il {when} con {methods}.",
+    "profile.registers": "Registri: {registers}.",
+    "profile.sign-out-device": "Esci da questo dispositivo",
+    "profile.sign-out-all": "Esci da tutti i dispositivi",
+    "profile.signed-out-device": "Sei uscito da quel dispositivo. I registri in cui era entrato sono stati avvisati.",
+    "profile.signed-out-all": "Sei uscito da tutti i dispositivi. I registri sono stati avvisati.",
+    "profile.events": "Ultimi accessi e modifiche",
+    "event.signed_in": "sei entrato nel registro",
+    "event.identity_linked": "sei entrato per la prima volta con SPID o CIE",
+    "event.password_changed": "hai cambiato la password",
+    "event.password_set": "hai scelto la password",
+    "event.pin_issued": "hai chiesto un nuovo PIN",
+    "event.email_change_requested": "hai chiesto di cambiare l'e-mail",
+    "event.email_changed": "l'e-mail è cambiata",
+    "event.mobile_change_requested": "hai chiesto di cambiare il cellulare",
+    "event.mobile_changed": "il cellulare è cambiato",
+    "event.totp_enrolled": "hai collegato un'app di autenticazione",
+    "event.totp_removed": "hai tolto l'app di autenticazione",
+    "event.locked": "account bloccato per troppi tentativi",
+    "event.signed_out_device": "sei uscito da un dispositivo",
+    "event.signed_out_everywhere": "sei uscito da tutti i dispositivi",
+    "event.by-school": "dalla segreteria",
     "network": "Il servizio non risponde: riprova tra qualche minuto.",
   },
   en: {
@@ -156,6 +219,7 @@ const TEXTS = {
     "footer.accessibility": "Accessibility statement",
     "footer.forgot": "Forgot your password?",
     "footer.pin": "Register PIN",
+    "footer.profile": "Your profile",
     "field.school": "School: name, town or code (codice meccanografico)",
     "school.closed": "This school's credential service is closed. For the register, ask the school office.",
     "title.suffix": "School register",
@@ -271,6 +335,68 @@ const TEXTS = {
     "title.accedi": "Sign in to the register",
     "pin.shown": "Your PIN (shown only once)",
     "pin.emailed": "We e-mailed you the PIN.",
+    "title.profilo": "Your profile",
+    "profile.intro": "Here you see and change what is yours: the password, the contacts, the authenticator app, the PIN and the devices you signed in with.",
+    "profile.signed-out-title": "Sign in to see your profile",
+    "profile.signed-out": "Sign in with the school's credentials, with SPID or with CIE: then you come back here.",
+    "profile.sign-in": "Sign in",
+    "profile.expired": "The sign-in did not succeed or expired. Press Sign in to try again.",
+    "profile.who": "Your details",
+    "profile.name": "Name",
+    "profile.school": "School",
+    "profile.user-code": "User code",
+    "profile.email": "E-mail",
+    "profile.mobile": "Mobile",
+    "profile.app": "Authenticator app",
+    "profile.none": "None. You can add it below.",
+    "profile.has-app": "Linked: you read verification codes in the app.",
+    "profile.no-app": "None: verification codes come by SMS.",
+    "profile.register": "Sign in to the register",
+    "profile.changes": "Changes",
+    "profile.fresh": "You signed in recently: until {until} you can make changes without signing in again.",
+    "profile.not-fresh": "To change the password, contacts, app or PIN, first confirm it is you: we ask you to sign in again.",
+    "profile.confirm": "Confirm it is you",
+    "profile.confirm-first": "For this change, first confirm it is you: sign in again, then make the change again.",
+    "profile.password-title": "Change the password",
+    "profile.password-submit": "Change the password",
+    "profile.password-done": "Password changed. Use the new password from now on.",
+    "profile.email-title": "Change the e-mail",
+    "profile.new-email": "New e-mail address",
+    "profile.email-submit": "Change the e-mail",
+    "profile.email-sent": "We sent you an e-mail: open its link to confirm the change.",
+    "profile.mobile-title": "Change the mobile",
+    "profile.new-mobile": "New mobile number",
+    "profile.mobile-submit": "Change the mobile",
+    "profile.app-title": "Authenticator app",
+    "profile.app-enrol": "Link an authenticator app",
+    "profile.app-remove": "Remove the authenticator app",
+    "profile.app-removed": "App removed. From now on verification codes come by SMS.",
+    "profile.pin-title": "Register PIN",
+    "profile.pin-new": "Ask for a new PIN",
+    "profile.devices": "Devices and registers",
+    "profile.this-device": "This device: signed in on {when} with {methods}.",
+    "profile.device": "Another device: signed in on {when} with {methods}.",
+    "profile.registers": "Registers: {registers}.",
+    "profile.sign-out-device": "Sign out of this device",
+    "profile.sign-out-all": "Sign out of all devices",
+    "profile.signed-out-device": "You signed out of that device. The registers it had entered were told.",
+    "profile.signed-out-all": "You signed out of all devices. The registers were told.",
+    "profile.events": "Last sign-ins and changes",
+    "event.signed_in": "you signed in to the register",
+    "event.identity_linked": "you signed in with SPID or CIE for the first time",
+    "event.password_changed": "you changed the password",
+    "event.password_set": "you chose the password",
+    "event.pin_issued": "you asked for a new PIN",
+    "event.email_change_requested": "you asked to change the e-mail",
+    "event.email_changed": "the e-mail changed",
+    "event.mobile_change_requested": "you asked to change the mobile",
+    "event.mobile_changed": "the mobile changed",
+    "event.totp_enrolled": "you linked an authenticator app",
+    "event.totp_removed": "you removed the authenticator app",
+    "event.locked": "account locked after too many attempts",
+    "event.signed_out_device": "you signed out of a device",
+    "event.signed_out_everywhere": "you signed out of all devices",
+    "event.by-school": "by the school office",
     "network": "The service does not answer: try again in a few minutes.",
   },
 };
@@ -334,14 +460,15 @@ function show(message, kind = "info", action = null) {
 }
 
 // While a call is out, every enabled button waits (no second press), and says so.
-async function call(path, body) {
+// `session`: the account area's calls carry the session cookie (same origin only).
+async function call(path, body, { session = false } = {}) {
   const waiting = [...document.querySelectorAll("button:not([disabled])")].filter((b) => b.id !== "language");
   for (const button of waiting) {
     button.disabled = true;
     button.setAttribute("aria-busy", "true");
   }
   try {
-    return await send(path, body);
+    return await send(path, body, session);
   } finally {
     for (const button of waiting) {
       button.disabled = false;
@@ -350,13 +477,13 @@ async function call(path, body) {
   }
 }
 
-async function send(path, body) {
+async function send(path, body, session = false) {
   try {
     const response = await fetch(API + path, {
-      method: "POST",
+      method: body === undefined ? "GET" : "POST",
       headers: { "Content-Type": "application/json", "Accept-Language": language },
-      body: JSON.stringify(body),
-      credentials: "omit",
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: session ? "same-origin" : "omit",
       referrerPolicy: "no-referrer",
     });
     const answer = await response.json().catch(() => ({}));
@@ -583,6 +710,9 @@ function randomKey() {
 function otpStep(token, state, onVerified) {
   const step = $("#otp-step");
   step.hidden = false;
+  // A page may ask several times (the account area): an earlier step's listeners go with their copies.
+  for (const id of ["#otp-send", "#otp-form"]) $(id).replaceWith($(id).cloneNode(true));
+  $("#otp-code").value = "";
   const send = $("#otp-send");
   let timer = null;
   const countdown = (seconds) => {
@@ -874,6 +1004,7 @@ function mobileStep(next) {
 
 function appStep(app) {
   $("#app-step").hidden = false;
+  $("#app-form").replaceWith($("#app-form").cloneNode(true));
   $("#app-secret").textContent = app.secret.replace(/(.{4})/g, "$1 ").trim();
   $("#app-link").href = app.otpauth_uri;
   $("#app-form").addEventListener("submit", async (event) => {
@@ -1109,6 +1240,174 @@ async function signInPage() {
   $("#identity-unavailable").hidden = !$("#spid-access").hidden || !$("#cie-access").hidden;
 }
 
+// The account area: what is the parent's own, with the session (never a password here).
+// A sensitive change wants a sign-in of the last few minutes: the page says so, and
+// "Conferma che sei tu" goes through the sign-in and back.
+const METHODS = { pwd: "password", otp: "app", sms: "SMS", spid: "SPID", cie: "CIE" };
+
+function when(epoch) {
+  return new Date(epoch * 1000).toLocaleString(language === "it" ? "it-IT" : "en-GB", {
+    dateStyle: "long",
+    timeStyle: "short",
+    timeZone: "Europe/Rome",
+  });
+}
+
+async function profilePage() {
+  const given = new URLSearchParams(location.search);
+  const signIn = `${API}/account/sign-in${schoolQuery()}`;
+  $("#profile-sign-in").href = signIn;
+  $("#profile-confirm").href = signIn;
+  if (given.get("esito") === "expired") say("profile.expired", {}, "warning");
+  const answer = await call("/account", undefined, { session: true });
+  if (answer.status === 401) {
+    $("#profile-signed-out").hidden = false;
+    return;
+  }
+  if (answer.status !== 200) {
+    problem(answer, "profile");
+    return;
+  }
+  showProfile(answer.body);
+  const confirmFirst = () =>
+    say("profile.confirm-first", {}, "warning", { href: signIn, label: text("profile.confirm") });
+  // A sensitive change: made, or its factor asked first (then made again with its token).
+  const change = (path, body, onDone, token = null) => async () => {
+    const sent = token ? { ...body, token } : body;
+    const made = await call(path, sent, { session: true });
+    if (made.status >= 200 && made.status < 300) onDone(made);
+    else if (made.status === 401 && made.body.code === "fresh_sign_in_required") confirmFirst();
+    else if (made.status === 401) location.reload();
+    else if (made.status === 403 && made.body.code === "otp_required" && made.body.token) {
+      show("");
+      otpStep(made.body.token, { ...made.body, purpose: "contact" }, change(path, body, onDone, made.body.token));
+    } else {
+      if (made.body.rules) {
+        $("#rules").replaceChildren(
+          ...made.body.rules.map((rule) => {
+            const item = document.createElement("li");
+            item.textContent = `✗ ${rule.description}`;
+            return item;
+          }),
+        );
+      }
+      problem(made, "contact");
+    }
+  };
+  $("#password-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const password = $("#new-password").value;
+    if (password !== $("#repeat-password").value) {
+      say("password.mismatch", {}, "danger");
+      return;
+    }
+    change("/account/password", { new_password: password }, () => {
+      $("#password-form").reset();
+      $("#rules").replaceChildren();
+      say("profile.password-done", {}, "success");
+    })();
+  });
+  $("#email-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const email = $("#new-email").value.trim();
+    change("/account/email", { email }, (made) => say("profile.email-sent", {}, made.body.cool_off_s ? "info" : "success"))();
+  });
+  $("#mobile-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    change("/account/mobile", { mobile: $("#new-mobile").value.trim() }, (made) => {
+      if (made.body.token) mobileStep({ mobile: made.body });
+      else say("profile.email-sent", {}, "info");
+    })();
+  });
+  $("#app-enrol").addEventListener("click", change("/account/app", {}, (made) => {
+    if (made.body.enrolment) appStep(made.body);
+    else say("profile.email-sent", {}, "info");
+  }));
+  $("#app-remove").addEventListener("click", change("/account/app/remove", {}, () => {
+    say("profile.app-removed", {}, "success");
+    $("#app-remove").hidden = true;
+    $("#profile-app").textContent = text("profile.no-app");
+  }));
+  $("#pin-new").addEventListener("click", change("/account/pin", {}, (made) => {
+    if (made.status === 201) {
+      $("#pin").textContent = made.body.pin;
+      $("#pin-shown").hidden = false;
+      show("");
+    } else say("pin.emailed", {}, "success");
+  }));
+  $("#sign-out-all").addEventListener("click", () => signOut("all"));
+}
+
+function showProfile(account) {
+  $("#profile").hidden = false;
+  nameTheSchool(account.school);
+  $("#profile-name").textContent = `${account.name} ${account.surname}`;
+  $("#profile-school").textContent = `${account.school_name} (${account.school})`;
+  $("#profile-user-code").textContent = account.user_code ?? "—";
+  $("#profile-email").textContent = account.email_hint ?? text("profile.none");
+  $("#profile-mobile").textContent = account.phone_hint ?? text("profile.none");
+  $("#profile-app").textContent = text(account.has_app ? "profile.has-app" : "profile.no-app");
+  $("#app-remove").hidden = !account.has_app;
+  if (account.register_url) {
+    $("#profile-register").href = account.register_url;
+    $("#profile-register").hidden = false;
+  }
+  const fresh = Date.now() / 1000 < account.fresh_until;
+  $("#profile-fresh").textContent = fresh
+    ? text("profile.fresh", { until: when(account.fresh_until) })
+    : text("profile.not-fresh");
+  $("#profile-confirm").hidden = fresh;
+  $("#devices").replaceChildren(
+    ...account.devices.map((device) => {
+      const item = document.createElement("li");
+      item.className = "border-bottom py-2";
+      const what = document.createElement("p");
+      what.className = "mb-1";
+      const methods = device.methods.map((method) => METHODS[method] ?? method).join(" + ");
+      what.textContent = text(device.this_device ? "profile.this-device" : "profile.device", {
+        when: when(device.signed_in_at),
+        methods,
+      });
+      const registers = document.createElement("p");
+      registers.className = "mb-1 small";
+      registers.textContent = text("profile.registers", { registers: device.registers.join(", ") || "—" });
+      const out = document.createElement("button");
+      out.type = "button";
+      out.className = "btn btn-outline-primary btn-sm";
+      out.textContent = text("profile.sign-out-device");
+      out.addEventListener("click", () => signOut(device.id));
+      item.append(what, registers, out);
+      return item;
+    }),
+  );
+  $("#events").replaceChildren(
+    ...account.events.map((event) => {
+      const item = document.createElement("li");
+      const label = TEXTS[language][`event.${event.action}`] ? text(`event.${event.action}`) : event.action;
+      const by = event.actor === "self" ? "" : ` (${text("event.by-school")})`;
+      item.textContent = `${when(event.at)}: ${label}${by}.`;
+      return item;
+    }),
+  );
+}
+
+async function signOut(device) {
+  const answer = await call("/account/sign-out", { device }, { session: true });
+  if (answer.status !== 200) {
+    problem(answer, "profile");
+    return;
+  }
+  if (answer.body.here) {
+    $("#profile").hidden = true;
+    $("#profile-signed-out").hidden = false;
+    say("profile.signed-out-all", {}, "success");
+    return;
+  }
+  say("profile.signed-out-device", {}, "success");
+  const again = await call("/account", undefined, { session: true });
+  if (again.status === 200) showProfile(again.body);
+}
+
 const PAGES = {
   index: registerPage,
   "password-dimenticata": forgotPage,
@@ -1119,6 +1418,7 @@ const PAGES = {
   "codice-temporaneo": temporaryCodePage,
   pin: pinPage,
   accedi: signInPage,
+  profilo: profilePage,
 };
 
 document.addEventListener("DOMContentLoaded", () => {

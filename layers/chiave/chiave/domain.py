@@ -239,6 +239,15 @@ class Person:
     # the address before, and when. Resets keep going there for a cool-off.
     previous_email: str | None = None
     email_changed_by_school_at: int | None = None
+    # The address a link last proved (activation, reset, a change): the e-mail is
+    # "verified" for the registers only while it is still this one.
+    email_proved: str | None = None
+
+    @property
+    def email_verified(self) -> bool:
+        return bool(
+            self.email and self.email_proved and self.email_proved.casefold() == self.email.casefold()
+        )
 
     @property
     def has_credentials(self) -> bool:

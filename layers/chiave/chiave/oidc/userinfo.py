@@ -49,8 +49,8 @@ def userinfo(access_token: str | None, now: float) -> dict[str, Any]:
     if "profile" in scopes:
         claims |= {"given_name": person.name, "family_name": person.surname}
     if "email" in scopes and person.email:
-        # An account's address is the one its activation link reached.
-        claims |= {"email": person.email, "email_verified": True}
+        # Verified only while it is the address a link of ours last proved (not SPID/CIE's, nor the school's).
+        claims |= {"email": person.email, "email_verified": person.email_verified}
     if "phone" in scopes and person.mobile:
         claims |= {"phone_number": person.mobile, "phone_number_verified": False}
     if "codice_fiscale" in scopes:

@@ -273,7 +273,7 @@ def change_email(flow: Flow, now: int) -> dict[str, Any]:
     reset by e-mail follow it). Open links die: the old mailbox's too."""
     return _opened_for(
         flow,
-        "SET email = :email, email_key = :key, email_verified_at = :now, "
+        "SET email = :email, email_key = :key, email_verified_at = :now, email_proved = :email, "
         "credential_epoch = credential_epoch + :one",
         {
             ":email": flow.email,
@@ -538,9 +538,11 @@ def set_password(
         ":epoch": flow.credential_epoch,
         ":one": 1,
         ":user_code": user_code,
+        ":proved": flow.email,
     }
+    # The link reached `flow.email`: that address is proved (email_verified, while it stays).
     update = (
-        "SET password_hash = :hash, password_set_at = :now, user_code = :user_code, "
+        "SET password_hash = :hash, password_set_at = :now, user_code = :user_code, email_proved = :proved, "
         "activated_at = if_not_exists(activated_at, :now), "
         "credential_epoch = credential_epoch + :one"
     )

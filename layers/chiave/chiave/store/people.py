@@ -56,6 +56,7 @@ _PERSON_FIELDS = [
     "totp_sealed",
     "previous_email",
     "email_changed_by_school_at",
+    "email_proved",
 ]
 
 
