@@ -42,7 +42,9 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PARENTS = seed.generated_codes(17, "BRW")
+PARENTS = seed.generated_codes(22, "BRW")
+# The portal's second school, where the last parent is in the anagrafica too.
+SECOND_SCHOOL = "RMIC81800X"
 
 
 def parent_email(index: int) -> str:
@@ -51,6 +53,16 @@ def parent_email(index: int) -> str:
 
 def parent_mobile(index: int) -> str:
     return f"+39333555{index:04d}"
+
+
+def demo_register_serving(*schools: str) -> dict[str, Any]:
+    """The console event that has the demo register's client serve these schools."""
+    return {
+        "operator": "ops@example.it",
+        "client": seed.DEMO_CLIENT,
+        "reason": "Le scuole servite dal registro dimostrativo",
+        "schools": list(schools),
+    }
 
 
 @pytest.fixture(scope="session")
@@ -62,12 +74,18 @@ def portal() -> Iterator[LocalStack]:
         f"{SCHOOL};{cf};Genitore;Numero{i};{parent_email(i)};{parent_mobile(i)};genitore"
         for i, cf in enumerate(PARENTS)
     ]
+    last = len(PARENTS) - 1
+    rows.append(
+        f"{SECOND_SCHOOL};{PARENTS[last]};Genitore;Numero{last};{parent_email(last)};{parent_mobile(last)};genitore"
+    )
     with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as anagrafica:
         anagrafica.write("\n".join(rows) + "\n")
     process, stack, printed = start_stack("--seed", anagrafica.name)
     if stack is None:
         process.kill()
         pytest.fail(f"the local stack did not start:\n{printed}")
+    # The demo register serves the first school only; a test of both says so itself.
+    assert stack.post("/_local/invoke/ConfigureClientFunction", demo_register_serving(SCHOOL)).json["ok"]
     yield stack
     stop_stack(process)
     os.unlink(anagrafica.name)

@@ -707,20 +707,31 @@ function randomKey() {
 }
 
 // The SMS (or app) step on a token: never sends by itself, so a reload sends nothing.
+// The step's resend countdown: one at a time, whichever step started it.
+let otpTimer = null;
+
 function otpStep(token, state, onVerified) {
   const step = $("#otp-step");
   step.hidden = false;
-  // A page may ask several times (the account area): an earlier step's listeners go with their copies.
+  // A page may ask several times (the account area): each step starts as new, an earlier
+  // step's listeners gone with their copies, its countdown stopped, its words the SMS's.
   for (const id of ["#otp-send", "#otp-form"]) $(id).replaceWith($(id).cloneNode(true));
+  clearInterval(otpTimer);
+  $("#otp-countdown").textContent = "";
   $("#otp-code").value = "";
   const send = $("#otp-send");
-  let timer = null;
+  send.hidden = false;
+  send.disabled = false;
+  send.dataset.i18n = "otp.send";
+  $("#otp-title").dataset.i18n = "otp.title";
+  $("#otp-code-label").dataset.i18n = "otp.code";
+  translate();
   const countdown = (seconds) => {
-    clearInterval(timer);
+    clearInterval(otpTimer);
     let left = seconds;
     const tick = () => {
       if (left <= 0) {
-        clearInterval(timer);
+        clearInterval(otpTimer);
         send.disabled = false;
         $("#otp-countdown").textContent = "";
         return;
@@ -730,7 +741,7 @@ function otpStep(token, state, onVerified) {
       left -= 1;
     };
     tick();
-    timer = setInterval(tick, 1000);
+    otpTimer = setInterval(tick, 1000);
   };
   if (state.otp_method === "app") {
     send.hidden = true;
@@ -847,11 +858,12 @@ function passwordStep(token, state) {
       return;
     }
     if (keyFor !== field.value) [key, keyFor] = [randomKey(), field.value];
-    const answer = await call("/password-resets/confirm", {
-      token,
-      new_password: field.value,
-      confirmation_key: key,
-    });
+    // From the register's sign-in, the answer sets the session's cookie (kept only with credentials).
+    const answer = await call(
+      "/password-resets/confirm",
+      { token, new_password: field.value, confirmation_key: key },
+      { session: true },
+    );
     if (answer.status === 200 && answer.body.redirect) {
       // A reset asked from the register's sign-in: back to the register, signed in.
       say("signin.done", {}, "success");
@@ -1032,14 +1044,19 @@ function temporaryCodePage() {
       say("password.mismatch", {}, "danger");
       return;
     }
-    const answer = await call("/temporary-codes/redeem", {
-      school: target,
-      login: $("#login").value.trim(),
-      // As printed (ABCDE-FGHJK) or not: the API ignores case, spaces and dashes.
-      temporary_code: $("#temporary-code").value.trim(),
-      new_password: password,
-      ...(request ? { request } : {}),
-    });
+    const answer = await call(
+      "/temporary-codes/redeem",
+      {
+        school: target,
+        login: $("#login").value.trim(),
+        // As printed (ABCDE-FGHJK) or not: the API ignores case, spaces and dashes.
+        temporary_code: $("#temporary-code").value.trim(),
+        new_password: password,
+        ...(request ? { request } : {}),
+      },
+      // From the register's sign-in, the answer sets the session's cookie (kept only with credentials).
+      { session: true },
+    );
     if (answer.status === 200 && answer.body.redirect) {
       say("signin.done", {}, "success");
       location.assign(answer.body.redirect);
@@ -1178,7 +1195,8 @@ async function signInPage() {
     if (!target) return;
     const body = { request, school: target, login: $("#login").value.trim(), password: $("#password").value };
     if (token) body.token = token;
-    const answer = await call("/sign-in", body);
+    // The session's cookie comes with the answer: a fetch that omits credentials would drop it.
+    const answer = await call("/sign-in", body, { session: true });
     if (answer.status === 200) {
       say("signin.done", {}, "success");
       location.assign(answer.body.redirect);

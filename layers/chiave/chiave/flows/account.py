@@ -68,16 +68,15 @@ def overview(cookie: str | None, now: float) -> Overview:
     held = session.holder(cookie, now)
     school, person, credentials = held.school, held.person, held.credentials
     live = grants.sessions_of_account(school.id, person.codice_fiscale, now)
-    signed_into = {client for found in live for client in found.clients}
-    names = clients.names(sorted(signed_into - {account_client.CLIENT_ID})) | {
-        account_client.CLIENT_ID: account_client.NAME
-    }
+    # The registers each device entered (the account area itself is no register).
+    signed_into = {client for found in live for client in found.clients} - {account_client.CLIENT_ID}
+    names = clients.names(sorted(signed_into))
     devices = [
         Device(
             sid=found.signed_in.session_id,
             signed_in_at=found.signed_in.auth_time,
             methods=found.signed_in.amr,
-            registers=tuple(names.get(client, client) for client in found.clients),
+            registers=tuple(names.get(client, client) for client in found.clients if client in signed_into),
             this_device=found.key == held.session.key,
         )
         for found in sorted(live, key=lambda found: -found.signed_in.auth_time)

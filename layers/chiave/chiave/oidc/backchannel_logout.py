@@ -16,7 +16,7 @@ import secrets
 import time
 
 from chiave.notify import outbox
-from chiave.oidc import discovery, signing
+from chiave.oidc import account_client, discovery, signing
 from chiave.runtime.aws import send_all
 from chiave.runtime.observability import count_outcome, logger
 from chiave.runtime.settings import settings
@@ -42,6 +42,8 @@ def announce(logouts: list[tuple[str, str]], commit_id: str | None = None) -> st
     """Queue one message per (client, sid), all naming one commit (`commit_id`,
     a notice's, or a new one); the id, for the commit that ends the sessions
     (None: nothing to tell, nothing queued)."""
+    # The account area is Chiave's own: nobody to tell.
+    logouts = [(client, sid) for client, sid in logouts if client != account_client.CLIENT_ID]
     if not logouts:
         return commit_id
     commit_id, commit_by = commit_id or outbox.new_id(), outbox.commit_deadline()
