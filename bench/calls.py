@@ -45,6 +45,13 @@ CALL_TARGETS = {
     # The sign-in page's call is a login, by the same rule as issue-pin's
     # (5 calls without a message), plus the kept request and the client it names.
     "sign-in": 7,
+    # The account area, with the session: the session, the account and the school read
+    # (3), then the change's own calls: one transaction with the session checked in it, and
+    # its notice's SendMessage where it sends one. Signing out everywhere also finds the
+    # account's sessions (Query, BatchGetItem) and queues the registers' logouts.
+    "account": 7,
+    # A logout told: the commit's receipt and the client read; its KMS Sign uncounted.
+    "backchannel-logout": 2,
 }
 # Calls a target does not count: the token response's signature.
 UNCOUNTED = {"kms:Sign"}
@@ -139,6 +146,15 @@ CASES: list[tuple[str, str, str, Callable[[World], Event]]] = [
     ("federation", "the intermediate's", "FederationFunction", _sample("federation_federation")),
     ("spid-cie", "to the provider (chain cached)", "SpidCieFunction", World.spid_start_event),
     ("spid-cie", "back, signed in (chain cached)", "SpidCieFunction", World.spid_callback_event),
+    ("account", "the overview", "AccountFunction", lambda world: world.account_event("account_account")),
+    ("account", "a new password (fresh sign-in)", "AccountFunction", World.new_password_event),
+    (
+        "account",
+        "sign out of every device",
+        "AccountFunction",
+        lambda world: world.account_event("account_sign-out", device="all"),
+    ),
+    ("backchannel-logout", "a register told (key cached)", "BackchannelLogoutFunction", World.logout_event),
 ]
 
 

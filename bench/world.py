@@ -10,10 +10,12 @@ import re
 import secrets
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -112,10 +114,12 @@ class World:
         self.app_step = 0
         self.holder_password = HOLDER_PASSWORD
         self.user_code = ""  # ACTIVE's user code, once activated
+        self.active_password = HOLDER_PASSWORD  # ACTIVE's, until the account area changes it
         self.client_secret = ""  # the sample register's, once registered (configure_client)
         self._session_cookie = ""
         self._spid: Any = None  # the SPID provider, once the federation is set up
         self.federation_http: list[str] = []  # what the federation's servers were asked, in order
+        self._told: _Listening | None = None  # the register's back-channel endpoint, once started
 
     def call(self, function_id: str, event: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = self.functions.invoke(function_id, event)
@@ -280,7 +284,7 @@ class World:
         """The sign-in page's call for a fresh request, ACTIVE's password."""
         asked = self.call("AuthorizeFunction", authorize_event())
         request = query_of(_header(asked, "Location"))["richiesta"]
-        return sign_in_event(request, self.user_code, "Quaderno-Blu-42")
+        return sign_in_event(request, self.user_code, self.active_password)
 
     def signed_in(self) -> tuple[str, str]:
         """A sign-in at the page: the code the register receives, and the session cookie."""
@@ -374,6 +378,39 @@ class World:
         event["multiValueQueryStringParameters"] = {"id_token_hint": [hint]}
         return event
 
+    # ---- the account area, and a register told of a logout ------------------------------
+
+    def account_event(self, sample: str, **body: Any) -> dict[str, Any]:
+        """An account-area call from a browser that has just signed in (fresh)."""
+        _code, cookie = self.signed_in()
+        return load_event(sample, body=body or None, headers={"Cookie": cookie})
+
+    def new_password_event(self) -> dict[str, Any]:
+        """ACTIVE's new password from the account area (she signs in with it from then on)."""
+        event = self.account_event("account_password", new_password=f"Lavagna-{secrets.token_hex(4)}-7A")
+        self.active_password = json.loads(event["body"])["new_password"]
+        return event
+
+    def logout_event(self) -> dict[str, Any]:
+        """A logout for the sample register, its commit landed: the SQS event its consumer gets."""
+        # Imported here: at the bench's import, before the functions' environment, Powertools'
+        # metrics would start without their namespace.
+        from chiave.notify import outbox
+        from chiave.oidc.backchannel_logout import Logout
+
+        if self._told is None:
+            self._told = _Listening()
+            configured = {**load_event("configure_client"), "backchannel_logout_uri": self._told.uri}
+            self.call("ConfigureClientFunction", configured)
+        commit_id = outbox.new_id()
+        self.committed(commit_id)
+        logout = Logout(
+            commit_id=commit_id, commit_by=outbox.commit_deadline(), client_id="registro-demo", sid="s" * 22
+        )
+        event = load_event("backchannel_logout")
+        event["Records"][0]["body"] = logout.model_dump_json()
+        return event
+
     def committed(self, commit_id: str) -> None:
         """The receipt a flow's transaction writes for the message it queued."""
         self.stack.deployment.client("dynamodb").put_item(
@@ -399,6 +436,24 @@ def seed_files(workdir: Path) -> tuple[Path, Path]:
         encoding="utf-8",
     )
     return anagrafica, policy
+
+
+class _Listening:
+    """A register's back-channel logout endpoint on loopback: it answers 200."""
+
+    def __init__(self) -> None:
+        class Answer(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers["Content-Length"]))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.uri = f"http://127.0.0.1:{server.server_address[1]}/backchannel-logout"
 
 
 def _header(result: dict[str, Any], name: str) -> str:

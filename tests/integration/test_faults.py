@@ -28,10 +28,13 @@ from chiave_local.emulator.calls import FAULTS, failing
 from tests.integration.conftest import REGION
 from tests.integration.helpers import (
     PASSWORD,
+    STEPPED_UP,
     activate,
     change_factor,
     last_token,
     paper_code_redemption,
+    register_client,
+    signed_in_session,
     stepped_up_event,
 )
 
@@ -119,6 +122,21 @@ def _contact_change(sample: str, **change: str) -> Callable[[Any, Any], dict[str
         code = activate(stack, load_event, KNOWN)
         body = {"school": "RMIC817009", "login": code, "password": PASSWORD, **change}
         return stepped_up_event(stack, load_event, sample, **body)
+
+    return prepare
+
+
+def _in_the_account_area(sample: str, **body: str) -> Callable[[Any, Any], dict[str, Any]]:
+    """An active account signed in at a register just now, then an account-area call
+    with the session (its factor's step-up done first, where the change asks it)."""
+
+    def prepare(stack: Any, load_event: Any) -> dict[str, Any]:
+        register_client(stack)
+        code = activate(stack, load_event, KNOWN)
+        headers = {"Cookie": signed_in_session(stack, load_event, code)}
+        if sample in STEPPED_UP:
+            return stepped_up_event(stack, load_event, sample, headers=headers, **body)
+        return dict(load_event(sample, body=body, headers=headers))
 
     return prepare
 
@@ -249,6 +267,17 @@ SCENARIOS = {
         "FactorChangesFunction", _change_link("complete", "mobile"), 200, 0, texts=1
     ),
     "change completed, app": Scenario("FactorChangesFunction", _change_link("complete", "app"), 200, 0),
+    # The account area: the session instead of a password (a notice, and the session checked, each)
+    "account, new password": Scenario(
+        "AccountFunction", _in_the_account_area("account_password", new_password="Lavagna-Verde-77"), 200, 1
+    ),
+    "account, new PIN": Scenario("AccountFunction", _in_the_account_area("account_pin"), 201, 1),
+    "account, new e-mail": Scenario(
+        "AccountFunction", _in_the_account_area("account_email", email="maria.nuova@example.it"), 202, 2
+    ),
+    "account, sign out everywhere": Scenario(
+        "AccountFunction", _in_the_account_area("account_sign-out", device="all"), 200, 0
+    ),
 }
 
 
