@@ -201,7 +201,6 @@ class Session:
     key: keys.Key
     signed_in: SignedIn
     clients: tuple[str, ...]
-    idle_until: int
 
     @property
     def logouts(self) -> list[tuple[str, str]]:
@@ -210,9 +209,7 @@ class Session:
 
 
 def _session_from(key: keys.Key, item: Item) -> Session:
-    return Session(
-        key, _signed_in_from(item), tuple(sorted(item.get("clients", ()))), int(item["idle_until"])
-    )
+    return Session(key, _signed_in_from(item), tuple(sorted(item.get("clients", ()))))
 
 
 def _alive(item: Item | None, now: float) -> bool:
@@ -234,7 +231,7 @@ def get_live_session(cookie_sha256: str, now: float) -> Session | None:
 
 def sessions_among(account_items: list[keys.Key], now: float) -> list[Session]:
     """Of an account's items, its sessions still alive, read (one BatchGetItem per hundred)."""
-    wanted = [key for key in account_items if key[keys.PARTITION].startswith("SESSION#")]
+    wanted = [key for key in account_items if keys.is_session(key)]
     found = batch_get(wanted) if wanted else {}
     return [
         _session_from(key, item)

@@ -115,6 +115,10 @@ def provider_list() -> Key:
     return {PARTITION: "CONFIG#providers", SORT: "CONFIG"}
 
 
+def is_session(key: Key) -> bool:
+    return key[PARTITION].startswith("SESSION#")
+
+
 def is_sign_in_grant(key: Key) -> bool:
     """A browser's session or a token family: what ends when the account does."""
     return key[PARTITION].startswith(("SESSION#", "FAMILY#"))
