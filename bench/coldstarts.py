@@ -50,6 +50,8 @@ GOALS = {
         # A login (password verified) opens each of their flows.
         "ContactsFunction",
         "TotpFunction",
+        # The account area hashes a new password or PIN with argon2id, as the flows it calls.
+        "AccountFunction",
     )
 }
 
@@ -228,6 +230,12 @@ def event_for(world: World, spec: FunctionSpec, sample: str | None = None) -> di
         # the request object's public key read and its Sign, the sign-in kept.
         world.call("SpidCieFunction", world.spid_start_event())
         return world.spid_start_event()
+    if spec.logical_id == "AccountFunction":
+        # The overview, from a browser just signed in: the session, the account, its devices, its trail.
+        return world.account_event("account_account")
+    if spec.logical_id == "BackchannelLogoutFunction":
+        # A logout whose commit landed, told to a register that answers: the key read, one Sign, one POST.
+        return world.logout_event()
     if spec.logical_id == "FactorChangesFunction":
         # A link that stands for nothing: the handler, its imports and one read.
         return load_event("factor_changes_cancel", body={"token": "A" * 43})
