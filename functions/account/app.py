@@ -36,7 +36,7 @@ from chiave.api.resolver import (
 from chiave.api.validation import validated
 from chiave.errors import NotSignedIn, SignInExpired
 from chiave.flows import account
-from chiave.oidc.authorize import REQUEST_LIFETIME_S
+from chiave.oidc.authorize import REQUEST_LIFETIME_S, SCHOOL_CODE
 from chiave.oidc.http import (
     VERIFIER_COOKIE,
     clear_session_cookie,
@@ -93,8 +93,10 @@ def get_account() -> Response[str]:
 
 @router.get("/account/sign-in", summary="Sign in to the account area (again): on to /accedi")
 def get_sign_in() -> Response[str]:
-    school = (router.current_event.query_string_parameters or {}).get("scuola")
-    location, verifier = account.sign_in(_held(), school.upper() if school else None, time.time())
+    school = (router.current_event.query_string_parameters or {}).get("scuola", "").upper()
+    # A code that cannot be a school's is not carried on (the parent chooses on /accedi).
+    named = school if SCHOOL_CODE.match(school) else None
+    location, verifier = account.sign_in(_held(), named, time.time())
     answer = redirect(location)
     answer.headers["Set-Cookie"] = set_cookie(VERIFIER_COOKIE, verifier, REQUEST_LIFETIME_S)
     return answer

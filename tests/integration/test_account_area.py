@@ -250,3 +250,16 @@ def test_the_e_mail_is_verified_for_the_registers_only_while_a_link_proved_it(st
         people.put_people([replace(person, email="maria.scuola@example.it")])
     seen = _userinfo(stack, load_event, secret, cookie)
     assert (seen["email"], seen["email_verified"]) == ("maria.scuola@example.it", False)
+
+
+@pytest.mark.parametrize(
+    ("given", "carried"), [("rmic817009", "RMIC817009"), ("<b>x</b>", None), ("RMIC81700", None)]
+)
+def test_the_account_area_s_sign_in_carries_on_only_a_school_code(stack, load_event, given, carried):
+    # Given a browser without a session, sent to the account area's sign-in with ?scuola=
+    event = load_event("account_sign-in")
+    event["queryStringParameters"] = {"scuola": given}
+    # When it is sent on to the sign-in page
+    location = stack.call("AccountFunction", event).headers["Location"]
+    # Then only a school code goes with it (else the parent chooses there)
+    assert query_of(location).get("scuola") == carried

@@ -186,7 +186,7 @@ const TEXTS = {
     "profile.signed-out-device": "Sei uscito da quel dispositivo. I registri in cui era entrato sono stati avvisati.",
     "profile.signed-out-all": "Sei uscito da tutti i dispositivi. I registri sono stati avvisati.",
     "profile.events": "Ultimi accessi e modifiche",
-    "event.signed_in": "sei entrato nel registro",
+    "event.signed_in": "sei entrato con Chiave",
     "event.identity_linked": "sei entrato per la prima volta con SPID o CIE",
     "event.password_changed": "hai cambiato la password",
     "event.password_set": "hai scelto la password",
@@ -382,7 +382,7 @@ const TEXTS = {
     "profile.signed-out-device": "You signed out of that device. The registers it had entered were told.",
     "profile.signed-out-all": "You signed out of all devices. The registers were told.",
     "profile.events": "Last sign-ins and changes",
-    "event.signed_in": "you signed in to the register",
+    "event.signed_in": "you signed in with Chiave",
     "event.identity_linked": "you signed in with SPID or CIE for the first time",
     "event.password_changed": "you changed the password",
     "event.password_set": "you chose the password",
@@ -1271,6 +1271,15 @@ function when(epoch) {
   });
 }
 
+// Only the time of day: "fino alle 10:35".
+function clockTime(epoch) {
+  return new Date(epoch * 1000).toLocaleTimeString(language === "it" ? "it-IT" : "en-GB", {
+    hour: "2-digit",
+    minute: "2-digit",
+    timeZone: "Europe/Rome",
+  });
+}
+
 async function profilePage() {
   const given = new URLSearchParams(location.search);
   const signIn = `${API}/account/sign-in${schoolQuery()}`;
@@ -1372,7 +1381,7 @@ function showProfile(account) {
   }
   const fresh = Date.now() / 1000 < account.fresh_until;
   $("#profile-fresh").textContent = fresh
-    ? text("profile.fresh", { until: when(account.fresh_until) })
+    ? text("profile.fresh", { until: clockTime(account.fresh_until) })
     : text("profile.not-fresh");
   $("#profile-confirm").hidden = fresh;
   $("#devices").replaceChildren(
@@ -1388,13 +1397,15 @@ function showProfile(account) {
       });
       const registers = document.createElement("p");
       registers.className = "mb-1 small";
-      registers.textContent = text("profile.registers", { registers: device.registers.join(", ") || "—" });
+      registers.textContent = text("profile.registers", { registers: device.registers.join(", ") });
       const out = document.createElement("button");
       out.type = "button";
       out.className = "btn btn-outline-primary btn-sm";
       out.textContent = text("profile.sign-out-device");
       out.addEventListener("click", () => signOut(device.id));
-      item.append(what, registers, out);
+      // A device that entered no register (only this area) says nothing of registers.
+      if (device.registers.length) item.append(what, registers, out);
+      else item.append(what, out);
       return item;
     }),
   );

@@ -1,9 +1,9 @@
 """The account area (/profilo, `/v1/account`): what is the parent's own, with
 the browser's session (chiave.steps.session) and never a password.
 
-- `overview`: who, the school, the contacts (masked), the factors, the PIN's
-  date, the signed-in devices and the registers each signed into, and the
-  last sign-ins and credential events from the audit trail.
+- `overview`: who, the school, the contacts (masked), the factors, whether
+  there is a PIN, the signed-in devices and the registers each signed into,
+  and the last sign-ins and credential events from the audit trail.
 - `sign_in`/`returned`: the account area signs in through the sign-in, as
   Chiave's own client (chiave.oidc.account_client); signing in again is the
   fresh authentication the sensitive changes want.
@@ -30,7 +30,7 @@ from chiave.steps import session
 from chiave.store import audit, clients, grants
 from chiave.store.table import Refused, commit_or_transact, numbered, transact
 
-# The trail's items the account area shows: sign-ins and what changed a credential.
+# The newest items of the account's audit trail the area shows (sign-ins, credential events).
 SHOWN_EVENTS = 20
 
 

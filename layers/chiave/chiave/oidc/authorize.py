@@ -33,7 +33,7 @@ CODE_LIFETIME_S = 60
 SESSION_LIFETIME_S = 8 * 3600
 SESSION_IDLE_S = 30 * 60
 _CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # BASE64URL(SHA-256(verifier)), RFC 7636 §4.2
-_SCHOOL = re.compile(r"^[A-Z]{4}[A-Z0-9]{6}$")
+SCHOOL_CODE = re.compile(r"^[A-Z]{4}[A-Z0-9]{6}$")
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ def authorize(params: dict[str, str], session_cookie: str | None, now: float) ->
     if max_age is not None and not max_age.isdigit():
         return refused("invalid_request", "max_age is a number of seconds")
     school_id = _school_of(params, client)
-    if school_id is not None and (not _SCHOOL.match(school_id) or school_id not in client.schools):
+    if school_id is not None and (not SCHOOL_CODE.match(school_id) or school_id not in client.schools):
         return refused("access_denied", "this client does not serve that school")
     request = AuthorizationRequest(
         id_sha256="",
