@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from chiave_local.demo import seed
 from tests.e2e.conftest import LocalStack, running_stack, start_stack, stop_stack
@@ -25,6 +25,9 @@ SCHOOL = "RMIC817009"
 # The demo register's callback: openid-client exchanges the code and reads userinfo before
 # its page answers; on a busy test machine that outlasts Playwright's 5 s default.
 REGISTER_EXCHANGE_MS = 20_000
+# Two browser workers beside the rest of the suite on a 2-CPU machine: an API answer a parent
+# would get in a second can take several; an expectation waits this long before it fails.
+expect.set_options(timeout=15_000)
 # Phone first: most parents open the link on a phone.
 PHONE = {
     "viewport": {"width": 390, "height": 844},
