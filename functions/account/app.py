@@ -148,13 +148,7 @@ def post_email(body: AccountEmailRequest) -> Response[str]:
 @validated(router)
 def post_mobile(body: AccountMobileRequest) -> Response[str]:
     started = account.new_mobile(_held(), body.mobile, body.token, time.time())
-    sent = started.sent
-    challenge = MobileChallengeResponse(
-        token=started.token,
-        phone_hint=sent.phone_hint,
-        expires_in=sent.expires_in,
-        resend_after=sent.resend_after,
-    )
+    challenge = MobileChallengeResponse.of(started)
     return json_response(router, 202, challenge)
 
 
@@ -166,12 +160,7 @@ def post_mobile(body: AccountMobileRequest) -> Response[str]:
 @validated(router)
 def post_app(body: AccountStepUpRequest) -> Response[str]:
     started = account.enrol_app(_held(), body.token, time.time())
-    enrolment = TotpEnrolmentResponse(
-        enrolment=started.token,
-        otpauth_uri=started.otpauth_uri,
-        secret=started.secret,
-        expires_in=started.expires_in,
-    )
+    enrolment = TotpEnrolmentResponse.of(started)
     return json_response(router, 200, enrolment)
 
 

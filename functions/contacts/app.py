@@ -53,16 +53,10 @@ def post_email(body: EmailChangeRequest) -> Response[str]:
 def post_mobile(body: MobileChangeRequest) -> Response[str]:
     asked = step_up.Asked(body.school, body.login, body.password, body.token, client_ip(router))
     started = request_mobile_change(asked, body.mobile, time.time())
-    sent = started.sent
     return json_response(
         router,
         202,
-        MobileChallengeResponse(
-            token=started.token,
-            phone_hint=sent.phone_hint,
-            expires_in=sent.expires_in,
-            resend_after=sent.resend_after,
-        ),
+        MobileChallengeResponse.of(started),
     )
 
 

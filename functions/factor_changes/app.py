@@ -58,18 +58,8 @@ def post_cancel(body: TokenRequest) -> Response[str]:
 @validated(router)
 def post_complete(body: TokenRequest) -> Response[str]:
     done = factor_changes.complete(body.token, time.time())
-    mobile = done.mobile and MobileChallengeResponse(
-        token=done.mobile.token,
-        phone_hint=done.mobile.sent.phone_hint,
-        expires_in=done.mobile.sent.expires_in,
-        resend_after=done.mobile.sent.resend_after,
-    )
-    app = done.enrolment and TotpEnrolmentResponse(
-        enrolment=done.enrolment.token,
-        otpauth_uri=done.enrolment.otpauth_uri,
-        secret=done.enrolment.secret,
-        expires_in=done.enrolment.expires_in,
-    )
+    mobile = done.mobile and MobileChallengeResponse.of(done.mobile)
+    app = done.enrolment and TotpEnrolmentResponse.of(done.enrolment)
     answer = ChangeCompletedResponse(change=done.change, hint=done.hint, mobile=mobile, app=app)
     return json_response(router, 200, answer)
 

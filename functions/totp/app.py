@@ -38,12 +38,7 @@ def post_enrol(body: TotpEnrolRequest) -> Response[str]:
     return json_response(
         router,
         200,
-        TotpEnrolmentResponse(
-            enrolment=started.token,
-            otpauth_uri=started.otpauth_uri,
-            secret=started.secret,
-            expires_in=started.expires_in,
-        ),
+        TotpEnrolmentResponse.of(started),
     )
 
 

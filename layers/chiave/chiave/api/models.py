@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, IPvAnyAddress, StringConstraints
 
 from chiave.domain import PasswordSet
 from chiave.italian import clock
 from chiave.runtime import coldstart
+
+if TYPE_CHECKING:
+    from chiave.flows.contacts import MobileChallenge
+    from chiave.flows.totp import Enrolment
 
 
 def _printable(value: str) -> str:
@@ -180,6 +184,16 @@ class MobileChallengeResponse(Body):
     expires_in: int = Field(description="Seconds the code (and its token) stays valid")
     resend_after: int = Field(description="Seconds before another code may be sent")
 
+    @classmethod
+    def of(cls, started: MobileChallenge) -> MobileChallengeResponse:
+        sent = started.sent
+        return cls(
+            token=started.token,
+            phone_hint=sent.phone_hint,
+            expires_in=sent.expires_in,
+            resend_after=sent.resend_after,
+        )
+
 
 class ContactChangedResponse(Body):
     changed: str = Field(description="`email` or `mobile`")
@@ -195,6 +209,15 @@ class TotpEnrolmentResponse(Body):
     otpauth_uri: str = Field(description="What the app scans (the QR code's content)")
     secret: str = Field(description="The same key, to type into an app that cannot scan")
     expires_in: int = Field(description="Seconds the enrolment stays open")
+
+    @classmethod
+    def of(cls, started: Enrolment) -> TotpEnrolmentResponse:
+        return cls(
+            enrolment=started.token,
+            otpauth_uri=started.otpauth_uri,
+            secret=started.secret,
+            expires_in=started.expires_in,
+        )
 
 
 class ChangeScheduledResponse(Body):
